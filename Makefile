@@ -1,0 +1,35 @@
+# The two commands: `make run` (the whole network, embedded, with demo data) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint format migrate demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python scripts/run_embedded.py
+
+# The whole suite on real PostgreSQL and Redis (throwaway instances unless DATABASE_URL and
+# REDIS_URL are set), then the small part that keeps the embedded SQLite mode working.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest -q $(PYTEST_ARGS)
+	env -u DATABASE_URL -u REDIS_URL AFFNET_VAR_DIR=$$(mktemp -d) \
+		$(BIN)/pytest -q -m sqlite -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,50 @@
+"""API key minting and lookup. The full key is returned once and never stored."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from affiliates.models import ApiKey
+
+KEY_PREFIX_LENGTH = 8
+
+
+def secret_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MintedKey:
+    api_key: ApiKey
+    raw_key: str
+
+
+def api_key_create(*, user, name: str = "") -> MintedKey:
+    prefix = secrets.token_hex(KEY_PREFIX_LENGTH // 2)
+    raw_key = f"ak_{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(
+        user=user, name=name, prefix=prefix, secret_hash=secret_hash(raw_key)
+    )
+    return MintedKey(api_key=api_key, raw_key=raw_key)
+
+
+def api_key_find(*, raw_key: str) -> ApiKey | None:
+    """The active key matching `raw_key`, or None. Compares hashes in constant time."""
+    parts = raw_key.split("_")
+    if len(parts) < 3 or parts[0] != "ak":
+        return None
+    api_key = (
+        ApiKey.objects.select_related("user")
+        .filter(prefix=parts[1], revoked_at__isnull=True)
+        .first()
+    )
+    if api_key is None or not hmac.compare_digest(api_key.secret_hash, secret_hash(raw_key)):
+        return None
+    return api_key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> None:
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

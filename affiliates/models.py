@@ -1,0 +1,144 @@
+"""Publishers, their access to offers, API keys and postback templates."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from payouts.fields import money_field
+
+
+class Publisher(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACTIVE = "active"
+        SUSPENDED = "suspended"
+
+    class PayoutMethod(models.TextChoices):
+        PAYPAL = "paypal", "PayPal"
+        WISE = "wise", "Wise"
+        WIRE = "wire", "Bank wire"
+        OTHER = "other"
+
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    payout_currency = models.CharField(max_length=3, default="USD")
+    minimum_payout = money_field(default=50)
+    payout_method = models.CharField(
+        max_length=16, choices=PayoutMethod.choices, default=PayoutMethod.PAYPAL
+    )
+    # Account details for the method (email, IBAN...): finance and managers only.
+    payout_details = models.JSONField(default=dict, blank=True)
+    # Days an earning waits before it can be paid; null takes the network's PAYOUT_HOLD_DAYS.
+    hold_days = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="publisher_minimum_payout_not_negative", condition=Q(minimum_payout__gte=0)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OfferAccess(models.Model):
+    """A publisher's request to run an offer that needs approval (or is private), and its answer."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE, related_name="accesses")
+    offer = models.ForeignKey("offers.Offer", on_delete=models.CASCADE, related_name="accesses")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    message = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "offer accesses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publisher", "offer"], name="offer_access_unique_per_publisher"
+            )
+        ]
+
+
+class ApiKey(models.Model):
+    """A bearer key acting as its user (who belongs to a publisher, an advertiser, or staff).
+
+    The full key is shown once at creation; we keep a visible prefix to find the row and the
+    SHA-256 of the whole key to check it. Keys are random 256-bit tokens, so a fast hash is safe.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class PostbackTemplate(models.Model):
+    """A publisher's own URL that we call when one of its conversions changes."""
+
+    class Scope(models.TextChoices):
+        GLOBAL = "global"
+        OFFER = "offer"
+        GOAL = "goal"
+
+    class Method(models.TextChoices):
+        GET = "GET"
+        POST = "POST"
+
+    class Event(models.TextChoices):
+        APPROVED = "approved"
+        PENDING = "pending"
+        REJECTED = "rejected"
+        REVERSED = "reversed"
+
+    publisher = models.ForeignKey(
+        Publisher, on_delete=models.CASCADE, related_name="postback_templates"
+    )
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.GLOBAL)
+    offer = models.ForeignKey(
+        "offers.Offer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    goal = models.ForeignKey(
+        "offers.Goal", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    url = models.URLField(max_length=2000)
+    method = models.CharField(max_length=4, choices=Method.choices, default=Method.GET)
+    events = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="postback_template_scope_matches_target",
+                condition=Q(scope="global", offer__isnull=True, goal__isnull=True)
+                | Q(scope="offer", offer__isnull=False, goal__isnull=True)
+                | Q(scope="goal", goal__isnull=False),
+            )
+        ]

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+api_v1 = [
+    path("", include("offers.api.urls")),
+    path("", include("affiliates.api.urls")),
+    path("", include("tracking.api.urls")),
+    path("", include("payouts.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    # Public tracking paths: redirects, pixels, conversion callbacks.
+    path("", include("tracking.urls")),
+]

@@ -1,0 +1,212 @@
+"""Advertisers and what they configure: offers, goals, terms, publisher overrides, caps."""
+
+from django.db import models
+from django.db.models import Q
+
+from payouts.fields import money_field, percent_field
+
+
+class Advertiser(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        INACTIVE = "inactive"
+
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # The postback secret is shown once; only its SHA-256 is kept, with a short visible prefix.
+    postback_secret_prefix = models.CharField(max_length=16, blank=True)
+    postback_secret_hash = models.CharField(max_length=64, blank=True)
+    # CIDRs allowed to call our postback endpoint; empty means any address.
+    ip_allowlist = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Offer(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        PAUSED = "paused"
+        EXPIRED = "expired"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public"
+        APPROVAL = "approval", "Needs approval"
+        PRIVATE = "private"
+
+    advertiser = models.ForeignKey(Advertiser, on_delete=models.PROTECT, related_name="offers")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    landing_url = models.URLField(max_length=2000)
+    preview_url = models.URLField(max_length=2000, blank=True)
+    fallback_url = models.URLField(max_length=2000, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    # ISO 3166 alpha-2 codes and device kinds (desktop, mobile, tablet); empty accepts all.
+    countries = models.JSONField(default=list, blank=True)
+    devices = models.JSONField(default=list, blank=True)
+    attribution_window_seconds = models.PositiveIntegerField(default=30 * 24 * 3600)
+    min_click_to_conversion_seconds = models.PositiveIntegerField(default=0)
+    max_click_to_conversion_seconds = models.PositiveIntegerField(null=True, blank=True)
+    deep_links_allowed = models.BooleanField(default=False)
+    deep_link_allowed_hosts = models.JSONField(default=list, blank=True)
+    # Terms normally pay the publisher no more than the network earns; this says otherwise.
+    allow_payout_above_revenue = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="offer_click_window_ordered",
+                condition=Q(max_click_to_conversion_seconds__isnull=True)
+                | Q(
+                    max_click_to_conversion_seconds__gte=models.F("min_click_to_conversion_seconds")
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Goal(models.Model):
+    class Approval(models.TextChoices):
+        AUTO = "auto"
+        MANUAL = "manual"
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="goals")
+    name = models.CharField(max_length=200)
+    ref = models.SlugField(max_length=64, help_text="What advertisers send as `goal`.")
+    is_default = models.BooleanField(default=False)
+    allow_multiple = models.BooleanField(
+        default=False, help_text="A click may convert on this goal more than once."
+    )
+    approval = models.CharField(max_length=16, choices=Approval.choices, default=Approval.AUTO)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "ref"], name="goal_ref_unique_per_offer"),
+            models.UniqueConstraint(
+                fields=["offer"], condition=Q(is_default=True), name="goal_one_default_per_offer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id}:{self.ref}"
+
+
+class TermsKind(models.TextChoices):
+    CPA_FLAT = "cpa_flat", "CPA flat"
+    REVSHARE = "revshare", "Revenue share %"
+    CPA_PLUS_REVSHARE = "cpa_plus_revshare", "CPA + revenue share %"
+    CPC = "cpc", "CPC (per unique click)"
+
+
+class Terms(models.Model):
+    """What the advertiser pays (revenue) and the publisher earns (payout) for one goal.
+
+    Each side is a kind plus a flat amount and a percent; which of the two count depends on the
+    kind (`cpa_plus_revshare` uses both). Amounts are in the offer's currency.
+    """
+
+    goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="terms")
+    revenue_kind = models.CharField(max_length=24, choices=TermsKind.choices)
+    revenue_amount = money_field(default=0)
+    revenue_percent = percent_field(default=0)
+    payout_kind = models.CharField(max_length=24, choices=TermsKind.choices)
+    payout_amount = money_field(default=0)
+    payout_percent = percent_field(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "terms"
+        constraints = [
+            models.CheckConstraint(
+                name="terms_amounts_not_negative",
+                condition=Q(revenue_amount__gte=0, payout_amount__gte=0),
+            ),
+            models.CheckConstraint(
+                name="terms_percents_in_range",
+                condition=Q(revenue_percent__gte=0, revenue_percent__lte=100)
+                & Q(payout_percent__gte=0, payout_percent__lte=100),
+            ),
+        ]
+
+
+class PublisherOverride(models.Model):
+    """Publisher-specific payout for an offer (all its goals) or one goal, in a validity window.
+
+    A goal-level override beats an offer-level one; either beats the goal's default terms.
+    """
+
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", on_delete=models.CASCADE, related_name="overrides"
+    )
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="overrides")
+    goal = models.ForeignKey(
+        Goal, null=True, blank=True, on_delete=models.CASCADE, related_name="overrides"
+    )
+    payout_kind = models.CharField(max_length=24, choices=TermsKind.choices)
+    payout_amount = money_field(default=0)
+    payout_percent = percent_field(default=0)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="override_amounts_valid",
+                condition=Q(payout_amount__gte=0, payout_percent__gte=0, payout_percent__lte=100),
+            ),
+            models.CheckConstraint(
+                name="override_validity_ordered",
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gt=models.F("valid_from")),
+            ),
+        ]
+
+
+class Cap(models.Model):
+    class Period(models.TextChoices):
+        DAY = "day"
+        WEEK = "week"
+        MONTH = "month"
+        TOTAL = "total"
+
+    class Metric(models.TextChoices):
+        CONVERSIONS = "conversions"
+        PAYOUT = "payout"
+
+    class Action(models.TextChoices):
+        REJECT = "reject"
+        HOLD = "hold"
+        FALLBACK = "fallback"
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="caps")
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", null=True, blank=True, on_delete=models.CASCADE, related_name="caps"
+    )
+    period = models.CharField(max_length=8, choices=Period.choices, default=Period.DAY)
+    metric = models.CharField(max_length=16, choices=Metric.choices, default=Metric.CONVERSIONS)
+    limit = money_field()
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.REJECT)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(name="cap_limit_positive", condition=Q(limit__gt=0)),
+        ]

@@ -1,0 +1,164 @@
+"""Links, clicks, the callback inbox and conversions."""
+
+from django.db import models
+from django.db.models import Q
+
+from payouts.fields import money_field
+
+
+class TrackingLink(models.Model):
+    """An opaque, unguessable code standing for one (offer, publisher) pair."""
+
+    code = models.CharField(max_length=32, unique=True)
+    offer = models.ForeignKey("offers.Offer", on_delete=models.CASCADE, related_name="links")
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", on_delete=models.CASCADE, related_name="links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "publisher"], name="link_unique_per_pair")
+        ]
+
+
+class Click(models.Model):
+    """One visit through a tracking link.
+
+    `click_id` is a ULID: URL-safe, time-sortable, 80 random bits. Offer and publisher are plain
+    ids rather than foreign keys: clicks arrive in bulk from the buffer and are kept (or
+    partitioned and dropped by day) independently of the rows they name.
+    """
+
+    class Reason(models.TextChoices):
+        """Why a visitor went to the fallback instead of the offer (empty: it did not)."""
+
+        NONE = ""
+        OFFER_INACTIVE = "offer_inactive"
+        PUBLISHER_INACTIVE = "publisher_inactive"
+        NOT_ALLOWED = "not_allowed"
+        COUNTRY = "country"
+        DEVICE = "device"
+        CAP_REACHED = "cap_reached"
+
+    click_id = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    offer_id = models.BigIntegerField(db_index=True)
+    publisher_id = models.BigIntegerField(db_index=True)
+    link_id = models.BigIntegerField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+    referrer = models.TextField(blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    device = models.CharField(max_length=16, blank=True)
+    sub1 = models.CharField(max_length=255, blank=True)
+    sub2 = models.CharField(max_length=255, blank=True)
+    sub3 = models.CharField(max_length=255, blank=True)
+    sub4 = models.CharField(max_length=255, blank=True)
+    sub5 = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=255, blank=True)
+    is_unique = models.BooleanField(default=True)
+    is_bot = models.BooleanField(default=False)
+    fallback_reason = models.CharField(
+        max_length=32, choices=Reason.choices, blank=True, default=Reason.NONE
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class CallbackInbox(models.Model):
+    """Every conversion callback exactly as received, stored before we answer.
+
+    Attribution workers claim rows whose `state` is `received`; a row is processed once in effect
+    because the conversion it yields is unique per inbox row.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received"
+        PROCESSED = "processed"
+        REJECTED_AUTH = "rejected_auth", "Rejected at the door (auth)"
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    dialect = models.CharField(max_length=16, default="s2s")
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    params = models.JSONField(default=dict)
+    headers = models.JSONField(default=dict)
+    remote_ip = models.GenericIPAddressField(null=True, blank=True)
+    advertiser = models.ForeignKey(
+        "offers.Advertiser", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    click_id = models.CharField(max_length=64, blank=True, db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    # Outcome of processing: a reason code such as unknown_click, duplicate_txn, or "converted".
+    result = models.CharField(max_length=48, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], name="inbox_unprocessed", condition=Q(state="received"))
+        ]
+
+
+class Conversion(models.Model):
+    """A result attributed to a click. Terms in force at attribution are frozen in `terms`."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+        REVERSED = "reversed"
+
+    inbox = models.OneToOneField(
+        CallbackInbox, null=True, blank=True, on_delete=models.PROTECT, related_name="conversion"
+    )
+    click_id = models.CharField(max_length=32, db_index=True)
+    click_created_at = models.DateTimeField()
+    offer = models.ForeignKey("offers.Offer", on_delete=models.PROTECT, related_name="+")
+    goal = models.ForeignKey("offers.Goal", on_delete=models.PROTECT, related_name="+")
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", on_delete=models.PROTECT, related_name="+"
+    )
+    advertiser = models.ForeignKey("offers.Advertiser", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices)
+    reject_reason = models.CharField(max_length=48, blank=True)
+    currency = models.CharField(max_length=3)
+    sale_amount = money_field(null=True, blank=True)
+    revenue = money_field()
+    payout = money_field()
+    # NULL, not "", so the per-advertiser uniqueness ignores callbacks without one.
+    advertiser_txn_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    # True unless the goal allows several conversions per click; backs the uniqueness below.
+    once_per_click = models.BooleanField(default=True)
+    sub1 = models.CharField(max_length=255, blank=True)
+    sub2 = models.CharField(max_length=255, blank=True)
+    sub3 = models.CharField(max_length=255, blank=True)
+    sub4 = models.CharField(max_length=255, blank=True)
+    sub5 = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=255, blank=True)
+    terms = models.JSONField(default=dict)
+    explanation = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["advertiser", "advertiser_txn_id"],
+                condition=Q(advertiser_txn_id__isnull=False) & ~Q(status="rejected"),
+                name="conversion_txn_unique_per_advertiser",
+            ),
+            models.UniqueConstraint(
+                fields=["click_id", "goal"],
+                condition=Q(once_per_click=True) & ~Q(status="rejected"),
+                name="conversion_once_per_click_and_goal",
+            ),
+            models.CheckConstraint(
+                name="conversion_money_not_negative", condition=Q(revenue__gte=0, payout__gte=0)
+            ),
+        ]
