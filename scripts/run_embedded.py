@@ -34,8 +34,10 @@ def print_welcome(demo: dict) -> None:
     base = f"http://{HOST}:{PORT}"
     print("\n" + "=" * 72)
     print(f" Affnet is running on {base}")
-    print(f" Admin:   {base}/admin/  user {demo['admin']['username']}"
-          f"  password {demo['admin']['password']}")
+    print(
+        f" Admin:   {base}/admin/  user {demo['admin']['username']}"
+        f"  password {demo['admin']['password']}"
+    )
     print(f" API:     {base}/api/v1/   docs {base}/api/v1/docs/")
     for key in demo.get("api_keys", []):
         print(f" Key:     {key['role']:<10} {key['name']:<24} {key['key']}")
@@ -50,8 +52,18 @@ def main() -> int:
     demo = json.loads(manage("seed_demo", "--json", capture=True))
     commands = {
         "web": [sys.executable, "manage.py", "runserver", "--noreload", f"{HOST}:{PORT}"],
-        "worker": [str(BIN / "celery"), "-A", "config", "worker", "-l", "info",
-                   "--pool", "solo", "-Q", "default,clicks,attribution,postbacks,payouts"],
+        "worker": [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-l",
+            "info",
+            "--pool",
+            "solo",
+            "-Q",
+            "default,clicks,attribution,postbacks,payouts",
+        ],
         "scheduler": [str(BIN / "celery"), "-A", "config", "beat", "-l", "info"],
     }
     procs = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands.items()}

@@ -26,3 +26,25 @@ def manager(db):
 @pytest.fixture
 def manager_client(manager) -> APIClient:
     return client_for(manager)
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    """A real Celery worker (solo pool, in a thread) consuming every queue on the real broker.
+
+    Needs `transactional_db`: the worker runs in another thread with its own connection, so it
+    must see committed rows. Queues are purged first so a previous test's leftovers do not run.
+    """
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from config.celery import app
+
+    queues = settings.CELERY_ALL_QUEUES.split(",")
+    with app.connection_for_write() as conn:
+        for queue in queues:
+            conn.default_channel.queue_purge(queue)
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=queues
+    ) as worker:
+        yield worker
