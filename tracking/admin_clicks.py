@@ -1,0 +1,1 @@
+"""Admin for tracking links and clicks."""

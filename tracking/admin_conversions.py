@@ -1,0 +1,1 @@
+"""Admin for the callback inbox and conversions."""

@@ -1,0 +1,15 @@
+"""Where work that follows a write is wired in, called inside the writer's transaction.
+
+Explicit calls rather than signals, so the order is visible here. Each hook's body only calls
+other modules' functions; the writers (click ingester, attribution) call the hook once per batch.
+"""
+
+from tracking.models import Click, Conversion
+
+
+def after_clicks_ingested(*, clicks: list[Click]) -> None:
+    """Called by the click ingester after a batch of new clicks was inserted (not re-inserts)."""
+
+
+def after_conversion_changed(*, conversion: Conversion, previous_status: str | None) -> None:
+    """Called after a conversion is created (previous_status None) or changes status/amounts."""

@@ -1,0 +1,1 @@
+"""Celery tasks: thin adapters that take ids and call services."""
