@@ -96,6 +96,11 @@ class CallbackInbox(models.Model):
     result = models.CharField(max_length=48, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # A callback whose click is not in PostgreSQL yet waits: workers skip it until then.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # The advertiser could not be told from the request (click not findable yet): the token or
+    # signature is checked by attribution once the click is found.
+    auth_deferred = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
@@ -161,4 +166,99 @@ class Conversion(models.Model):
             models.CheckConstraint(
                 name="conversion_money_not_negative", condition=Q(revenue__gte=0, payout__gte=0)
             ),
+        ]
+
+
+class ConversionHistory(models.Model):
+    """One change to a conversion after it was written: who, what, from and to, and why."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve"
+        REJECT = "reject"
+        REVERSE = "reverse"
+        ADJUST = "adjust"
+
+    conversion = models.ForeignKey(Conversion, on_delete=models.PROTECT, related_name="history")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    from_status = models.CharField(max_length=16)
+    to_status = models.CharField(max_length=16)
+    old_payout = money_field()
+    new_payout = money_field()
+    old_revenue = money_field()
+    new_revenue = money_field()
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "conversion history"
+
+
+class PostbackDelivery(models.Model):
+    """One publisher postback owed: a template filled for one conversion event.
+
+    Unique per (conversion, template, event), so attributing or re-enqueuing twice owes it once.
+    Attempts are claimed with a conditional update on `claimed_until`, never by holding a row
+    lock across the remote call.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed", "Failed (attempts exhausted)"
+        REFUSED = "refused", "Refused (unsafe target)"
+
+    conversion = models.ForeignKey(
+        Conversion, on_delete=models.PROTECT, related_name="postback_deliveries"
+    )
+    template = models.ForeignKey(
+        "affiliates.PostbackTemplate", on_delete=models.CASCADE, related_name="+"
+    )
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", on_delete=models.PROTECT, related_name="+"
+    )
+    event = models.CharField(max_length=16)
+    method = models.CharField(max_length=4, default="GET")
+    url = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversion", "template", "event"], name="postback_delivery_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], name="postback_due", condition=Q(status="pending")
+            )
+        ]
+
+
+class PostbackAttempt(models.Model):
+    """One call (or refusal) of a publisher postback, readable by that publisher."""
+
+    delivery = models.ForeignKey(PostbackDelivery, on_delete=models.CASCADE, related_name="log")
+    number = models.PositiveIntegerField()
+    attempted_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    # "ok", "http_error", "timeout", "connection_error", "refused_<why>".
+    outcome = models.CharField(max_length=48)
+    response_excerpt = models.TextField(blank=True)
+    connected_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="postback_attempt_once")
         ]
