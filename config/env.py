@@ -12,8 +12,27 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-def _read(name: str, default: T, parse: Callable[[str], T]) -> T:
+def _raw(name: str) -> str | None:
+    """NAME from the environment, or else the contents of the file named by NAME_FILE.
+
+    Any variable can come from a file (Docker/systemd credentials, Kubernetes secrets), so
+    secrets need not sit in the process environment. One trailing newline is dropped.
+    """
     raw = os.environ.get(name)
+    if raw is not None:
+        return raw
+    path = os.environ.get(f"{name}_FILE")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().removesuffix("\n")
+    except OSError as exc:
+        raise ImproperlyConfigured(f"Environment variable {name}_FILE={path!r}: {exc}") from exc
+
+
+def _read(name: str, default: T, parse: Callable[[str], T]) -> T:
+    raw = _raw(name)
     if raw is None:
         return default
     try:

@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("AFFNET_VAR_DIR", str(BASE_DIR / "var")))
@@ -31,7 +32,9 @@ def _secret_key() -> str:
             raise ImproperlyConfigured("Environment variable SECRET_KEY must be at least 32 chars")
         return key
     if not EMBEDDED:
-        raise ImproperlyConfigured("Environment variable SECRET_KEY is required with DATABASE_URL")
+        raise ImproperlyConfigured(
+            "Environment variable SECRET_KEY (or SECRET_KEY_FILE) is required with DATABASE_URL"
+        )
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -42,6 +45,21 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# HTTPS. HTTPS_ONLY=on (production behind TLS) turns every one of these on; each can still be
+# set on its own. Off by default so the embedded mode and tests run on plain HTTP.
+HTTPS_ONLY = env_bool("HTTPS_ONLY", default=False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=HTTPS_ONLY)
+# Probes and Prometheus talk plain HTTP to the node itself, not through the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=HTTPS_ONLY)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=HTTPS_ONLY)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS_ONLY)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=HTTPS_ONLY)
+# Trust X-Forwarded-Proto only when a proxy we run sets it (deploy/nginx overwrites it).
+if env_bool("SECURE_PROXY_SSL_HEADER", default=HTTPS_ONLY):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # The public base URL that tracking links are built on.
 TRACKING_BASE_URL = env_str("TRACKING_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -61,6 +79,7 @@ INSTALLED_APPS = [
     "affiliates",
     "tracking",
     "payouts",
+    "config.apps.OpsConfig",
 ]
 
 MIDDLEWARE = [
@@ -142,9 +161,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
 }
+
+# Per API key, across all web nodes (the cache is Redis). Empty: no limit.
+API_KEY_THROTTLE_RATE = env_str("API_KEY_THROTTLE_RATE", "6000/min")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Affnet API",
@@ -177,6 +200,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Workers log through LOGGING below (JSON in production) instead of Celery's own setup.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 # One queue per kind of work, so production can size workers per queue (deploy/).
@@ -196,9 +221,15 @@ PAYOUT_HOLD_DAYS = env_int("PAYOUT_HOLD_DAYS", 30, minimum=0)
 # retries against a local server). Off by default; the SSRF tests keep it off.
 POSTBACK_ALLOW_LOOPBACK = env_bool("POSTBACK_ALLOW_LOOPBACK", default=False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# Operations: probes, metrics, logs (config/health.py, config/metrics.py, config/logging.py).
+READY_MAX_CLICK_STREAM_LAG = env_int("READY_MAX_CLICK_STREAM_LAG", 100_000, minimum=0)
+READY_MAX_INBOX_BACKLOG = env_int("READY_MAX_INBOX_BACKLOG", 10_000, minimum=0)
+# Unset: /metrics answers direct loopback requests only. Set: a bearer token is required.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+try:
+    LOGGING = logging_config(
+        log_format=env_str("LOG_FORMAT", "text"), level=env_str("LOG_LEVEL", "INFO").upper()
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(f"Environment variable LOG_FORMAT: {exc}") from exc

@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from config.health import healthz, readyz
+from config.metrics import metrics_view
+
 api_v1 = [
     path("", include("offers.api.urls")),
     path("", include("affiliates.api.urls")),
@@ -12,6 +15,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # Operations: liveness, readiness, Prometheus (config/health.py, config/metrics.py).
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     # Public tracking paths: redirects, pixels, conversion callbacks.
