@@ -163,6 +163,7 @@ class AffnetCollector:
             by_status.add_metric([status], counts.get(status, 0))
         metrics.append(by_status)
 
+        metrics.extend(_postback_metrics(now))
         metrics.extend(_batch_totals())
         yield from metrics
 
@@ -244,6 +245,39 @@ def _attribution_latency(now: Any) -> Metric:
     for quantile, value in (("0.5", p50), ("0.95", p95), ("1", high)):
         latency.add_metric([quantile], float(value or 0))
     return latency
+
+
+# attempted_at has no index: look at the newest attempts by primary key only, so a scrape stays
+# cheap however long the attempt log grows. More than this many attempts an hour shows as this.
+POSTBACK_ATTEMPTS_WINDOW = 50_000
+
+
+def _postback_metrics(now: Any) -> list[Metric]:
+    """Publisher postbacks: deliveries waiting, and the last hour's attempts by outcome."""
+    try:
+        PostbackDelivery = apps.get_model("tracking", "PostbackDelivery")
+        PostbackAttempt = apps.get_model("tracking", "PostbackAttempt")
+    except LookupError:
+        return []
+    pending = GaugeMetricFamily(
+        "affnet_postback_deliveries_pending", "Publisher postbacks waiting for (another) attempt."
+    )
+    pending.add_metric([], PostbackDelivery.objects.filter(status="pending").count())
+    attempts = GaugeMetricFamily(
+        "affnet_postback_attempts_last_hour",
+        "Publisher postback attempts in the last hour by outcome (ok, http_error, timeout, ...).",
+        labels=["outcome"],
+    )
+    newest = PostbackAttempt.objects.order_by("-id").values("id")[:POSTBACK_ATTEMPTS_WINDOW]
+    rows = (
+        PostbackAttempt.objects.filter(id__in=newest, attempted_at__gte=now - timedelta(hours=1))
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+        .values_list("outcome", "n")
+    )
+    for outcome, n in rows:
+        attempts.add_metric([outcome], n)
+    return [pending, attempts]
 
 
 def _batch_totals() -> list[Metric]:

@@ -154,3 +154,27 @@ def test_a_task_that_fails_in_a_real_worker_is_counted(client, celery_worker_thr
     while time.monotonic() < deadline and scrape(client).get(key, 0) == before:
         time.sleep(0.1)
     assert scrape(client).get(key, 0) == before + 1
+
+
+def test_publisher_postback_failures_of_the_last_hour_are_shown_by_outcome(client, db):
+    from django.utils import timezone
+
+    from tracking.models import PostbackAttempt, PostbackDelivery
+
+    conversion = factories.ConversionFactory(status="approved")
+    template = factories.PostbackTemplateFactory(publisher=conversion.publisher)
+    delivery = PostbackDelivery.objects.create(
+        conversion=conversion,
+        template=template,
+        publisher=conversion.publisher,
+        event="approved",
+        url="https://pub.example/pb",
+    )
+    for number, outcome in enumerate(["timeout", "timeout", "http_error"], start=1):
+        PostbackAttempt.objects.create(
+            delivery=delivery, number=number, attempted_at=timezone.now(), outcome=outcome
+        )
+    samples = scrape(client)
+    assert samples[("affnet_postback_deliveries_pending", ())] == 1
+    assert samples[("affnet_postback_attempts_last_hour", (("outcome", "timeout"),))] == 2
+    assert samples[("affnet_postback_attempts_last_hour", (("outcome", "http_error"),))] == 1
