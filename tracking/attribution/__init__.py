@@ -1,0 +1,1 @@
+"""Attribution: turning inbox callbacks into conversions and money, in workers."""

@@ -1,0 +1,253 @@
+"""Deciding what one callback is worth, against a batch's context. No writes here.
+
+Outcomes (the inbox row's `result`, machine-readable):
+- no conversion: unknown_click, auth codes (bad_token, ...), advertiser_mismatch,
+  offer_mismatch, unknown_goal, terms_not_set, duplicate_txn, duplicate_conversion, invalid;
+- a rejected conversion, kept for the record: advertiser_rejected, bot_click, offer_inactive,
+  publisher_inactive, window_expired, too_fast, too_slow, currency_mismatch, cap_reached;
+- a conversion: approved, or pending (manual approval, the advertiser said pending, or a cap
+  with action hold).
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from affiliates.models import Publisher
+from offers.models import Cap, Goal, Offer, TermsKind
+from payouts.money import money_round
+from tracking.attribution.context import BatchContext, CapState
+from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, callback_auth_check
+from tracking.callbacks.fields import CallbackFields
+from tracking.callbacks.selectors import advertiser_auth_for_offer
+from tracking.models import CallbackInbox, Click, Conversion
+
+
+@dataclass
+class Decision:
+    row: CallbackInbox
+    result: str
+    conversion: Conversion | None = None
+    waiting: bool = False
+    caps_taken: list[CapState] = field(default_factory=list)
+
+
+def _check(explanation: list[dict[str, Any]], name: str, ok: bool, detail: str = "") -> bool:
+    explanation.append({"check": name, "ok": ok, **({"detail": detail} if detail else {})})
+    return ok
+
+
+def goal_resolve(*, goals: list[Goal], wanted: str) -> Goal | None:
+    """The goal a callback names by ref or by id; the offer's default goal when it names none."""
+    if not wanted:
+        return next((goal for goal in goals if goal.is_default), None)
+    for goal in goals:
+        if goal.ref == wanted:
+            return goal
+    if wanted.isdigit():
+        return next((goal for goal in goals if goal.pk == int(wanted)), None)
+    return None
+
+
+def deferred_auth_reason(*, row: CallbackInbox, offer: Offer) -> str | None:
+    """Check the credentials of a callback that arrived before its click could be found.
+
+    Freshness of a signature is judged at the time it was received, not now.
+    """
+    auth = advertiser_auth_for_offer(offer_id=offer.pk)
+    if auth is None:
+        return "unknown_offer"
+    if not auth.active:
+        return "advertiser_inactive"
+    return callback_auth_check(
+        secret_hash=auth.secret_hash,
+        ip_allowlist=auth.ip_allowlist,
+        digest=row.headers.get("_token_sha256", ""),
+        signature=row.headers.get(SIGNATURE_HEADER, ""),
+        timestamp=row.headers.get(TIMESTAMP_HEADER, ""),
+        canonical=row.headers.get("_canonical", ""),
+        remote_ip=row.remote_ip,
+        now=row.received_at.timestamp() if row.received_at else time.time(),
+    )
+
+
+def callback_decide(
+    *,
+    row: CallbackInbox,
+    fields: CallbackFields,
+    ctx: BatchContext,
+    wait_until: datetime,
+) -> Decision:
+    click = ctx.clicks.get(fields.click_id)
+    if click is None:
+        if ctx.now < wait_until:
+            return Decision(row=row, result="", waiting=True)
+        return Decision(row=row, result="unknown_click")
+    offer = ctx.offers.get(click.offer_id)
+    if offer is None:
+        return Decision(row=row, result="unknown_click")
+    if row.auth_deferred and row.dialect != "pixel":
+        reason = deferred_auth_reason(row=row, offer=offer)
+        if reason is not None:
+            return Decision(row=row, result=reason)
+    elif row.advertiser_id is not None and row.advertiser_id != offer.advertiser_id:
+        return Decision(row=row, result="advertiser_mismatch")
+    if fields.offer_id is not None and fields.offer_id != offer.pk:
+        return Decision(row=row, result="offer_mismatch")
+
+    goal = goal_resolve(goals=ctx.goals.get(offer.pk, []), wanted=fields.goal)
+    if goal is None:
+        return Decision(row=row, result="unknown_goal")
+    if fields.txn_id and (offer.advertiser_id, fields.txn_id) in ctx.seen_txn:
+        return Decision(row=row, result="duplicate_txn")
+    if not goal.allow_multiple and (click.click_id, goal.pk) in ctx.seen_click_goal:
+        return Decision(row=row, result="duplicate_conversion")
+    terms = ctx.terms_for(goal=goal, publisher_id=click.publisher_id)
+    if terms is None:
+        return Decision(row=row, result="terms_not_set")
+
+    explanation: list[dict[str, Any]] = [
+        {"check": "terms", "ok": True, "source": terms.source, "override_id": terms.override_id}
+    ]
+    revenue, payout = terms.compute(sale_amount=fields.amount)
+    # CPC terms are paid per unique click (tracking/attribution/cpc.py), not per conversion.
+    if terms.revenue_kind == TermsKind.CPC:
+        revenue = money_round(Decimal(0), offer.currency)
+    if terms.payout_kind == TermsKind.CPC:
+        payout = money_round(Decimal(0), offer.currency)
+
+    reason = _first_rejection(
+        explanation=explanation, fields=fields, click=click, offer=offer, ctx=ctx
+    )
+    status = Conversion.Status.APPROVED
+    if reason is not None:
+        status = Conversion.Status.REJECTED
+    elif goal.approval == Goal.Approval.MANUAL or fields.status == "pending":
+        status = Conversion.Status.PENDING
+        _check(explanation, "approval", True, "held for review")
+    caps_taken: list[CapState] = []
+    if status != Conversion.Status.REJECTED:
+        status, reason, caps_taken = _caps_apply(
+            explanation=explanation,
+            states=ctx.caps.get(offer.pk, []),
+            publisher_id=click.publisher_id,
+            payout=payout,
+            status=status,
+        )
+
+    conversion = Conversion(
+        inbox_id=row.pk,
+        click_id=click.click_id,
+        click_created_at=click.created_at,
+        offer_id=offer.pk,
+        goal_id=goal.pk,
+        publisher_id=click.publisher_id,
+        advertiser_id=offer.advertiser_id,
+        status=status,
+        reject_reason=reason or "",
+        currency=offer.currency,
+        sale_amount=fields.amount,
+        revenue=revenue,
+        payout=payout,
+        advertiser_txn_id=fields.txn_id or None,
+        once_per_click=not goal.allow_multiple,
+        sub1=click.sub1,
+        sub2=click.sub2,
+        sub3=click.sub3,
+        sub4=click.sub4,
+        sub5=click.sub5,
+        source=click.source,
+        terms=terms.as_dict(),
+        explanation=explanation,
+    )
+    if status != Conversion.Status.REJECTED:
+        if fields.txn_id:
+            ctx.seen_txn.add((offer.advertiser_id, fields.txn_id))
+        if not goal.allow_multiple:
+            ctx.seen_click_goal.add((click.click_id, goal.pk))
+    result = reason if status == Conversion.Status.REJECTED else status
+    return Decision(row=row, result=result or status, conversion=conversion, caps_taken=caps_taken)
+
+
+def _first_rejection(
+    *,
+    explanation: list[dict[str, Any]],
+    fields: CallbackFields,
+    click: Click,
+    offer: Offer,
+    ctx: BatchContext,
+) -> str | None:
+    """Run every rule, recording each; the first failing one is the reason."""
+    age = (ctx.now - click.created_at).total_seconds()
+    rules = [
+        ("advertiser_status", fields.status != "rejected", "advertiser_rejected", fields.status),
+        ("bot", not click.is_bot, "bot_click", ""),
+        ("offer_active", offer.status == Offer.Status.ACTIVE, "offer_inactive", offer.status),
+        (
+            "publisher_active",
+            ctx.publisher_status.get(click.publisher_id) == Publisher.Status.ACTIVE,
+            "publisher_inactive",
+            str(ctx.publisher_status.get(click.publisher_id)),
+        ),
+        (
+            "window",
+            age <= offer.attribution_window_seconds,
+            "window_expired",
+            f"{int(age)}s of {offer.attribution_window_seconds}s",
+        ),
+        (
+            "min_time",
+            age >= offer.min_click_to_conversion_seconds,
+            "too_fast",
+            f"{int(age)}s, min {offer.min_click_to_conversion_seconds}s",
+        ),
+        (
+            "max_time",
+            offer.max_click_to_conversion_seconds is None
+            or age <= offer.max_click_to_conversion_seconds,
+            "too_slow",
+            f"{int(age)}s, max {offer.max_click_to_conversion_seconds}s",
+        ),
+        (
+            "currency",
+            not fields.currency or fields.currency == offer.currency,
+            "currency_mismatch",
+            f"{fields.currency or offer.currency} vs {offer.currency}",
+        ),
+    ]
+    reason = None
+    for name, ok, code, detail in rules:
+        _check(explanation, name, ok, detail)
+        if not ok and reason is None:
+            reason = code
+    return reason
+
+
+def _caps_apply(
+    *,
+    explanation: list[dict[str, Any]],
+    states: list[CapState],
+    publisher_id: int,
+    payout: Decimal,
+    status: str,
+) -> tuple[str, str | None, list[CapState]]:
+    applicable = [state for state in states if state.applies_to(publisher_id)]
+    for state in applicable:
+        if state.would_exceed(payout):
+            _check(
+                explanation,
+                "cap",
+                False,
+                f"cap {state.cap.pk} ({state.cap.metric} {state.cap.limit}/{state.cap.period}) "
+                f"full, action {state.cap.action}",
+            )
+            if state.cap.action == Cap.Action.HOLD:
+                return Conversion.Status.PENDING, "cap_reached", []
+            return Conversion.Status.REJECTED, "cap_reached", []
+    for state in applicable:
+        state.take(payout)
+    if applicable:
+        _check(explanation, "cap", True, ", ".join(str(s.cap.pk) for s in applicable))
+    return status, None, applicable

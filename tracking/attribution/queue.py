@@ -1,0 +1,42 @@
+"""Waking the attribution workers without one task message per callback.
+
+The endpoint calls `attribution_kick` after its insert commits. Only the first kick in a short
+window sends a `drain` task (a cache `add` is atomic: SET NX on Redis); the drain clears the flag
+before it claims rows, so a row committed after the claim starts sends a new drain. A kick that
+is lost anyway (broker down, worker killed) is covered by the periodic sweep.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+KICK_KEY = "attribution:kick"
+KICK_SECONDS = 2
+
+
+def attribution_kick() -> None:
+    transaction.on_commit(_kick_now)
+
+
+def _kick_now() -> None:
+    if cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
+        from tracking.tasks.attribution import attribution_drain
+
+        attribution_drain.delay()
+
+
+def attribution_kick_clear() -> None:
+    cache.delete(KICK_KEY)
+
+
+def attribution_batch_size() -> int:
+    return getattr(settings, "ATTRIBUTION_BATCH_SIZE", 1000)
+
+
+def click_wait_seconds() -> float:
+    """How long a callback waits for its click to reach PostgreSQL before `unknown_click`."""
+    return float(getattr(settings, "ATTRIBUTION_CLICK_WAIT_SECONDS", 120))
+
+
+def click_retry_seconds() -> float:
+    return float(getattr(settings, "ATTRIBUTION_CLICK_RETRY_SECONDS", 2))

@@ -1,0 +1,176 @@
+"""Attributing a batch of inbox callbacks: claim, decide, write, all in one transaction.
+
+A batch claims up to N received rows with FOR UPDATE SKIP LOCKED, so workers never share a row
+and a worker that dies mid-batch leaves its rows (its transaction rolls back) for the next
+drain or the sweep. Each conversion points at its inbox row (unique), and its ledger earning
+has the idempotency key ``conversion:<id>:earning``, so running a row twice is running it once.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from affiliates.models import PostbackTemplate
+from payouts.ledger import ledger_entry_append
+from payouts.models import LedgerEntry
+from tracking.attribution.context import batch_context_build
+from tracking.attribution.decide import Decision, callback_decide
+from tracking.attribution.queue import click_retry_seconds, click_wait_seconds
+from tracking.callbacks.fields import CallbackFields, CallbackShapeError, callback_fields
+from tracking.caps import cap_reached_set
+from tracking.hooks import after_conversion_changed
+from tracking.models import CallbackInbox, Conversion
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    claimed: int
+    conversions: int
+    waiting: int
+
+
+def inbox_batch_attribute(*, limit: int) -> BatchOutcome:
+    """Attribute up to `limit` due inbox rows, oldest first. Returns what happened."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            CallbackInbox.objects.select_for_update(skip_locked=True)
+            .filter(state=CallbackInbox.State.RECEIVED)
+            .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+            .order_by("id")[:limit]
+        )
+        if not rows:
+            return BatchOutcome(claimed=0, conversions=0, waiting=0)
+        decisions = _decide_all(rows=rows, now=now)
+        written = _write(decisions=decisions, now=now)
+    waiting = sum(1 for decision in decisions if decision.waiting)
+    return BatchOutcome(claimed=len(rows), conversions=written, waiting=waiting)
+
+
+def _decide_all(*, rows: list[CallbackInbox], now) -> list[Decision]:
+    parsed: dict[int, CallbackFields] = {}
+    decisions: list[Decision] = []
+    for row in rows:
+        try:
+            parsed[row.pk] = callback_fields(dialect=row.dialect, params=row.params)
+        except CallbackShapeError:
+            # Validated at the door; only a row written by other means gets here.
+            decisions.append(Decision(row=row, result="invalid"))
+    ctx = batch_context_build(
+        rows=[row for row in rows if row.pk in parsed],
+        txn_ids={fields.txn_id for fields in parsed.values() if fields.txn_id},
+        now=now,
+    )
+    wait = timedelta(seconds=click_wait_seconds())
+    for row in rows:
+        fields = parsed.get(row.pk)
+        if fields is not None:
+            decisions.append(
+                callback_decide(row=row, fields=fields, ctx=ctx, wait_until=row.received_at + wait)
+            )
+    return decisions
+
+
+def _write(*, decisions: list[Decision], now) -> int:
+    conversions = [d.conversion for d in decisions if d.conversion is not None]
+    try:
+        with transaction.atomic():
+            Conversion.objects.bulk_create(conversions)
+    except IntegrityError:
+        # Another worker converted the same txn id or click and goal since we looked: go row
+        # by row so only the loser of each race becomes a duplicate.
+        conversions = _write_one_by_one(decisions)
+
+    for conversion in conversions:
+        if conversion.status == Conversion.Status.APPROVED and conversion.payout > 0:
+            ledger_entry_append(
+                publisher_id=conversion.publisher_id,
+                currency=conversion.currency,
+                kind=LedgerEntry.Kind.EARNING,
+                amount=conversion.payout,
+                idempotency_key=f"conversion:{conversion.pk}:earning",
+                conversion_id=conversion.pk,
+                offer_id=conversion.offer_id,
+            )
+        after_conversion_changed(conversion=conversion, previous_status=None)
+
+    by_result: dict[str, list[int]] = {}
+    waiting: list[int] = []
+    for decision in decisions:
+        if decision.waiting:
+            waiting.append(decision.row.pk)
+        else:
+            by_result.setdefault(decision.result, []).append(decision.row.pk)
+    for result, ids in by_result.items():
+        CallbackInbox.objects.filter(id__in=ids).update(
+            state=CallbackInbox.State.PROCESSED,
+            result=result,
+            processed_at=now,
+            attempts=F("attempts") + 1,
+        )
+    if waiting:
+        CallbackInbox.objects.filter(id__in=waiting).update(
+            retry_at=now + timedelta(seconds=click_retry_seconds()), attempts=F("attempts") + 1
+        )
+    _after_commit(decisions=decisions, conversions=conversions, waiting=bool(waiting))
+    return len(conversions)
+
+
+def _write_one_by_one(decisions: list[Decision]) -> list[Conversion]:
+    written = []
+    for decision in decisions:
+        conversion = decision.conversion
+        if conversion is None:
+            continue
+        conversion.pk = None
+        try:
+            with transaction.atomic():
+                conversion.save(force_insert=True)
+        except IntegrityError:
+            taken = conversion.advertiser_txn_id and (
+                Conversion.objects.filter(
+                    advertiser_id=conversion.advertiser_id,
+                    advertiser_txn_id=conversion.advertiser_txn_id,
+                )
+                .exclude(status=Conversion.Status.REJECTED)
+                .exists()
+            )
+            decision.result = "duplicate_txn" if taken else "duplicate_conversion"
+            decision.conversion = None
+            continue
+        written.append(conversion)
+    return written
+
+
+def _after_commit(*, decisions: list[Decision], conversions: list[Conversion], waiting: bool):
+    filled = {
+        (state.cap.pk, state.period_start)
+        for decision in decisions
+        if decision.conversion is not None
+        for state in decision.caps_taken
+        if state.filled
+    }
+    publisher_ids = {c.publisher_id for c in conversions}
+    with_templates = set(
+        PostbackTemplate.objects.filter(publisher_id__in=publisher_ids, is_active=True)
+        .values_list("publisher_id", flat=True)
+        .distinct()
+    )
+    notify = [c.pk for c in conversions if c.publisher_id in with_templates]
+
+    def run() -> None:
+        for cap_id, period_start in filled:
+            cap_reached_set(cap_id=cap_id, period_start=period_start, reached=True)
+        if notify:
+            from tracking.tasks.postbacks import postbacks_for_conversions
+
+            postbacks_for_conversions.delay(conversion_ids=notify)
+        if waiting:
+            from tracking.tasks.attribution import attribution_drain
+
+            attribution_drain.apply_async(countdown=click_retry_seconds())
+
+    transaction.on_commit(run)

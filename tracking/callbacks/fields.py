@@ -1,0 +1,153 @@
+"""What a callback says, whatever dialect it speaks.
+
+The inbox keeps the parameters as received (minus secrets); the endpoint and attribution both
+read them through `callback_fields`, so the two never disagree about what a parameter means.
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from payouts.money import currency_is_known
+
+# A ULID: 26 Crockford base32 characters, the first at most 7 (48-bit timestamp).
+CLICK_ID_PATTERN = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+STATUSES = ("approved", "pending", "rejected")
+MAX_TXN_ID_LENGTH = 128
+MAX_TEXT_LENGTH = 255
+
+# Per dialect: our name -> the parameter names that carry it, first present wins.
+DIALECTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "s2s": {
+        "click_id": ("click_id", "transaction_id"),
+        "goal": ("goal", "goal_id", "event_id"),
+        "amount": ("amount", "sale_amount"),
+        "txn_id": ("txn_id", "adv_sub", "order_id"),
+        "currency": ("currency",),
+        "status": ("status",),
+        "offer_id": ("offer_id",),
+        "token": ("token", "security_token", "verification_token"),
+    },
+    "tune": {
+        "click_id": ("transaction_id", "click_id"),
+        "goal": ("goal_id", "goal"),
+        "amount": ("amount", "sale_amount"),
+        "txn_id": ("adv_sub", "txn_id", "order_id"),
+        "currency": ("currency",),
+        "status": ("status",),
+        "offer_id": ("offer_id",),
+        "token": ("security_token", "token"),
+    },
+    "everflow": {
+        "click_id": ("transaction_id", "click_id"),
+        "goal": ("event_id", "goal"),
+        "amount": ("amount", "sale_amount"),
+        "txn_id": ("order_id", "txn_id", "adv_sub"),
+        "currency": ("currency",),
+        "status": ("status",),
+        "offer_id": ("nid", "offer_id"),
+        "token": ("verification_token", "token"),
+    },
+    "pixel": {
+        "click_id": ("click_id",),
+        "goal": ("goal",),
+        "amount": ("amount", "sale_amount"),
+        "txn_id": ("txn_id", "adv_sub", "order_id"),
+        "currency": ("currency",),
+        "status": (),
+        "offer_id": (),
+        "token": (),
+    },
+}
+TOKEN_PARAMS = frozenset({"token", "security_token", "verification_token"})
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackFields:
+    click_id: str
+    goal: str
+    amount: Decimal | None
+    txn_id: str
+    currency: str
+    status: str
+    offer_id: int | None
+    token: str
+    adv: tuple[str, str, str, str, str]
+
+
+class CallbackShapeError(ValueError):
+    """The callback cannot be understood; `field` names the parameter at fault."""
+
+    def __init__(self, field: str, code: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+        self.message = message
+
+
+def _first(params: Mapping[str, str], names: tuple[str, ...]) -> str:
+    for name in names:
+        value = params.get(name)
+        if value:
+            return value.strip()
+    return ""
+
+
+def callback_fields(*, dialect: str, params: Mapping[str, str]) -> CallbackFields:
+    """Read and validate a callback's parameters. Raises CallbackShapeError."""
+    names = DIALECTS[dialect]
+    click_id = _first(params, names["click_id"]).upper()
+    if not click_id:
+        raise CallbackShapeError("click_id", "click_id_missing", "A click id is required.")
+    if not CLICK_ID_PATTERN.match(click_id):
+        raise CallbackShapeError(
+            "click_id", "click_id_invalid", "The click id is not one this network issued."
+        )
+    raw_amount = _first(params, names["amount"])
+    amount = None
+    if raw_amount:
+        try:
+            amount = Decimal(raw_amount)
+        except InvalidOperation:
+            amount = None
+        if amount is None or not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 12:
+            raise CallbackShapeError(
+                "amount", "amount_invalid", "The amount must be a non-negative decimal number."
+            )
+    currency = _first(params, names["currency"]).upper()
+    if currency and not currency_is_known(currency):
+        raise CallbackShapeError(
+            "currency", "currency_invalid", "The currency must be an ISO 4217 code."
+        )
+    status = _first(params, names["status"]).lower()
+    if status and status not in STATUSES:
+        raise CallbackShapeError(
+            "status", "status_invalid", "The status must be approved, pending or rejected."
+        )
+    txn_id = _first(params, names["txn_id"])
+    if len(txn_id) > MAX_TXN_ID_LENGTH:
+        raise CallbackShapeError(
+            "txn_id", "txn_id_too_long", f"The transaction id is over {MAX_TXN_ID_LENGTH} chars."
+        )
+    goal = _first(params, names["goal"])
+    if len(goal) > MAX_TEXT_LENGTH:
+        raise CallbackShapeError("goal", "goal_invalid", "The goal is too long.")
+    raw_offer = _first(params, names["offer_id"])
+    offer_id = None
+    if raw_offer:
+        if not raw_offer.isdigit() or len(raw_offer) > 18:
+            raise CallbackShapeError("offer_id", "offer_id_invalid", "The offer id is a number.")
+        offer_id = int(raw_offer)
+    adv = tuple(params.get(f"adv{n}", "")[:MAX_TEXT_LENGTH] for n in range(1, 6))
+    return CallbackFields(
+        click_id=click_id,
+        goal=goal,
+        amount=amount,
+        txn_id=txn_id,
+        currency=currency,
+        status=status,
+        offer_id=offer_id,
+        token=_first(params, names["token"]),
+        adv=adv,  # type: ignore[arg-type]
+    )

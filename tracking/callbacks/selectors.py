@@ -1,0 +1,61 @@
+"""Reads the callback endpoint needs on every request, kept in process for a few seconds.
+
+The endpoint is the hot path: an advertiser's auth settings are read from PostgreSQL at most
+once per AUTH_CACHE_SECONDS per process, so a rotated secret or allowlist is in force within
+that time on every web node.
+"""
+
+import time
+from dataclasses import dataclass
+
+from offers.models import Advertiser, Offer
+from tracking.clicks.lookup import click_find
+
+AUTH_CACHE_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class AdvertiserAuth:
+    advertiser_id: int
+    active: bool
+    secret_hash: str
+    ip_allowlist: list[str]
+
+
+_by_offer: dict[int, tuple[float, AdvertiserAuth | None]] = {}
+
+
+def advertiser_auth_for_offer(*, offer_id: int) -> AdvertiserAuth | None:
+    """The auth settings of the offer's advertiser, or None when the offer does not exist."""
+    now = time.monotonic()
+    cached = _by_offer.get(offer_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    row = (
+        Offer.objects.filter(id=offer_id)
+        .values(
+            "advertiser_id",
+            "advertiser__status",
+            "advertiser__postback_secret_hash",
+            "advertiser__ip_allowlist",
+        )
+        .first()
+    )
+    found = None
+    if row is not None:
+        found = AdvertiserAuth(
+            advertiser_id=row["advertiser_id"],
+            active=row["advertiser__status"] == Advertiser.Status.ACTIVE,
+            secret_hash=row["advertiser__postback_secret_hash"],
+            ip_allowlist=list(row["advertiser__ip_allowlist"] or []),
+        )
+    if len(_by_offer) > 10_000:
+        _by_offer.clear()
+    _by_offer[offer_id] = (now + AUTH_CACHE_SECONDS, found)
+    return found
+
+
+def click_offer_id(*, click_id: str) -> int | None:
+    """The offer of a click, from PostgreSQL or the click buffer; None when not found yet."""
+    click = click_find(click_id=click_id)
+    return None if click is None else click.offer_id

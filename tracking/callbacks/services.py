@@ -1,0 +1,144 @@
+"""Receiving a conversion callback: validate, authenticate, store in the inbox. Nothing else.
+
+Whatever happens next (finding the click, checks, money) is attribution's, in a worker. A callback
+answered 2xx is in the inbox, committed; one answered 4xx wrote nothing, except an auth failure,
+which is kept as a `rejected_auth` row with its reason so the advertiser can debug.
+"""
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from config.errors import DomainError, ForbiddenError
+from tracking.attribution.queue import attribution_kick
+from tracking.callbacks.auth import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    callback_auth_check,
+    canonical_request,
+    token_digest,
+)
+from tracking.callbacks.fields import (
+    TOKEN_PARAMS,
+    CallbackShapeError,
+    callback_fields,
+)
+from tracking.callbacks.selectors import advertiser_auth_for_offer, click_offer_id
+from tracking.models import CallbackInbox
+
+# Request headers worth keeping with the raw callback (others are noise or secrets).
+KEPT_HEADERS = ("User-Agent", "Content-Type", SIGNATURE_HEADER, TIMESTAMP_HEADER)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequest:
+    dialect: str
+    method: str
+    path: str
+    params: Mapping[str, str]
+    # Every (name, value) pair of query string and form body, for the signed canonical form.
+    pairs: list[tuple[str, str]]
+    headers: Mapping[str, str]
+    remote_ip: str | None
+
+
+def _kept(params: Mapping[str, str]) -> dict[str, str]:
+    return {key: value for key, value in params.items() if key not in TOKEN_PARAMS}
+
+
+def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
+    """Store one callback. Raises DomainError (400) on bad shape, ForbiddenError (403) on auth."""
+    try:
+        fields = callback_fields(dialect=request.dialect, params=request.params)
+    except CallbackShapeError as exc:
+        raise DomainError.for_field(exc.field, exc.code, exc.message) from exc
+
+    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+    digest = token_digest(fields.token) if fields.token else ""
+    canonical = canonical_request(method=request.method, path=request.path, params=request.pairs)
+
+    offer_id = fields.offer_id
+    if offer_id is None:
+        offer_id = click_offer_id(click_id=fields.click_id)
+    auth = advertiser_auth_for_offer(offer_id=offer_id) if offer_id is not None else None
+    if fields.offer_id is not None and auth is None:
+        raise DomainError.for_field("offer_id", "offer_unknown", "No such offer.")
+
+    row = CallbackInbox(
+        dialect=request.dialect,
+        method=request.method,
+        path=request.path[:500],
+        params=_kept(request.params),
+        headers=headers,
+        remote_ip=request.remote_ip,
+        click_id=fields.click_id,
+    )
+    if auth is None:
+        # The click is not findable yet (still travelling from the redirect): keep what is
+        # needed to check the credentials later, never the token itself.
+        row.auth_deferred = True
+        row.headers = {**headers, "_token_sha256": digest, "_canonical": canonical}
+        row.save(force_insert=True)
+        attribution_kick()
+        return row
+
+    row.advertiser_id = auth.advertiser_id
+    reason = "advertiser_inactive" if not auth.active else None
+    reason = reason or callback_auth_check(
+        secret_hash=auth.secret_hash,
+        ip_allowlist=auth.ip_allowlist,
+        digest=digest,
+        signature=signature,
+        timestamp=timestamp,
+        canonical=canonical,
+        remote_ip=request.remote_ip,
+        now=time.time(),
+    )
+    if reason is not None:
+        row.state = CallbackInbox.State.REJECTED_AUTH
+        row.result = reason
+        row.save(force_insert=True)
+        raise ForbiddenError(reason, _AUTH_MESSAGES.get(reason, "Authentication failed."))
+    row.save(force_insert=True)
+    attribution_kick()
+    return row
+
+
+def pixel_receive(
+    *, goal_ref: str, click_id: str, request: CallbackRequest
+) -> CallbackInbox | None:
+    """Store a pixel conversion for the click in the visitor's cookie; None when unusable.
+
+    A pixel cannot carry a secret (it runs in the visitor's browser): the click id from our own
+    first-party cookie is the credential, and attribution still applies every check.
+    """
+    params = {**_kept(request.params), "click_id": click_id, "goal": goal_ref}
+    try:
+        fields = callback_fields(dialect="pixel", params=params)
+    except CallbackShapeError:
+        return None
+    row = CallbackInbox.objects.create(
+        dialect="pixel",
+        method=request.method,
+        path=request.path[:500],
+        params=params,
+        headers={name: request.headers[name] for name in KEPT_HEADERS if name in request.headers},
+        remote_ip=request.remote_ip,
+        click_id=fields.click_id,
+    )
+    attribution_kick()
+    return row
+
+
+_AUTH_MESSAGES = {
+    "no_secret_configured": "The advertiser has no postback secret: rotate one first.",
+    "missing_auth": "Send the token parameter or an X-Affnet-Signature header.",
+    "bad_token": "The token does not match the advertiser's postback secret.",
+    "bad_signature": "The X-Affnet-Signature does not match.",
+    "bad_timestamp": "X-Affnet-Timestamp must be unix seconds.",
+    "stale_timestamp": "X-Affnet-Timestamp is more than 300 seconds away from our clock.",
+    "ip_not_allowed": "The caller's address is not in the advertiser's allowlist.",
+    "advertiser_inactive": "The advertiser is inactive.",
+}

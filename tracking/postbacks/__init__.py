@@ -1,0 +1,1 @@
+"""Publisher postbacks: our calls to publishers' URLs when their conversions change."""

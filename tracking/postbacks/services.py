@@ -1,0 +1,187 @@
+"""Owing, sending and re-sending publisher postbacks.
+
+A conversion event (approved, pending, rejected, reversed) owes one delivery per matching
+template of its publisher: the most specific scope wins (goal templates over offer templates
+over global ones), and a template fires only for the events it lists (none listed: approved).
+Each delivery is tried up to POSTBACK_MAX_ATTEMPTS times with exponential backoff and jitter
+(base POSTBACK_RETRY_BASE_SECONDS, times 3 per attempt: about 18 hours over 8 attempts); every
+attempt, refusals included, is logged for the publisher to read.
+"""
+
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from affiliates.models import PostbackTemplate
+from tracking.macros import POSTBACK_MACRO_ALIASES, macros_fill
+from tracking.models import Conversion, PostbackAttempt, PostbackDelivery
+from tracking.postbacks.calls import target_call
+from tracking.postbacks.targets import UnsafeTargetError, target_resolve
+
+CLAIM_SECONDS = 60
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "POSTBACK_MAX_ATTEMPTS", 8))
+
+
+def retry_delay_seconds(*, attempts: int) -> float:
+    """Backoff after the `attempts`-th failure: base * 3^(attempts-1), +-20% jitter."""
+    base = float(getattr(settings, "POSTBACK_RETRY_BASE_SECONDS", 60))
+    return base * 3 ** (attempts - 1) * random.uniform(0.8, 1.2)
+
+
+def templates_for(*, conversion: Conversion, event: str) -> list[PostbackTemplate]:
+    templates = list(
+        PostbackTemplate.objects.filter(publisher_id=conversion.publisher_id, is_active=True)
+        .filter(
+            Q(scope=PostbackTemplate.Scope.GLOBAL)
+            | Q(scope=PostbackTemplate.Scope.OFFER, offer_id=conversion.offer_id)
+            | Q(scope=PostbackTemplate.Scope.GOAL, goal_id=conversion.goal_id)
+        )
+        .order_by("id")
+    )
+    templates = [t for t in templates if event in (t.events or [PostbackTemplate.Event.APPROVED])]
+    for scope in (PostbackTemplate.Scope.GOAL, PostbackTemplate.Scope.OFFER):
+        specific = [t for t in templates if t.scope == scope]
+        if specific:
+            return specific
+    return templates
+
+
+def postback_values(*, conversion: Conversion, event: str) -> dict[str, str]:
+    return {
+        "click_id": conversion.click_id,
+        "sub1": conversion.sub1,
+        "sub2": conversion.sub2,
+        "sub3": conversion.sub3,
+        "sub4": conversion.sub4,
+        "sub5": conversion.sub5,
+        "source": conversion.source,
+        "offer_id": str(conversion.offer_id),
+        "goal": conversion.goal.ref,
+        "payout": str(conversion.payout.normalize() if conversion.payout else "0"),
+        "currency": conversion.currency,
+        "conversion_id": str(conversion.pk),
+        "status": event,
+        "sale_amount": "" if conversion.sale_amount is None else str(conversion.sale_amount),
+        "event_time": timezone.now().replace(microsecond=0).isoformat(),
+    }
+
+
+def deliveries_create(*, conversion_ids: list[int], event: str | None = None) -> list[int]:
+    """Owe the postbacks of these conversions' current status (or `event`). Idempotent."""
+    created: list[int] = []
+    conversions = Conversion.objects.filter(id__in=conversion_ids).select_related("goal")
+    for conversion in conversions:
+        what = event or conversion.status
+        for template in templates_for(conversion=conversion, event=what):
+            url = macros_fill(
+                template.url,
+                postback_values(conversion=conversion, event=what),
+                POSTBACK_MACRO_ALIASES,
+            )
+            try:
+                with transaction.atomic():
+                    delivery = PostbackDelivery.objects.create(
+                        conversion=conversion,
+                        template=template,
+                        publisher_id=conversion.publisher_id,
+                        event=what,
+                        method=template.method,
+                        url=url,
+                        next_attempt_at=timezone.now(),
+                    )
+            except IntegrityError:
+                continue  # owed already
+            created.append(delivery.pk)
+    return created
+
+
+def delivery_attempt(*, delivery_id: int) -> float | None:
+    """Make one attempt if the delivery is due and nobody else is on it.
+
+    Returns the seconds until the next attempt when one is scheduled, else None. The claim is a
+    conditional update, so no row lock is held during the remote call.
+    """
+    now = timezone.now()
+    claimed = (
+        PostbackDelivery.objects.filter(id=delivery_id, status=PostbackDelivery.Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+    )
+    if not claimed:
+        return None
+    delivery = PostbackDelivery.objects.get(id=delivery_id)
+    started = timezone.now()
+    address = None
+    try:
+        target = target_resolve(delivery.url)
+    except UnsafeTargetError as exc:
+        outcome, status_code, excerpt, duration = f"refused_{exc.reason}", None, "", 0
+    else:
+        address = target.address
+        result = target_call(target=target, method=delivery.method)
+        outcome, status_code = result.outcome, result.status_code
+        excerpt, duration = result.excerpt, result.duration_ms
+
+    number = delivery.attempts + 1
+    delay = None
+    if outcome == "ok":
+        status = PostbackDelivery.Status.SENT
+    elif outcome.startswith("refused_"):
+        status = PostbackDelivery.Status.REFUSED
+    elif number >= max_attempts():
+        status = PostbackDelivery.Status.FAILED
+    else:
+        status = PostbackDelivery.Status.PENDING
+        delay = retry_delay_seconds(attempts=number)
+    with transaction.atomic():
+        PostbackAttempt.objects.create(
+            delivery=delivery,
+            number=number,
+            attempted_at=started,
+            duration_ms=duration,
+            status_code=status_code,
+            outcome=outcome,
+            response_excerpt=excerpt,
+            connected_ip=address,
+        )
+        PostbackDelivery.objects.filter(id=delivery_id).update(
+            attempts=number,
+            status=status,
+            claimed_until=None,
+            next_attempt_at=None if delay is None else started + timedelta(seconds=delay),
+            updated_at=timezone.now(),
+        )
+    return delay
+
+
+def delivery_resend(*, delivery: PostbackDelivery) -> PostbackDelivery:
+    """Make the delivery due now, whatever its state: one more attempt (or round of them)."""
+    PostbackDelivery.objects.filter(id=delivery.pk).update(
+        status=PostbackDelivery.Status.PENDING,
+        next_attempt_at=timezone.now(),
+        claimed_until=None,
+        attempts=min(delivery.attempts, max_attempts() - 1),
+        updated_at=timezone.now(),
+    )
+    delivery.refresh_from_db()
+    return delivery
+
+
+def deliveries_due(*, limit: int = 500) -> list[int]:
+    now = timezone.now()
+    return list(
+        PostbackDelivery.objects.filter(
+            status=PostbackDelivery.Status.PENDING, next_attempt_at__lte=now
+        )
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
