@@ -16,14 +16,14 @@ def _raw(name: str) -> str | None:
     """NAME from the environment, or else the contents of the file named by NAME_FILE.
 
     Any variable can come from a file (Docker/systemd credentials, Kubernetes secrets), so
-    secrets need not sit in the process environment. One trailing newline is dropped.
+    secrets need not sit in the process environment. A non-empty NAME wins; an empty one gives
+    way to NAME_FILE, so a deployment can blank a shared env file's value and use a file
+    instead. One trailing newline is dropped.
     """
     raw = os.environ.get(name)
-    if raw is not None:
-        return raw
     path = os.environ.get(f"{name}_FILE")
-    if not path:
-        return None
+    if raw or not path:
+        return raw
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read().removesuffix("\n")

@@ -128,3 +128,12 @@ def test_a_missing_secret_file_stops_start_up_naming_the_variable(tmp_path, monk
     monkeypatch.setenv("AFFNET_TEST_SECRET_FILE", str(tmp_path / "absent"))
     with pytest.raises(ImproperlyConfigured, match="AFFNET_TEST_SECRET_FILE"):
         env_str("AFFNET_TEST_SECRET")
+
+
+def test_an_empty_variable_gives_way_to_its_file(tmp_path, monkeypatch):
+    """docker-compose blanks the shared env file's DATABASE_URL to use its secret file."""
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file")
+    monkeypatch.setenv("AFFNET_TEST_SECRET", "")
+    monkeypatch.setenv("AFFNET_TEST_SECRET_FILE", str(secret))
+    assert env_str("AFFNET_TEST_SECRET") == "from-a-file"
