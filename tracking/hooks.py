@@ -4,11 +4,13 @@ Explicit calls rather than signals, so the order is visible here. Each hook's bo
 other modules' functions; the writers (click ingester, attribution) call the hook once per batch.
 """
 
+from tracking.attribution.cpc import cpc_clicks_earn
 from tracking.models import Click, Conversion
 
 
 def after_clicks_ingested(*, clicks: list[Click]) -> None:
     """Called by the click ingester after a batch of new clicks was inserted (not re-inserts)."""
+    cpc_clicks_earn(clicks=clicks)
 
 
 def after_conversion_changed(*, conversion: Conversion, previous_status: str | None) -> None:
