@@ -57,6 +57,8 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=HTTPS_ONLY)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS_ONLY)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=HTTPS_ONLY)
+# Peers whose CLICK_IP_HEADER is believed (config/proxy.py): our own nginx, by address.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 # Trust X-Forwarded-Proto only when a proxy we run sets it (deploy/nginx overwrites it).
 if env_bool("SECURE_PROXY_SSL_HEADER", default=HTTPS_ONLY):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,6 +223,61 @@ PAYOUT_HOLD_DAYS = env_int("PAYOUT_HOLD_DAYS", 30, minimum=0)
 # Outgoing publisher postbacks may target loopback only when this is explicitly on (tests of
 # retries against a local server). Off by default; the SSRF tests keep it off.
 POSTBACK_ALLOW_LOOPBACK = env_bool("POSTBACK_ALLOW_LOOPBACK", default=False)
+# Publisher postbacks: attempts per delivery and the first backoff (x3 per attempt, +-20%).
+POSTBACK_MAX_ATTEMPTS = env_int("POSTBACK_MAX_ATTEMPTS", 8, minimum=1)
+POSTBACK_RETRY_BASE_SECONDS = env_int("POSTBACK_RETRY_BASE_SECONDS", 60, minimum=0)
+
+# Conversion callbacks and attribution (tracking/callbacks/, tracking/attribution/).
+CALLBACK_EVERFLOW_PATH = env_str("CALLBACK_EVERFLOW_PATH", "/everflow")
+ATTRIBUTION_BATCH_SIZE = env_int("ATTRIBUTION_BATCH_SIZE", 1000, minimum=1)
+# A callback whose click is not in PostgreSQL yet is retried this long, then `unknown_click`.
+ATTRIBUTION_CLICK_WAIT_SECONDS = env_int("ATTRIBUTION_CLICK_WAIT_SECONDS", 120, minimum=0)
+ATTRIBUTION_CLICK_RETRY_SECONDS = env_int("ATTRIBUTION_CLICK_RETRY_SECONDS", 2, minimum=1)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "attribution-sweep": {
+            "task": "tracking.tasks.attribution.attribution_sweep",
+            "schedule": 10.0,
+        },
+        "postbacks-sweep": {"task": "tracking.tasks.postbacks.postbacks_sweep", "schedule": 30.0},
+    }
+)
+
+# Click path (tracking/clicks/). In production the redirect appends each click to a Redis
+# stream and the `clicks` queue moves them to PostgreSQL; the embedded mode writes directly.
+CLICK_STREAM_KEY = env_str("CLICK_STREAM_KEY", "affnet:clicks")
+CLICK_STREAM_GROUP = env_str("CLICK_STREAM_GROUP", "ingest")
+# Pending stream entries idle this long were taken by an ingester that died: another claims them.
+CLICK_STREAM_CLAIM_IDLE_MS = env_int("CLICK_STREAM_CLAIM_IDLE_MS", 30_000, minimum=0)
+CLICK_INGEST_BATCH = env_int("CLICK_INGEST_BATCH", 2000, minimum=1)
+# Link snapshots: fresh for this long (an edit is seen within it), then re-read from PostgreSQL;
+# a stale snapshot is still served while PostgreSQL is down.
+CLICK_LINK_CACHE_SECONDS = env_int("CLICK_LINK_CACHE_SECONDS", 5, minimum=1)
+# Where a visitor goes when the offer has no fallback URL. Empty: our own small page.
+CLICK_FALLBACK_URL = env_str("CLICK_FALLBACK_URL")
+# Behind a trusted proxy: the header carrying the client IP (e.g. X-Real-IP; the last address of
+# X-Forwarded-For is taken) and, optionally, one carrying the country (e.g. CF-IPCountry).
+CLICK_IP_HEADER = env_str("CLICK_IP_HEADER")
+CLICK_COUNTRY_HEADER = env_str("CLICK_COUNTRY_HEADER")
+CLICK_COOKIE_NAME = env_str("CLICK_COOKIE_NAME", "affnet_click")
+CLICK_COOKIE_DAYS = env_int("CLICK_COOKIE_DAYS", 30, minimum=1)
+CLICK_RETENTION_DAYS = env_int("CLICK_RETENTION_DAYS", 90, minimum=1)
+CLICK_PARTITIONS_AHEAD_DAYS = env_int("CLICK_PARTITIONS_AHEAD_DAYS", 7, minimum=1)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # A run missed while the worker is busy is dropped, not queued behind it.
+        "clicks-ingest": {
+            "task": "tracking.tasks.clicks.clicks_ingest",
+            "schedule": 1.0,
+            "options": {"expires": 5},
+        },
+        "clicks-partitions": {
+            "task": "tracking.tasks.clicks.click_partitions_maintain",
+            "schedule": 3600.0,
+        },
+        "impressions-flush": {"task": "tracking.tasks.clicks.impressions_flush", "schedule": 60.0},
+    }
+)
 
 # Operations: probes, metrics, logs (config/health.py, config/metrics.py, config/logging.py).
 READY_MAX_CLICK_STREAM_LAG = env_int("READY_MAX_CLICK_STREAM_LAG", 100_000, minimum=0)

@@ -1,0 +1,238 @@
+"""Conversions and publisher postback logs over the API, each role seeing only its own.
+
+Managers see and act on everything; finance reads everything; an advertiser user reads and acts
+on the conversions of its own offers (revenue, never payout); a publisher user reads its own
+conversions (payout, never revenue) and its own postback deliveries, and may re-send them.
+"""
+
+import django_filters
+from django.db import transaction
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Role
+from config.errors import ForbiddenError
+from tracking.attribution.actions import conversion_act
+from tracking.models import Conversion, ConversionHistory, PostbackAttempt, PostbackDelivery
+from tracking.postbacks.services import delivery_resend
+from tracking.tasks.postbacks import postback_deliver
+
+COMMON_FIELDS = [
+    "id",
+    "click_id",
+    "click_created_at",
+    "offer",
+    "goal",
+    "publisher",
+    "status",
+    "reject_reason",
+    "currency",
+    "sale_amount",
+    "advertiser_txn_id",
+    "sub1",
+    "sub2",
+    "sub3",
+    "sub4",
+    "sub5",
+    "source",
+    "created_at",
+    "updated_at",
+]
+
+
+class HistorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConversionHistory
+        fields = ["id", "action", "from_status", "to_status", "reason", "actor", "created_at"]
+
+
+class StaffHistorySerializer(HistorySerializer):
+    class Meta(HistorySerializer.Meta):
+        fields = [
+            *HistorySerializer.Meta.fields,
+            "old_payout",
+            "new_payout",
+            "old_revenue",
+            "new_revenue",
+        ]
+
+
+class StaffConversionSerializer(serializers.ModelSerializer):
+    history = StaffHistorySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Conversion
+        fields = [
+            *COMMON_FIELDS,
+            "advertiser",
+            "inbox",
+            "revenue",
+            "payout",
+            "terms",
+            "explanation",
+            "history",
+        ]
+
+
+class AdvertiserConversionSerializer(serializers.ModelSerializer):
+    history = HistorySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Conversion
+        fields = [*COMMON_FIELDS, "revenue", "explanation", "history"]
+
+
+class PublisherConversionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Conversion
+        fields = [f for f in COMMON_FIELDS if f != "advertiser_txn_id"] + ["payout"]
+
+
+class ActionSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    payout = serializers.DecimalField(max_digits=18, decimal_places=6, required=False)
+    revenue = serializers.DecimalField(max_digits=18, decimal_places=6, required=False)
+
+
+class ConversionFilter(django_filters.FilterSet):
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Conversion
+        fields = [
+            "status",
+            "offer",
+            "goal",
+            "publisher",
+            "advertiser",
+            "click_id",
+            "advertiser_txn_id",
+            "reject_reason",
+            "currency",
+            "sub1",
+            "source",
+        ]
+
+
+def _is_staff(user) -> bool:
+    return user.is_manager or user.role == Role.FINANCE
+
+
+class ConversionViewSet(viewsets.ReadOnlyModelViewSet):
+    filterset_class = ConversionFilter
+    ordering_fields = ["id", "created_at", "payout"]
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = Conversion.objects.all()
+        if _is_staff(user):
+            return queryset.prefetch_related("history")
+        if user.role == Role.ADVERTISER:
+            return queryset.filter(advertiser_id=user.advertiser_id).prefetch_related("history")
+        if user.role == Role.PUBLISHER:
+            return queryset.filter(publisher_id=user.publisher_id)
+        return queryset.none()
+
+    def get_serializer_class(self):
+        user = self.request.user
+        if _is_staff(user):
+            return StaffConversionSerializer
+        if user.role == Role.ADVERTISER:
+            return AdvertiserConversionSerializer
+        return PublisherConversionSerializer
+
+    def _act(self, request: Request, name: str) -> Response:
+        user = request.user
+        conversion = self.get_object()  # 404 outside the caller's scope
+        if not (user.is_manager or user.role == Role.ADVERTISER):
+            raise ForbiddenError("forbidden", "Only managers and the advertiser may do this.")
+        body = ActionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        updated = conversion_act(
+            conversion_id=conversion.pk,
+            action=name,
+            actor_id=user.pk,
+            reason=body.validated_data["reason"],
+            payout=body.validated_data.get("payout"),
+            revenue=body.validated_data.get("revenue"),
+        )
+        updated = self.get_queryset().get(pk=updated.pk)
+        return Response(self.get_serializer(updated).data)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk=None) -> Response:
+        return self._act(request, ConversionHistory.Action.APPROVE)
+
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk=None) -> Response:
+        return self._act(request, ConversionHistory.Action.REJECT)
+
+    @action(detail=True, methods=["post"])
+    def reverse(self, request: Request, pk=None) -> Response:
+        return self._act(request, ConversionHistory.Action.REVERSE)
+
+    @action(detail=True, methods=["post"])
+    def adjust(self, request: Request, pk=None) -> Response:
+        return self._act(request, ConversionHistory.Action.ADJUST)
+
+
+class PostbackAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PostbackAttempt
+        fields = [
+            "number",
+            "attempted_at",
+            "duration_ms",
+            "status_code",
+            "outcome",
+            "response_excerpt",
+        ]
+
+
+class PostbackDeliverySerializer(serializers.ModelSerializer):
+    log = PostbackAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PostbackDelivery
+        fields = [
+            "id",
+            "conversion",
+            "template",
+            "publisher",
+            "event",
+            "method",
+            "url",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "log",
+        ]
+
+
+class PostbackDeliveryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = PostbackDeliverySerializer
+    filterset_fields = ["status", "event", "conversion", "template", "publisher"]
+
+    def get_queryset(self):
+        user = self.request.user
+        queryset = PostbackDelivery.objects.prefetch_related("log")
+        if _is_staff(user):
+            return queryset
+        if user.role == Role.PUBLISHER:
+            return queryset.filter(publisher_id=user.publisher_id)
+        return queryset.none()
+
+    @action(detail=True, methods=["post"])
+    def resend(self, request: Request, pk=None) -> Response:
+        delivery = self.get_object()
+        if not (request.user.is_manager or request.user.role == Role.PUBLISHER):
+            raise ForbiddenError("forbidden", "Only managers and the publisher may re-send.")
+        delivery = delivery_resend(delivery=delivery)
+        transaction.on_commit(lambda: postback_deliver.delay(delivery.pk))
+        return Response(self.get_serializer(delivery).data, status=202)
