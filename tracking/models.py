@@ -42,7 +42,10 @@ class Click(models.Model):
         DEVICE = "device"
         CAP_REACHED = "cap_reached"
 
-    click_id = models.CharField(max_length=32, unique=True)
+    # Unique with `created_at` (below), not alone: on PostgreSQL the table is partitioned by day
+    # and a unique key must hold the partition key. `created_at` is the ULID's own timestamp, so
+    # the pair is as unique as the id (tracking/clicks/ids.py).
+    click_id = models.CharField(max_length=32, db_index=True)
     created_at = models.DateTimeField(db_index=True)
     offer_id = models.BigIntegerField(db_index=True)
     publisher_id = models.BigIntegerField(db_index=True)
@@ -66,6 +69,37 @@ class Click(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["click_id", "created_at"], name="click_id_unique")
+        ]
+
+
+class Impression(models.Model):
+    """Impressions (pixel loads) of one (offer, publisher) pair in one UTC hour.
+
+    Counted in Redis by the pixel and added here in batches (tracking/clicks/impressions.py).
+    """
+
+    hour = models.DateTimeField()
+    offer_id = models.BigIntegerField(db_index=True)
+    publisher_id = models.BigIntegerField(db_index=True)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", "offer_id", "publisher_id"], name="impression_unique_per_hour"
+            ),
+            models.CheckConstraint(name="impression_count_not_negative", condition=Q(count__gte=0)),
+        ]
+
+
+class ImpressionFlush(models.Model):
+    """A batch of impression counts already added: makes a retried flush add nothing twice."""
+
+    token = models.CharField(max_length=64, unique=True)
+    flushed_at = models.DateTimeField(auto_now_add=True)
 
 
 class CallbackInbox(models.Model):

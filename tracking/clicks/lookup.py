@@ -1,12 +1,46 @@
 """Finding a click by its id, for attribution.
 
-The click path may still hold a click in its buffer (production: a Redis stream) when the
-callback arrives. `click_find` answers from PostgreSQL; the click-path code extends it to look in
-the buffer too, so attribution has one place to ask.
+A conversion can arrive while its click still waits in the Redis stream (production), so this
+looks in PostgreSQL, then in the stream, then in PostgreSQL again (the ingester may have moved
+it in between). The stream holds only clicks not yet ingested, and an entry's id is the Redis
+time of its XADD, which is within milliseconds of the time in the ULID; so only a window of the
+stream around that time is read, never the whole stream.
 """
 
+from datetime import timedelta
+
+from tracking.clicks import buffer
+from tracking.clicks.ids import click_id_is_valid, click_id_time
+from tracking.clicks.store import click_from_record
 from tracking.models import Click
+
+BUFFER_WINDOW = timedelta(seconds=30)
+BUFFER_SCAN_LIMIT = 50_000
 
 
 def click_find(*, click_id: str) -> Click | None:
+    """The click, from PostgreSQL or still buffered (then unsaved: `pk` is None)."""
+    found = Click.objects.filter(click_id=click_id).first()
+    if found is not None or not click_id_is_valid(click_id):
+        return found
+    buffered = click_find_buffered(click_id=click_id)
+    if buffered is not None:
+        return Click.objects.filter(click_id=click_id).first() or buffered
     return Click.objects.filter(click_id=click_id).first()
+
+
+def click_find_buffered(*, click_id: str) -> Click | None:
+    client = buffer.redis_client()
+    if client is None:
+        return None
+    at = click_id_time(click_id)
+    low = int((at - BUFFER_WINDOW).timestamp() * 1000)
+    high = int((at + BUFFER_WINDOW).timestamp() * 1000)
+    entries = client.xrange(
+        buffer.stream_key(), min=str(low), max=str(high), count=BUFFER_SCAN_LIMIT
+    )
+    needle = f'"id":"{click_id}"'.encode()
+    for entry in buffer.entries_decode([e for e in entries if needle in e[1].get(b"d", b"")]):
+        if entry.record is not None:
+            return click_from_record(record=entry.record, unique=entry.unique, capped=entry.capped)
+    return None

@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from tracking.clicks import views
+
+urlpatterns = [
+    path("c/<str:code>", views.click, name="click"),
+    path("aff_c", views.tune_click, name="click-tune"),
+    path("i/<str:code>", views.impression, name="impression"),
+    path("aff_i", views.tune_impression, name="impression-tune"),
+    path("offer-unavailable", views.unavailable, name="offer-unavailable"),
+]

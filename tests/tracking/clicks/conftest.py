@@ -1,0 +1,38 @@
+import pytest
+
+from tests import factories
+from tracking.clicks import buffer, resolve
+
+
+@pytest.fixture(autouse=True)
+def fresh_click_state(settings):
+    """Each test starts with no cached link snapshots and an empty click buffer."""
+    resolve._local.clear()
+    client = buffer.redis_client()
+    if client is not None:
+        keys = [
+            *client.scan_iter(match="affnet:*", count=1000),
+            *client.scan_iter(match=f"{settings.CLICK_STREAM_KEY}*", count=1000),
+        ]
+        if keys:
+            client.delete(*keys)
+    yield
+    resolve._local.clear()
+
+
+@pytest.fixture
+def offer(db):
+    return factories.OfferFactory(
+        landing_url="https://shop.example/land?cid={click_id}&s1={sub1}&src={source}",
+        fallback_url="https://fallback.example/sorry?cid={click_id}",
+    )
+
+
+@pytest.fixture
+def publisher(db):
+    return factories.PublisherFactory()
+
+
+@pytest.fixture
+def link(offer, publisher):
+    return factories.TrackingLinkFactory(offer=offer, publisher=publisher)

@@ -1,0 +1,84 @@
+"""Moving clicks from the Redis stream to PostgreSQL.
+
+Each run first takes back entries another ingester read but never acknowledged (it died, or
+PostgreSQL was down when it tried), then reads new ones, in batches. A batch is acknowledged and
+deleted from the stream only after its transaction committed; if PostgreSQL fails, the batch
+stays pending and is claimed again once it has been idle CLICK_STREAM_CLAIM_IDLE_MS. Writing a
+batch twice is harmless (store.py is idempotent).
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DataError, IntegrityError
+
+from tracking.clicks import buffer
+from tracking.clicks.store import Buffered, clicks_store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    read: int = 0
+    inserted: int = 0
+    dead: int = 0
+
+
+def clicks_ingest(
+    *, consumer: str | None = None, max_seconds: float = 5.0, batch: int | None = None
+) -> IngestResult:
+    """Drain the stream for up to `max_seconds`. Raises DatabaseError if PostgreSQL is down
+    (what was read stays pending, to be claimed again)."""
+    result = IngestResult()
+    client = buffer.redis_client()
+    if client is None:
+        return result  # embedded mode: clicks are written directly
+    consumer = consumer or buffer.consumer_name()
+    batch = batch or settings.CLICK_INGEST_BATCH
+    buffer.buffer_group_ensure(client=client)
+    deadline = time.monotonic() + max_seconds
+    claiming = True
+    while time.monotonic() < deadline:
+        entries = []
+        if claiming:
+            entries = buffer.buffer_claim_stale(client=client, consumer=consumer, count=batch)
+            claiming = bool(entries)
+        if not entries:
+            entries = buffer.buffer_read_new(client=client, consumer=consumer, count=batch)
+        if not entries:
+            break
+        _ingest_batch(client=client, entries=entries, result=result)
+    return result
+
+
+def _ingest_batch(*, client, entries: list[buffer.Entry], result: IngestResult) -> None:
+    good = [entry for entry in entries if entry.record is not None]
+    dead = [entry for entry in entries if entry.record is None]
+    try:
+        inserted = len(clicks_store(buffered=[_buffered(entry) for entry in good]))
+    except (DataError, IntegrityError):
+        # One bad record must not block the stream: write them one by one, set the bad aside.
+        # OperationalError (PostgreSQL down) is not caught: the batch stays pending.
+        inserted = 0
+        kept = []
+        for entry in good:
+            try:
+                inserted += len(clicks_store(buffered=[_buffered(entry)]))
+                kept.append(entry)
+            except (DataError, IntegrityError):
+                logger.exception("click entry %s refused by the database", entry.entry_id)
+                dead.append(entry)
+        good = kept
+    buffer.buffer_done(client=client, entry_ids=[entry.entry_id for entry in good])
+    buffer.buffer_dead_letter(client=client, entries=dead)
+    result.read += len(entries)
+    result.inserted += inserted
+    result.dead += len(dead)
+
+
+def _buffered(entry: buffer.Entry) -> Buffered:
+    assert entry.record is not None
+    return Buffered(record=entry.record, unique=entry.unique, capped=entry.capped)

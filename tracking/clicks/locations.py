@@ -1,0 +1,63 @@
+"""Where the redirect may send a visitor, and nowhere else.
+
+The Location is only ever built from the offer's configured landing or fallback URL, the
+network's fallback, or a deep link whose host is on the offer's allowlist. Visitor-supplied
+values (sub ids, source) only enter through macros, percent-encoded with no safe characters, and
+every finished Location is checked again: its host must be exactly the host it was built for.
+Anything a browser might read differently from Python (backslashes, whitespace, control
+characters, user info, a port) is refused outright rather than cleaned up.
+"""
+
+import re
+from collections.abc import Collection, Mapping
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from tracking.macros import CLICK_MACRO_ALIASES, macros_fill
+
+UNAVAILABLE_PATH = "/offer-unavailable"
+# Control characters, space, backslash and non-ASCII: browsers strip, fold or re-interpret them.
+_UNSAFE = re.compile(r"[^\x21-\x7e]|\\")
+
+
+def url_host(url: str) -> str | None:
+    """The exact lower-case host of an absolute http(s) URL we are willing to send anyone to;
+    None when the URL is anything else."""
+    if not url or _UNSAFE.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    if "@" in parts.netloc or port is not None or not parts.hostname:
+        return None
+    if not url.lower().startswith(parts.scheme.lower() + "://"):
+        return None  # "https:evil.example" and friends
+    return parts.hostname
+
+
+def deep_link_allowed(url: str, *, allowed_hosts: Collection[str]) -> bool:
+    host = url_host(url)
+    return host is not None and host in allowed_hosts
+
+
+def location_fill(template: str, values: Mapping[str, str]) -> str | None:
+    """The template with macros filled, if it still points at the template's own host."""
+    host = url_host(template)
+    if host is None:
+        return None
+    filled = macros_fill(template, values, CLICK_MACRO_ALIASES)
+    return filled if url_host(filled) == host else None
+
+
+def network_fallback(values: Mapping[str, str]) -> str:
+    configured = settings.CLICK_FALLBACK_URL
+    if configured:
+        filled = location_fill(configured, values)
+        if filled:
+            return filled
+    return settings.TRACKING_BASE_URL + UNAVAILABLE_PATH

@@ -1,0 +1,258 @@
+"""The click redirect: resolve, decide, mint, make durable, answer 302.
+
+Works on a WSGI environ, so the lean handler (wsgi.py, production) and the Django views (urls.py,
+the embedded mode and tests) run the very same code. Nothing here waits for PostgreSQL in
+production: the link comes from the cache (resolve.py) and the click goes to the Redis stream
+(buffer.py) in one round trip. The embedded mode (no REDIS_URL) writes the row directly, and so
+does production when Redis cannot take the click, so a redirected click is always recorded.
+"""
+
+import base64
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError
+
+from tracking.caps import cap_flag_key, cap_period_start
+from tracking.clicks import buffer, impressions
+from tracking.clicks.device import device_from_user_agent
+from tracking.clicks.geo import client_country, client_ip
+from tracking.clicks.ids import click_id_new
+from tracking.clicks.locations import deep_link_allowed, location_fill, network_fallback
+from tracking.clicks.resolve import (
+    LinkSnapshot,
+    LinkUnavailable,
+    link_key_for_code,
+    link_key_for_pair,
+    link_resolve,
+)
+from tracking.clicks.store import click_write_direct
+from tracking.models import Click
+
+logger = logging.getLogger(__name__)
+
+MAX_FIELD = 255
+MAX_TEXT = 1000
+SUB_PARAMS = ("sub1", "sub2", "sub3", "sub4", "sub5")
+TUNE_SUB_PARAMS = ("aff_sub", "aff_sub2", "aff_sub3", "aff_sub4", "aff_sub5")
+PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NOT_FOUND_HTML = (
+    b"<!doctype html><title>Link not found</title><h1>Link not found</h1>"
+    b"<p>This tracking link does not exist.</p>"
+)
+UNAVAILABLE_HTML = (
+    b"<!doctype html><title>Offer unavailable</title><h1>Offer unavailable</h1>"
+    b"<p>This offer is not available right now.</p>"
+)
+BUSY_HTML = (
+    b"<!doctype html><title>Try again</title><h1>Temporarily unavailable</h1>"
+    b"<p>Please try again in a moment.</p>"
+)
+NO_STORE = ("Cache-Control", "no-store")
+HTML = ("Content-Type", "text/html; charset=utf-8")
+
+
+@dataclass(frozen=True)
+class ClickResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+
+def not_found() -> ClickResponse:
+    return ClickResponse(404, [HTML, NO_STORE], NOT_FOUND_HTML)
+
+
+def unavailable_page() -> ClickResponse:
+    return ClickResponse(200, [HTML, NO_STORE], UNAVAILABLE_HTML)
+
+
+def _busy() -> ClickResponse:
+    return ClickResponse(503, [HTML, NO_STORE, ("Retry-After", "5")], BUSY_HTML)
+
+
+def _query(environ: Mapping[str, str]) -> dict[str, str]:
+    raw = environ.get("QUERY_STRING", "")
+    if not raw:
+        return {}
+    # The first value of each name wins; a name given twice cannot smuggle a second value in.
+    return {
+        name: values[0]
+        for name, values in parse_qs(raw, keep_blank_values=True, max_num_fields=64).items()
+    }
+
+
+def _link_key(kind: str, code: str, query: Mapping[str, str]) -> str | None:
+    if kind in ("c", "i"):
+        return link_key_for_code(code)
+    return link_key_for_pair(query.get("offer_id", ""), query.get("aff_id", ""))
+
+
+def _resolve(kind: str, code: str, query: Mapping[str, str]) -> LinkSnapshot | None:
+    key = _link_key(kind, code, query)
+    return link_resolve(key=key) if key else None
+
+
+def click_handle(*, environ: Mapping[str, str], kind: str, code: str = "") -> ClickResponse:
+    """Answer one click. `kind` is "c" (/c/<code>) or "aff_c" (TUNE dialect)."""
+    try:
+        query = _query(environ)
+    except ValueError:
+        return not_found()
+    try:
+        snapshot = _resolve(kind, code, query)
+    except LinkUnavailable:
+        logger.error("link %r unresolvable: PostgreSQL down and no cached snapshot", code)
+        return _busy()
+    if snapshot is None:
+        return not_found()
+
+    names = SUB_PARAMS if kind == "c" else TUNE_SUB_PARAMS
+    subs = [query.get(name, "")[:MAX_FIELD] for name in names]
+    source = query.get("source", "")[:MAX_FIELD]
+    ip = client_ip(environ)
+    user_agent = environ.get("HTTP_USER_AGENT", "")[:MAX_TEXT]
+    country = client_country(environ, ip)
+    device = device_from_user_agent(user_agent)
+    reason = click_reason(snapshot=snapshot, country=country, device=device)
+    click_id = click_id_new()
+
+    cap_keys = []
+    if not reason and snapshot.caps:
+        now = datetime.now(UTC)
+        cap_keys = [
+            cap_flag_key(cap_id=cap_id, period_start=cap_period_start(period=period, now=now))
+            for cap_id, period in snapshot.caps
+        ]
+    record = {
+        "id": click_id,
+        "o": snapshot.offer_id,
+        "p": snapshot.publisher_id,
+        "l": snapshot.link_id,
+        "ip": ip,
+        "ua": user_agent,
+        "r": environ.get("HTTP_REFERER", "")[:MAX_TEXT],
+        "cc": country,
+        "dv": device,
+        "s": subs,
+        "src": source,
+        "fr": reason,
+    }
+    repeat_key = hashlib.blake2b(
+        f"{ip}|{user_agent}|{snapshot.offer_id}|{snapshot.publisher_id}".encode(), digest_size=16
+    ).hexdigest()
+    try:
+        capped = _record(record=record, repeat_key=repeat_key, cap_keys=cap_keys)
+    except DatabaseError:
+        logger.exception("click %s could not be recorded", click_id)
+        return _busy()
+    if capped:
+        reason = record["fr"] = Click.Reason.CAP_REACHED
+
+    values = {
+        "click_id": click_id,
+        "offer_id": str(snapshot.offer_id),
+        "affiliate_id": str(snapshot.publisher_id),
+        "sub1": subs[0],
+        "sub2": subs[1],
+        "sub3": subs[2],
+        "sub4": subs[3],
+        "sub5": subs[4],
+        "source": source,
+        "country": country,
+        "device": device,
+    }
+    location = click_location(
+        snapshot=snapshot, reason=reason, values=values, deep_link=query.get("url", "")
+    )
+    return ClickResponse(
+        302, [("Location", location), NO_STORE, ("Set-Cookie", _cookie(click_id))], b""
+    )
+
+
+def click_reason(*, snapshot: LinkSnapshot, country: str, device: str) -> str:
+    """Why this visitor cannot be sent to the offer (empty: they can). Caps are checked later,
+    with the durable append, in the same Redis round trip."""
+    if not snapshot.offer_active:
+        return Click.Reason.OFFER_INACTIVE
+    if not snapshot.publisher_active:
+        return Click.Reason.PUBLISHER_INACTIVE
+    if not snapshot.allowed:
+        return Click.Reason.NOT_ALLOWED
+    if snapshot.countries and country not in snapshot.countries:
+        return Click.Reason.COUNTRY
+    if snapshot.devices and device not in snapshot.devices:
+        return Click.Reason.DEVICE
+    return Click.Reason.NONE
+
+
+def click_location(
+    *, snapshot: LinkSnapshot, reason: str, values: Mapping[str, str], deep_link: str
+) -> str:
+    """The Location for this click: the offer (or an allowed deep link) when nothing stands in
+    the way, else the offer's fallback, else the network's."""
+    if not reason:
+        if (
+            deep_link
+            and snapshot.deep_links
+            and deep_link_allowed(deep_link, allowed_hosts=snapshot.deep_hosts)
+        ):
+            filled = location_fill(deep_link, values)
+            if filled:
+                return filled
+        filled = location_fill(snapshot.landing_url, values)
+        if filled:
+            return filled
+    if snapshot.fallback_url:
+        filled = location_fill(snapshot.fallback_url, values)
+        if filled:
+            return filled
+    return network_fallback(values)
+
+
+def _record(*, record: dict, repeat_key: str, cap_keys: list[str]) -> bool:
+    """Make the click durable; True when a cap turned out to be reached."""
+    if buffer.redis_client() is not None:
+        try:
+            appended = buffer.buffer_append(
+                record=record,
+                unique_key=repeat_key,
+                cap_flag_keys=[buffer.raw_cache_key(key) for key in cap_keys],
+            )
+            return appended.capped
+        except redis.RedisError:
+            # Better a direct write the visitor waits for than a lost click.
+            logger.exception("click buffer unavailable; writing click %s directly", record["id"])
+    return click_write_direct(record=record, repeat_key=repeat_key, cap_keys=cap_keys)
+
+
+def _cookie(click_id: str) -> str:
+    max_age = settings.CLICK_COOKIE_DAYS * 86400
+    secure = "; Secure" if settings.TRACKING_BASE_URL.startswith("https://") else ""
+    return (
+        f"{settings.CLICK_COOKIE_NAME}={click_id}; Max-Age={max_age}; Path=/; "
+        f"HttpOnly; SameSite=Lax{secure}"
+    )
+
+
+def impression_handle(*, environ: Mapping[str, str], kind: str, code: str = "") -> ClickResponse:
+    """The impression pixel: a 1x1 GIF, counted per (offer, publisher, hour)."""
+    try:
+        query = _query(environ)
+        snapshot = _resolve(kind, code, query)
+    except (ValueError, LinkUnavailable):
+        snapshot = None
+    if snapshot is None:
+        return not_found()
+    try:
+        impressions.impression_count(offer_id=snapshot.offer_id, publisher_id=snapshot.publisher_id)
+    except (redis.RedisError, DatabaseError):
+        # An uncounted impression is no loss worth failing a page's image for.
+        logger.exception("impression of offer %s not counted", snapshot.offer_id)
+    return ClickResponse(200, [("Content-Type", "image/gif"), NO_STORE], PIXEL_GIF)

@@ -1,0 +1,187 @@
+"""Resolving a tracking link to a snapshot of everything the redirect decides on.
+
+The redirect must not wait for PostgreSQL, so a snapshot of the link (offer URLs, statuses,
+targeting, access, caps) is cached at two levels:
+
+- in the process, for at most one second (most clicks are answered from here, no network);
+- in Redis (production) for CLICK_LINK_CACHE_SECONDS, shared by every web process.
+
+Past that the snapshot is rebuilt from PostgreSQL, so an edit to an offer, a publisher, an access
+or a cap is seen within a few seconds without signals in the apps that own those rows. The Redis
+copy is kept for a week after it goes stale: while PostgreSQL is down, a stale snapshot is still
+served, so visitors keep being redirected. Unknown links are cached too (briefly), so a flood of
+made-up codes cannot turn into a flood of queries.
+"""
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import Q
+
+from affiliates.models import Publisher
+from affiliates.selectors import offer_is_runnable_by
+from offers.models import Advertiser, Cap, Offer
+from tracking.caps import REDIRECT_ACTIONS
+from tracking.clicks import buffer
+from tracking.models import TrackingLink
+
+LOCAL_SECONDS = 1.0
+MISSING_SECONDS = 2
+STALE_KEEP_SECONDS = 7 * 24 * 3600
+REDIS_PREFIX = "affnet:link:"
+LINK_CODE_PATTERN = re.compile(r"[A-Za-z0-9_-]{4,32}")
+# Characters a URL may carry as they are; anything else in a configured URL is percent-encoded
+# once, when the snapshot is built, so the Location header is always plain ASCII.
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~{}"
+
+
+class LinkUnavailable(Exception):
+    """PostgreSQL cannot be reached and no snapshot of this link was ever cached."""
+
+
+@dataclass(frozen=True)
+class LinkSnapshot:
+    offer_id: int
+    publisher_id: int
+    link_id: int | None
+    offer_active: bool
+    publisher_active: bool
+    allowed: bool
+    landing_url: str
+    fallback_url: str
+    countries: list[str] = field(default_factory=list)
+    devices: list[str] = field(default_factory=list)
+    deep_links: bool = False
+    deep_hosts: list[str] = field(default_factory=list)
+    # (cap id, period) of the caps that turn this publisher's visitors away when reached.
+    caps: list[list] = field(default_factory=list)
+
+
+# key -> (snapshot or None for unknown, monotonic time it stays fresh until)
+_local: dict[str, tuple[LinkSnapshot | None, float]] = {}
+
+
+def link_key_for_code(code: str) -> str | None:
+    return f"c:{code}" if LINK_CODE_PATTERN.fullmatch(code) else None
+
+
+def link_key_for_pair(offer_id: str, publisher_id: str) -> str | None:
+    if not (offer_id.isdigit() and publisher_id.isdigit()):
+        return None
+    if len(offer_id) > 18 or len(publisher_id) > 18:
+        return None
+    return f"p:{int(offer_id)}:{int(publisher_id)}"
+
+
+def link_cache_clear() -> None:
+    """Forget every cached snapshot in this process and in Redis (tests, admin tools)."""
+    _local.clear()
+    client = buffer.redis_client()
+    if client is not None:
+        keys = list(client.scan_iter(match=REDIS_PREFIX + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+def link_resolve(*, key: str) -> LinkSnapshot | None:
+    """The snapshot for a link key, or None if no such link. Raises LinkUnavailable."""
+    now = time.monotonic()
+    cached = _local.get(key)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+
+    client = buffer.redis_client()
+    stale: tuple[LinkSnapshot | None] | None = (cached[0],) if cached is not None else None
+    if client is not None:
+        raw = client.get(REDIS_PREFIX + key)
+        if raw is not None:
+            stored = json.loads(raw)
+            snapshot = LinkSnapshot(**stored["s"]) if stored["s"] is not None else None
+            if stored["f"] > time.time():
+                _local[key] = (snapshot, now + LOCAL_SECONDS)
+                return snapshot
+            stale = (snapshot,)
+
+    try:
+        snapshot = _snapshot_build(key)
+    except DatabaseError as exc:
+        # Drop the broken connection so a later click reconnects once PostgreSQL is back.
+        connection.close()
+        if stale is None:
+            raise LinkUnavailable(key) from exc
+        _local[key] = (stale[0], now + LOCAL_SECONDS)
+        return stale[0]
+
+    fresh = settings.CLICK_LINK_CACHE_SECONDS if snapshot is not None else MISSING_SECONDS
+    if client is not None:
+        value = json.dumps({"s": asdict(snapshot) if snapshot else None, "f": time.time() + fresh})
+        client.set(REDIS_PREFIX + key, value, ex=STALE_KEEP_SECONDS if snapshot else fresh)
+        _local[key] = (snapshot, now + min(LOCAL_SECONDS, fresh))
+    else:
+        _local[key] = (snapshot, now + fresh)
+    return snapshot
+
+
+def _snapshot_build(key: str) -> LinkSnapshot | None:
+    kind, _, rest = key.partition(":")
+    if kind == "c":
+        link = (
+            TrackingLink.objects.filter(code=rest).values("id", "offer_id", "publisher_id").first()
+        )
+        if link is None:
+            return None
+        return _snapshot_for_pair(link["offer_id"], link["publisher_id"], link["id"])
+    offer_id, publisher_id = (int(part) for part in rest.split(":"))
+    link_id = (
+        TrackingLink.objects.filter(offer_id=offer_id, publisher_id=publisher_id)
+        .values_list("id", flat=True)
+        .first()
+    )
+    return _snapshot_for_pair(offer_id, publisher_id, link_id)
+
+
+def _snapshot_for_pair(
+    offer_id: int, publisher_id: int, link_id: int | None
+) -> LinkSnapshot | None:
+    offer = Offer.objects.select_related("advertiser").filter(id=offer_id).first()
+    publisher_status = (
+        Publisher.objects.filter(id=publisher_id).values_list("status", flat=True).first()
+    )
+    if offer is None or publisher_status is None:
+        return None
+    caps = [
+        [cap_id, period]
+        for cap_id, period in Cap.objects.filter(
+            Q(publisher_id__isnull=True) | Q(publisher_id=publisher_id),
+            offer_id=offer_id,
+            action__in=REDIRECT_ACTIONS,
+        ).values_list("id", "period")
+    ]
+    return LinkSnapshot(
+        offer_id=offer_id,
+        publisher_id=publisher_id,
+        link_id=link_id,
+        offer_active=offer.status == Offer.Status.ACTIVE
+        and offer.advertiser.status == Advertiser.Status.ACTIVE,
+        publisher_active=publisher_status == Publisher.Status.ACTIVE,
+        allowed=offer_is_runnable_by(publisher_id=publisher_id, offer_id=offer_id),
+        landing_url=_url_normalised(offer.landing_url),
+        fallback_url=_url_normalised(offer.fallback_url),
+        countries=[code.upper() for code in offer.countries or []],
+        devices=[kind.lower() for kind in offer.devices or []],
+        deep_links=offer.deep_links_allowed,
+        deep_hosts=[host.lower().strip() for host in offer.deep_link_allowed_hosts or []],
+        caps=caps,
+    )
+
+
+def _url_normalised(url: str) -> str:
+    if not url:
+        return ""
+    url = quote(url.strip(), safe=_URL_SAFE)
+    return url if urlsplit(url).scheme in ("http", "https") else ""

@@ -1,0 +1,149 @@
+"""Writing clicks to the database: in bulk from the buffer, or one at a time directly.
+
+Inserts are idempotent on (click_id, created_at) (ON CONFLICT DO NOTHING), so a batch written
+twice, or a click claimed back from a dead ingester, is stored once; only rows really inserted
+are handed to `after_clicks_ingested`, in the same transaction.
+"""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import redis
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from tracking.clicks.bots import user_agent_is_bot
+from tracking.clicks.buffer import UNIQUE_PREFIX, UNIQUE_SECONDS
+from tracking.clicks.ids import click_id_is_valid, click_id_time
+from tracking.hooks import after_clicks_ingested
+from tracking.models import Click
+
+logger = logging.getLogger(__name__)
+
+INSERT_CHUNK = 1000
+COLUMNS = (
+    "click_id",
+    "created_at",
+    "offer_id",
+    "publisher_id",
+    "link_id",
+    "ip",
+    "user_agent",
+    "referrer",
+    "country",
+    "device",
+    "sub1",
+    "sub2",
+    "sub3",
+    "sub4",
+    "sub5",
+    "source",
+    "is_unique",
+    "is_bot",
+    "fallback_reason",
+)
+
+
+@dataclass(frozen=True)
+class Buffered:
+    """A click as the redirect recorded it, plus the two flags Redis decided."""
+
+    record: dict
+    unique: bool
+    capped: bool
+
+
+def click_from_record(*, record: dict, unique: bool, capped: bool) -> Click:
+    subs = list(record.get("s") or [])[:5]
+    subs += [""] * (5 - len(subs))
+    reason = record.get("fr") or (Click.Reason.CAP_REACHED if capped else Click.Reason.NONE)
+    user_agent = record.get("ua") or ""
+    return Click(
+        click_id=record["id"],
+        created_at=click_id_time(record["id"]),
+        offer_id=int(record["o"]),
+        publisher_id=int(record["p"]),
+        link_id=record.get("l"),
+        ip=record.get("ip") or None,
+        user_agent=user_agent,
+        referrer=record.get("r") or "",
+        country=record.get("cc") or "",
+        device=record.get("dv") or "",
+        sub1=subs[0],
+        sub2=subs[1],
+        sub3=subs[2],
+        sub4=subs[3],
+        sub5=subs[4],
+        source=record.get("src") or "",
+        is_unique=unique,
+        is_bot=user_agent_is_bot(user_agent),
+        fallback_reason=reason,
+    )
+
+
+def clicks_store(*, buffered: Iterable[Buffered]) -> list[Click]:
+    """Insert the clicks not stored yet; return those (with ids). One transaction."""
+    clicks: dict[str, Click] = {}
+    for item in buffered:
+        try:
+            if not click_id_is_valid(str(item.record.get("id", ""))):
+                raise ValueError("no valid click id")
+            click = click_from_record(record=item.record, unique=item.unique, capped=item.capped)
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.error("buffered click skipped (%s): %r", exc, item.record)
+            continue
+        clicks.setdefault(click.click_id, click)
+    if not clicks:
+        return []
+    rows = list(clicks.values())
+    inserted: list[Click] = []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), INSERT_CHUNK):
+                chunk = rows[start : start + INSERT_CHUNK]
+                cursor.execute(_insert_sql(len(chunk)), _params(chunk))
+                for row_id, click_id in cursor.fetchall():
+                    click = clicks[click_id]
+                    click.id = row_id
+                    click._state.adding = False
+                    click._state.db = connection.alias
+                    inserted.append(click)
+        if inserted:
+            after_clicks_ingested(clicks=inserted)
+    return inserted
+
+
+def _insert_sql(count: int) -> str:
+    # Only our own table and column names and placeholders: values travel as parameters.
+    row = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
+    return (
+        f"INSERT INTO {Click._meta.db_table} ({', '.join(COLUMNS)}) VALUES "  # noqa: S608
+        + ", ".join([row] * count)
+        + " ON CONFLICT (click_id, created_at) DO NOTHING RETURNING id, click_id"
+    )
+
+
+def _params(clicks: list[Click]) -> list:
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list = []
+    for click in clicks:
+        for column in COLUMNS:
+            value = getattr(click, column)
+            params.append(adapt(value) if column == "created_at" else value)
+    return params
+
+
+def click_write_direct(*, record: dict, repeat_key: str, cap_keys: list[str]) -> bool:
+    """Write one click now (embedded mode, or Redis unavailable). True when over a cap.
+
+    Repeat and cap flags come from Django's cache (locmem when embedded); if that cache is the
+    Redis that just failed, the click is still written, as unique and not capped.
+    """
+    try:
+        capped = bool(cap_keys) and any(cache.get_many(cap_keys).values())
+        unique = cache.add(UNIQUE_PREFIX + repeat_key, 1, timeout=UNIQUE_SECONDS)
+    except redis.RedisError:
+        capped, unique = False, True
+    clicks_store(buffered=[Buffered(record=record, unique=unique, capped=capped)])
+    return capped

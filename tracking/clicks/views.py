@@ -1,0 +1,47 @@
+"""Django views over the click path, for the embedded mode (runserver) and tests.
+
+Production serves these paths from the lean WSGI handler (wsgi.py) in front of Django; both call
+the same functions in redirect.py with the request's WSGI environ.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
+
+from tracking.clicks.redirect import (
+    ClickResponse,
+    click_handle,
+    impression_handle,
+    unavailable_page,
+)
+
+
+def _django(response: ClickResponse) -> HttpResponse:
+    answer = HttpResponse(response.body, status=response.status)
+    for name, value in response.headers:
+        answer.headers[name] = value
+    return answer
+
+
+@require_safe
+def click(request: HttpRequest, code: str) -> HttpResponse:
+    return _django(click_handle(environ=request.META, kind="c", code=code))
+
+
+@require_safe
+def tune_click(request: HttpRequest) -> HttpResponse:
+    return _django(click_handle(environ=request.META, kind="aff_c"))
+
+
+@require_safe
+def impression(request: HttpRequest, code: str) -> HttpResponse:
+    return _django(impression_handle(environ=request.META, kind="i", code=code))
+
+
+@require_safe
+def tune_impression(request: HttpRequest) -> HttpResponse:
+    return _django(impression_handle(environ=request.META, kind="aff_i"))
+
+
+@require_safe
+def unavailable(request: HttpRequest) -> HttpResponse:
+    return _django(unavailable_page())
