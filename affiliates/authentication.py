@@ -1,6 +1,7 @@
 """`Authorization: Bearer <key>` authentication for the API."""
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from affiliates.keys import api_key_find
@@ -32,3 +33,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Describes the bearer key in the OpenAPI schema (registered by being defined)."""
+
+    target_class = "affiliates.authentication.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key: `Authorization: Bearer ak_<prefix>_<secret>`.",
+        }

@@ -180,6 +180,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per shared choice set (revenue and payout kinds are the same TermsKind).
+    "ENUM_NAME_OVERRIDES": {"TermsKindEnum": "offers.models.TermsKind"},
 }
 
 # Celery: Redis in production; a file-system broker under var/ in the embedded mode.

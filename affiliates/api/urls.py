@@ -1,5 +1,12 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from affiliates.api import views
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("publishers", views.PublisherViewSet, basename="publisher")
+router.register("offer-access", views.OfferAccessViewSet, basename="offer-access")
+router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
+router.register("postback-templates", views.PostbackTemplateViewSet, basename="postback-template")
+
+urlpatterns = [path("me/", views.me, name="me"), *router.urls]

@@ -1,5 +1,13 @@
 from rest_framework.routers import SimpleRouter
 
+from offers.api import views
+
 router = SimpleRouter()
+router.register("advertisers", views.AdvertiserViewSet, basename="advertiser")
+router.register("offers", views.OfferViewSet, basename="offer")
+router.register("goals", views.GoalViewSet, basename="goal")
+router.register("terms", views.TermsViewSet, basename="terms")
+router.register("overrides", views.PublisherOverrideViewSet, basename="override")
+router.register("caps", views.CapViewSet, basename="cap")
 
 urlpatterns = router.urls

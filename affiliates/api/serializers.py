@@ -1,0 +1,145 @@
+"""Thin serializers: shapes and which fields each role may write. Rules live in services."""
+
+from rest_framework import serializers
+
+from accounts.models import User
+from affiliates.models import ApiKey, OfferAccess, PostbackTemplate, Publisher
+from affiliates.selectors import publishers_visible_to
+from config.api_roles import ADVERTISER, FINANCE, MANAGER, PUBLISHER, RoleFieldsSerializer
+from offers.selectors import goals_visible_to, offers_visible_to
+
+_PAYOUT_SETUP = frozenset({"payout_currency", "payout_method", "payout_details"})
+
+
+class PublisherSerializer(RoleFieldsSerializer):
+    """Staff and the publisher itself are the only readers (advertisers see no publishers), so
+    payout details appear here. A publisher edits its name and where it is paid, never its
+    status, minimum payout or hold period."""
+
+    writable_by_role = {
+        MANAGER: frozenset({"name", "status", "minimum_payout", "hold_days"}) | _PAYOUT_SETUP,
+        FINANCE: frozenset({"minimum_payout", "hold_days"}) | _PAYOUT_SETUP,
+        PUBLISHER: frozenset({"name"}) | _PAYOUT_SETUP,
+    }
+
+    class Meta:
+        model = Publisher
+        fields = [
+            "id",
+            "name",
+            "status",
+            "payout_currency",
+            "minimum_payout",
+            "payout_method",
+            "payout_details",
+            "hold_days",
+            "created_at",
+            "updated_at",
+        ]
+        validators = []
+
+
+class OfferAccessSerializer(RoleFieldsSerializer):
+    """Publishers ask (offer, message); managers may also grant directly (publisher, status)."""
+
+    writable_by_role = {
+        MANAGER: frozenset({"publisher", "offer", "status", "message"}),
+        PUBLISHER: frozenset({"offer", "message"}),
+    }
+    create_only = frozenset({"publisher", "offer", "status", "message"})
+    scoped_querysets = {"publisher": publishers_visible_to, "offer": offers_visible_to}
+
+    class Meta:
+        model = OfferAccess
+        fields = [
+            "id",
+            "publisher",
+            "offer",
+            "status",
+            "message",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+        read_only_fields = ["decided_by", "decided_at"]
+        validators = []
+
+
+class OfferAccessDecisionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, help_text="Not stored.")
+
+
+class ApiKeySerializer(RoleFieldsSerializer):
+    """Only the prefix is ever listed; the whole key appears once, in the create answer.
+    Managers may mint a key for any user; everyone else for themselves."""
+
+    writable_by_role = {
+        MANAGER: frozenset({"name", "user"}),
+        FINANCE: frozenset({"name"}),
+        PUBLISHER: frozenset({"name"}),
+        ADVERTISER: frozenset({"name"}),
+    }
+    create_only = frozenset({"name", "user"})
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id",
+            "user",
+            "name",
+            "prefix",
+            "is_active",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+        read_only_fields = ["prefix", "last_used_at", "revoked_at"]
+        validators = []
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The whole key, shown this once.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+
+
+class PostbackTemplateSerializer(RoleFieldsSerializer):
+    _editable = frozenset({"scope", "offer", "goal", "url", "method", "events", "is_active"})
+    writable_by_role = {MANAGER: _editable | {"publisher"}, PUBLISHER: _editable}
+    create_only = frozenset({"publisher"})
+    scoped_querysets = {
+        "publisher": publishers_visible_to,
+        "offer": offers_visible_to,
+        "goal": goals_visible_to,
+    }
+
+    class Meta:
+        model = PostbackTemplate
+        fields = [
+            "id",
+            "publisher",
+            "scope",
+            "offer",
+            "goal",
+            "url",
+            "method",
+            "events",
+            "is_active",
+            "created_at",
+        ]
+        validators = []
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    role = serializers.CharField()
+    is_staff = serializers.BooleanField()
+    advertiser = serializers.IntegerField(allow_null=True)
+    publisher = serializers.IntegerField(allow_null=True)
+    api_key_prefix = serializers.CharField(
+        allow_null=True, help_text="The key this request used, if any."
+    )

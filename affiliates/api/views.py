@@ -1,0 +1,182 @@
+"""Viewsets for publishers, offer access, API keys, postback templates, and `me`.
+
+Each: rows from one selector (scoped by the user), one service per write.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action, api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from affiliates import filtersets, selectors, services
+from affiliates.api import serializers
+from affiliates.models import ApiKey, OfferAccess
+from config.api_roles import (
+    ADVERTISER,
+    FINANCE,
+    MANAGER,
+    PUBLISHER,
+    ScopedViewSet,
+    user_role,
+)
+from config.errors import DomainError
+
+EVERYONE = frozenset({MANAGER, FINANCE, ADVERTISER, PUBLISHER})
+
+
+class PublisherViewSet(ScopedViewSet):
+    """Publishers. Managers create and edit; finance edits payout set-up; a publisher edits its
+    own name and payout set-up. Deleting is not offered: set status suspended."""
+
+    selector = selectors.publishers_visible_to
+    serializer_class = serializers.PublisherSerializer
+    filterset_class = filtersets.PublisherFilterSet
+    ordering_fields = ["id", "name", "status", "created_at"]
+    update_roles = frozenset({MANAGER, FINANCE, PUBLISHER})
+    http_method_names = ["get", "post", "put", "patch", "head"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.publisher_create(fields=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.publisher_update(
+            publisher=serializer.instance, fields=serializer.validated_data
+        )
+
+
+class OfferAccessViewSet(ScopedViewSet):
+    """Access to offers that need approval. A publisher requests (and may withdraw a pending
+    request); managers and the offer's own advertiser approve or reject; managers may also grant
+    directly, including private offers."""
+
+    selector = selectors.offer_accesses_visible_to
+    serializer_class = serializers.OfferAccessSerializer
+    filterset_class = filtersets.OfferAccessFilterSet
+    ordering_fields = ["id", "status", "created_at", "decided_at"]
+    create_roles = frozenset({MANAGER, PUBLISHER})
+    update_roles = frozenset()  # decisions go through approve / reject
+    delete_roles = frozenset({MANAGER, PUBLISHER})
+    http_method_names = ["get", "post", "delete", "head"]
+
+    def perform_create(self, serializer):
+        fields = serializer.validated_data
+        if self.role == PUBLISHER:
+            serializer.instance = services.offer_access_request(
+                publisher=self.request.user.publisher,
+                offer=fields["offer"],
+                message=fields.get("message", ""),
+            )
+            return
+        if "publisher" not in fields:
+            raise DomainError.for_field("publisher", "required", "This field is required.")
+        serializer.instance = services.offer_access_grant(
+            publisher=fields["publisher"],
+            offer=fields["offer"],
+            status=fields.get("status", OfferAccess.Status.APPROVED),
+            decided_by=self.request.user,
+            message=fields.get("message", ""),
+        )
+
+    def perform_destroy(self, instance):
+        if self.role == PUBLISHER:
+            services.offer_access_withdraw(access=instance)
+        else:
+            instance.delete()
+
+    def _decide(self, new_status: str) -> Response:
+        access = self.get_object()
+        self.role_require(frozenset({MANAGER, ADVERTISER}), "decide access")
+        access = services.offer_access_decide(
+            access=access, status=new_status, decided_by=self.request.user
+        )
+        return Response(
+            serializers.OfferAccessSerializer(access, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(request=serializers.OfferAccessDecisionSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(OfferAccess.Status.APPROVED)
+
+    @extend_schema(request=serializers.OfferAccessDecisionSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        return self._decide(OfferAccess.Status.REJECTED)
+
+
+class ApiKeyViewSet(ScopedViewSet):
+    """API keys. Create answers the whole key once; lists show the prefix only. Keys are not
+    edited or deleted, only revoked (the row stays, for the audit of who used what)."""
+
+    selector = selectors.api_keys_visible_to
+    serializer_class = serializers.ApiKeySerializer
+    filterset_class = filtersets.ApiKeyFilterSet
+    ordering_fields = ["id", "created_at", "last_used_at"]
+    create_roles = EVERYONE
+    http_method_names = ["get", "post", "head"]
+
+    @extend_schema(responses={201: serializers.ApiKeyCreatedSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        self.role_require(self.create_roles, "create")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data.get("user") or request.user
+        minted = services.user_api_key_create(
+            user=user, name=serializer.validated_data.get("name", "")
+        )
+        body = serializers.ApiKeySerializer(minted.api_key, context=self.get_serializer_context())
+        return Response({**body.data, "key": minted.raw_key}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=serializers.ApiKeySerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        """Revoked at once: the next request with this key gets 401."""
+        api_key: ApiKey = self.get_object()
+        api_key = services.user_api_key_revoke(api_key=api_key)
+        return Response(
+            serializers.ApiKeySerializer(api_key, context=self.get_serializer_context()).data
+        )
+
+
+class PostbackTemplateViewSet(ScopedViewSet):
+    """A publisher's own postback URLs; managers manage any."""
+
+    selector = selectors.postback_templates_visible_to
+    serializer_class = serializers.PostbackTemplateSerializer
+    filterset_class = filtersets.PostbackTemplateFilterSet
+    ordering_fields = ["id", "scope", "created_at"]
+    create_roles = update_roles = delete_roles = frozenset({MANAGER, PUBLISHER})
+
+    def perform_create(self, serializer):
+        fields = dict(serializer.validated_data)
+        publisher = fields.pop("publisher", None)
+        if self.role == PUBLISHER:
+            publisher = self.request.user.publisher
+        elif publisher is None:
+            raise DomainError.for_field("publisher", "required", "This field is required.")
+        serializer.instance = services.postback_template_create(publisher=publisher, fields=fields)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.postback_template_update(
+            template=serializer.instance, fields=serializer.validated_data
+        )
+
+
+@extend_schema(responses=serializers.MeSerializer)
+@api_view(["GET"])
+def me(request: Request) -> Response:
+    """Who the caller is: role and organisation, and the key prefix it authenticated with."""
+    user = request.user
+    api_key = request.auth if isinstance(request.auth, ApiKey) else None
+    return Response(
+        {
+            "id": user.pk,
+            "username": user.username,
+            "role": user_role(user),
+            "is_staff": user.is_staff,
+            "advertiser": user.advertiser_id,
+            "publisher": user.publisher_id,
+            "api_key_prefix": api_key.prefix if api_key else None,
+        }
+    )

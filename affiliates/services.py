@@ -1,0 +1,167 @@
+"""Writes for publishers, access to offers, API keys and postback templates.
+
+Like offers.services: apply the fields, check the whole row, raise one DomainError naming each
+bad field before writing anything.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from affiliates.keys import MintedKey, api_key_create, api_key_revoke
+from affiliates.models import ApiKey, OfferAccess, PostbackTemplate, Publisher
+from config.errors import DomainError
+from offers.models import Offer
+from offers.validation import Problems, check_currency, check_url
+from tracking.macros import POSTBACK_MACROS
+
+
+def _apply(instance: Any, fields: Mapping[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+# Publishers ----------------------------------------------------------------------------------
+
+
+def _publisher_check(publisher: Publisher) -> None:
+    problems = Problems()
+    if not (publisher.name or "").strip():
+        problems.add("name", "required", "This field is required.")
+    check_currency(problems, "payout_currency", publisher.payout_currency)
+    if publisher.minimum_payout is None or publisher.minimum_payout < 0:
+        problems.add("minimum_payout", "negative_amount", "Must not be negative.")
+    if not isinstance(publisher.payout_details, dict):
+        problems.add("payout_details", "invalid", "Must be an object.")
+    problems.raise_if_any()
+
+
+def publisher_create(*, fields: Mapping[str, Any]) -> Publisher:
+    publisher = Publisher()
+    _apply(publisher, fields)
+    _publisher_check(publisher)
+    publisher.save()
+    return publisher
+
+
+def publisher_update(*, publisher: Publisher, fields: Mapping[str, Any]) -> Publisher:
+    _apply(publisher, fields)
+    _publisher_check(publisher)
+    publisher.save()
+    return publisher
+
+
+# Access to offers ----------------------------------------------------------------------------
+
+
+def offer_access_request(*, publisher: Publisher, offer: Offer, message: str = "") -> OfferAccess:
+    """A publisher asks to run an `approval` offer. Public offers need no request; private ones
+    are granted by staff only (the caller never sees them, so it gets a 404 before this)."""
+    if offer.visibility == Offer.Visibility.PUBLIC:
+        raise DomainError.for_field("offer", "no_approval_needed", "This offer is public.")
+    if offer.visibility != Offer.Visibility.APPROVAL:
+        raise DomainError.for_field("offer", "not_requestable", "This offer cannot be requested.")
+    try:
+        with transaction.atomic():
+            return OfferAccess.objects.create(publisher=publisher, offer=offer, message=message)
+    except IntegrityError:
+        raise DomainError.for_field(
+            "offer", "already_requested", "An access request for this offer already exists."
+        ) from None
+
+
+def offer_access_grant(
+    *, publisher: Publisher, offer: Offer, status: str, decided_by: User, message: str = ""
+) -> OfferAccess:
+    """Staff give (or refuse) access directly, e.g. to a private offer. Idempotent per pair."""
+    access, _ = OfferAccess.objects.get_or_create(
+        publisher=publisher, offer=offer, defaults={"message": message}
+    )
+    return offer_access_decide(access=access, status=status, decided_by=decided_by)
+
+
+def offer_access_decide(*, access: OfferAccess, status: str, decided_by: User) -> OfferAccess:
+    """Approve or reject (again: a decision can be reversed, e.g. revoking access)."""
+    if status not in (OfferAccess.Status.APPROVED, OfferAccess.Status.REJECTED):
+        raise DomainError.for_field("status", "invalid", "Must be approved or rejected.")
+    access.status = status
+    access.decided_by = decided_by
+    access.decided_at = timezone.now()
+    access.save(update_fields=["status", "decided_by", "decided_at"])
+    return access
+
+
+def offer_access_withdraw(*, access: OfferAccess) -> None:
+    """A publisher withdraws its own request while it is still undecided."""
+    if access.status != OfferAccess.Status.REQUESTED:
+        raise DomainError.for_field(
+            "status", "already_decided", "Only a pending request can be withdrawn."
+        )
+    access.delete()
+
+
+# API keys ------------------------------------------------------------------------------------
+
+
+def user_api_key_create(*, user: User, name: str = "") -> MintedKey:
+    """The raw key is in the result and nowhere else: we store its SHA-256 and a prefix."""
+    if not user.is_active:
+        raise DomainError.for_field("user", "inactive_user", "The user is inactive.")
+    return api_key_create(user=user, name=name)
+
+
+def user_api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Effective at once: authentication reads the row on every request (no cache)."""
+    api_key_revoke(api_key=api_key)
+    api_key.refresh_from_db()
+    return api_key
+
+
+# Postback templates --------------------------------------------------------------------------
+
+
+def _template_check(template: PostbackTemplate) -> None:
+    problems = Problems()
+    check_url(problems, "url", template.url, known_macros=POSTBACK_MACROS, required=True)
+    scope = template.scope
+    if scope == PostbackTemplate.Scope.GLOBAL and (template.offer_id or template.goal_id):
+        problems.add("scope", "scope_mismatch", "A global template names no offer or goal.")
+    if scope == PostbackTemplate.Scope.OFFER:
+        if not template.offer_id:
+            problems.add("offer", "required", "Required for scope offer.")
+        if template.goal_id:
+            problems.add("goal", "scope_mismatch", "An offer template names no goal.")
+    if scope == PostbackTemplate.Scope.GOAL:
+        if not template.goal_id:
+            problems.add("goal", "required", "Required for scope goal.")
+        elif template.offer_id and template.goal.offer_id != template.offer_id:
+            problems.add("goal", "goal_not_in_offer", "The goal does not belong to this offer.")
+    events = template.events
+    valid_events = PostbackTemplate.Event.values
+    if not isinstance(events, list) or not events or any(e not in valid_events for e in events):
+        problems.add("events", "invalid", f"A non-empty list of: {', '.join(valid_events)}.")
+    problems.raise_if_any()
+    if scope == PostbackTemplate.Scope.GOAL and not template.offer_id:
+        template.offer_id = template.goal.offer_id
+
+
+def postback_template_create(
+    *, publisher: Publisher, fields: Mapping[str, Any]
+) -> PostbackTemplate:
+    template = PostbackTemplate(publisher=publisher)
+    _apply(template, fields)
+    _template_check(template)
+    template.save()
+    return template
+
+
+def postback_template_update(
+    *, template: PostbackTemplate, fields: Mapping[str, Any]
+) -> PostbackTemplate:
+    _apply(template, fields)
+    _template_check(template)
+    template.save()
+    return template

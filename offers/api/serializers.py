@@ -1,0 +1,246 @@
+"""Thin serializers: shapes and which fields each role may write. Rules live in services."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from affiliates.models import Publisher
+from affiliates.selectors import publishers_visible_to
+from config.api_roles import ADVERTISER, MANAGER, RoleFieldsSerializer
+from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
+from offers.selectors import advertisers_visible_to, goals_visible_to, offers_visible_to
+
+
+class AdvertiserSerializer(RoleFieldsSerializer):
+    writable_by_role = {
+        MANAGER: frozenset({"name", "status", "ip_allowlist"}),
+        ADVERTISER: frozenset({"name", "ip_allowlist"}),
+    }
+
+    class Meta:
+        model = Advertiser
+        fields = [
+            "id",
+            "name",
+            "status",
+            "ip_allowlist",
+            "postback_secret_prefix",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["postback_secret_prefix"]
+        validators = []
+
+
+class PostbackSecretSerializer(serializers.Serializer):
+    postback_secret = serializers.CharField(help_text="Shown once; store it now.")
+    postback_secret_prefix = serializers.CharField()
+
+
+OFFER_FIELDS = [
+    "id",
+    "advertiser",
+    "name",
+    "description",
+    "landing_url",
+    "preview_url",
+    "fallback_url",
+    "status",
+    "visibility",
+    "currency",
+    "countries",
+    "devices",
+    "attribution_window_seconds",
+    "min_click_to_conversion_seconds",
+    "max_click_to_conversion_seconds",
+    "deep_links_allowed",
+    "deep_link_allowed_hosts",
+    "allow_payout_above_revenue",
+    "created_at",
+    "updated_at",
+]
+_OFFER_EDITABLE = frozenset(OFFER_FIELDS) - {"id", "created_at", "updated_at"}
+
+
+class OfferSerializer(RoleFieldsSerializer):
+    # Whether the network may pay more than it earns is the network's call, not the advertiser's.
+    writable_by_role = {
+        MANAGER: _OFFER_EDITABLE,
+        ADVERTISER: _OFFER_EDITABLE - {"advertiser", "allow_payout_above_revenue"},
+    }
+    create_only = frozenset({"advertiser"})
+    scoped_querysets = {"advertiser": advertisers_visible_to}
+
+    class Meta:
+        model = Offer
+        fields = OFFER_FIELDS
+        validators = []
+
+
+class PublisherGoalSerializer(serializers.Serializer):
+    """A goal as a publisher sees it: what it earns there, never what the network earns."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    ref = serializers.CharField()
+    is_default = serializers.BooleanField()
+    payout_kind = serializers.CharField(allow_null=True)
+    payout_amount = serializers.DecimalField(max_digits=18, decimal_places=6, allow_null=True)
+    payout_percent = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True)
+
+
+class PublisherOfferSerializer(serializers.ModelSerializer):
+    """An offer as a publisher sees it: no landing/fallback URL (it promotes our tracking link),
+    no advertiser, no revenue. `access` is its own standing on the offer; goal payouts include
+    its overrides in force now."""
+
+    access = serializers.SerializerMethodField()
+    goals = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "name",
+            "description",
+            "preview_url",
+            "status",
+            "visibility",
+            "currency",
+            "countries",
+            "devices",
+            "attribution_window_seconds",
+            "deep_links_allowed",
+            "deep_link_allowed_hosts",
+            "access",
+            "goals",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=["runnable", "requested", "rejected", "request"])
+    )
+    def get_access(self, offer: Offer) -> str:
+        mine = getattr(offer, "my_access", None)
+        if offer.visibility == Offer.Visibility.PUBLIC or mine == "approved":
+            return "runnable"
+        return mine or "request"
+
+    @extend_schema_field(PublisherGoalSerializer(many=True))
+    def get_goals(self, offer: Offer) -> list[dict]:
+        overrides = self.context.get("overrides", {})
+        rows = []
+        for goal in offer.goals.all():
+            terms = getattr(goal, "terms", None)
+            payout = overrides.get((offer.id, goal.id)) or overrides.get((offer.id, None)) or terms
+            rows.append(
+                {
+                    "id": goal.id,
+                    "name": goal.name,
+                    "ref": goal.ref,
+                    "is_default": goal.is_default,
+                    "payout_kind": payout.payout_kind if payout else None,
+                    "payout_amount": payout.payout_amount if payout else None,
+                    "payout_percent": payout.payout_percent if payout else None,
+                }
+            )
+        return PublisherGoalSerializer(rows, many=True).data
+
+
+class GoalSerializer(RoleFieldsSerializer):
+    _editable = frozenset({"offer", "name", "ref", "is_default", "allow_multiple", "approval"})
+    writable_by_role = {MANAGER: _editable, ADVERTISER: _editable}
+    create_only = frozenset({"offer"})
+    scoped_querysets = {"offer": offers_visible_to}
+
+    class Meta:
+        model = Goal
+        fields = ["id", "offer", "name", "ref", "is_default", "allow_multiple", "approval"]
+        validators = []
+
+
+class TermsSerializer(RoleFieldsSerializer):
+    _editable = frozenset(
+        {
+            "goal",
+            "revenue_kind",
+            "revenue_amount",
+            "revenue_percent",
+            "payout_kind",
+            "payout_amount",
+            "payout_percent",
+        }
+    )
+    writable_by_role = {MANAGER: _editable, ADVERTISER: _editable}
+    create_only = frozenset({"goal"})
+    scoped_querysets = {"goal": goals_visible_to}
+
+    class Meta:
+        model = Terms
+        fields = [
+            "id",
+            "goal",
+            "revenue_kind",
+            "revenue_amount",
+            "revenue_percent",
+            "payout_kind",
+            "payout_amount",
+            "payout_percent",
+            "updated_at",
+        ]
+        validators = []
+
+
+class PublisherOverrideSerializer(RoleFieldsSerializer):
+    writable_by_role = {
+        MANAGER: frozenset(
+            {
+                "publisher",
+                "offer",
+                "goal",
+                "payout_kind",
+                "payout_amount",
+                "payout_percent",
+                "valid_from",
+                "valid_to",
+            }
+        )
+    }
+    create_only = frozenset({"publisher", "offer", "goal"})
+    scoped_querysets = {
+        "publisher": publishers_visible_to,
+        "offer": offers_visible_to,
+        "goal": goals_visible_to,
+    }
+
+    class Meta:
+        model = PublisherOverride
+        fields = [
+            "id",
+            "publisher",
+            "offer",
+            "goal",
+            "payout_kind",
+            "payout_amount",
+            "payout_percent",
+            "valid_from",
+            "valid_to",
+            "created_at",
+        ]
+        validators = []
+
+
+class CapSerializer(RoleFieldsSerializer):
+    _editable = frozenset({"offer", "publisher", "period", "metric", "limit", "action"})
+    writable_by_role = {MANAGER: _editable, ADVERTISER: _editable}
+    create_only = frozenset({"offer"})
+    scoped_querysets = {"offer": offers_visible_to}
+    # An advertiser may cap one publisher on its offer by id without seeing publisher rows.
+    publisher = serializers.PrimaryKeyRelatedField(
+        queryset=Publisher.objects.all(), required=False, allow_null=True
+    )
+    limit = serializers.DecimalField(max_digits=18, decimal_places=6, min_value=None)
+
+    class Meta:
+        model = Cap
+        fields = ["id", "offer", "publisher", "period", "metric", "limit", "action"]
+        validators = []

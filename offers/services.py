@@ -1,0 +1,316 @@
+"""Writes for advertisers, offers, goals, terms, publisher overrides and caps.
+
+Every function checks the whole row after applying `fields` and raises one DomainError (400,
+naming each bad field) before anything is written. Callers (the API, seed_demo, the admin) pass
+only fields they were allowed to set; which fields a role may set is the API's business.
+"""
+
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Model
+
+from affiliates.keys import secret_hash
+from affiliates.models import Publisher
+from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
+from offers.validation import (
+    Problems,
+    check_cidrs,
+    check_countries,
+    check_currency,
+    check_devices,
+    check_hosts,
+    check_payout_not_above_revenue,
+    check_side,
+    check_url,
+)
+from tracking.macros import CLICK_MACROS
+
+POSTBACK_SECRET_PREFIX_LENGTH = 12
+
+
+def _apply(instance: Model, fields: Mapping[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+# Advertisers ---------------------------------------------------------------------------------
+
+
+def _advertiser_check(advertiser: Advertiser) -> None:
+    problems = Problems()
+    if not (advertiser.name or "").strip():
+        problems.add("name", "required", "This field is required.")
+    check_cidrs(problems, "ip_allowlist", advertiser.ip_allowlist)
+    problems.raise_if_any()
+
+
+def advertiser_create(*, fields: Mapping[str, Any]) -> Advertiser:
+    advertiser = Advertiser()
+    _apply(advertiser, fields)
+    _advertiser_check(advertiser)
+    advertiser.save()
+    return advertiser
+
+
+def advertiser_update(*, advertiser: Advertiser, fields: Mapping[str, Any]) -> Advertiser:
+    _apply(advertiser, fields)
+    _advertiser_check(advertiser)
+    advertiser.save()
+    return advertiser
+
+
+def advertiser_postback_secret_rotate(*, advertiser: Advertiser) -> str:
+    """Mint a new postback secret and return it: the only time it is ever shown.
+
+    We keep a visible prefix (to tell secrets apart) and `affiliates.keys.secret_hash(raw)`, the
+    SHA-256 hex of the whole secret. Callback authentication compares sha256(token) with it, and
+    HMAC signatures are keyed with that hex digest (so the server never needs the raw secret);
+    advertisers sign with sha256_hex(secret) as the key. The old secret stops working at once.
+    """
+    raw = f"pbs_{secrets.token_urlsafe(32)}"
+    advertiser.postback_secret_prefix = raw[:POSTBACK_SECRET_PREFIX_LENGTH]
+    advertiser.postback_secret_hash = secret_hash(raw)
+    advertiser.save(update_fields=["postback_secret_prefix", "postback_secret_hash", "updated_at"])
+    return raw
+
+
+# Offers --------------------------------------------------------------------------------------
+
+
+def _offer_check(offer: Offer) -> None:
+    problems = Problems()
+    if not (offer.name or "").strip():
+        problems.add("name", "required", "This field is required.")
+    check_url(problems, "landing_url", offer.landing_url, known_macros=CLICK_MACROS, required=True)
+    check_url(problems, "preview_url", offer.preview_url, known_macros=CLICK_MACROS, required=False)
+    check_url(
+        problems, "fallback_url", offer.fallback_url, known_macros=CLICK_MACROS, required=False
+    )
+    check_currency(problems, "currency", offer.currency)
+    check_countries(problems, "countries", offer.countries)
+    check_devices(problems, "devices", offer.devices)
+    check_hosts(problems, "deep_link_allowed_hosts", offer.deep_link_allowed_hosts)
+    if (
+        offer.max_click_to_conversion_seconds is not None
+        and offer.max_click_to_conversion_seconds < offer.min_click_to_conversion_seconds
+    ):
+        problems.add(
+            "max_click_to_conversion_seconds",
+            "window_reversed",
+            "Must not be below min_click_to_conversion_seconds.",
+        )
+    problems.raise_if_any()
+
+
+def offer_create(*, advertiser: Advertiser, fields: Mapping[str, Any]) -> Offer:
+    offer = Offer(advertiser=advertiser)
+    _apply(offer, fields)
+    _offer_check(offer)
+    offer.save()
+    return offer
+
+
+def offer_update(*, offer: Offer, fields: Mapping[str, Any]) -> Offer:
+    _apply(offer, fields)
+    _offer_check(offer)
+    offer.save()
+    return offer
+
+
+# Goals ---------------------------------------------------------------------------------------
+
+
+def _goal_save(goal: Goal) -> Goal:
+    problems = Problems()
+    if not (goal.name or "").strip():
+        problems.add("name", "required", "This field is required.")
+    if not goal.ref:
+        problems.add("ref", "required", "This field is required.")
+    elif Goal.objects.filter(offer_id=goal.offer_id, ref=goal.ref).exclude(pk=goal.pk).exists():
+        problems.add("ref", "duplicate_ref", f"The offer already has a goal {goal.ref!r}.")
+    problems.raise_if_any()
+    with transaction.atomic():
+        # One default per offer (a DB constraint): making this one the default demotes the
+        # other, under the offer's lock so two concurrent promotions cannot collide.
+        Offer.objects.select_for_update().filter(pk=goal.offer_id).first()
+        if goal.is_default:
+            Goal.objects.filter(offer_id=goal.offer_id, is_default=True).exclude(pk=goal.pk).update(
+                is_default=False
+            )
+        goal.save()
+    return goal
+
+
+def goal_create(*, offer: Offer, fields: Mapping[str, Any]) -> Goal:
+    goal = Goal(offer=offer)
+    _apply(goal, fields)
+    if "is_default" not in fields and not offer.goals.filter(is_default=True).exists():
+        goal.is_default = True  # an offer's first goal is what an event without a goal means
+    return _goal_save(goal)
+
+
+def goal_update(*, goal: Goal, fields: Mapping[str, Any]) -> Goal:
+    _apply(goal, fields)
+    return _goal_save(goal)
+
+
+# Terms ---------------------------------------------------------------------------------------
+
+
+def _terms_check(terms: Terms, *, is_new: bool) -> None:
+    problems = Problems()
+    if is_new and Terms.objects.filter(goal_id=terms.goal_id).exists():
+        problems.add("goal", "terms_exist", "This goal already has terms; update them instead.")
+    check_side(
+        problems,
+        prefix="revenue",
+        kind=terms.revenue_kind,
+        amount=terms.revenue_amount,
+        percent=terms.revenue_percent,
+    )
+    check_side(
+        problems,
+        prefix="payout",
+        kind=terms.payout_kind,
+        amount=terms.payout_amount,
+        percent=terms.payout_percent,
+    )
+    if not problems.fields and not terms.goal.offer.allow_payout_above_revenue:
+        check_payout_not_above_revenue(
+            problems,
+            revenue=(terms.revenue_kind, terms.revenue_amount, terms.revenue_percent),
+            payout=(terms.payout_kind, terms.payout_amount, terms.payout_percent),
+        )
+    problems.raise_if_any()
+
+
+def _terms_defaults(terms: Terms) -> None:
+    # A figure the kind does not use is stored as 0 (the columns are NOT NULL).
+    for name in ("revenue_amount", "revenue_percent", "payout_amount", "payout_percent"):
+        if getattr(terms, name) is None:
+            setattr(terms, name, 0)
+
+
+def terms_create(*, goal: Goal, fields: Mapping[str, Any]) -> Terms:
+    terms = Terms(goal=goal, revenue_amount=None, revenue_percent=None)
+    terms.payout_amount = terms.payout_percent = None
+    _apply(terms, fields)
+    _terms_check(terms, is_new=True)
+    _terms_defaults(terms)
+    terms.save()
+    return terms
+
+
+def terms_update(*, terms: Terms, fields: Mapping[str, Any]) -> Terms:
+    _apply(terms, fields)
+    _terms_check(terms, is_new=False)
+    _terms_defaults(terms)
+    terms.save()
+    return terms
+
+
+# Publisher overrides --------------------------------------------------------------------------
+
+
+def _windows_overlap(
+    a_from: datetime | None, a_to: datetime | None, b_from: datetime | None, b_to: datetime | None
+) -> bool:
+    """[from, to) windows; None is unbounded on that side."""
+    starts_before_b_ends = b_to is None or a_from is None or a_from < b_to
+    b_starts_before_a_ends = a_to is None or b_from is None or b_from < a_to
+    return starts_before_b_ends and b_starts_before_a_ends
+
+
+def _override_check(override: PublisherOverride) -> None:
+    problems = Problems()
+    if override.goal_id is not None and override.goal.offer_id != override.offer_id:
+        problems.add("goal", "goal_not_in_offer", "The goal does not belong to this offer.")
+    check_side(
+        problems,
+        prefix="payout",
+        kind=override.payout_kind,
+        amount=override.payout_amount,
+        percent=override.payout_percent,
+    )
+    if override.valid_from and override.valid_to and override.valid_to <= override.valid_from:
+        problems.add("valid_to", "window_reversed", "Must be after valid_from.")
+    if not problems.fields and not override.offer.allow_payout_above_revenue:
+        goals = [override.goal] if override.goal_id else list(override.offer.goals.all())
+        for terms in Terms.objects.filter(goal__in=goals):
+            check_payout_not_above_revenue(
+                problems,
+                revenue=(terms.revenue_kind, terms.revenue_amount, terms.revenue_percent),
+                payout=(override.payout_kind, override.payout_amount, override.payout_percent),
+            )
+    problems.raise_if_any()
+
+
+def _override_save(override: PublisherOverride) -> PublisherOverride:
+    _override_check(override)
+    for name in ("payout_amount", "payout_percent"):
+        if getattr(override, name) is None:
+            setattr(override, name, 0)
+    with transaction.atomic():
+        # Lock the target (publisher, then offer: always this order) so two concurrent writes
+        # for the same target are serialised and cannot both pass the overlap check.
+        Publisher.objects.select_for_update().filter(pk=override.publisher_id).first()
+        Offer.objects.select_for_update().filter(pk=override.offer_id).first()
+        same_target = PublisherOverride.objects.filter(
+            publisher_id=override.publisher_id,
+            offer_id=override.offer_id,
+            goal_id=override.goal_id,
+        ).exclude(pk=override.pk)
+        for other in same_target:
+            if _windows_overlap(
+                override.valid_from, override.valid_to, other.valid_from, other.valid_to
+            ):
+                problems = Problems()
+                problems.add(
+                    "valid_from",
+                    "override_overlap",
+                    f"Overlaps override {other.pk} for the same publisher and target "
+                    f"({other.valid_from or 'open'} to {other.valid_to or 'open'}).",
+                )
+                problems.raise_if_any()
+        override.save()
+    return override
+
+
+def override_create(*, fields: Mapping[str, Any]) -> PublisherOverride:
+    override = PublisherOverride(payout_amount=None, payout_percent=None)
+    _apply(override, fields)
+    return _override_save(override)
+
+
+def override_update(*, override: PublisherOverride, fields: Mapping[str, Any]) -> PublisherOverride:
+    _apply(override, fields)
+    return _override_save(override)
+
+
+# Caps ----------------------------------------------------------------------------------------
+
+
+def _cap_check(cap: Cap) -> None:
+    problems = Problems()
+    if cap.limit is None or cap.limit <= 0:
+        problems.add("limit", "cap_limit_not_positive", "Must be greater than 0.")
+    problems.raise_if_any()
+
+
+def cap_create(*, offer: Offer, fields: Mapping[str, Any]) -> Cap:
+    cap = Cap(offer=offer)
+    _apply(cap, fields)
+    _cap_check(cap)
+    cap.save()
+    return cap
+
+
+def cap_update(*, cap: Cap, fields: Mapping[str, Any]) -> Cap:
+    _apply(cap, fields)
+    _cap_check(cap)
+    cap.save()
+    return cap
