@@ -19,6 +19,7 @@ def ledger_entry_append(
     offer_id: int | None = None,
     reason: str = "",
     created_by_id: int | None = None,
+    batch_line_id: int | None = None,
 ) -> tuple[LedgerEntry, bool]:
     """Insert an entry unless one with `idempotency_key` exists. Returns (entry, created).
 
@@ -39,6 +40,7 @@ def ledger_entry_append(
                 offer_id=offer_id,
                 reason=reason,
                 created_by_id=created_by_id,
+                batch_line_id=batch_line_id,
             )
             return entry, True
     except IntegrityError:

@@ -1,8 +1,15 @@
-"""The ledger: append-only money entries per publisher and currency."""
+"""The ledger (append-only money entries) and the payout batches that settle it.
+
+PostgreSQL keeps the promises (migrations 0003): ledger rows refuse UPDATE, DELETE and TRUNCATE;
+a batch moves only forward through its states; lines and inclusions change only while their
+batch is a draft; a paid batch never changes, except that a line may be marked failed (which is
+itself recorded in the ledger). Currencies cannot mix: lines and inclusions carry the currency
+and reference their batch/entry by (id, currency).
+"""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from payouts.fields import money_field
 
@@ -13,6 +20,9 @@ class LedgerEntry(models.Model):
     earning +, reversal -, adjustment +/-, payment -, payment_failure + (the money comes back).
     Rows are inserted, never updated or deleted; a correction is a new entry. `idempotency_key`
     makes a retried writer a no-op (e.g. ``conversion:42:earning``).
+
+    Each entry names its source: a conversion (earning, reversal), a user with a reason
+    (adjustment), or a batch line (payment, payment_failure).
     """
 
     class Kind(models.TextChoices):
@@ -33,6 +43,14 @@ class LedgerEntry(models.Model):
         "tracking.Conversion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     offer_id = models.BigIntegerField(null=True, blank=True)
+    # The line a payment settles, or whose payment failed.
+    batch_line = models.ForeignKey(
+        "payouts.PayoutBatchLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
     reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -42,11 +60,159 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "ledger entries"
+        indexes = [models.Index(fields=["publisher", "currency"], name="ledger_publisher_currency")]
         constraints = [
             models.CheckConstraint(
                 name="ledger_sign_matches_kind",
                 condition=Q(kind__in=["earning", "payment_failure"], amount__gte=0)
                 | Q(kind__in=["reversal", "payment"], amount__lte=0)
                 | Q(kind="adjustment"),
-            )
+            ),
+            models.CheckConstraint(
+                name="ledger_adjustment_has_author_and_reason",
+                condition=~Q(kind="adjustment") | (Q(created_by__isnull=False) & ~Q(reason="")),
+            ),
+            models.CheckConstraint(
+                name="ledger_payment_names_its_line",
+                condition=~Q(kind__in=["payment", "payment_failure"]) | Q(batch_line__isnull=False),
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} (publisher {self.publisher_id})"
+
+
+class PayoutBatch(models.Model):
+    """A finance document: per publisher, the eligible unpaid entries of one currency.
+
+    Totals are stored once, by the build (the only writer of a draft's lines), and frozen by the
+    database from approval on. Two people: the approver must not be the builder. A batch built
+    by the schedule has no builder.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        APPROVED = "approved"
+        EXPORTED = "exported"
+        PAID = "paid"
+
+    currency = models.CharField(max_length=3)
+    cut_off = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    total = money_field(default=0)
+    line_count = models.PositiveIntegerField(default=0)
+    entry_count = models.PositiveIntegerField(default=0)
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    built_at = models.DateTimeField()
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    exported_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "payout batches"
+        constraints = [
+            models.CheckConstraint(
+                name="batch_approver_is_not_builder", condition=~Q(approved_by=F("built_by"))
+            ),
+            models.CheckConstraint(
+                name="batch_status_has_its_stamps",
+                condition=Q(status="draft", approved_at__isnull=True, paid_at__isnull=True)
+                | Q(
+                    status__in=["approved", "exported"],
+                    approved_by__isnull=False,
+                    approved_at__isnull=False,
+                    paid_at__isnull=True,
+                )
+                | Q(
+                    status="paid",
+                    approved_by__isnull=False,
+                    approved_at__isnull=False,
+                    paid_at__isnull=False,
+                ),
+            ),
+            models.CheckConstraint(
+                name="batch_total_positive_unless_empty",
+                condition=Q(total__gt=0) | Q(line_count=0),
+            ),
+            # The schedule builds one batch per currency and cut-off: a retried task is a no-op.
+            models.UniqueConstraint(
+                fields=["currency", "cut_off"],
+                condition=Q(built_by__isnull=True),
+                name="batch_scheduled_once_per_cut_off",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Batch {self.id} {self.currency} {self.status}"
+
+
+class PayoutBatchLine(models.Model):
+    """What one publisher is paid in a batch: the sum of its included entries, never re-rounded.
+
+    Payout method and details are snapshots taken at build, so an export shows what was approved.
+    """
+
+    class Status(models.TextChoices):
+        OK = "ok"
+        FAILED = "failed"
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.CASCADE, related_name="lines")
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", on_delete=models.PROTECT, related_name="payout_lines"
+    )
+    currency = models.CharField(max_length=3)
+    amount = money_field()
+    payout_method = models.CharField(max_length=16)
+    payout_details = models.JSONField(default=dict, blank=True)
+    payee_name = models.CharField(max_length=200)
+    reference = models.CharField(max_length=30, unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OK)
+    failure_reason = models.TextField(blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "publisher"], name="batch_line_one_per_publisher"
+            ),
+            models.CheckConstraint(name="batch_line_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="batch_line_failure_is_stamped",
+                condition=Q(status="ok", failed_at__isnull=True)
+                | Q(status="failed", failed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount} {self.currency}"
+
+
+class PayoutLineEntry(models.Model):
+    """An entry taken by a line. Unique on the entry: an entry is in at most one batch, and the
+    ledger row itself is never touched to say so."""
+
+    line = models.ForeignKey(
+        PayoutBatchLine, on_delete=models.CASCADE, related_name="inclusions", db_constraint=False
+    )
+    entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, related_name="inclusion", db_constraint=False
+    )
+    # Repeated so the database can check (line, currency) and (entry, currency) together.
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "payout line entries"

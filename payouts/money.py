@@ -55,3 +55,15 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+def money_str(amount: Decimal, currency: str) -> str:
+    """`amount` written with exactly the currency's minor-unit digits (7.000000 USD -> "7.00").
+
+    Stored amounts carry six decimal places; this only drops trailing zeros. It refuses an amount
+    that is not already rounded rather than round it a second time.
+    """
+    shown = amount.quantize(money_quantum(currency))
+    if shown != amount:
+        raise ValueError(f"{amount} is not rounded to {currency}'s minor unit")
+    return str(shown)

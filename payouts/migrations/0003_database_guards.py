@@ -1,0 +1,212 @@
+"""Promises the database keeps, whatever the Python code does.
+
+PostgreSQL: the ledger refuses UPDATE, DELETE and TRUNCATE (TRUNCATE is let through only in a
+Django test database, named test_*, whose test runner empties every table between tests); a batch
+moves only forward through its states and freezes its totals from approval on; lines and
+inclusions are written only while their batch is a draft; a paid batch's lines may only go from
+ok to failed; lines and inclusions carry their currency and reference their batch, line and
+entry by (id, currency), so currencies cannot mix.
+
+SQLite (the embedded mode) gets the cheap part: no UPDATE of a ledger row, no change to a paid
+batch. It cannot refuse DELETE, because Django's test runner empties SQLite tables with DELETE.
+"""
+
+from django.db import migrations
+
+POSTGRES_FORWARD = r"""
+CREATE FUNCTION payouts_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' AND current_database() LIKE 'test\_%' THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'payouts_ledgerentry is append-only: % refused', TG_OP
+        USING ERRCODE = 'restrict_violation', HINT = 'Correct an entry by appending another.';
+END
+$$;
+CREATE TRIGGER payouts_ledger_no_update_or_delete
+    BEFORE UPDATE OR DELETE ON payouts_ledgerentry
+    FOR EACH ROW EXECUTE FUNCTION payouts_ledger_append_only();
+CREATE TRIGGER payouts_ledger_no_truncate
+    BEFORE TRUNCATE ON payouts_ledgerentry
+    FOR EACH STATEMENT EXECUTE FUNCTION payouts_ledger_append_only();
+
+ALTER TABLE payouts_ledgerentry
+    ADD CONSTRAINT payouts_ledgerentry_id_currency_key UNIQUE (id, currency);
+ALTER TABLE payouts_payoutbatch
+    ADD CONSTRAINT payouts_payoutbatch_id_currency_key UNIQUE (id, currency);
+ALTER TABLE payouts_payoutbatchline
+    ADD CONSTRAINT payouts_payoutbatchline_id_currency_key UNIQUE (id, currency);
+ALTER TABLE payouts_payoutbatchline
+    ADD CONSTRAINT payouts_line_batch_same_currency
+    FOREIGN KEY (batch_id, currency) REFERENCES payouts_payoutbatch (id, currency);
+ALTER TABLE payouts_payoutlineentry
+    ADD CONSTRAINT payouts_inclusion_line_same_currency
+    FOREIGN KEY (line_id, currency) REFERENCES payouts_payoutbatchline (id, currency);
+ALTER TABLE payouts_payoutlineentry
+    ADD CONSTRAINT payouts_inclusion_entry_same_currency
+    FOREIGN KEY (entry_id, currency) REFERENCES payouts_ledgerentry (id, currency);
+
+CREATE FUNCTION payouts_batch_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF OLD.status <> 'draft' THEN
+            RAISE EXCEPTION 'payout batch % is %: only a draft can be deleted', OLD.id, OLD.status
+                USING ERRCODE = 'restrict_violation';
+        END IF;
+        RETURN OLD;
+    END IF;
+    IF OLD.status = 'paid' THEN
+        RAISE EXCEPTION 'payout batch % is paid and never changes', OLD.id
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF NEW.status <> OLD.status AND (OLD.status, NEW.status) NOT IN (
+        ('draft', 'approved'), ('approved', 'exported'), ('approved', 'paid'), ('exported', 'paid')
+    ) THEN
+        RAISE EXCEPTION 'payout batch % cannot go from % to %', OLD.id, OLD.status, NEW.status
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF NEW.currency <> OLD.currency OR (OLD.status <> 'draft' AND (
+        NEW.cut_off, NEW.total, NEW.line_count, NEW.entry_count, NEW.built_by_id, NEW.built_at,
+        NEW.approved_by_id, NEW.approved_at
+    ) IS DISTINCT FROM (
+        OLD.cut_off, OLD.total, OLD.line_count, OLD.entry_count, OLD.built_by_id, OLD.built_at,
+        OLD.approved_by_id, OLD.approved_at
+    )) THEN
+        RAISE EXCEPTION 'payout batch % is %: its content is frozen', OLD.id, OLD.status
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER payouts_batch_guard
+    BEFORE UPDATE OR DELETE ON payouts_payoutbatch
+    FOR EACH ROW EXECUTE FUNCTION payouts_batch_guard();
+
+CREATE FUNCTION payouts_line_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    batch_status text;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        SELECT status INTO batch_status FROM payouts_payoutbatch WHERE id = OLD.batch_id;
+    ELSE
+        SELECT status INTO batch_status FROM payouts_payoutbatch WHERE id = NEW.batch_id;
+    END IF;
+    IF TG_OP IN ('INSERT', 'DELETE') THEN
+        IF batch_status IS DISTINCT FROM 'draft' THEN
+            RAISE EXCEPTION 'payout batch is %: its lines are frozen', batch_status
+                USING ERRCODE = 'restrict_violation';
+        END IF;
+        IF TG_OP = 'DELETE' THEN
+            RETURN OLD;
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF (NEW.batch_id, NEW.publisher_id, NEW.currency, NEW.amount, NEW.payout_method,
+        NEW.payout_details, NEW.payee_name, NEW.reference)
+       IS DISTINCT FROM (OLD.batch_id, OLD.publisher_id, OLD.currency, OLD.amount,
+        OLD.payout_method, OLD.payout_details, OLD.payee_name, OLD.reference)
+    THEN
+        RAISE EXCEPTION 'payout line % is frozen', OLD.id USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF NOT (OLD.status = 'ok' AND NEW.status = 'failed' AND batch_status = 'paid') THEN
+        RAISE EXCEPTION 'payout line % may only go from ok to failed once its batch is paid',
+            OLD.id USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER payouts_line_guard
+    BEFORE INSERT OR UPDATE OR DELETE ON payouts_payoutbatchline
+    FOR EACH ROW EXECUTE FUNCTION payouts_line_guard();
+
+-- Inclusions are written a million at a time: check them per statement, with one join.
+CREATE FUNCTION payouts_inclusion_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        RAISE EXCEPTION 'payout line entries are never updated'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF EXISTS (
+        SELECT 1 FROM payouts_payoutbatch b
+        WHERE b.status <> 'draft' AND b.id IN (
+            SELECT l.batch_id FROM payouts_payoutbatchline l
+            WHERE l.id IN (SELECT DISTINCT line_id FROM changed_rows)
+        )
+    ) THEN
+        RAISE EXCEPTION 'payout batch is not a draft: its entries are frozen'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER payouts_inclusion_guard_insert
+    AFTER INSERT ON payouts_payoutlineentry REFERENCING NEW TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION payouts_inclusion_guard();
+CREATE TRIGGER payouts_inclusion_guard_delete
+    AFTER DELETE ON payouts_payoutlineentry REFERENCING OLD TABLE AS changed_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION payouts_inclusion_guard();
+CREATE TRIGGER payouts_inclusion_no_update
+    BEFORE UPDATE ON payouts_payoutlineentry
+    FOR EACH ROW EXECUTE FUNCTION payouts_inclusion_guard();
+"""
+
+POSTGRES_BACKWARD = """
+DROP TRIGGER payouts_inclusion_no_update ON payouts_payoutlineentry;
+DROP TRIGGER payouts_inclusion_guard_delete ON payouts_payoutlineentry;
+DROP TRIGGER payouts_inclusion_guard_insert ON payouts_payoutlineentry;
+DROP FUNCTION payouts_inclusion_guard();
+DROP TRIGGER payouts_line_guard ON payouts_payoutbatchline;
+DROP FUNCTION payouts_line_guard();
+DROP TRIGGER payouts_batch_guard ON payouts_payoutbatch;
+DROP FUNCTION payouts_batch_guard();
+ALTER TABLE payouts_payoutlineentry DROP CONSTRAINT payouts_inclusion_entry_same_currency;
+ALTER TABLE payouts_payoutlineentry DROP CONSTRAINT payouts_inclusion_line_same_currency;
+ALTER TABLE payouts_payoutbatchline DROP CONSTRAINT payouts_line_batch_same_currency;
+ALTER TABLE payouts_payoutbatchline DROP CONSTRAINT payouts_payoutbatchline_id_currency_key;
+ALTER TABLE payouts_payoutbatch DROP CONSTRAINT payouts_payoutbatch_id_currency_key;
+ALTER TABLE payouts_ledgerentry DROP CONSTRAINT payouts_ledgerentry_id_currency_key;
+DROP TRIGGER payouts_ledger_no_truncate ON payouts_ledgerentry;
+DROP TRIGGER payouts_ledger_no_update_or_delete ON payouts_ledgerentry;
+DROP FUNCTION payouts_ledger_append_only();
+"""
+
+SQLITE_FORWARD = [
+    """
+    CREATE TRIGGER payouts_ledger_no_update BEFORE UPDATE ON payouts_ledgerentry
+    BEGIN SELECT RAISE(ABORT, 'payouts_ledgerentry is append-only: UPDATE refused'); END
+    """,
+    """
+    CREATE TRIGGER payouts_batch_paid_frozen BEFORE UPDATE ON payouts_payoutbatch
+    WHEN OLD.status = 'paid'
+    BEGIN SELECT RAISE(ABORT, 'payout batch is paid and never changes'); END
+    """,
+]
+
+SQLITE_BACKWARD = [
+    "DROP TRIGGER payouts_batch_paid_frozen",
+    "DROP TRIGGER payouts_ledger_no_update",
+]
+
+
+def forward(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRES_FORWARD, params=None)
+    elif vendor == "sqlite":
+        for statement in SQLITE_FORWARD:
+            schema_editor.execute(statement)
+
+
+def backward(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRES_BACKWARD, params=None)
+    elif vendor == "sqlite":
+        for statement in SQLITE_BACKWARD:
+            schema_editor.execute(statement)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("payouts", "0002_batches_lines_inclusions")]
+
+    operations = [migrations.RunPython(forward, backward)]

@@ -1,0 +1,244 @@
+"""Building payout batches: set-based SQL over the ledger, never a Python loop per entry.
+
+A build takes, for one currency, every entry that is in no batch yet and was written before the
+cut-off, except payments (which settle lines) and earnings still inside their hold period
+(`cut_off - hold days`, the publisher's own or the network's PAYOUT_HOLD_DAYS). Reversals and
+other negative entries are never held: holding them would pay out money already clawed back.
+Per publisher it sums them, and makes a line when the sum is positive and reaches the
+publisher's minimum payout; everything else stays unbatched and nets in a later batch.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from affiliates.models import Publisher
+from config.errors import DomainError, NotFoundError
+from payouts.locks import payout_batch_lock, payout_currency_lock
+from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine, PayoutLineEntry
+from payouts.money import currency_is_known
+from payouts.services.roles import require_finance
+
+# SQL below is composed from these table names (ours, from model metadata) and fixed fragments;
+# every value is a query parameter.
+LEDGER = LedgerEntry._meta.db_table
+PUBLISHER = Publisher._meta.db_table
+BATCH = PayoutBatch._meta.db_table
+LINE = PayoutBatchLine._meta.db_table
+INCLUSION = PayoutLineEntry._meta.db_table
+
+
+@dataclass(frozen=True)
+class _Filled:
+    line_count: int
+    total: Decimal
+    entry_count: int
+
+
+def _eligible_where() -> str:
+    """The WHERE clause of "entries this build may take" (aliases: e ledger, p publisher)."""
+    if connection.vendor == "postgresql":
+        past_hold = (
+            "e.created_at < %(cut_off)s"
+            " - make_interval(days => COALESCE(p.hold_days, %(hold_days)s))"
+        )
+    else:
+        past_hold = (
+            "julianday(e.created_at)"
+            " < julianday(%(cut_off)s) - COALESCE(p.hold_days, %(hold_days)s)"
+        )
+    return f"""
+        e.currency = %(currency)s
+        AND e.kind <> 'payment'
+        AND e.created_at < %(cut_off)s
+        AND (e.kind <> 'earning' OR {past_hold})
+        AND NOT EXISTS (SELECT 1 FROM {INCLUSION} i WHERE i.entry_id = e.id)
+    """  # noqa: S608
+
+
+_LINE_COLUMNS = (
+    "batch_id, publisher_id, currency, amount, payout_method, payout_details, payee_name,"
+    " reference, status, failure_reason"
+)
+_LINE_VALUES = (
+    "%(batch)s, p.id, %(currency)s, {amount}, p.payout_method, p.payout_details, p.name,"
+    " 'PB' || %(batch)s || '-' || p.id, 'ok', ''"
+)
+
+
+def _fill_postgresql(params: dict) -> _Filled:
+    """One statement, so lines and inclusions come from one snapshot of the ledger: an entry
+    committed meanwhile is in both or in neither, and a line always equals its entries' sum."""
+    sql = f"""
+        WITH eligible AS MATERIALIZED (
+            SELECT e.id, e.publisher_id, e.amount
+            FROM {LEDGER} e JOIN {PUBLISHER} p ON p.id = e.publisher_id
+            WHERE {_eligible_where()}
+        ),
+        sums AS (
+            SELECT publisher_id, sum(amount) AS amount FROM eligible GROUP BY publisher_id
+        ),
+        lines AS (
+            INSERT INTO {LINE} ({_LINE_COLUMNS})
+            SELECT {_LINE_VALUES.format(amount="s.amount")}
+            FROM sums s JOIN {PUBLISHER} p ON p.id = s.publisher_id
+            WHERE s.amount > 0 AND s.amount >= p.minimum_payout
+            RETURNING id, publisher_id, amount
+        ),
+        taken AS (
+            INSERT INTO {INCLUSION} (line_id, entry_id, currency)
+            SELECT l.id, e.id, %(currency)s FROM eligible e JOIN lines l USING (publisher_id)
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM lines), (SELECT COALESCE(sum(amount), 0) FROM lines),
+               (SELECT count(*) FROM taken)
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        line_count, total, entry_count = cursor.fetchone()
+    return _Filled(line_count=line_count, total=Decimal(total), entry_count=entry_count)
+
+
+def _fill_sqlite(params: dict) -> _Filled:
+    """Two statements: SQLite lets no other writer in once the first has written, so both see
+    the same ledger."""
+    lines_sql = f"""
+        INSERT INTO {LINE} ({_LINE_COLUMNS})
+        SELECT {_LINE_VALUES.format(amount="sum(e.amount)")}
+        FROM {LEDGER} e JOIN {PUBLISHER} p ON p.id = e.publisher_id
+        WHERE {_eligible_where()}
+        GROUP BY p.id
+        HAVING sum(e.amount) > 0 AND sum(e.amount) >= p.minimum_payout
+    """  # noqa: S608
+    taken_sql = f"""
+        INSERT INTO {INCLUSION} (line_id, entry_id, currency)
+        SELECT l.id, e.id, %(currency)s
+        FROM {LEDGER} e JOIN {PUBLISHER} p ON p.id = e.publisher_id
+        JOIN {LINE} l ON l.batch_id = %(batch)s AND l.publisher_id = e.publisher_id
+        WHERE {_eligible_where()}
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(lines_sql, params)
+        cursor.execute(taken_sql, params)
+    lines = PayoutBatchLine.objects.filter(batch_id=params["batch"])
+    total = sum(lines.values_list("amount", flat=True), Decimal(0))
+    entry_count = PayoutLineEntry.objects.filter(line__batch_id=params["batch"]).count()
+    return _Filled(line_count=lines.count(), total=total, entry_count=entry_count)
+
+
+def _batch_fill(batch: PayoutBatch) -> PayoutBatch:
+    params = {
+        "batch": batch.id,
+        "currency": batch.currency,
+        "cut_off": connection.ops.adapt_datetimefield_value(batch.cut_off),
+        "hold_days": settings.PAYOUT_HOLD_DAYS,
+    }
+    fill = _fill_postgresql if connection.vendor == "postgresql" else _fill_sqlite
+    filled = fill(params)
+    batch.line_count = filled.line_count
+    batch.total = filled.total
+    batch.entry_count = filled.entry_count
+    batch.save(update_fields=["line_count", "total", "entry_count"])
+    return batch
+
+
+def _batch_empty(batch_id: int) -> None:
+    """Drop a draft's lines and inclusions with two statements, not one query per row."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {INCLUSION} WHERE line_id IN"  # noqa: S608
+            f" (SELECT id FROM {LINE} WHERE batch_id = %s)",
+            [batch_id],
+        )
+        cursor.execute(f"DELETE FROM {LINE} WHERE batch_id = %s", [batch_id])  # noqa: S608
+
+
+def _cut_off_check(cut_off: datetime, now: datetime) -> None:
+    if timezone.is_naive(cut_off):
+        raise DomainError.for_field("cut_off", "invalid", "The cut-off needs a time zone.")
+    if cut_off > now:
+        raise DomainError.for_field(
+            "cut_off", "cut_off_in_future", "The cut-off cannot be in the future."
+        )
+
+
+def payout_batch_build(
+    *, currency: str, cut_off: datetime | None = None, built_by: User | None
+) -> PayoutBatch:
+    """Build a draft batch for `currency` up to `cut_off` (default: now).
+
+    `built_by` None means the schedule built it; otherwise it must be a finance user, and that
+    user may not approve it. Refuses when no publisher is due anything (nothing is written).
+    """
+    if built_by is not None:
+        require_finance(built_by)
+    if not currency_is_known(currency):
+        raise DomainError.for_field("currency", "unknown_currency", f"Unknown currency {currency}.")
+    now = timezone.now()
+    cut_off = now if cut_off is None else cut_off
+    _cut_off_check(cut_off, now)
+    with transaction.atomic():
+        payout_currency_lock(currency=currency)
+        batch = PayoutBatch.objects.create(
+            currency=currency, cut_off=cut_off, built_by=built_by, built_at=now
+        )
+        _batch_fill(batch)
+        if batch.line_count == 0:
+            raise DomainError(
+                "nothing_to_pay",
+                f"No publisher is due a payout in {currency} up to {cut_off.isoformat()}.",
+                status_code=409,
+            )
+    return batch
+
+
+def payout_batch_rebuild(
+    *, batch_id: int, rebuilt_by: User, cut_off: datetime | None = None
+) -> PayoutBatch:
+    """Build a draft again from the current ledger (same cut-off unless one is given).
+
+    The rebuilder becomes the builder: whoever decided the content may not approve it. A
+    rebuild may leave the draft empty; an empty draft cannot be approved.
+    """
+    require_finance(rebuilt_by)
+    now = timezone.now()
+    if cut_off is not None:
+        _cut_off_check(cut_off, now)
+    with transaction.atomic():
+        batch = payout_batch_lock(batch_id=batch_id)
+        if batch is None:
+            raise NotFoundError("not_found", f"No payout batch {batch_id}.")
+        _require_draft(batch, "rebuilt")
+        _batch_empty(batch.id)
+        batch.cut_off = cut_off or batch.cut_off
+        batch.built_by = rebuilt_by
+        batch.built_at = now
+        batch.save(update_fields=["cut_off", "built_by", "built_at"])
+        return _batch_fill(batch)
+
+
+def payout_batch_delete(*, batch_id: int, deleted_by: User) -> None:
+    """Delete a draft; its entries become unbatched again (the ledger itself is untouched)."""
+    require_finance(deleted_by)
+    with transaction.atomic():
+        batch = payout_batch_lock(batch_id=batch_id)
+        if batch is None:
+            raise NotFoundError("not_found", f"No payout batch {batch_id}.")
+        _require_draft(batch, "deleted")
+        _batch_empty(batch.id)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {BATCH} WHERE id = %s", [batch.id])  # noqa: S608
+
+
+def _require_draft(batch: PayoutBatch, verb: str) -> None:
+    if batch.status != PayoutBatch.Status.DRAFT:
+        raise DomainError(
+            "batch_not_draft",
+            f"Batch {batch.id} is {batch.status}: only a draft can be {verb}.",
+            status_code=409,
+        )
