@@ -5,6 +5,12 @@ from affiliates.keys import api_key_create
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Factories set passwords on every user; PBKDF2's real cost would dominate the suite."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
