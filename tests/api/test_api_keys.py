@@ -1,0 +1,103 @@
+"""API keys: shown once, hashed at rest, revoked at once, scoped to their owners."""
+
+import hashlib
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from affiliates.models import ApiKey
+from offers.models import Advertiser
+from tests import factories
+from tests.conftest import client_for
+
+
+def bearer(raw: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def publisher_client(db):
+    return client_for(factories.PublisherUserFactory())
+
+
+def test_creating_a_key_shows_it_once_and_lists_only_its_prefix(publisher_client):
+    response = publisher_client.post("/api/v1/api-keys/", {"name": "ci"}, format="json")
+    assert response.status_code == 201, response.content
+    raw = response.json()["key"]
+    listed = publisher_client.get("/api/v1/api-keys/").json()["results"]
+    assert all("key" not in row for row in listed)
+    assert raw.split("_")[1] in {row["prefix"] for row in listed}
+    detail = publisher_client.get(f"/api/v1/api-keys/{response.json()['id']}/").json()
+    assert "key" not in detail
+    assert bearer(raw).get("/api/v1/me/").status_code == 200
+
+
+def test_a_raw_key_is_nowhere_in_the_database_only_its_hash(publisher_client):
+    raw = publisher_client.post("/api/v1/api-keys/", {"name": "ci"}, format="json").json()["key"]
+    row = ApiKey.objects.get(prefix=raw.split("_")[1])
+    assert row.secret_hash == hashlib.sha256(raw.encode()).hexdigest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM affiliates_apikey")
+        dump = repr(cursor.fetchall())
+    assert raw not in dump and raw.split("_")[2] not in dump
+
+
+def test_a_revoked_key_fails_at_once(publisher_client):
+    created = publisher_client.post("/api/v1/api-keys/", {}, format="json").json()
+    other = bearer(created["key"])
+    assert other.get("/api/v1/offers/").status_code == 200
+    response = publisher_client.post(f"/api/v1/api-keys/{created['id']}/revoke/")
+    assert response.status_code == 200
+    assert response.json()["is_active"] is False
+    response = other.get("/api/v1/offers/")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_a_key_can_revoke_itself_and_then_is_refused(publisher_client):
+    me = publisher_client.get("/api/v1/me/").json()
+    key_id = ApiKey.objects.get(prefix=me["api_key_prefix"]).id
+    assert publisher_client.post(f"/api/v1/api-keys/{key_id}/revoke/").status_code == 200
+    assert publisher_client.get("/api/v1/me/").status_code == 401
+
+
+def test_a_wrong_or_malformed_key_is_refused_with_the_error_shape(publisher_client):
+    for raw in ("ak_00000000_nope", "garbage", "ak__"):
+        response = bearer(raw).get("/api/v1/offers/")
+        assert response.status_code == 401
+        assert set(response.json()["error"]) == {"code", "message", "fields"}
+
+
+def test_only_a_manager_may_mint_a_key_for_another_user(db, publisher_client):
+    other = factories.PublisherUserFactory()
+    response = publisher_client.post("/api/v1/api-keys/", {"user": other.id}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["user"]
+    manager = client_for(factories.ManagerFactory())
+    response = manager.post("/api/v1/api-keys/", {"user": other.id}, format="json")
+    assert response.status_code == 201
+    assert bearer(response.json()["key"]).get("/api/v1/me/").json()["id"] == other.id
+
+
+def test_a_rotated_postback_secret_is_shown_once_and_stored_hashed(db):
+    user = factories.AdvertiserUserFactory()
+    client = client_for(user)
+    url = f"/api/v1/advertisers/{user.advertiser_id}/rotate-secret/"
+    first = client.post(url).json()
+    second = client.post(url).json()
+    assert first["postback_secret"] != second["postback_secret"]
+    advertiser = Advertiser.objects.get(id=user.advertiser_id)
+    assert (
+        advertiser.postback_secret_hash
+        == hashlib.sha256(second["postback_secret"].encode()).hexdigest()
+    )
+    assert second["postback_secret"].startswith(advertiser.postback_secret_prefix)
+    detail = client.get(f"/api/v1/advertisers/{user.advertiser_id}/").json()
+    assert second["postback_secret"] not in repr(detail)
+    other = client_for(factories.AdvertiserUserFactory())
+    assert other.post(url).status_code == 404
+    publisher = client_for(factories.PublisherUserFactory())
+    assert publisher.post(url).status_code == 404
