@@ -1,5 +1,21 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from payouts.api.views import (
+    LedgerEntryViewSet,
+    PayoutBatchViewSet,
+    PublisherPaymentsView,
+    PublisherPayoutLinesView,
+    PublisherPayoutsView,
+)
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("payout-batches", PayoutBatchViewSet, basename="payout-batch")
+router.register("ledger-entries", LedgerEntryViewSet, basename="ledger-entry")
+
+urlpatterns = [
+    path("payouts/", PublisherPayoutsView.as_view(), name="payouts"),
+    path("payouts/lines/", PublisherPayoutLinesView.as_view(), name="payouts-lines"),
+    path("payouts/payments/", PublisherPaymentsView.as_view(), name="payouts-payments"),
+    *router.urls,
+]

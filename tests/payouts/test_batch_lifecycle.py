@@ -64,9 +64,12 @@ def test_approval_of_a_total_nobody_reviewed_is_refused(batch, finance2, publish
             batch_id=batch.id, approved_by=finance2, expected_total=Decimal("59.99")
         )
     assert refused.value.code == "batch_changed"
-    assert payout_batch_approve(
-        batch_id=batch.id, approved_by=finance2, expected_total=Decimal("60.00")
-    ).status == PayoutBatch.Status.APPROVED
+    assert (
+        payout_batch_approve(
+            batch_id=batch.id, approved_by=finance2, expected_total=Decimal("60.00")
+        ).status
+        == PayoutBatch.Status.APPROVED
+    )
 
 
 def test_an_approved_batch_can_be_neither_rebuilt_nor_deleted(batch, finance, finance2):

@@ -137,7 +137,7 @@ def test_an_entry_is_in_at_most_one_batch(finance, publisher):
         entry_write(publisher=other, amount="60.00", at=days_ago(1))
         second = payout_batch_build(currency="USD", built_by=finance)
     taken = first.lines.get().inclusions.get().entry_id
-    with pytest.raises(DatabaseError, match="unique|duplicate"):
+    with pytest.raises(DatabaseError, match=r"unique|duplicate"):
         run_sql(
             "INSERT INTO payouts_payoutlineentry (line_id, entry_id, currency)"
             " VALUES (%s, %s, 'USD')",

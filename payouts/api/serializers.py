@@ -1,0 +1,165 @@
+"""Shapes of the payouts API. Amounts are strings with the currency's minor-unit digits."""
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine
+from payouts.money import money_str
+
+
+class MoneyAmountField(serializers.Field):
+    """An amount written as its currency writes it ("7.00" USD, "150" JPY), never re-rounded."""
+
+    def __init__(self, *, currency_attr: str = "currency", **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        self.currency_attr = currency_attr
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> tuple[Decimal, str]:
+        return super().get_attribute(instance), getattr(instance, self.currency_attr)
+
+    def to_representation(self, value: tuple[Decimal, str]) -> str:
+        amount, currency = value
+        return money_str(amount, currency)
+
+
+class PayoutBatchLineSerializer(serializers.ModelSerializer):
+    amount = MoneyAmountField()
+
+    class Meta:
+        model = PayoutBatchLine
+        fields = [
+            "id",
+            "publisher",
+            "payee_name",
+            "currency",
+            "amount",
+            "payout_method",
+            "payout_details",
+            "reference",
+            "status",
+            "failure_reason",
+            "failed_at",
+        ]
+        read_only_fields = fields
+
+
+class PayoutBatchSerializer(serializers.ModelSerializer):
+    total = MoneyAmountField()
+
+    class Meta:
+        model = PayoutBatch
+        fields = [
+            "id",
+            "currency",
+            "cut_off",
+            "status",
+            "total",
+            "line_count",
+            "entry_count",
+            "built_by",
+            "built_at",
+            "approved_by",
+            "approved_at",
+            "exported_by",
+            "exported_at",
+            "paid_by",
+            "paid_at",
+        ]
+        read_only_fields = fields
+
+
+class PayoutBatchDetailSerializer(PayoutBatchSerializer):
+    lines = PayoutBatchLineSerializer(many=True, read_only=True)
+
+    class Meta(PayoutBatchSerializer.Meta):
+        fields = [*PayoutBatchSerializer.Meta.fields, "lines"]
+        read_only_fields = fields
+
+
+class BatchBuildSerializer(serializers.Serializer):
+    currency = serializers.CharField(min_length=3, max_length=3)
+    cut_off = serializers.DateTimeField(required=False)
+
+
+class BatchRebuildSerializer(serializers.Serializer):
+    cut_off = serializers.DateTimeField(required=False)
+
+
+class BatchApproveSerializer(serializers.Serializer):
+    # The total the approver reviewed; approval is refused if the draft changed since.
+    total = serializers.DecimalField(max_digits=18, decimal_places=6, required=False)
+
+
+class LineFailSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    amount = MoneyAmountField()
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "publisher",
+            "currency",
+            "kind",
+            "amount",
+            "conversion",
+            "offer_id",
+            "batch_line",
+            "reason",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PublisherLedgerEntrySerializer(LedgerEntrySerializer):
+    """A publisher's own view: no staff user ids."""
+
+    class Meta(LedgerEntrySerializer.Meta):
+        fields = [f for f in LedgerEntrySerializer.Meta.fields if f != "created_by"]
+        read_only_fields = fields
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    publisher = serializers.IntegerField(min_value=1)
+    currency = serializers.CharField(min_length=3, max_length=3)
+    amount = serializers.DecimalField(max_digits=18, decimal_places=6)
+    reason = serializers.CharField(max_length=2000)
+
+
+class PublisherLineSerializer(serializers.ModelSerializer):
+    """A publisher's own line: amount, batch state and dates, not the finance team's notes."""
+
+    amount = MoneyAmountField()
+    batch_status = serializers.CharField(source="batch.status", read_only=True)
+    paid_at = serializers.DateTimeField(source="batch.paid_at", read_only=True)
+
+    class Meta:
+        model = PayoutBatchLine
+        fields = [
+            "id",
+            "batch",
+            "batch_status",
+            "currency",
+            "amount",
+            "payout_method",
+            "reference",
+            "status",
+            "paid_at",
+            "failed_at",
+        ]
+        read_only_fields = fields
+
+
+class BalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    total = MoneyAmountField()
+    eligible = MoneyAmountField()
+    held = MoneyAmountField()
+    in_batches = MoneyAmountField()

@@ -1,0 +1,259 @@
+"""Payouts endpoints: batches for finance (managers read), balances and history for publishers.
+
+Thin: validate, call one service or selector, serialize. Refusals are config.errors.
+"""
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import user_role
+from config.api import Pagination
+from config.errors import DomainError, ForbiddenError
+from payouts import selectors, services
+from payouts.api import serializers
+from payouts.exports import payout_batch_csv, payout_batch_csv_filename
+from payouts.models import LedgerEntry, PayoutBatch
+
+STAFF = {"manager", "finance"}
+
+
+class _FormatNamesTheFile(DefaultContentNegotiation):
+    """On export, `?format=` names the CSV dialect, not a DRF renderer; errors stay JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def _csv_response(batch: PayoutBatch, text: str, export_format: str) -> HttpResponse:
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    filename = payout_batch_csv_filename(batch=batch, export_format=export_format)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class PayoutBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Payout batches. Finance builds, approves (not their own), exports, marks paid, fails
+    lines; managers read. Everyone else: 403."""
+
+    serializer_class = serializers.PayoutBatchSerializer
+    filterset_fields = ["currency", "status"]
+    ordering_fields = ["id", "cut_off", "built_at", "total"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PayoutBatch.objects.none()
+        return selectors.payout_batches_for(user=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action in ("retrieve", "create"):
+            return serializers.PayoutBatchDetailSerializer
+        return super().get_serializer_class()
+
+    def _detail(self, batch: PayoutBatch, code: int = status.HTTP_200_OK) -> Response:
+        batch = self.get_queryset().prefetch_related("lines").get(id=batch.id)
+        return Response(serializers.PayoutBatchDetailSerializer(batch).data, status=code)
+
+    @extend_schema(request=serializers.BatchBuildSerializer)
+    def create(self, request: Request) -> Response:
+        self.get_queryset()  # role check first
+        data = serializers.BatchBuildSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = services.payout_batch_build(
+            currency=data.validated_data["currency"].upper(),
+            cut_off=data.validated_data.get("cut_off"),
+            built_by=request.user,
+        )
+        return self._detail(batch, status.HTTP_201_CREATED)
+
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return self._detail(self.get_object())
+
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        batch = self.get_object()
+        services.payout_batch_delete(batch_id=batch.id, deleted_by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=serializers.BatchRebuildSerializer)
+    @action(detail=True, methods=["post"])
+    def rebuild(self, request: Request, pk: str | None = None) -> Response:
+        batch = self.get_object()
+        data = serializers.BatchRebuildSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = services.payout_batch_rebuild(
+            batch_id=batch.id, rebuilt_by=request.user, cut_off=data.validated_data.get("cut_off")
+        )
+        return self._detail(batch)
+
+    @extend_schema(request=serializers.BatchApproveSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        batch = self.get_object()
+        data = serializers.BatchApproveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = services.payout_batch_approve(
+            batch_id=batch.id,
+            approved_by=request.user,
+            expected_total=data.validated_data.get("total"),
+        )
+        return self._detail(batch)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["standard", "paypal", "wise"])],
+        request=None,
+        responses={(200, "text/csv"): str},
+    )
+    @action(detail=True, methods=["get", "post"], content_negotiation_class=_FormatNamesTheFile)
+    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """POST marks an approved batch exported and returns the file; GET downloads the file
+        of a batch already exported or paid, changing nothing."""
+        batch = self.get_object()
+        export_format = request.query_params.get("format", "standard")
+        if request.method == "POST":
+            batch, text = services.payout_batch_export(
+                batch_id=batch.id, exported_by=request.user, export_format=export_format
+            )
+            return _csv_response(batch, text, export_format)
+        if batch.status not in (PayoutBatch.Status.EXPORTED, PayoutBatch.Status.PAID):
+            raise DomainError(
+                "batch_state", "Export the batch (POST) before downloading it.", status_code=409
+            )
+        text = payout_batch_csv(batch=batch, export_format=export_format)
+        return _csv_response(batch, text, export_format)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], url_path="mark-paid")
+    def mark_paid(self, request: Request, pk: str | None = None) -> Response:
+        batch = self.get_object()
+        batch = services.payout_batch_mark_paid(batch_id=batch.id, paid_by=request.user)
+        return self._detail(batch)
+
+    @extend_schema(request=serializers.LineFailSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"lines/(?P<line_id>[0-9]+)/mark-failed",
+        url_name="line-mark-failed",
+    )
+    def line_mark_failed(
+        self, request: Request, pk: str | None = None, line_id: str | None = None
+    ) -> Response:
+        batch = self.get_object()
+        data = serializers.LineFailSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        line = services.payout_line_mark_failed(
+            batch_id=batch.id,
+            line_id=int(line_id),
+            marked_by=request.user,
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(serializers.PayoutBatchLineSerializer(line).data)
+
+
+class LedgerEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The ledger, read-only: staff see every entry, a publisher its own. Finance appends
+    adjustments at /ledger-entries/adjustments/."""
+
+    filterset_fields = ["publisher", "currency", "kind"]
+    ordering_fields = ["id", "created_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return LedgerEntry.objects.none()
+        role = user_role(self.request.user)
+        if role in STAFF:
+            return LedgerEntry.objects.all()
+        if role == "publisher":
+            return LedgerEntry.objects.filter(publisher_id=self.request.user.publisher_id)
+        raise ForbiddenError("forbidden", "The ledger is for finance, managers and publishers.")
+
+    def get_serializer_class(self):
+        if user_role(getattr(self.request, "user", None)) == "publisher":
+            return serializers.PublisherLedgerEntrySerializer
+        return serializers.LedgerEntrySerializer
+
+    @extend_schema(
+        request=serializers.AdjustmentSerializer,
+        responses={201: serializers.LedgerEntrySerializer},
+    )
+    @action(detail=False, methods=["post"])
+    def adjustments(self, request: Request) -> Response:
+        data = serializers.AdjustmentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.ledger_adjustment_create(
+            publisher_id=data.validated_data["publisher"],
+            currency=data.validated_data["currency"].upper(),
+            amount=data.validated_data["amount"],
+            reason=data.validated_data["reason"],
+            created_by=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+        )
+        return Response(serializers.LedgerEntrySerializer(entry).data, status=201)
+
+
+def _publisher_id_for(request: Request) -> int:
+    """A publisher sees its own payouts; staff name one with ?publisher=<id>."""
+    role = user_role(request.user)
+    if role == "publisher":
+        return request.user.publisher_id
+    if role not in STAFF:
+        raise ForbiddenError("forbidden", "Payouts are for publishers, finance and managers.")
+    raw = request.query_params.get("publisher", "")
+    if not raw.isdigit():
+        raise DomainError.for_field("publisher", "required", "Name a publisher: ?publisher=<id>.")
+    return int(raw)
+
+
+class PublisherPayoutsView(APIView):
+    """A publisher's balance by currency (total, eligible, held, in batches), with its most
+    recent lines and payments; the full lists are at /payouts/lines/ and /payouts/payments/."""
+
+    RECENT = 20
+
+    @extend_schema(
+        parameters=[OpenApiParameter("publisher", int, required=False)],
+        responses={200: serializers.BalanceSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        publisher_id = _publisher_id_for(request)
+        balances = selectors.publisher_balances(publisher_id=publisher_id)
+        lines = selectors.publisher_payout_lines(publisher_id=publisher_id)[: self.RECENT]
+        payments = selectors.publisher_payments(publisher_id=publisher_id)[: self.RECENT]
+        return Response(
+            {
+                "publisher": publisher_id,
+                "balances": serializers.BalanceSerializer(balances, many=True).data,
+                "lines": serializers.PublisherLineSerializer(lines, many=True).data,
+                "payments": serializers.PublisherLedgerEntrySerializer(payments, many=True).data,
+            }
+        )
+
+
+class _PublisherListView(APIView):
+    pagination_class = Pagination
+
+    def _page(self, request: Request, queryset, serializer_class) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class PublisherPayoutLinesView(_PublisherListView):
+    @extend_schema(responses={200: serializers.PublisherLineSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        publisher_id = _publisher_id_for(request)
+        lines = selectors.publisher_payout_lines(publisher_id=publisher_id)
+        return self._page(request, lines, serializers.PublisherLineSerializer)
+
+
+class PublisherPaymentsView(_PublisherListView):
+    @extend_schema(responses={200: serializers.PublisherLedgerEntrySerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        publisher_id = _publisher_id_for(request)
+        payments = selectors.publisher_payments(publisher_id=publisher_id)
+        return self._page(request, payments, serializers.PublisherLedgerEntrySerializer)
