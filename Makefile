@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format migrate demo clean
+.PHONY: run test test-fast lint format migrate demo clean cluster-demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Two web nodes and two workers behind nginx on loopback; kills one of each and restarts Redis
+# mid-traffic, then checks that nothing redirected or accepted was lost (deploy/rehearse.py).
+cluster-demo: $(STAMP)
+	$(BIN)/python deploy/rehearse.py $(REHEARSE_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,643 @@
+#!/usr/bin/env python3
+"""A many-machine rehearsal on one machine (`make cluster-demo`).
+
+Starts one PostgreSQL, one Redis (deploy/redis.conf), two web nodes (granian, deploy/granian.env)
+and two Celery workers plus the scheduler as separate processes on loopback ports, behind nginx
+(the production locations, deploy/nginx/affnet-locations.conf). Then it drives clicks and
+conversion callbacks through nginx, and on the way:
+
+- kills one web node and one worker with SIGKILL, halfway;
+- restarts Redis once, while traffic flows (the redirect falls back to a direct write);
+
+drains, and checks the invariants from PostgreSQL:
+
+- every redirected click is in PostgreSQL exactly once;
+- every accepted callback is in the inbox exactly once, and was processed;
+- every approved conversion has exactly one ledger earning.
+
+It prints the counts and exits 0 only when all hold. Everything runs on 127.0.0.1 and stops by
+itself (bounded request counts, bounded waits).
+
+    python deploy/rehearse.py [--clicks 1200] [--keep]
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import redis  # noqa: E402
+import requests  # noqa: E402
+
+from scripts.with_services import (  # noqa: E402
+    ensure_redis_server,
+    free_port,
+    throwaway_postgres,
+    wait_for_port,
+)
+
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+CALLBACK_SECRET = "rehearsal-advertiser-secret"
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36"
+)
+
+
+def say(message: str) -> None:
+    print(f"[rehearse {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def ensure_nginx() -> str:
+    found = shutil.which("nginx") or (Path("/usr/sbin/nginx").exists() and "/usr/sbin/nginx")
+    if found:
+        return str(found)
+    say("nginx missing: installing Debian's nginx package")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(
+        [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    # The package may start a system nginx on :80; ours runs on its own port and prefix.
+    subprocess.run(
+        [*sudo, "service", "nginx", "stop"],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@dataclass
+class Proc:
+    """A child process in its own process group, so SIGKILL takes its children with it."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log: Path
+    popen: subprocess.Popen | None = None
+
+    def start(self) -> "Proc":
+        handle = self.log.open("ab")
+        self.popen = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            cwd=ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.popen and self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, sig)
+
+    def stop(self, timeout: float = 15) -> None:
+        if not self.popen or self.popen.poll() is not None:
+            return
+        self.kill(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill(signal.SIGKILL)
+            self.popen.wait(5)
+
+
+@dataclass
+class Cluster:
+    workdir: Path
+    env: dict[str, str]
+    redis_port: int
+    nginx_port: int
+    web_ports: list[int]
+    procs: dict[str, Proc] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.nginx_port}"
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Proc:
+        proc = Proc(name, argv, env or self.env, self.workdir / "logs" / f"{name}.log").start()
+        self.procs[name] = proc
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            proc.stop()
+
+
+# Services -----------------------------------------------------------------------------------
+
+
+def redis_start(cluster: Cluster) -> Proc:
+    """Our production redis.conf, on a loopback port, with its data under the work dir."""
+    datadir = cluster.workdir / "redis"
+    datadir.mkdir(exist_ok=True)
+    proc = cluster.spawn(
+        "redis",
+        [
+            ensure_redis_server(),
+            str(ROOT / "deploy" / "redis.conf"),
+            "--port",
+            str(cluster.redis_port),
+            "--dir",
+            str(datadir),
+            "--maxmemory",
+            "512mb",
+            "--save",
+            "",
+        ],
+    )
+    wait_for_port(cluster.redis_port)
+    return proc
+
+
+def redis_restart(cluster: Cluster) -> float:
+    """SIGTERM (Redis fsyncs its AOF and exits), then start it again on the same data."""
+    started = time.monotonic()
+    cluster.procs["redis"].stop()
+    time.sleep(1.0)  # traffic keeps flowing while Redis is away
+    redis_start(cluster)
+    return time.monotonic() - started
+
+
+NGINX_CONF = """
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/logs/nginx-error.log warn;
+daemon off;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {work}/logs/nginx-access.log;
+    client_body_temp_path {work}/nginx-tmp/body;
+    proxy_temp_path {work}/nginx-tmp/proxy;
+    fastcgi_temp_path {work}/nginx-tmp/fastcgi;
+    uwsgi_temp_path {work}/nginx-tmp/uwsgi;
+    scgi_temp_path {work}/nginx-tmp/scgi;
+    # The production zones, with rates high enough for one driver address.
+    limit_req_zone $binary_remote_addr zone=clicks:1m rate=100000r/s;
+    limit_req_zone $binary_remote_addr zone=callbacks:1m rate=100000r/s;
+    limit_req_zone $binary_remote_addr zone=api:1m rate=100000r/s;
+    upstream affnet_web {{
+{servers}
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        include {root}/deploy/nginx/affnet-locations.conf;
+    }}
+}}
+"""
+
+
+def nginx_start(cluster: Cluster) -> Proc:
+    (cluster.workdir / "nginx-tmp").mkdir()
+    servers = "\n".join(
+        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=30s;"
+        for port in cluster.web_ports
+    )
+    conf = cluster.workdir / "nginx.conf"
+    conf.write_text(
+        NGINX_CONF.format(work=cluster.workdir, servers=servers, port=cluster.nginx_port, root=ROOT)
+    )
+    nginx = ensure_nginx()
+    subprocess.run([nginx, "-t", "-q", "-p", str(cluster.workdir), "-c", str(conf)], check=True)
+    proc = cluster.spawn("nginx", [nginx, "-p", str(cluster.workdir), "-c", str(conf)])
+    wait_for_port(cluster.nginx_port)
+    return proc
+
+
+def granian_env(cluster: Cluster, port: int) -> dict[str, str]:
+    env = dict(cluster.env)
+    for line in (ROOT / "deploy" / "granian.env").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip()
+    env.update(GRANIAN_PORT=str(port), GRANIAN_WORKERS="1", GRANIAN_HOST="127.0.0.1")
+    return env
+
+
+def web_start(cluster: Cluster, index: int) -> Proc:
+    port = cluster.web_ports[index]
+    proc = cluster.spawn(
+        f"web{index + 1}",
+        [str(BIN / "granian"), "config.wsgi:application"],
+        env=granian_env(cluster, port),
+    )
+    wait_for_port(port, seconds=60)
+    return proc
+
+
+def worker_start(cluster: Cluster, index: int) -> Proc:
+    queues = "default,clicks,attribution,postbacks,payouts"
+    return cluster.spawn(
+        f"worker{index + 1}",
+        [
+            str(BIN / "celery"),
+            "--app",
+            "config",
+            "worker",
+            "--queues",
+            queues,
+            "--hostname",
+            f"worker{index + 1}@%h",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "2",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+    )
+
+
+def manage(cluster: Cluster, *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], env=cluster.env, cwd=ROOT, check=True)
+
+
+SEED = """
+import json, django
+django.setup()
+from affiliates.keys import secret_hash
+from tests import factories
+advertiser = factories.AdvertiserFactory(postback_secret_hash=secret_hash({secret!r}))
+offer = factories.OfferFactory(
+    advertiser=advertiser, landing_url="https://shop.example/land?cid={{click_id}}"
+)
+goal = factories.GoalFactory(offer=offer, ref="sale")
+factories.TermsFactory(goal=goal)
+link = factories.TrackingLinkFactory(offer=offer)
+print(json.dumps({{"code": link.code}}))
+"""
+
+
+def seed(cluster: Cluster) -> str:
+    out = subprocess.run(
+        [PYTHON, "-c", SEED.format(secret=CALLBACK_SECRET)],
+        env=cluster.env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])["code"]
+
+
+# Traffic ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    clicks_sent: int = 0
+    redirected: list[str] = field(default_factory=list)
+    click_errors: dict[str, int] = field(default_factory=dict)
+    callbacks_sent: int = 0
+    accepted: list[tuple[int, str, str]] = field(default_factory=list)  # (inbox id, click, txn)
+    callback_errors: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def error(self, bucket: dict[str, int], key: str) -> None:
+        with self.lock:
+            bucket[key] = bucket.get(key, 0) + 1
+
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    if not hasattr(_local, "session"):
+        _local.session = requests.Session()
+        _local.session.headers["User-Agent"] = USER_AGENT
+    return _local.session
+
+
+def click_once(base: str, code: str, n: int, tally: Tally) -> str | None:
+    with tally.lock:
+        tally.clicks_sent += 1
+    try:
+        response = _session().get(
+            f"{base}/c/{code}", params={"sub1": f"r{n}"}, allow_redirects=False, timeout=15
+        )
+    except requests.RequestException as exc:
+        tally.error(tally.click_errors, type(exc).__name__)
+        return None
+    if response.status_code != 302:
+        tally.error(tally.click_errors, f"http_{response.status_code}")
+        return None
+    location = response.headers["Location"]
+    click_id = parse_qs(urlsplit(location).query).get("cid", [""])[0]
+    if not click_id:
+        tally.error(tally.click_errors, "redirect_without_click_id")
+        return None
+    with tally.lock:
+        tally.redirected.append(click_id)
+    return click_id
+
+
+def callback_once(base: str, click_id: str, tally: Tally) -> None:
+    txn = f"T-{click_id}"
+    with tally.lock:
+        tally.callbacks_sent += 1
+    try:
+        response = _session().get(
+            f"{base}/postback",
+            params={
+                "click_id": click_id,
+                "txn_id": txn,
+                "amount": "10.00",
+                "token": CALLBACK_SECRET,
+            },
+            timeout=15,
+        )
+    except requests.RequestException as exc:
+        tally.error(tally.callback_errors, type(exc).__name__)
+        return
+    if response.status_code != 200:
+        tally.error(tally.callback_errors, f"http_{response.status_code}")
+        return
+    with tally.lock:
+        tally.accepted.append((response.json()["id"], click_id, txn))
+
+
+def drive(base: str, code: str, numbers: range, tally: Tally, pool: ThreadPoolExecutor) -> None:
+    """Clicks for `numbers`; a callback for every second redirected click."""
+    click_ids = list(pool.map(lambda n: click_once(base, code, n, tally), numbers))
+    converting = [cid for cid in click_ids[::2] if cid]
+    list(pool.map(lambda cid: callback_once(base, cid, tally), converting))
+
+
+# Checks -------------------------------------------------------------------------------------
+
+
+def wait_drained(cluster: Cluster, tally: Tally, timeout: float) -> bool:
+    """Until the buffer is empty, the inbox processed and every redirected click is stored."""
+    client = redis.Redis(port=cluster.redis_port)
+    deadline = time.monotonic() + timeout
+    wanted = set(tally.redirected)
+    while time.monotonic() < deadline:
+        with contextlib.suppress(redis.RedisError, psycopg.Error):
+            stream_len = client.xlen(cluster.env["CLICK_STREAM_KEY"])
+            with psycopg.connect(cluster.env["DATABASE_URL"]) as conn:
+                stored = conn.execute(
+                    "SELECT count(DISTINCT click_id) FROM tracking_click WHERE click_id = ANY(%s)",
+                    [list(wanted)],
+                ).fetchone()[0]
+                backlog = conn.execute(
+                    "SELECT count(*) FROM tracking_callbackinbox WHERE state = 'received'"
+                ).fetchone()[0]
+            if stream_len == 0 and backlog == 0 and stored == len(wanted):
+                return True
+        time.sleep(1)
+    return False
+
+
+def verify(cluster: Cluster, tally: Tally) -> tuple[dict[str, int], list[str]]:
+    failures: list[str] = []
+    with psycopg.connect(cluster.env["DATABASE_URL"]) as conn:
+        rows = conn.execute(
+            "SELECT click_id, count(*) FROM tracking_click WHERE click_id = ANY(%s) "
+            "GROUP BY click_id",
+            [tally.redirected],
+        ).fetchall()
+        per_click = dict(rows)
+        clicks_total = conn.execute("SELECT count(*) FROM tracking_click").fetchone()[0]
+        accepted_ids = [inbox_id for inbox_id, _, _ in tally.accepted]
+        inbox = dict(
+            conn.execute(
+                "SELECT id, state FROM tracking_callbackinbox WHERE id = ANY(%s)", [accepted_ids]
+            ).fetchall()
+        )
+        conversions_by_txn = dict(
+            conn.execute(
+                "SELECT advertiser_txn_id, count(*) FROM tracking_conversion "
+                "WHERE status <> 'rejected' GROUP BY advertiser_txn_id"
+            ).fetchall()
+        )
+        approved = conn.execute(
+            "SELECT count(*) FROM tracking_conversion WHERE status = 'approved'"
+        ).fetchone()[0]
+        ledger_mismatch = conn.execute(
+            "SELECT c.id, count(l.id) FROM tracking_conversion c "
+            "LEFT JOIN payouts_ledgerentry l ON l.conversion_id = c.id AND l.kind = 'earning' "
+            "WHERE c.status = 'approved' GROUP BY c.id HAVING count(l.id) <> 1"
+        ).fetchall()
+        earnings = conn.execute(
+            "SELECT count(*) FROM payouts_ledgerentry WHERE kind = 'earning'"
+        ).fetchone()[0]
+        results = dict(
+            conn.execute(
+                "SELECT result, count(*) FROM tracking_callbackinbox GROUP BY result"
+            ).fetchall()
+        )
+
+    missing = [cid for cid in tally.redirected if cid not in per_click]
+    duplicated = [cid for cid, n in per_click.items() if n > 1]
+    if len(set(tally.redirected)) != len(tally.redirected):
+        failures.append("the same click id was redirected twice")
+    if missing:
+        failures.append(f"{len(missing)} redirected clicks missing from PostgreSQL")
+    if duplicated:
+        failures.append(f"{len(duplicated)} redirected clicks stored more than once")
+    lost = [i for i in accepted_ids if i not in inbox]
+    if lost:
+        failures.append(f"{len(lost)} accepted callbacks missing from the inbox")
+    unprocessed = [i for i, state in inbox.items() if state == "received"]
+    if unprocessed:
+        failures.append(f"{len(unprocessed)} accepted callbacks never processed")
+    txns = {txn for _, _, txn in tally.accepted}
+    not_converted = [t for t in txns if conversions_by_txn.get(t, 0) != 1]
+    if not_converted:
+        failures.append(f"{len(not_converted)} accepted callbacks without exactly one conversion")
+    if ledger_mismatch:
+        failures.append(f"{len(ledger_mismatch)} approved conversions without exactly one earning")
+    counts = {
+        "clicks sent": tally.clicks_sent,
+        "clicks redirected": len(tally.redirected),
+        "redirected clicks in PostgreSQL (distinct)": len(per_click),
+        "redirected clicks missing": len(missing),
+        "redirected clicks duplicated": len(duplicated),
+        "click rows in PostgreSQL (all)": clicks_total,
+        "callbacks sent": tally.callbacks_sent,
+        "callbacks accepted": len(tally.accepted),
+        "accepted callbacks in the inbox": len(inbox),
+        "accepted callbacks still unprocessed": len(unprocessed),
+        "approved conversions": approved,
+        "ledger earnings": earnings,
+        "approved conversions without exactly one earning": len(ledger_mismatch),
+    }
+    counts.update({f"inbox result {k or '(none)'}": v for k, v in sorted(results.items())})
+    return counts, failures
+
+
+# Main ---------------------------------------------------------------------------------------
+
+
+def base_env(workdir: Path, database_url: str, redis_port: int) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "GRANIAN_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        DEBUG="off",
+        LOG_FORMAT="json",
+        LOG_LEVEL="WARNING",
+        AFFNET_VAR_DIR=str(workdir / "var"),
+        CLICK_IP_HEADER="X-Real-IP",
+        CLICK_STREAM_KEY="affnet:clicks",
+        # A dead ingester's entries are claimed back quickly, so the drain is short.
+        CLICK_STREAM_CLAIM_IDLE_MS="3000",
+        ATTRIBUTION_CLICK_WAIT_SECONDS="300",
+        API_KEY_THROTTLE_RATE="",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+@contextlib.contextmanager
+def cluster_up(workdir: Path) -> Iterator[Cluster]:
+    with throwaway_postgres(workdir) as database_url:
+        redis_port = free_port()
+        cluster = Cluster(
+            workdir=workdir,
+            env=base_env(workdir, database_url, redis_port),
+            redis_port=redis_port,
+            nginx_port=free_port(),
+            web_ports=[free_port(), free_port()],
+        )
+        (workdir / "logs").mkdir()
+        try:
+            redis_start(cluster)
+            say("migrating")
+            manage(cluster, "migrate", "--noinput", "-v", "0")
+            yield cluster
+        finally:
+            cluster.stop_all()
+
+
+def rehearse(clicks: int, workdir: Path) -> tuple[int, bool]:
+    """(exit status, whether any request was turned away)."""
+    with cluster_up(workdir) as cluster:
+        code = seed(cluster)
+        for index in range(2):
+            web_start(cluster, index)
+        for index in range(2):
+            worker_start(cluster, index)
+        cluster.spawn(
+            "beat",
+            [
+                str(BIN / "celery"),
+                "--app",
+                "config",
+                "beat",
+                "--schedule",
+                str(workdir / "celerybeat-schedule"),
+                "--loglevel",
+                "WARNING",
+            ],
+        )
+        nginx_start(cluster)
+        say(
+            f"up: nginx :{cluster.nginx_port} -> web :{cluster.web_ports[0]} "
+            f":{cluster.web_ports[1]}, 2 workers + beat, Redis :{cluster.redis_port}"
+        )
+
+        tally = Tally()
+        half, three_quarters = clicks // 2, clicks * 3 // 4
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            drive(cluster.base, code, range(0, half), tally, pool)
+            say(f"halfway ({len(tally.redirected)} redirected): kill -9 web1 and worker1")
+            cluster.procs["web1"].kill()
+            cluster.procs["worker1"].kill()
+            drive(cluster.base, code, range(half, three_quarters), tally, pool)
+            say("restarting Redis while traffic flows")
+            restarter = threading.Thread(
+                target=lambda: say(f"Redis back after {redis_restart(cluster):.1f}s")
+            )
+            restarter.start()
+            drive(cluster.base, code, range(three_quarters, clicks), tally, pool)
+            restarter.join()
+        say(f"traffic done in {time.monotonic() - started:.1f}s; draining")
+        drained = wait_drained(cluster, tally, timeout=240)
+        counts, failures = verify(cluster, tally)
+        if not drained:
+            failures.append("the cluster did not drain within 240 s")
+        if tally.click_errors:
+            counts.update({f"click not redirected: {k}": v for k, v in tally.click_errors.items()})
+        if tally.callback_errors:
+            counts.update(
+                {f"callback not accepted: {k}": v for k, v in tally.callback_errors.items()}
+            )
+
+    width = max(len(name) for name in counts)
+    print()
+    for name, value in counts.items():
+        print(f"  {name:<{width}}  {value}")
+    print()
+    if tally.click_errors or tally.callback_errors:
+        # Not one of the invariants checked here (those hold for what was redirected and
+        # accepted), but a visitor or advertiser turned away: read the web logs.
+        print(
+            f"WARN: requests not redirected/accepted: {tally.click_errors} "
+            f"{tally.callback_errors} (logs: {workdir / 'logs'})"
+        )
+    if failures:
+        for failure in failures:
+            print(f"FAIL: {failure}")
+        print(f"logs: {workdir / 'logs'}")
+        return 1, True
+    print(
+        "PASS: every redirected click and accepted callback is in PostgreSQL exactly once; "
+        "every approved conversion has exactly one ledger earning."
+    )
+    return 0, bool(tally.click_errors or tally.callback_errors)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clicks", type=int, default=1200)
+    parser.add_argument("--keep", action="store_true", help="keep the work dir (logs)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="affnet-rehearse-"))
+    status, turned_away = rehearse(args.clicks, workdir)
+    # Logs are kept when something failed or was turned away (the path is printed), or asked.
+    if status == 0 and not args.keep and not turned_away:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
