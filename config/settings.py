@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "affiliates",
     "tracking",
     "payouts",
+    "reports",
     "config.apps.OpsConfig",
 ]
 

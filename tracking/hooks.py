@@ -4,6 +4,9 @@ Explicit calls rather than signals, so the order is visible here. Each hook's bo
 other modules' functions; the writers (click ingester, attribution) call the hook once per batch.
 """
 
+from datetime import datetime
+
+from reports.services import rollup_clicks_add, rollup_conversion_apply, rollup_impressions_add
 from tracking.attribution.cpc import cpc_clicks_earn
 from tracking.models import Click, Conversion
 
@@ -11,7 +14,14 @@ from tracking.models import Click, Conversion
 def after_clicks_ingested(*, clicks: list[Click]) -> None:
     """Called by the click ingester after a batch of new clicks was inserted (not re-inserts)."""
     cpc_clicks_earn(clicks=clicks)
+    rollup_clicks_add(clicks=clicks)
 
 
 def after_conversion_changed(*, conversion: Conversion, previous_status: str | None) -> None:
     """Called after a conversion is created (previous_status None) or changes status/amounts."""
+    rollup_conversion_apply(conversion=conversion, previous_status=previous_status)
+
+
+def after_impressions_counted(*, counts: list[tuple[datetime, int, int, int]]) -> None:
+    """Called by the impression flush with what it added: (hour, offer_id, publisher_id, count)."""
+    rollup_impressions_add(counts=counts)

@@ -1,0 +1,92 @@
+"""GET /api/v1/reports/: JSON, or CSV of the same with ?format=csv."""
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reports.query import report_query_parse
+from reports.selectors import Report, report_run
+
+
+class ReportCSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        columns = data["columns"]
+        writer.writerow(columns)
+        for row in data["rows"]:
+            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+        for total in data["totals"]:
+            cells = ["" if total.get(c) is None else total.get(c) for c in columns]
+            cells[0] = "Total" if columns[0] != "currency" else cells[0]
+            writer.writerow(cells)
+        return out.getvalue().encode(self.charset)
+
+
+class ReportView(APIView):
+    """Counters from the rollups, grouped and filtered; see reports/README.md for parameters."""
+
+    renderer_classes = [JSONRenderer, ReportCSVRenderer]
+    pagination_class = None
+
+    def get(self, request: Request) -> Response:
+        query = report_query_parse(params=request.query_params, role=request.user.role)
+        report = report_run(user=request.user, query=query)
+        response = Response(_body(report))
+        if request.query_params.get("format") == "csv":
+            response["Content-Disposition"] = 'attachment; filename="report.csv"'
+        return response
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Errors keep the one JSON error shape even when CSV was asked for.
+        if response.status_code >= 400 and isinstance(
+            getattr(response, "accepted_renderer", None), ReportCSVRenderer
+        ):
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = "application/json"
+            response["Content-Type"] = "application/json"
+        return response
+
+
+def _body(report: Report) -> dict[str, Any]:
+    query = report.query
+    return {
+        "query": {
+            "group_by": list(query.group_by),
+            "metrics": list(query.metrics),
+            "date_from": query.date_from.isoformat(),
+            "date_to": query.date_to.isoformat(),
+            "tz": query.tz.key,
+            "basis": query.basis,
+            "filters": {name: list(values) for name, values in query.filters.items()},
+        },
+        "columns": list(report.columns),
+        "rows": [_plain(row) for row in report.rows],
+        "totals": [_plain(row) for row in report.totals],
+        "total_rows": report.total_rows,
+    }
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: _value(value) for name, value in row.items()}
+
+
+def _value(value: Any) -> Any:
+    # Decimals as strings: JSON numbers would turn money into floats.
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

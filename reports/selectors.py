@@ -1,0 +1,153 @@
+"""Reports: read the rollups for a user, scoped by role, grouped, sorted, with totals."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import connection
+
+from accounts.models import Role
+from affiliates.models import Publisher
+from config.errors import ForbiddenError
+from offers.models import Advertiser, Goal, Offer
+from reports.metrics import NEEDS, metrics_compute
+from reports.plan import report_plan, report_sql
+from reports.query import ID_DIMENSIONS, ReportQuery
+
+_NAMED = {"offer": Offer, "publisher": Publisher, "advertiser": Advertiser, "goal": Goal}
+
+
+@dataclass(frozen=True)
+class Report:
+    query: ReportQuery
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    totals: list[dict[str, Any]]
+    total_rows: int
+    tables: tuple[str, ...]
+
+
+def report_scope(*, user: Any) -> dict[str, int]:
+    """Rollup columns a user's reports are pinned to: publishers and advertisers see their own."""
+    if user.role == Role.PUBLISHER:
+        return {"publisher_id": user.publisher_id}
+    if user.role == Role.ADVERTISER:
+        return {"advertiser_id": user.advertiser_id}
+    if user.role in (Role.MANAGER, Role.FINANCE) or user.is_superuser:
+        return {}
+    raise ForbiddenError("forbidden", "This account may not read reports.")
+
+
+def report_run(*, user: Any, query: ReportQuery) -> Report:
+    scope = report_scope(user=user)
+    plan = report_plan(query=query, scope=scope, vendor=connection.vendor)
+    sums = tuple(dict.fromkeys(base for name in query.metrics for base in NEEDS[name]))
+    sql, params = report_sql(plan=plan, query=query, scope=scope, sums=sums, ops=connection.ops)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+
+    width = len(query.group_by)
+    groups: dict[tuple, dict[str, int]] = {}
+    for record in fetched:
+        key = (
+            *(
+                _group_value(name, value, query, plan.fold_days)
+                for name, value in zip(query.group_by, record[:width], strict=True)
+            ),
+            record[width],
+        )
+        values = dict(zip(sums, (int(v or 0) for v in record[width + 1 :]), strict=True))
+        if plan.fold_days:
+            _add(groups.setdefault(key, dict.fromkeys(sums, 0)), values)
+        else:
+            groups[key] = values
+
+    names = _names(query=query, keys=groups.keys())
+    rows = []
+    totals: dict[str, dict[str, int]] = {}
+    for key, values in groups.items():
+        if not any(values.values()):
+            continue  # counts of the other basis only, or taken back by status changes
+        currency = key[-1]
+        row: dict[str, Any] = {}
+        for name, value in zip(query.group_by, key[:-1], strict=True):
+            row[name] = value
+            if name in _NAMED:
+                row[f"{name}_name"] = names[name].get(value)
+        row["currency"] = currency
+        row.update(metrics_compute(sums=values, currency=currency, metrics=query.metrics))
+        rows.append(row)
+        _add(totals.setdefault(currency, dict.fromkeys(sums, 0)), values)
+    _sort(rows=rows, query=query)
+
+    columns = [
+        column
+        for name in query.group_by
+        for column in ((name, f"{name}_name") if name in _NAMED else (name,))
+    ]
+    return Report(
+        query=query,
+        columns=(*columns, "currency", *query.metrics),
+        rows=rows[: query.limit],
+        totals=[
+            {
+                "currency": currency,
+                **metrics_compute(sums=s, currency=currency, metrics=query.metrics),
+            }
+            for currency, s in sorted(totals.items())
+        ],
+        total_rows=len(rows),
+        tables=tuple(dict.fromkeys(part.rollup.table for part in plan.parts)),
+    )
+
+
+def _group_value(name: str, value: Any, query: ReportQuery, fold_days: bool) -> Any:
+    if name == "hour":
+        return _aware(value).astimezone(query.tz)
+    if name == "day":
+        if fold_days:
+            return _aware(value).astimezone(query.tz).date()
+        return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    if name in ID_DIMENSIONS:
+        # Goal 0 is traffic, which has no goal.
+        return int(value) or None
+    return value
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _add(into: dict[str, int], values: dict[str, int]) -> None:
+    for name, value in values.items():
+        into[name] += value
+
+
+def _names(*, query: ReportQuery, keys: Any) -> dict[str, dict[int, str]]:
+    names: dict[str, dict[int, str]] = {}
+    keys = list(keys)
+    for position, name in enumerate(query.group_by):
+        if name in _NAMED:
+            ids = {key[position] for key in keys if key[position] is not None}
+            names[name] = dict(_NAMED[name].objects.filter(id__in=ids).values_list("id", "name"))
+    return names
+
+
+def _sort(*, rows: list[dict[str, Any]], query: ReportQuery) -> None:
+    order = list(query.sort)
+    if not order:
+        order = [(name, False) for name in query.group_by if name in ("day", "hour")]
+        if not order:
+            first = next((m for m in ("clicks", "conversions") if m in query.metrics), None)
+            order = [(first or query.metrics[0], True)]
+        order += [(name, False) for name in query.group_by if name not in ("day", "hour")]
+    order.append(("currency", False))
+    # Stable sorts, last key first; empty values (None) always last.
+    for name, descending in reversed(order):
+        present = [row for row in rows if row.get(name) is not None]
+        missing = [row for row in rows if row.get(name) is None]
+        present.sort(key=lambda row, n=name: row[n], reverse=descending)
+        rows[:] = present + missing

@@ -1,0 +1,257 @@
+"""Keeping the rollups: called by tracking.hooks inside the writer's transaction.
+
+Each call aggregates its batch in Python first, then adds it to every rollup table with one
+INSERT ... ON CONFLICT DO UPDATE SET x = x + EXCLUDED.x per table (per ~1,000 rows), so the
+rollups commit or roll back with the clicks and conversions they count, and concurrent writers
+never lose an increment (the upsert adds under the row lock; no read-modify-write).
+"""
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from offers.models import Offer
+from reports.models import CONVERSION_COUNTERS, COUNTERS, ConversionCounted
+from reports.rollups import ALL, Rollup
+from tracking.models import Click, Conversion
+
+# A fact: when it happened (UTC), every dimension any rollup keeps, and what it adds.
+Fact = tuple[datetime, dict[str, Any], dict[str, int]]
+
+_SUBS = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
+
+
+def rollup_clicks_add(*, clicks: list[Click]) -> None:
+    """Count a batch of newly inserted clicks (the ingester calls this once per batch)."""
+    if not clicks:
+        return
+    offers = _offers(offer_ids={click.offer_id for click in clicks})
+    facts: list[Fact] = []
+    for click in clicks:
+        advertiser_id, currency = offers.get(click.offer_id, (0, ""))
+        dims = _dims(
+            offer_id=click.offer_id,
+            advertiser_id=advertiser_id,
+            currency=currency,
+            publisher_id=click.publisher_id,
+            goal_id=0,
+            country=click.country,
+            device=click.device,
+            subs=[getattr(click, name) for name in _SUBS],
+        )
+        counters = {
+            "clicks": 1,
+            "unique_clicks": int(click.is_unique),
+            "bot_clicks": int(click.is_bot),
+        }
+        facts.append((click.created_at, dims, counters))
+    rollup_facts_add(facts=facts)
+
+
+def rollup_impressions_add(*, counts: Iterable[tuple[datetime, int, int, int]]) -> None:
+    """Count impressions: (hour, offer_id, publisher_id, count) as the pixel flush adds them.
+
+    Impressions have no country, device or sub ids: they sit on rows where those are empty.
+    """
+    counts = [row for row in counts if row[3]]
+    if not counts:
+        return
+    offers = _offers(offer_ids={offer_id for _, offer_id, _, _ in counts})
+    facts: list[Fact] = []
+    for hour, offer_id, publisher_id, count in counts:
+        advertiser_id, currency = offers.get(offer_id, (0, ""))
+        dims = _dims(
+            offer_id=offer_id,
+            advertiser_id=advertiser_id,
+            currency=currency,
+            publisher_id=publisher_id,
+            goal_id=0,
+            country="",
+            device="",
+            subs=[""] * 6,
+        )
+        facts.append((hour, dims, {"impressions": count}))
+    rollup_facts_add(facts=facts)
+
+
+def rollup_conversion_apply(*, conversion: Conversion, previous_status: str | None) -> None:
+    """Make the rollups count `conversion` as it is now.
+
+    What the conversion added before (ConversionCounted) is subtracted and its current figures
+    added: a status change moves the count between statuses, a reversal takes its money out of
+    revenue and payout, an amount adjustment adds the difference. `previous_status` is not
+    needed for that; the stored row is the truth, which makes a repeated call add nothing.
+    """
+    counted = ConversionCounted.objects.select_for_update().filter(pk=conversion.pk).first()
+    dims = _conversion_dims(conversion=conversion) if counted is None else counted.dims
+    state = {
+        "status": conversion.status,
+        "revenue_micros": _micros(conversion.revenue),
+        "payout_micros": _micros(conversion.payout),
+        "sale_micros": None if conversion.sale_amount is None else _micros(conversion.sale_amount),
+    }
+    facts: list[Fact] = []
+    if counted is not None:
+        old = {name: getattr(counted, name) for name in state}
+        if old == state:
+            return
+        facts += _conversion_facts(dims=dims, state=old, sign=-1)
+    facts += _conversion_facts(dims=dims, state=state, sign=1)
+    rollup_facts_add(facts=facts)
+    ConversionCounted.objects.update_or_create(
+        conversion_id=conversion.pk, defaults={"dims": dims, **state}
+    )
+
+
+def rollup_facts_add(*, facts: list[Fact]) -> None:
+    """Aggregate facts per rollup table and add them, one upsert per table and ~1,000 rows."""
+    for rollup in ALL:
+        rows: dict[tuple, list[int]] = {}
+        extra: dict[tuple, tuple] = {}
+        key_dims = rollup.key[1:]
+        plain = tuple(d for d in rollup.dims if d not in key_dims)
+        for when, dims, counters in facts:
+            bucket = _bucket(when=when, grain=rollup.grain)
+            key = (bucket, *(dims[d] for d in key_dims))
+            sums = rows.get(key)
+            if sums is None:
+                sums = rows[key] = [0] * len(COUNTERS)
+                if plain:
+                    extra[key] = tuple(dims[d] for d in plain)
+            for name, value in counters.items():
+                sums[_COUNTER_INDEX[name]] += value
+        _upsert(rollup=rollup, rows=rows, extra=extra, plain=plain)
+
+
+_COUNTER_INDEX = {name: index for index, name in enumerate(COUNTERS)}
+
+
+def _upsert(
+    *, rollup: Rollup, rows: dict[tuple, list[int]], extra: dict[tuple, tuple], plain: tuple
+) -> None:
+    if not rows:
+        return
+    ops = connection.ops
+    columns = (*rollup.key, *plain, *COUNTERS)
+    adapt = ops.adapt_datetimefield_value if rollup.grain == "hour" else ops.adapt_datefield_value
+    quoted = ", ".join(ops.quote_name(c) for c in columns)
+    updates = ", ".join(
+        f"{ops.quote_name(c)} = {rollup.table}.{ops.quote_name(c)} + EXCLUDED.{ops.quote_name(c)}"
+        for c in COUNTERS
+    )
+    conflict = ", ".join(ops.quote_name(c) for c in rollup.key)
+    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    items = list(rows.items())
+    # Stay under SQLite's and PostgreSQL's limits on parameters per statement.
+    per_statement = max(1, 30000 // len(columns))
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), per_statement):
+            chunk = items[start : start + per_statement]
+            params: list[Any] = []
+            for key, sums in chunk:
+                params.append(adapt(key[0]))
+                params.extend(key[1:])
+                params.extend(extra.get(key, ()))
+                params.extend(sums)
+            # Names come from rollups.py and models.COUNTERS; every value is a parameter.
+            sql = (
+                f"INSERT INTO {rollup.table} ({quoted}) VALUES "  # noqa: S608
+                + ", ".join([row_sql] * len(chunk))
+                + f" ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+            )
+            cursor.execute(sql, params)
+
+
+def _bucket(*, when: datetime, grain: str) -> Any:
+    hour = when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return hour if grain == "hour" else hour.date()
+
+
+def _offers(*, offer_ids: set[int]) -> dict[int, tuple[int, str]]:
+    """Advertiser and currency per offer, copied onto rollup rows so reports need no join."""
+    return {
+        offer_id: (advertiser_id, currency)
+        for offer_id, advertiser_id, currency in Offer.objects.filter(id__in=offer_ids).values_list(
+            "id", "advertiser_id", "currency"
+        )
+    }
+
+
+def _dims(
+    *,
+    offer_id: int,
+    advertiser_id: int,
+    currency: str,
+    publisher_id: int,
+    goal_id: int,
+    country: str,
+    device: str,
+    subs: list[str],
+) -> dict[str, Any]:
+    dims: dict[str, Any] = {
+        "offer_id": offer_id,
+        "advertiser_id": advertiser_id,
+        "currency": currency,
+        "publisher_id": publisher_id,
+        "goal_id": goal_id,
+        "country": (country or "")[:2],
+        "device": (device or "")[:16],
+    }
+    for name, value in zip(_SUBS, subs, strict=True):
+        dims[name] = (value or "")[:255]
+    dims["subs_key"] = _subs_key([dims[name] for name in _SUBS])
+    return dims
+
+
+def _subs_key(values: list[str]) -> str:
+    return hashlib.md5("\x1f".join(values).encode(), usedforsecurity=False).hexdigest()
+
+
+def _conversion_dims(*, conversion: Conversion) -> dict[str, Any]:
+    # Country and device live on the click only (still buffered or in PostgreSQL); a click
+    # already dropped leaves them empty. Imported here: the click store imports tracking.hooks,
+    # which imports this module.
+    from tracking.clicks.lookup import click_find
+
+    click = click_find(click_id=conversion.click_id)
+    dims = _dims(
+        offer_id=conversion.offer_id,
+        advertiser_id=conversion.advertiser_id,
+        currency=conversion.currency,
+        publisher_id=conversion.publisher_id,
+        goal_id=conversion.goal_id,
+        country=click.country if click else "",
+        device=click.device if click else "",
+        subs=[getattr(conversion, name) for name in _SUBS],
+    )
+    dims["click_at"] = conversion.click_created_at.astimezone(UTC).isoformat()
+    dims["at"] = (conversion.created_at or timezone.now()).astimezone(UTC).isoformat()
+    return dims
+
+
+def _conversion_facts(*, dims: dict[str, Any], state: dict[str, Any], sign: int) -> list[Fact]:
+    counters: dict[str, int] = defaultdict(int)
+    counters[state["status"]] = sign
+    if state["status"] == Conversion.Status.APPROVED:
+        counters["revenue_micros"] = sign * state["revenue_micros"]
+        counters["payout_micros"] = sign * state["payout_micros"]
+        if state["sale_micros"] is not None:
+            counters["sales"] = sign
+            counters["sale_micros"] = sign * state["sale_micros"]
+    counters = {name: value for name, value in counters.items() if name in CONVERSION_COUNTERS}
+    by_click = {f"ct_{name}": value for name, value in counters.items()}
+    by_conversion = {f"cv_{name}": value for name, value in counters.items()}
+    return [
+        (datetime.fromisoformat(dims["click_at"]), dims, by_click),
+        (datetime.fromisoformat(dims["at"]), dims, by_conversion),
+    ]
+
+
+def _micros(amount: Decimal) -> int:
+    return int(amount.scaleb(6))
