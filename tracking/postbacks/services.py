@@ -130,17 +130,20 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
         outcome, status_code = result.outcome, result.status_code
         excerpt, duration = result.excerpt, result.duration_ms
 
-    number = delivery.attempts + 1
+    # `attempts` counts this round (a manual re-send starts a short new one); the log numbers
+    # every attempt ever made.
+    round_attempts = delivery.attempts + 1
+    number = PostbackAttempt.objects.filter(delivery_id=delivery_id).count() + 1
     delay = None
     if outcome == "ok":
         status = PostbackDelivery.Status.SENT
     elif outcome.startswith("refused_"):
         status = PostbackDelivery.Status.REFUSED
-    elif number >= max_attempts():
+    elif round_attempts >= max_attempts():
         status = PostbackDelivery.Status.FAILED
     else:
         status = PostbackDelivery.Status.PENDING
-        delay = retry_delay_seconds(attempts=number)
+        delay = retry_delay_seconds(attempts=round_attempts)
     with transaction.atomic():
         PostbackAttempt.objects.create(
             delivery=delivery,
@@ -153,7 +156,7 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
             connected_ip=address,
         )
         PostbackDelivery.objects.filter(id=delivery_id).update(
-            attempts=number,
+            attempts=round_attempts,
             status=status,
             claimed_until=None,
             next_attempt_at=None if delay is None else started + timedelta(seconds=delay),

@@ -1,0 +1,94 @@
+"""Concurrent callers and concurrent workers: over real HTTP (a live server) and with several
+attribution batches racing on their own database connections."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+import requests
+from django.db import connection
+
+from offers.models import Cap
+from payouts.models import LedgerEntry
+from tests.tracking.conversions.conftest import SECRET, world_build
+from tracking.attribution.services import inbox_batch_attribute
+from tracking.models import CallbackInbox, Conversion
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _drain_in_threads(*, threads: int, batch: int) -> None:
+    """Run attribution from several threads at once, each on its own connection, until empty."""
+    start = threading.Barrier(threads)
+
+    def work() -> None:
+        try:
+            start.wait()
+            while inbox_batch_attribute(limit=batch).claimed:
+                pass
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(work) for _ in range(threads)]:
+            future.result()
+
+
+def test_100_identical_callbacks_from_20_clients_make_1_conversion_and_1_ledger_entry(
+    live_server,
+):
+    world = world_build()
+    params = {"click_id": world.click.click_id, "amount": "25", "txn_id": "SAME", "token": SECRET}
+
+    def send(_: int) -> int:
+        with requests.Session() as session:
+            return session.get(f"{live_server.url}/postback", params=params, timeout=30).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(send, range(100)))
+    assert codes == [200] * 100
+    assert CallbackInbox.objects.filter(state="received").count() == 100
+
+    _drain_in_threads(threads=4, batch=7)
+
+    assert Conversion.objects.count() == 1
+    assert LedgerEntry.objects.count() == 1
+    results = list(CallbackInbox.objects.values_list("result", flat=True))
+    assert results.count("approved") == 1
+    assert results.count("duplicate_txn") == 99
+
+
+def test_the_same_txn_id_with_another_amount_is_kept_as_a_duplicate(live_server):
+    world = world_build()
+    second = world.new_click()
+    for click_id, amount in ((world.click.click_id, "10"), (second.click_id, "500")):
+        response = requests.get(
+            f"{live_server.url}/postback",
+            params={"click_id": click_id, "amount": amount, "txn_id": "T", "token": SECRET},
+            timeout=30,
+        )
+        assert response.status_code == 200
+    _drain_in_threads(threads=2, batch=1)
+    conversion = Conversion.objects.get()
+    assert conversion.sale_amount == Decimal("10")
+    duplicate = CallbackInbox.objects.get(click_id=second.click_id)
+    assert (duplicate.state, duplicate.result) == ("processed", "duplicate_txn")
+    assert duplicate.params["amount"] == "500"
+
+
+def test_a_cap_of_10_against_50_concurrent_callbacks_approves_exactly_10(client):
+    world = world_build()
+    Cap.objects.create(offer=world.offer, limit=10, period="day", action="reject")
+    clicks = [world.new_click() for _ in range(50)]
+    for click in clicks:
+        assert (
+            client.get("/postback", {"click_id": click.click_id, "token": SECRET}).status_code
+            == 200
+        )
+
+    _drain_in_threads(threads=5, batch=3)
+
+    assert Conversion.objects.filter(status="approved").count() == 10
+    assert Conversion.objects.filter(status="rejected", reject_reason="cap_reached").count() == 40
+    assert LedgerEntry.objects.count() == 10

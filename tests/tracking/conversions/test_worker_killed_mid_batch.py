@@ -1,0 +1,107 @@
+"""A worker killed in the middle of a batch loses nothing and counts nothing twice.
+
+A real `celery worker` process attributes a backlog and is SIGKILLed while busy; its open
+transaction dies with it. A second worker (the periodic sweep) then finishes the backlog.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from payouts.models import LedgerEntry
+from tests.tracking.conversions.conftest import SECRET, world_build
+from tracking.models import CallbackInbox, Conversion
+from tracking.tasks.attribution import attribution_sweep
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_a_worker_killed_mid_batch_leaves_every_row_processed_once_in_effect(client):
+    world = world_build()
+    rows = 1500
+    for n in range(rows):
+        click = world.new_click() if n % 3 else world.click
+        client.get(
+            "/postback",
+            {"click_id": click.click_id, "txn_id": f"T{n % 1200}", "token": SECRET},
+        )
+    assert CallbackInbox.objects.filter(state="received").count() == rows
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "ATTRIBUTION_BATCH_SIZE": "100",
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config.celery",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            "attribution",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        from tracking.tasks.attribution import attribution_drain
+
+        attribution_drain.delay()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = CallbackInbox.objects.filter(state="processed").count()
+            if done >= 200:
+                break
+            time.sleep(0.02)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    killed_after = CallbackInbox.objects.filter(state="processed").count()
+    assert 0 < killed_after < rows, "the kill should land while work is left"
+
+    # The sweep (here run in this process) takes every row the dead worker left.
+    attribution_sweep()
+    connection.close()
+
+    assert not CallbackInbox.objects.filter(state="received").exists()
+    converted = CallbackInbox.objects.filter(result="approved").count()
+    assert converted == Conversion.objects.filter(status="approved").count()
+    assert Conversion.objects.count() == converted
+    assert LedgerEntry.objects.count() == converted
+    # Every txn id converted once; the clicks reused for a second txn did not convert again.
+    assert Conversion.objects.values("advertiser_txn_id").distinct().count() == converted
+    assert set(CallbackInbox.objects.values_list("result", flat=True)) <= {
+        "approved",
+        "duplicate_txn",
+        "duplicate_conversion",
+    }
+
+
+def _test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        if db.get("PASSWORD")
+        else f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    )
