@@ -27,7 +27,7 @@ def _apply(instance: Any, fields: Mapping[str, Any]) -> None:
 # Publishers ----------------------------------------------------------------------------------
 
 
-def _publisher_check(publisher: Publisher) -> None:
+def publisher_check(publisher: Publisher) -> None:
     problems = Problems()
     if not (publisher.name or "").strip():
         problems.add("name", "required", "This field is required.")
@@ -42,14 +42,14 @@ def _publisher_check(publisher: Publisher) -> None:
 def publisher_create(*, fields: Mapping[str, Any]) -> Publisher:
     publisher = Publisher()
     _apply(publisher, fields)
-    _publisher_check(publisher)
+    publisher_check(publisher)
     publisher.save()
     return publisher
 
 
 def publisher_update(*, publisher: Publisher, fields: Mapping[str, Any]) -> Publisher:
     _apply(publisher, fields)
-    _publisher_check(publisher)
+    publisher_check(publisher)
     publisher.save()
     return publisher
 
@@ -123,7 +123,7 @@ def user_api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 # Postback templates --------------------------------------------------------------------------
 
 
-def _template_check(template: PostbackTemplate) -> None:
+def template_check(template: PostbackTemplate) -> None:
     problems = Problems()
     check_url(problems, "url", template.url, known_macros=POSTBACK_MACROS, required=True)
     scope = template.scope
@@ -153,7 +153,7 @@ def postback_template_create(
 ) -> PostbackTemplate:
     template = PostbackTemplate(publisher=publisher)
     _apply(template, fields)
-    _template_check(template)
+    template_check(template)
     template.save()
     return template
 
@@ -162,6 +162,6 @@ def postback_template_update(
     *, template: PostbackTemplate, fields: Mapping[str, Any]
 ) -> PostbackTemplate:
     _apply(template, fields)
-    _template_check(template)
+    template_check(template)
     template.save()
     return template

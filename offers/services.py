@@ -40,7 +40,7 @@ def _apply(instance: Model, fields: Mapping[str, Any]) -> None:
 # Advertisers ---------------------------------------------------------------------------------
 
 
-def _advertiser_check(advertiser: Advertiser) -> None:
+def advertiser_check(advertiser: Advertiser) -> None:
     problems = Problems()
     if not (advertiser.name or "").strip():
         problems.add("name", "required", "This field is required.")
@@ -51,14 +51,14 @@ def _advertiser_check(advertiser: Advertiser) -> None:
 def advertiser_create(*, fields: Mapping[str, Any]) -> Advertiser:
     advertiser = Advertiser()
     _apply(advertiser, fields)
-    _advertiser_check(advertiser)
+    advertiser_check(advertiser)
     advertiser.save()
     return advertiser
 
 
 def advertiser_update(*, advertiser: Advertiser, fields: Mapping[str, Any]) -> Advertiser:
     _apply(advertiser, fields)
-    _advertiser_check(advertiser)
+    advertiser_check(advertiser)
     advertiser.save()
     return advertiser
 
@@ -81,7 +81,7 @@ def advertiser_postback_secret_rotate(*, advertiser: Advertiser) -> str:
 # Offers --------------------------------------------------------------------------------------
 
 
-def _offer_check(offer: Offer) -> None:
+def offer_check(offer: Offer) -> None:
     problems = Problems()
     if not (offer.name or "").strip():
         problems.add("name", "required", "This field is required.")
@@ -109,14 +109,14 @@ def _offer_check(offer: Offer) -> None:
 def offer_create(*, advertiser: Advertiser, fields: Mapping[str, Any]) -> Offer:
     offer = Offer(advertiser=advertiser)
     _apply(offer, fields)
-    _offer_check(offer)
+    offer_check(offer)
     offer.save()
     return offer
 
 
 def offer_update(*, offer: Offer, fields: Mapping[str, Any]) -> Offer:
     _apply(offer, fields)
-    _offer_check(offer)
+    offer_check(offer)
     offer.save()
     return offer
 
@@ -161,7 +161,7 @@ def goal_update(*, goal: Goal, fields: Mapping[str, Any]) -> Goal:
 # Terms ---------------------------------------------------------------------------------------
 
 
-def _terms_check(terms: Terms, *, is_new: bool) -> None:
+def terms_check(terms: Terms, *, is_new: bool) -> None:
     problems = Problems()
     if is_new and Terms.objects.filter(goal_id=terms.goal_id).exists():
         problems.add("goal", "terms_exist", "This goal already has terms; update them instead.")
@@ -199,7 +199,7 @@ def terms_create(*, goal: Goal, fields: Mapping[str, Any]) -> Terms:
     terms = Terms(goal=goal, revenue_amount=None, revenue_percent=None)
     terms.payout_amount = terms.payout_percent = None
     _apply(terms, fields)
-    _terms_check(terms, is_new=True)
+    terms_check(terms, is_new=True)
     _terms_defaults(terms)
     terms.save()
     return terms
@@ -207,7 +207,7 @@ def terms_create(*, goal: Goal, fields: Mapping[str, Any]) -> Terms:
 
 def terms_update(*, terms: Terms, fields: Mapping[str, Any]) -> Terms:
     _apply(terms, fields)
-    _terms_check(terms, is_new=False)
+    terms_check(terms, is_new=False)
     _terms_defaults(terms)
     terms.save()
     return terms
@@ -225,7 +225,7 @@ def _windows_overlap(
     return starts_before_b_ends and b_starts_before_a_ends
 
 
-def _override_check(override: PublisherOverride) -> None:
+def override_check(override: PublisherOverride) -> None:
     problems = Problems()
     if override.goal_id is not None and override.goal.offer_id != override.offer_id:
         problems.add("goal", "goal_not_in_offer", "The goal does not belong to this offer.")
@@ -249,8 +249,28 @@ def _override_check(override: PublisherOverride) -> None:
     problems.raise_if_any()
 
 
+def override_overlap_check(override: PublisherOverride) -> None:
+    """Refuse a validity window overlapping another override of the same (publisher, offer,
+    goal) target. Race-free only under the target's locks, as `_override_save` takes them."""
+    same_target = PublisherOverride.objects.filter(
+        publisher_id=override.publisher_id, offer_id=override.offer_id, goal_id=override.goal_id
+    ).exclude(pk=override.pk)
+    for other in same_target:
+        if _windows_overlap(
+            override.valid_from, override.valid_to, other.valid_from, other.valid_to
+        ):
+            problems = Problems()
+            problems.add(
+                "valid_from",
+                "override_overlap",
+                f"Overlaps override {other.pk} for the same publisher and target "
+                f"({other.valid_from or 'open'} to {other.valid_to or 'open'}).",
+            )
+            problems.raise_if_any()
+
+
 def _override_save(override: PublisherOverride) -> PublisherOverride:
-    _override_check(override)
+    override_check(override)
     for name in ("payout_amount", "payout_percent"):
         if getattr(override, name) is None:
             setattr(override, name, 0)
@@ -259,23 +279,7 @@ def _override_save(override: PublisherOverride) -> PublisherOverride:
         # for the same target are serialised and cannot both pass the overlap check.
         Publisher.objects.select_for_update().filter(pk=override.publisher_id).first()
         Offer.objects.select_for_update().filter(pk=override.offer_id).first()
-        same_target = PublisherOverride.objects.filter(
-            publisher_id=override.publisher_id,
-            offer_id=override.offer_id,
-            goal_id=override.goal_id,
-        ).exclude(pk=override.pk)
-        for other in same_target:
-            if _windows_overlap(
-                override.valid_from, override.valid_to, other.valid_from, other.valid_to
-            ):
-                problems = Problems()
-                problems.add(
-                    "valid_from",
-                    "override_overlap",
-                    f"Overlaps override {other.pk} for the same publisher and target "
-                    f"({other.valid_from or 'open'} to {other.valid_to or 'open'}).",
-                )
-                problems.raise_if_any()
+        override_overlap_check(override)
         override.save()
     return override
 
@@ -294,7 +298,7 @@ def override_update(*, override: PublisherOverride, fields: Mapping[str, Any]) -
 # Caps ----------------------------------------------------------------------------------------
 
 
-def _cap_check(cap: Cap) -> None:
+def cap_check(cap: Cap) -> None:
     problems = Problems()
     if cap.limit is None or cap.limit <= 0:
         problems.add("limit", "cap_limit_not_positive", "Must be greater than 0.")
@@ -304,13 +308,13 @@ def _cap_check(cap: Cap) -> None:
 def cap_create(*, offer: Offer, fields: Mapping[str, Any]) -> Cap:
     cap = Cap(offer=offer)
     _apply(cap, fields)
-    _cap_check(cap)
+    cap_check(cap)
     cap.save()
     return cap
 
 
 def cap_update(*, cap: Cap, fields: Mapping[str, Any]) -> Cap:
     _apply(cap, fields)
-    _cap_check(cap)
+    cap_check(cap)
     cap.save()
     return cap

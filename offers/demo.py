@@ -1,0 +1,235 @@
+"""The demo network that `make run` loads: 2 advertisers, 4 offers, 3 publishers, keys, links.
+
+Idempotent: every row is found by a fixed name before it is created, so a second run changes
+nothing and prints the same ids. Raw API keys cannot be read back from their hashes, so the demo
+keys (and the admin password) are derived from SECRET_KEY with HMAC: the same on every run of one
+installation, different between installations, never stored. They are demo credentials: anyone
+holding SECRET_KEY can derive them, which is no worse than SECRET_KEY itself leaking.
+"""
+
+import base64
+import hashlib
+import hmac
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import Role, User
+from accounts.services import user_create
+from affiliates.keys import secret_hash
+from affiliates.models import ApiKey, OfferAccess, Publisher
+from affiliates.selectors import offer_is_runnable_by
+from affiliates.services import offer_access_grant, publisher_create
+from offers.models import Advertiser, Goal, Offer, Terms
+from offers.services import advertiser_create, goal_create, offer_create, terms_create
+from tracking.links import link_get_or_create, link_url
+
+ADMIN_USERNAME = "admin"
+
+ADVERTISERS = ["Acme Shop (demo)", "Globex Finance (demo)"]
+OFFERS: list[dict[str, Any]] = [
+    {
+        "advertiser": 0,
+        "name": "Acme Shoes - revshare (demo)",
+        "landing_url": "https://shoes.acme.example/?cid={click_id}&pub={affiliate_id}&s1={sub1}",
+        "goal": ("Sale", "sale"),
+        "terms": ("revshare", "0", "20", "revshare", "0", "15"),
+    },
+    {
+        "advertiser": 0,
+        "name": "Acme App install - CPA (demo)",
+        "landing_url": "https://app.acme.example/install?click={click_id}",
+        "goal": ("Install", "install"),
+        "terms": ("cpa_flat", "3.00", "0", "cpa_flat", "2.00", "0"),
+        "countries": ["US", "CA", "GB"],
+    },
+    {
+        "advertiser": 1,
+        "name": "Globex account - CPA + revshare (demo)",
+        "landing_url": "https://globex.example/open?tid={transaction_id}",
+        "goal": ("Deposit", "deposit"),
+        "terms": ("cpa_plus_revshare", "10.00", "5", "cpa_plus_revshare", "6.00", "3"),
+        "currency": "EUR",
+    },
+    {
+        "advertiser": 1,
+        "name": "Globex VIP - needs approval (demo)",
+        "landing_url": "https://vip.globex.example/?tid={click_id}&src={source}",
+        "goal": ("Lead", "lead"),
+        "terms": ("cpa_flat", "50.00", "0", "cpa_flat", "35.00", "0"),
+        "visibility": Offer.Visibility.APPROVAL,
+    },
+]
+PUBLISHERS = ["Coupon Blog (demo)", "Cashback App (demo)", "Social Ads (demo)"]
+
+
+def _derived(purpose: str, length: int) -> str:
+    digest = hmac.new(settings.SECRET_KEY.encode(), purpose.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:length]
+
+
+def demo_password() -> str:
+    return _derived("demo:admin-password", 16)
+
+
+def _demo_key(*, user: User, name: str) -> str:
+    """The user's demo key, the same on every run (found by its derived prefix)."""
+    prefix = hashlib.sha256(_derived(f"demo:key-prefix:{name}", 32).encode()).hexdigest()[:8]
+    raw = f"ak_{prefix}_{_derived(f'demo:key:{name}', 43)}"
+    ApiKey.objects.get_or_create(
+        prefix=prefix, defaults={"user": user, "name": name, "secret_hash": secret_hash(raw)}
+    )
+    return raw
+
+
+def _user(*, username: str, role: str, **org: int) -> User:
+    return User.objects.filter(username=username).first() or user_create(
+        username=username, role=role, **org
+    )
+
+
+@transaction.atomic
+def demo_network_seed() -> dict[str, Any]:
+    admin = User.objects.filter(username=ADMIN_USERNAME).first() or user_create(
+        username=ADMIN_USERNAME,
+        role=Role.MANAGER,
+        password=demo_password(),
+        email="admin@affnet.example",
+        is_superuser=True,
+    )
+    keys = [
+        {
+            "role": "manager",
+            "name": "demo-manager",
+            "user": admin.username,
+            "key": _demo_key(user=admin, name="demo-manager"),
+        }
+    ]
+    finance = _user(username="finance", role=Role.FINANCE)
+    keys.append(
+        {
+            "role": "finance",
+            "name": "demo-finance",
+            "user": finance.username,
+            "key": _demo_key(user=finance, name="demo-finance"),
+        }
+    )
+
+    advertisers = []
+    for index, name in enumerate(ADVERTISERS):
+        advertiser = Advertiser.objects.filter(name=name).first() or advertiser_create(
+            fields={"name": name}
+        )
+        advertisers.append(advertiser)
+        user = _user(
+            username=f"advertiser{index + 1}", role=Role.ADVERTISER, advertiser_id=advertiser.id
+        )
+        key_name = f"demo-advertiser-{index + 1}"
+        keys.append(
+            {
+                "role": "advertiser",
+                "name": key_name,
+                "user": user.username,
+                "key": _demo_key(user=user, name=key_name),
+            }
+        )
+
+    offers = []
+    for spec in OFFERS:
+        advertiser = advertisers[spec["advertiser"]]
+        offer = Offer.objects.filter(advertiser=advertiser, name=spec["name"]).first()
+        if offer is None:
+            fields = {
+                "name": spec["name"],
+                "landing_url": spec["landing_url"],
+                "preview_url": spec["landing_url"].split("?")[0],
+                "fallback_url": "https://affnet.example/no-offer",
+                "currency": spec.get("currency", "USD"),
+                "visibility": spec.get("visibility", Offer.Visibility.PUBLIC),
+                "countries": spec.get("countries", []),
+            }
+            offer = offer_create(advertiser=advertiser, fields=fields)
+        goal_name, goal_ref = spec["goal"]
+        goal = Goal.objects.filter(offer=offer, ref=goal_ref).first() or goal_create(
+            offer=offer, fields={"name": goal_name, "ref": goal_ref, "is_default": True}
+        )
+        if not Terms.objects.filter(goal=goal).exists():
+            r_kind, r_amount, r_percent, p_kind, p_amount, p_percent = spec["terms"]
+            terms_create(
+                goal=goal,
+                fields={
+                    "revenue_kind": r_kind,
+                    "revenue_amount": Decimal(r_amount),
+                    "revenue_percent": Decimal(r_percent),
+                    "payout_kind": p_kind,
+                    "payout_amount": Decimal(p_amount),
+                    "payout_percent": Decimal(p_percent),
+                },
+            )
+        offers.append(offer)
+
+    publishers = []
+    for index, name in enumerate(PUBLISHERS):
+        publisher = Publisher.objects.filter(name=name).first() or publisher_create(
+            fields={
+                "name": name,
+                "status": Publisher.Status.ACTIVE,
+                "payout_details": {"email": f"payouts+{index + 1}@publisher.example"},
+            }
+        )
+        publishers.append(publisher)
+        user = _user(
+            username=f"publisher{index + 1}", role=Role.PUBLISHER, publisher_id=publisher.id
+        )
+        key_name = f"demo-publisher-{index + 1}"
+        keys.append(
+            {
+                "role": "publisher",
+                "name": key_name,
+                "user": user.username,
+                "key": _demo_key(user=user, name=key_name),
+            }
+        )
+
+    # The approval offer: approved for the first publisher, the second has asked.
+    approval_offer = offers[3]
+    if not OfferAccess.objects.filter(offer=approval_offer, publisher=publishers[0]).exists():
+        offer_access_grant(
+            publisher=publishers[0],
+            offer=approval_offer,
+            status=OfferAccess.Status.APPROVED,
+            decided_by=admin,
+        )
+    OfferAccess.objects.get_or_create(offer=approval_offer, publisher=publishers[1])
+
+    links = []
+    for publisher in publishers:
+        for offer in offers:
+            if offer_is_runnable_by(publisher_id=publisher.id, offer_id=offer.id):
+                link = link_get_or_create(offer_id=offer.id, publisher_id=publisher.id)
+                links.append(
+                    {"offer_id": offer.id, "publisher_id": publisher.id, "url": link_url(link)}
+                )
+
+    return {
+        "admin": {"username": admin.username, "password": demo_password()},
+        "api_keys": keys,
+        "links": links,
+        "advertisers": [{"id": a.id, "name": a.name} for a in advertisers],
+        "offers": [
+            {
+                "id": o.id,
+                "name": o.name,
+                "advertiser_id": o.advertiser_id,
+                "visibility": o.visibility,
+                "currency": o.currency,
+                "goals": [
+                    {"id": g.id, "ref": g.ref, "is_default": g.is_default} for g in o.goals.all()
+                ],
+            }
+            for o in offers
+        ],
+        "publishers": [{"id": p.id, "name": p.name} for p in publishers],
+    }

@@ -1,0 +1,56 @@
+"""seed_demo: the demo network, idempotent, as JSON for scripts/run_embedded.py."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from affiliates.models import ApiKey, Publisher
+from offers.models import Advertiser, Offer, Terms
+from tracking.models import TrackingLink
+
+
+def seed() -> dict:
+    out = StringIO()
+    call_command("seed_demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+def table_counts() -> dict:
+    models = [User, Advertiser, Offer, Terms, Publisher, ApiKey, TrackingLink]
+    return {model.__name__: model.objects.count() for model in models}
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_seed_demo_twice_changes_nothing_and_prints_the_same():
+    first = seed()
+    counts = table_counts()
+    second = seed()
+    assert second == first
+    assert table_counts() == counts
+    assert counts["Advertiser"] == 2 and counts["Offer"] == 4 and counts["Publisher"] == 3
+    assert set(first) >= {"admin", "api_keys", "links", "advertisers", "offers", "publishers"}
+    kinds = {terms.payout_kind for terms in Terms.objects.all()}
+    assert kinds == {"revshare", "cpa_flat", "cpa_plus_revshare"}
+    assert Offer.objects.filter(visibility=Offer.Visibility.APPROVAL).count() == 1
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_the_demo_keys_and_admin_login_work():
+    demo = seed()
+    admin = User.objects.get(username=demo["admin"]["username"])
+    assert admin.is_superuser and admin.check_password(demo["admin"]["password"])
+    publishers = [key for key in demo["api_keys"] if key["role"] == "publisher"]
+    assert len(publishers) == 3
+    for key in demo["api_keys"]:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key['key']}")
+        me = client.get("/api/v1/me/")
+        assert me.status_code == 200 and me.json()["role"] == key["role"]
+    assert all(link["url"].split("/c/")[1] for link in demo["links"])
+    assert {link["publisher_id"] for link in demo["links"]} == {p["id"] for p in demo["publishers"]}
