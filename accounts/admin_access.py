@@ -7,6 +7,7 @@ Other apps' ModelAdmins may inherit ManagerAdmin for the same rule.
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.forms import ModelForm
 
 from config.errors import DomainError
@@ -18,6 +19,10 @@ def _is_manager(request) -> bool:
 
 
 class ManagerAdmin(admin.ModelAdmin):
+    # Offer and postback URLs are typed with their scheme; https is the sane default (and
+    # Django 6's), and saying so keeps Django 5.2's transitional warning quiet.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
     def has_module_permission(self, request) -> bool:
         return _is_manager(request)
 
