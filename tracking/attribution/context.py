@@ -61,6 +61,14 @@ class BatchContext:
     seen_click_goal: set[tuple[str, int]]
     caps: dict[int, list[CapState]]
     _terms: dict[tuple[int, int], FrozenTerms | None] = field(default_factory=dict)
+    _snapshots: dict[int, dict] = field(default_factory=dict)
+
+    def terms_snapshot(self, terms: FrozenTerms) -> dict:
+        """terms.as_dict(), once per batch (conversions share it; it is only serialized)."""
+        key = id(terms)
+        if key not in self._snapshots:
+            self._snapshots[key] = terms.as_dict()
+        return self._snapshots[key]
 
     def terms_for(self, *, goal: Goal, publisher_id: int) -> FrozenTerms | None:
         key = (goal.pk, publisher_id)

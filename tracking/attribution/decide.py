@@ -159,7 +159,7 @@ def callback_decide(
         sub4=click.sub4,
         sub5=click.sub5,
         source=click.source,
-        terms=terms.as_dict(),
+        terms=ctx.terms_snapshot(terms),
         explanation=explanation,
     )
     if status != Conversion.Status.REJECTED:

@@ -9,7 +9,9 @@ import time
 from dataclasses import dataclass
 
 from offers.models import Advertiser, Offer
+from tracking.clicks.ids import click_id_is_valid, click_id_time
 from tracking.clicks.lookup import click_find
+from tracking.models import Click
 
 AUTH_CACHE_SECONDS = 5.0
 
@@ -56,6 +58,18 @@ def advertiser_auth_for_offer(*, offer_id: int) -> AdvertiserAuth | None:
 
 
 def click_offer_id(*, click_id: str) -> int | None:
-    """The offer of a click, from PostgreSQL or the click buffer; None when not found yet."""
+    """The offer of a click, from PostgreSQL or the click buffer; None when not found yet.
+
+    The common case is one indexed read of one day's partition: a click's created_at is its
+    ULID's own timestamp (tracking/clicks/ids.py), so the query names it and PostgreSQL prunes.
+    """
+    if click_id_is_valid(click_id):
+        found = (
+            Click.objects.filter(click_id=click_id, created_at=click_id_time(click_id))
+            .values_list("offer_id", flat=True)
+            .first()
+        )
+        if found is not None:
+            return found
     click = click_find(click_id=click_id)
     return None if click is None else click.offer_id

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Conversion callback benchmark: callbacks posted to the production stack, then attributed.
+
+    .venv/bin/python bench/conversions.py [--count 100000] [--seconds 30] [--workers 1]
+
+Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, seeds one
+advertiser (with a postback secret), offer, goal with revshare terms, publisher and --count
+clicks, then:
+
+1. runs the production web server (granian, WSGI, config.wsgi) and wrk for --seconds, each
+   request a distinct S2S callback (its own click and txn id, token auth) — accepted/s is
+   the inbox rows written divided by wrk's duration (answers other than 200 are counted too);
+2. stops the web server and starts ONE Celery worker (solo pool, queue `attribution`) that
+   drains the inbox — attributed/s is the rows processed divided by the time between the first
+   and the last row processed.
+
+Prints the counts: accepted = conversions + rejections (+ duplicates, which must be 0 here).
+"""
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from clicks import PYTHON, VENV_BIN, log, machine, run_server, stop  # noqa: E402
+from with_services import free_port, throwaway_postgres, throwaway_redis  # noqa: E402
+
+SECRET = "bench-postback-secret"
+SEED = """
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from ulid import ULID
+from affiliates.keys import secret_hash
+from affiliates.models import Publisher
+from offers.models import Advertiser, Goal, Offer, Terms
+from tracking.clicks.partitions import click_partitions_maintain
+from tracking.models import Click
+click_partitions_maintain()
+advertiser = Advertiser.objects.create(name="Bench", postback_secret_hash=secret_hash("{secret}"))
+offer = Offer.objects.create(advertiser=advertiser, name="Bench", landing_url="https://x.example/")
+goal = Goal.objects.create(offer=offer, name="Sale", ref="sale", is_default=True)
+Terms.objects.create(goal=goal, revenue_kind="revshare", revenue_percent=Decimal(20),
+                     payout_kind="revshare", payout_percent=Decimal("7.5"))
+publisher = Publisher.objects.create(name="Bench", status="active")
+now = datetime.now(UTC)
+with open("{ids}", "w") as out:
+    for start in range(0, {count}, 10000):
+        clicks = [Click(click_id=str(ULID()), created_at=now, offer_id=offer.id,
+                        publisher_id=publisher.id) for _ in range(min(10000, {count} - start))]
+        Click.objects.bulk_create(clicks)
+        out.write("".join(c.click_id + "\\n" for c in clicks))
+"""
+
+
+def sql(env: dict, query: str):
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        return conn.execute(query).fetchall()
+
+
+def wrk(base: str, seconds: int, connections: int, env: dict) -> dict:
+    import re
+
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(ROOT / "bench/conversions.lua"),
+            base,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("BENCH"))
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=100_000, help="clicks seeded")
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=1, help="web server processes")
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    header = machine()
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="affnet-bench-")))
+        (work / "redis").mkdir()
+        (work / "var").mkdir()
+        if os.geteuid() == 0:
+            os.chmod(work, 0o755)
+        env = {
+            **os.environ,
+            "DATABASE_URL": stack.enter_context(throwaway_postgres(work)),
+            "REDIS_URL": stack.enter_context(throwaway_redis(work / "redis")),
+            "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+            "AFFNET_VAR_DIR": str(work / "var"),
+            "PYTHONPATH": str(ROOT),
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "BENCH_IDS": str(work / "ids.txt"),
+            "BENCH_TOKEN": SECRET,
+        }
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "-v0", "--skip-checks"], cwd=ROOT, env=env, check=True
+        )
+        log(f"seeding {args.count} clicks")
+        seed = SEED.format(secret=SECRET, ids=work / "ids.txt", count=args.count)
+        subprocess.run([PYTHON, "manage.py", "shell", "-c", seed], cwd=ROOT, env=env, check=True)
+
+        port = free_port()
+        server = run_server(env, ["config.wsgi:application"], port, args.workers, args.threads)
+        base = f"http://127.0.0.1:{port}"
+        log(f"posting callbacks for {args.seconds}s")
+        result = wrk(base, args.seconds, args.connections, env)
+        stop(server)
+        accepted = sql(env, "SELECT count(*) FROM tracking_callbackinbox")[0][0]
+        accepted_rate = accepted / (result["duration_us"] / 1e6)
+
+        log("draining with one worker")
+        worker = subprocess.Popen(
+            [
+                str(VENV_BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "attribution",
+                "-P",
+                "solo",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        stack.callback(stop, worker)
+        subprocess.run(
+            [
+                PYTHON,
+                "-c",
+                "import django; django.setup(); "
+                "from tracking.tasks.attribution import attribution_drain as d; d.delay()",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        deadline = time.monotonic() + 3600
+        while time.monotonic() < deadline:
+            left = sql(env, "SELECT count(*) FROM tracking_callbackinbox WHERE state='received'")
+            if left[0][0] == 0:
+                break
+            time.sleep(1)
+        first, last = sql(
+            env, "SELECT min(processed_at), max(processed_at) FROM tracking_callbackinbox"
+        )[0]
+        span = max((last - first).total_seconds(), 1e-3)
+        results = dict(
+            sql(env, "SELECT result, count(*) FROM tracking_callbackinbox GROUP BY result")
+        )
+        conversions = sql(env, "SELECT count(*) FROM tracking_conversion")[0][0]
+        ledger = sql(env, "SELECT count(*) FROM payouts_ledgerentry")[0][0]
+
+    duplicates = results.get("duplicate_txn", 0) + results.get("duplicate_conversion", 0)
+    rejections = sum(v for k, v in results.items() if k not in ("approved", "pending")) - duplicates
+    print(f"machine: {header}")
+    print(
+        f"wrk: {result['sent']} sent, {result['completed']} completed, "
+        f"{result['errors']} errors/non-2xx in {result['duration_us'] / 1e6:.1f}s "
+        f"({args.connections} connections, granian {args.workers} worker(s))"
+    )
+    print(f"accepted: {accepted} ({accepted_rate:,.0f}/s at the endpoint)")
+    print(f"attributed: {accepted} in {span:.1f}s ({accepted / span:,.0f}/s by one worker)")
+    print(
+        f"conversions: {conversions}, rejections: {rejections}, duplicates: {duplicates}, "
+        f"ledger entries: {ledger}, results: {results}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
