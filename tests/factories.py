@@ -150,7 +150,8 @@ class ClickFactory(factory.django.DjangoModelFactory):
         model = Click
 
     click_id = factory.LazyFunction(lambda: str(ULID()))
-    created_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    # The time the ULID encodes, as the ingester stores it (tracking/clicks/ids.py).
+    created_at = factory.LazyAttribute(lambda o: ULID.from_str(o.click_id).datetime)
     offer_id = factory.LazyAttribute(lambda o: OfferFactory().id)
     publisher_id = factory.LazyAttribute(lambda o: PublisherFactory().id)
     ip = "203.0.113.7"

@@ -5,6 +5,11 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from accounts.models import Role, User
+from accounts.selectors import user_role
+from affiliates.models import Publisher
+from affiliates.selectors import offer_is_runnable_by
+from config.errors import DomainError, ForbiddenError
 from tracking.models import TrackingLink
 
 LINK_CODE_BYTES = 9  # 72 random bits, 12 URL-safe characters
@@ -30,3 +35,43 @@ def link_get_or_create(*, offer_id: int, publisher_id: int) -> TrackingLink:
 
 def link_url(link: TrackingLink) -> str:
     return f"{settings.TRACKING_BASE_URL}/c/{link.code}"
+
+
+def link_tune_url(link: TrackingLink) -> str:
+    """The same link in the TUNE (HasOffers) dialect, for publishers moving their links over."""
+    return f"{settings.TRACKING_BASE_URL}/aff_c?offer_id={link.offer_id}&aff_id={link.publisher_id}"
+
+
+def link_impression_url(link: TrackingLink) -> str:
+    return f"{settings.TRACKING_BASE_URL}/i/{link.code}"
+
+
+def link_create(
+    *, user: User, offer_id: int, publisher_id: int | None = None
+) -> tuple[TrackingLink, bool]:
+    """The link of (offer, publisher) for `user`, minted if new; (link, created).
+
+    A publisher user gets links for its own publisher and only for offers it may run; a manager
+    names the publisher. A missing offer and one the publisher may not run get the same answer,
+    so the endpoint does not reveal private offers.
+    """
+    role = user_role(user)
+    if role == Role.PUBLISHER:
+        if publisher_id not in (None, user.publisher_id):
+            raise ForbiddenError("forbidden", "You may only create links for your own publisher.")
+        publisher_id = user.publisher_id
+    elif role == Role.MANAGER:
+        if publisher_id is None:
+            raise DomainError.for_field("publisher", "required", "Name the publisher.")
+        if not Publisher.objects.filter(id=publisher_id).exists():
+            raise DomainError.for_field("publisher", "does_not_exist", "No such publisher.")
+    else:
+        raise ForbiddenError("forbidden", "Your role may not create tracking links.")
+    assert publisher_id is not None
+    if not offer_is_runnable_by(publisher_id=publisher_id, offer_id=offer_id):
+        raise DomainError.for_field(
+            "offer", "not_runnable", "No offer with this id that this publisher may run."
+        )
+    existed = TrackingLink.objects.filter(offer_id=offer_id, publisher_id=publisher_id).exists()
+    link = link_get_or_create(offer_id=offer_id, publisher_id=publisher_id)
+    return link, not existed

@@ -15,12 +15,16 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+
+from tracking.clicks.resp import RespClient, RespScript
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +47,13 @@ return {unique, capped}
 
 _lock = threading.Lock()
 _client: redis.Redis | None = None
-_append: "redis.commands.core.Script | None" = None
+_hot: RespClient | None = None
+_append: Callable[[list[str], list], Any] | None = None
 
 
 def redis_client() -> redis.Redis | None:
     """The buffer's Redis client, or None in the embedded mode (no REDIS_URL)."""
-    global _client, _append
+    global _client, _hot, _append
     if _client is not None or not settings.REDIS_URL:
         return _client
     with _lock:
@@ -57,19 +62,34 @@ def redis_client() -> redis.Redis | None:
                 settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2
             )
             buffer_check_policy(client=client)
-            _append = client.register_script(_APPEND_LUA)
+            if settings.REDIS_URL.startswith("rediss://"):
+                script = client.register_script(_APPEND_LUA)
+                _append = lambda keys, args: script(keys=keys, args=args, client=client)  # noqa: E731
+            else:
+                _hot = RespClient(settings.REDIS_URL)
+                _append = RespScript(_hot, _APPEND_LUA)
             _client = client
     return _client
 
 
+def hot_call(*args: bytes | str | int) -> Any:
+    """One command on the redirect's lean client (redis-py when Redis is TLS)."""
+    client = redis_client()
+    assert client is not None
+    if _hot is not None:
+        return _hot.call(*args)
+    return client.execute_command(*args)
+
+
 def redis_client_reset() -> None:
-    """Forget the client (tests switching Redis servers)."""
-    global _client, _append
+    """Forget the clients (tests switching Redis servers)."""
+    global _client, _hot, _append
     with _lock:
         if _client is not None:
             _client.close()
-        _client = None
-        _append = None
+        if _hot is not None:
+            _hot.close()
+        _client = _hot = _append = None
 
 
 def buffer_check_policy(*, client: redis.Redis) -> None:
@@ -106,12 +126,11 @@ class Appended:
 
 def buffer_append(*, record: dict, unique_key: str, cap_flag_keys: list[str]) -> Appended:
     """Make one click durable in the stream. Raises redis.RedisError if Redis cannot."""
-    client = redis_client()
-    assert client is not None and _append is not None
+    redis_client()
+    assert _append is not None
     unique, capped = _append(
-        keys=[stream_key(), UNIQUE_PREFIX + unique_key, *cap_flag_keys],
-        args=[json.dumps(record, separators=(",", ":")), UNIQUE_SECONDS],
-        client=client,
+        [stream_key(), UNIQUE_PREFIX + unique_key, *cap_flag_keys],
+        [json.dumps(record, separators=(",", ":")), UNIQUE_SECONDS],
     )
     return Appended(unique=bool(unique), capped=bool(capped))
 

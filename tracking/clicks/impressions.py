@@ -38,7 +38,9 @@ def impression_count(*, offer_id: int, publisher_id: int) -> None:
     hour = _hour(datetime.now(UTC))
     client = buffer.redis_client()
     if client is not None:
-        client.hincrby(COUNTS_KEY, f"{int(hour.timestamp())}:{offer_id}:{publisher_id}", 1)
+        buffer.hot_call(
+            b"HINCRBY", COUNTS_KEY, f"{int(hour.timestamp())}:{offer_id}:{publisher_id}", 1
+        )
         return
     _add_counts({(hour, offer_id, publisher_id): 1})
 

@@ -10,6 +10,7 @@ characters, user info, a port) is refused outright rather than cleaned up.
 
 import re
 from collections.abc import Collection, Mapping
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -45,13 +46,32 @@ def deep_link_allowed(url: str, *, allowed_hosts: Collection[str]) -> bool:
     return host is not None and host in allowed_hosts
 
 
-def location_fill(template: str, values: Mapping[str, str]) -> str | None:
-    """The template with macros filled, if it still points at the template's own host."""
+@lru_cache(maxsize=4096)
+def _template_origin(template: str) -> str | None:
+    """ "scheme://host" of a configured URL whose host no macro can change; else None."""
     host = url_host(template)
     if host is None:
         return None
+    scheme, _, rest = template.partition("://")
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "{" in authority:
+        return None  # a macro in the host part: refused, not filled
+    return f"{scheme}://{authority}"
+
+
+def location_fill(template: str, values: Mapping[str, str]) -> str | None:
+    """The template with macros filled, if it still points at the template's own host.
+
+    Macro values are percent-encoded with no safe characters, so they cannot add a "/", "?",
+    "#", "@" or ":"; the origin check below is a second lock on the same door.
+    """
+    origin = _template_origin(template)
+    if origin is None:
+        return None
     filled = macros_fill(template, values, CLICK_MACRO_ALIASES)
-    return filled if url_host(filled) == host else None
+    if not filled.startswith(origin) or filled[len(origin) : len(origin) + 1] not in "/?#":
+        return None
+    return filled
 
 
 def network_fallback(values: Mapping[str, str]) -> str:

@@ -88,9 +88,14 @@ def link_cache_clear() -> None:
             client.delete(*keys)
 
 
+def _clock() -> tuple[float, float]:
+    """(monotonic, wall) time now; one seam for tests to move time forward."""
+    return time.monotonic(), time.time()
+
+
 def link_resolve(*, key: str) -> LinkSnapshot | None:
     """The snapshot for a link key, or None if no such link. Raises LinkUnavailable."""
-    now = time.monotonic()
+    now, wall = _clock()
     cached = _local.get(key)
     if cached is not None and cached[1] > now:
         return cached[0]
@@ -102,7 +107,7 @@ def link_resolve(*, key: str) -> LinkSnapshot | None:
         if raw is not None:
             stored = json.loads(raw)
             snapshot = LinkSnapshot(**stored["s"]) if stored["s"] is not None else None
-            if stored["f"] > time.time():
+            if stored["f"] > wall:
                 _local[key] = (snapshot, now + LOCAL_SECONDS)
                 return snapshot
             stale = (snapshot,)
@@ -119,7 +124,7 @@ def link_resolve(*, key: str) -> LinkSnapshot | None:
 
     fresh = settings.CLICK_LINK_CACHE_SECONDS if snapshot is not None else MISSING_SECONDS
     if client is not None:
-        value = json.dumps({"s": asdict(snapshot) if snapshot else None, "f": time.time() + fresh})
+        value = json.dumps({"s": asdict(snapshot) if snapshot else None, "f": wall + fresh})
         client.set(REDIS_PREFIX + key, value, ex=STALE_KEEP_SECONDS if snapshot else fresh)
         _local[key] = (snapshot, now + min(LOCAL_SECONDS, fresh))
     else:

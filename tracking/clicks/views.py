@@ -18,7 +18,10 @@ from tracking.clicks.redirect import (
 def _django(response: ClickResponse) -> HttpResponse:
     answer = HttpResponse(response.body, status=response.status)
     for name, value in response.headers:
-        answer.headers[name] = value
+        if name == "Set-Cookie":
+            answer.cookies.load(value)  # Django writes its cookies itself
+        else:
+            answer.headers[name] = value
     return answer
 
 

@@ -4,18 +4,28 @@ from tests import factories
 from tracking.clicks import buffer, resolve
 
 
+def _clear_redis(settings) -> None:
+    client = buffer.redis_client()
+    if client is None:
+        return
+    keys = [
+        *client.scan_iter(match="*affnet:*", count=1000),
+        *client.scan_iter(match=f"{settings.CLICK_STREAM_KEY}*", count=1000),
+        *client.scan_iter(match="*cap:*", count=1000),
+    ]
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def fresh_click_state(settings):
-    """Each test starts with no cached link snapshots and an empty click buffer."""
+    """Each test starts with no cached link snapshots, cap flags, or buffered clicks."""
+    from django.core.cache import cache
+
     resolve._local.clear()
-    client = buffer.redis_client()
-    if client is not None:
-        keys = [
-            *client.scan_iter(match="affnet:*", count=1000),
-            *client.scan_iter(match=f"{settings.CLICK_STREAM_KEY}*", count=1000),
-        ]
-        if keys:
-            client.delete(*keys)
+    _clear_redis(settings)
+    if not settings.REDIS_URL:
+        cache.clear()
     yield
     resolve._local.clear()
 
