@@ -32,8 +32,11 @@ def json_lines():
     logger = logging.getLogger("tests.deploy.json")
     logger.addHandler(handler)
     logger.propagate = False
+    # Its own level: a Celery worker started by an earlier test lowers the root logger to ERROR.
+    logger.setLevel(logging.INFO)
     yield logger, lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)
 
 
 def test_every_line_inside_a_block_carries_the_bound_click_id(json_lines):
