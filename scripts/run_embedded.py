@@ -48,6 +48,8 @@ def print_welcome(demo: dict) -> None:
 
 def main() -> int:
     os.chdir(ROOT)
+    # Links printed and served must name the address we listen on.
+    os.environ.setdefault("TRACKING_BASE_URL", f"http://{HOST}:{PORT}")
     manage("migrate", "--no-input", "-v", "0")
     demo = json.loads(manage("seed_demo", "--json", capture=True))
     commands = {
@@ -58,13 +60,13 @@ def main() -> int:
             "config",
             "worker",
             "-l",
-            "info",
+            "warning",
             "--pool",
             "solo",
             "-Q",
             "default,clicks,attribution,postbacks,payouts",
         ],
-        "scheduler": [str(BIN / "celery"), "-A", "config", "beat", "-l", "info"],
+        "scheduler": [str(BIN / "celery"), "-A", "config", "beat", "-l", "warning"],
     }
     procs = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands.items()}
     time.sleep(2)
