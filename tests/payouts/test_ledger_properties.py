@@ -1,0 +1,395 @@
+"""Random sequences of earn, reverse, adjust, wait, build, approve, export, pay, fail a line,
+delete a draft: the ledger and the batches must agree with a plain model after every step.
+
+Checked after each step: for every publisher and currency, balance = sum of its entries (and
+total = eligible + held + in batches); every batch total = sum of its lines = sum of the
+entries it took; no entry in two batches; each line paid at most once, and every line of a
+paid batch exactly once; lines reach the publisher's minimum, and took no earning still inside
+its hold period nor anything after the cut-off; currencies never mix.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.test import override_settings
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from config.errors import DomainError, ForbiddenError
+from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine, PayoutLineEntry
+from payouts.money import money_quantum
+from payouts.selectors import publisher_balances
+from payouts.services import (
+    ledger_adjustment_create,
+    payout_batch_approve,
+    payout_batch_build,
+    payout_batch_delete,
+    payout_batch_export,
+    payout_batch_mark_paid,
+    payout_line_mark_failed,
+)
+from tests import factories
+from tests.payouts.conftest import entry_write
+
+NETWORK_HOLD_DAYS = 3
+CURRENCIES = ["USD", "JPY"]
+# (hold_days, minimum_payout): the network's hold, an instant one, a long one.
+PUBLISHER_TERMS = [(None, Decimal("10")), (0, Decimal("0")), (6, Decimal("25"))]
+
+
+@dataclass
+class Written:
+    publisher_id: int
+    currency: str
+    kind: str
+    amount: Decimal
+    created_at: datetime
+
+
+class PayoutMachine(RuleBasedStateMachine):
+    # What the runs reached, so the test can show it exercised the paths it claims to.
+    reached: Counter = Counter()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self._clock = time_machine.travel(datetime(2030, 1, 1, 12, 0).astimezone(), tick=False)
+        self._traveller = self._clock.start()
+        self.finance = factories.FinanceUserFactory.create_batch(2)
+        self.publishers = [
+            factories.PublisherFactory(hold_days=hold, minimum_payout=minimum)
+            for hold, minimum in PUBLISHER_TERMS
+        ]
+        self.hold = {
+            p.id: NETWORK_HOLD_DAYS if p.hold_days is None else p.hold_days for p in self.publishers
+        }
+        self.minimum = {p.id: p.minimum_payout for p in self.publishers}
+        self.written: dict[int, Written] = {}
+        self.reversible: list[int] = []
+        self.taken: dict[int, int] = {}  # entry id -> batch id, as the model sees it
+        self.turn = 0
+
+    def teardown(self) -> None:
+        self._clock.stop()
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        from django.utils import timezone
+
+        return timezone.now()
+
+    def remember(self, entry: LedgerEntry) -> None:
+        self.written[entry.id] = Written(
+            entry.publisher_id, entry.currency, entry.kind, entry.amount, entry.created_at
+        )
+
+    def batches(self, *statuses: str) -> list[PayoutBatch]:
+        return list(PayoutBatch.objects.filter(status__in=statuses).order_by("id"))
+
+    def due_sums(self, currency: str, cut_off: datetime) -> dict[int, Decimal]:
+        """Per publisher, the sum of the entries a build at `cut_off` may take (the model)."""
+        sums: dict[int, Decimal] = {}
+        for entry_id, w in self.written.items():
+            if w.currency != currency or w.kind == "payment" or entry_id in self.taken:
+                continue
+            if w.created_at >= cut_off:
+                continue
+            hold = timedelta(days=self.hold[w.publisher_id])
+            if w.kind == "earning" and w.created_at >= cut_off - hold:
+                continue
+            sums[w.publisher_id] = sums.get(w.publisher_id, Decimal(0)) + w.amount
+        return sums
+
+    def expected_lines(self, currency: str, cut_off: datetime) -> dict[int, Decimal]:
+        return {
+            pid: total
+            for pid, total in self.due_sums(currency, cut_off).items()
+            if total > 0 and total >= self.minimum[pid]
+        }
+
+    # -- rules --------------------------------------------------------------------------------
+
+    @rule(
+        who=st.integers(0, 2),
+        currency=st.sampled_from(CURRENCIES),
+        units=st.integers(1, 4000),
+        hours=st.integers(0, 72),
+    )
+    def earn(self, who, currency, units, hours):
+        self._traveller.shift(timedelta(hours=hours))
+        amount = units * money_quantum(currency)
+        entry = entry_write(publisher=self.publishers[who], amount=amount, currency=currency)
+        self.remember(entry)
+        self.reversible.append(entry.id)
+
+    @precondition(lambda self: self.reversible)
+    @rule(pick=st.integers(0, 10**6))
+    def reverse(self, pick):
+        earning_id = self.reversible.pop(pick % len(self.reversible))
+        w = self.written[earning_id]
+        publisher = next(p for p in self.publishers if p.id == w.publisher_id)
+        entry = entry_write(
+            publisher=publisher, amount=-w.amount, currency=w.currency, kind="reversal"
+        )
+        self.remember(entry)
+
+    @rule(
+        who=st.integers(0, 2),
+        currency=st.sampled_from(CURRENCIES),
+        units=st.integers(-3000, 3000).filter(bool),
+    )
+    def adjust(self, who, currency, units):
+        entry = ledger_adjustment_create(
+            publisher_id=self.publishers[who].id,
+            currency=currency,
+            amount=units * money_quantum(currency),
+            reason="property test",
+            created_by=self.finance[0],
+        )
+        self.remember(entry)
+
+    @rule(hours=st.integers(1, 24 * 8))
+    def wait(self, hours):
+        self._traveller.shift(timedelta(hours=hours))
+
+    def something_due(self) -> bool:
+        return any(self.expected_lines(currency, self.now()) for currency in CURRENCIES)
+
+    @precondition(something_due)
+    @rule(currency=st.sampled_from(CURRENCIES))
+    def build(self, currency):
+        cut_off = self.now()
+        expected = self.expected_lines(currency, cut_off)
+        for pid, total in self.due_sums(currency, cut_off).items():
+            if pid not in expected:
+                self.reached["negative carried" if total <= 0 else "below minimum carried"] += 1
+        self.turn += 1
+        builder = self.finance[self.turn % 2]
+        try:
+            batch = payout_batch_build(currency=currency, built_by=builder)
+        except DomainError as refused:
+            assert refused.code == "nothing_to_pay"
+            assert expected == {}
+            self.reached["nothing to pay"] += 1
+            return
+        got = dict(batch.lines.values_list("publisher_id", "amount"))
+        assert got == expected
+        for entry_id in PayoutLineEntry.objects.filter(line__batch=batch).values_list(
+            "entry_id", flat=True
+        ):
+            self.taken[entry_id] = batch.id
+        self.reached["built"] += 1
+        if PayoutLineEntry.objects.filter(line__batch=batch, entry__amount__lt=0).exists():
+            self.reached["a line netted a negative entry"] += 1
+
+    @precondition(lambda self: PayoutBatch.objects.exists())
+    @rule(pick=st.integers(0, 10**6), self_approve=st.booleans(), export_first=st.booleans())
+    def move_a_batch_on(self, pick, self_approve, export_first):
+        """One step forward for some batch: approve a draft (or try to self-approve), export or
+        pay an approved one, pay an exported one, pay a paid one again (a no-op)."""
+        unpaid = self.batches("draft", "approved", "exported")
+        if not unpaid or pick % 4 == 0:
+            unpaid = self.batches("draft", "approved", "exported", "paid")
+        batch = unpaid[(pick // 4) % len(unpaid)]
+        if batch.status == "draft":
+            self.approve(batch, self_approve)
+        elif batch.status == "approved" and export_first:
+            self.export(batch)
+        else:
+            self.pay(batch)
+
+    def approve(self, batch, self_approve):
+        builder = next(f for f in self.finance if f.id == batch.built_by_id)
+        other = next(f for f in self.finance if f.id != batch.built_by_id)
+        if self_approve:
+            try:
+                payout_batch_approve(batch_id=batch.id, approved_by=builder)
+            except ForbiddenError as refused:
+                assert refused.code == "self_approval"
+                self.reached["self-approval refused"] += 1
+            else:
+                raise AssertionError("a builder approved their own batch")
+            return
+        assert payout_batch_approve(batch_id=batch.id, approved_by=other).status == "approved"
+        self.reached["approved"] += 1
+
+    def export(self, batch):
+        batch, text = payout_batch_export(
+            batch_id=batch.id, exported_by=self.finance[0], export_format="standard"
+        )
+        assert batch.status == "exported"
+        assert len(text.splitlines()) == batch.line_count + 1
+        self.reached["exported"] += 1
+
+    def pay(self, batch):
+        was_paid = batch.status == "paid"
+        batch = payout_batch_mark_paid(batch_id=batch.id, paid_by=self.finance[1])
+        for entry in LedgerEntry.objects.filter(kind="payment", batch_line__batch=batch):
+            if entry.id not in self.written:
+                assert not was_paid, "paying a paid batch again wrote a payment"
+                self.remember(entry)
+        self.reached["paid again" if was_paid else "paid"] += 1
+
+    @precondition(something_due)
+    @rule(
+        currency=st.sampled_from(CURRENCIES),
+        export_first=st.booleans(),
+        fail_one=st.booleans(),
+    )
+    def settle(self, currency, export_first, fail_one):
+        """A whole cycle in one step (build, approve, maybe export, pay, maybe fail a line), so
+        short runs reach paid batches too; the single steps above interleave them."""
+        self.build(currency)
+        batch = PayoutBatch.objects.filter(status="draft", currency=currency).order_by("-id")
+        batch = batch.first()
+        if batch is None:
+            return
+        self.approve(batch, self_approve=False)
+        if export_first:
+            self.export(batch)
+        self.pay(batch)
+        if fail_one:
+            self.fail(batch.lines.order_by("id").first())
+
+    @precondition(lambda self: PayoutBatch.objects.filter(status="draft").exists())
+    @rule(pick=st.integers(0, 10**6))
+    def delete_draft(self, pick):
+        drafts = self.batches("draft")
+        batch_id = drafts[pick % len(drafts)].id
+        payout_batch_delete(batch_id=batch_id, deleted_by=self.finance[0])
+        self.taken = {e: b for e, b in self.taken.items() if b != batch_id}
+        self.reached["draft deleted"] += 1
+
+    @precondition(lambda self: PayoutBatchLine.objects.filter(batch__status="paid").exists())
+    @rule(pick=st.integers(0, 10**6))
+    def fail_a_line(self, pick):
+        lines = list(PayoutBatchLine.objects.filter(batch__status="paid").order_by("id"))
+        self.fail(lines[pick % len(lines)])
+
+    def fail(self, line):
+        was_ok = line.status == "ok"
+        payout_line_mark_failed(batch_id=line.batch_id, line_id=line.id, marked_by=self.finance[0])
+        failures = LedgerEntry.objects.filter(kind="payment_failure", batch_line=line)
+        assert failures.count() == 1
+        if was_ok:
+            self.remember(failures.get())
+            self.reached["line failed"] += 1
+
+    # -- invariants ---------------------------------------------------------------------------
+
+    @invariant()
+    def every_balance_is_the_sum_of_its_entries(self):
+        db_entries = LedgerEntry.objects.filter(publisher__in=self.publishers)
+        assert db_entries.count() == len(self.written)
+        taken = dict(PayoutLineEntry.objects.values_list("entry_id", "line__batch_id"))
+        assert taken == self.taken
+        for publisher in self.publishers:
+            model = {}
+            for w in self.written.values():
+                if w.publisher_id == publisher.id:
+                    model[w.currency] = model.get(w.currency, Decimal(0)) + w.amount
+            balances = publisher_balances(publisher_id=publisher.id)
+            assert {b.currency: b.total for b in balances} == model
+            for b in balances:
+                assert b.total == b.eligible + b.held + b.in_batches
+
+    @invariant()
+    def batches_add_up_and_respect_rules(self):
+        per_entry = PayoutLineEntry.objects.values("entry_id").annotate(n=Count("id"))
+        assert not per_entry.filter(n__gt=1).exists()
+        batches = {b.id: b for b in PayoutBatch.objects.all()}
+        line_sums = {
+            row["batch"]: (row["s"], row["n"])
+            for row in PayoutBatchLine.objects.values("batch").annotate(
+                s=Sum("amount"), n=Count("id")
+            )
+        }
+        entry_sums = {
+            row["line__batch"]: (row["s"], row["n"])
+            for row in PayoutLineEntry.objects.values("line__batch").annotate(
+                s=Sum("entry__amount"), n=Count("id")
+            )
+        }
+        for batch in batches.values():
+            lines_total, line_count = line_sums.get(batch.id, (Decimal(0), 0))
+            entries_total, entry_count = entry_sums.get(batch.id, (Decimal(0), 0))
+            assert batch.total == lines_total == entries_total
+            assert (batch.line_count, batch.entry_count) == (line_count, entry_count)
+        lines = {line.id: line for line in PayoutBatchLine.objects.all()}
+        for line in lines.values():
+            assert line.currency == batches[line.batch_id].currency
+            assert line.amount > 0 and line.amount >= self.minimum[line.publisher_id]
+        for inclusion in PayoutLineEntry.objects.select_related("entry"):
+            entry, line = inclusion.entry, lines[inclusion.line_id]
+            cut_off = batches[line.batch_id].cut_off
+            assert entry.currency == line.currency == inclusion.currency
+            assert entry.publisher_id == line.publisher_id
+            assert entry.kind != "payment"
+            assert entry.created_at < cut_off
+            if entry.kind == "earning":
+                assert entry.created_at + timedelta(days=self.hold[entry.publisher_id]) < cut_off
+        paid_by_line = {
+            e.batch_line_id: e.amount for e in LedgerEntry.objects.filter(kind="payment")
+        }
+        for line in lines.values():
+            if batches[line.batch_id].status == "paid":
+                assert paid_by_line.pop(line.id) == -line.amount
+        assert paid_by_line == {}, "a payment for a line of a batch that is not paid"
+
+    @invariant()
+    def nothing_is_paid_twice(self):
+        repeated = (
+            LedgerEntry.objects.filter(~Q(batch_line=None))
+            .values("batch_line", "kind")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+        )
+        assert not repeated.exists()
+
+
+@pytest.mark.django_db
+@override_settings(PAYOUT_HOLD_DAYS=NETWORK_HOLD_DAYS)
+def test_the_ledger_and_batches_always_add_up():
+    PayoutMachine.reached.clear()
+    run_state_machine_as_test(
+        PayoutMachine,
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=40,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        ),
+    )
+    assert set(PayoutMachine.reached) == {
+        "nothing to pay",
+        "built",
+        "a line netted a negative entry",
+        "negative carried",
+        "below minimum carried",
+        "self-approval refused",
+        "approved",
+        "exported",
+        "paid",
+        "paid again",
+        "line failed",
+        "draft deleted",
+    }, PayoutMachine.reached
