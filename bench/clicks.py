@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from with_services import free_port, throwaway_postgres, throwaway_redis, wait_f
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable
 RATE_CONNECTIONS = 20
+WRK_THREADS = 1
 RATE_DELAY_MS = 19
 SEED = """
 from offers.models import Advertiser, Offer
@@ -51,6 +53,48 @@ publisher = Publisher.objects.create(name="Bench publisher", status="active")
 TrackingLink.objects.create(code="benchLink0001", offer=offer, publisher=publisher)
 click_partitions_maintain()
 """
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_table() -> dict[int, tuple[int, float, str]]:
+    """pid -> (parent pid, CPU seconds so far, command line) for every process we can read."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        table[int(entry.name)] = (
+            int(fields[1]),
+            sum(int(value) for value in fields[11:15]) / CLOCK_TICKS,
+            cmdline,
+        )
+    return table
+
+
+def _tree(table: dict, root: int) -> set[int]:
+    found, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, (ppid, _, _) in table.items() if ppid == parent]
+        found.update(children)
+        frontier.extend(children)
+    return found
+
+
+def cpu_by_component(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each component's whole process tree."""
+    table = _proc_table()
+    return {
+        name: sum(table[pid][1] for pid in _tree(table, root) if pid in table)
+        for name, root in roots.items()
+    }
 
 
 def log(message: str) -> None:
@@ -86,18 +130,17 @@ def stream_backlog(env: dict) -> int:
     return length
 
 
-def drain(env: dict, expected: int, timeout: float = 120) -> tuple[int, float]:
-    """Wait until the stream is empty and the count stops moving; (count, seconds waited)."""
+def drain(env: dict, timeout: float = 120) -> tuple[int, float]:
+    """Wait until the stream is empty and the count has stopped moving (requests still in the
+    server when wrk stopped land too); (count, seconds waited)."""
     started = time.monotonic()
     last = -1
     while time.monotonic() - started < timeout:
         count = psql_count(env)
-        if stream_backlog(env) == 0 and count == last:
-            return count, time.monotonic() - started
-        if count >= expected and stream_backlog(env) == 0:
+        if count == last and stream_backlog(env) == 0:
             return count, time.monotonic() - started
         last = count
-        time.sleep(1)
+        time.sleep(0.5)
     return psql_count(env), time.monotonic() - started
 
 
@@ -124,6 +167,9 @@ def wrk(url_base: str, path: str, seconds: int, *, connections: int, delay_ms: i
         )
     )
     result = {key: int(value) for key, value in fields.items()}
+    # wrk calls request() once per thread before it connects (checked against a counting
+    # server): that call sends nothing.
+    result["sent"] -= WRK_THREADS
     result["rps"] = result["completed"] / (result["duration_us"] / 1e6)
     return result
 
@@ -160,21 +206,47 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def measure(name: str, env: dict, base: str, path: str, seconds: int, rows: list) -> None:
+def find_redis_pid(redis_url: str) -> int:
+    port = redis_url.rsplit(":", 1)[1].split("/")[0]
+    for pid, (_, _, cmdline) in _proc_table().items():
+        if "redis-server" in cmdline and (f":{port}" in cmdline or f"--port {port}" in cmdline):
+            return pid
+    raise RuntimeError("redis-server not found")
+
+
+def find_postgres_pid() -> int:
+    return int((Path(os.environ["PG_DATADIR"]) / "postmaster.pid").read_text().split()[0])
+
+
+def measure(name: str, env: dict, base: str, path: str, seconds: int, rows: list, roots) -> None:
     for phase, connections, delay in (
         ("full speed", 32, 0),
         ("~1,000 req/s", RATE_CONNECTIONS, RATE_DELAY_MS),
     ):
-        before = psql_count(env)
         # Warm every worker process and thread (link cache, DB connections) outside the count.
         wrk(base, path, 2, connections=connections, delay_ms=0)
-        _, _ = drain(env, 0, timeout=30)
+        drain(env, timeout=30)
         before = psql_count(env)
         log(f"{name}: {phase} for {seconds}s")
+        cpu_before = cpu_by_component(roots)
+        wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = wrk(base, path, seconds, connections=connections, delay_ms=delay)
-        landed, waited = drain(env, before + result["sent"])
+        wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        landed, waited = drain(env)
+        cpu_after = cpu_by_component(roots)
+        cpu = {key: cpu_after[key] - cpu_before[key] for key in roots}
+        cpu["wrk"] = (wrk_after.ru_utime + wrk_after.ru_stime) - (
+            wrk_before.ru_utime + wrk_before.ru_stime
+        )
         rows.append(
-            {"server": name, "phase": phase, **result, "landed": landed - before, "drain_s": waited}
+            {
+                "server": name,
+                "phase": phase,
+                **result,
+                "landed": landed - before,
+                "drain_s": waited,
+                "cpu_us": {key: value / result["sent"] * 1e6 for key, value in cpu.items()},
+            }
         )
 
 
@@ -230,9 +302,16 @@ def main() -> int:
         )
         stack.callback(stop, worker)
         path = "/c/benchLink0001?sub1=abc&sub2=def&source=bench"
+        roots = {
+            "web": 0,
+            "worker": worker.pid,
+            "redis": find_redis_pid(env["REDIS_URL"]),
+            "postgres": find_postgres_pid(),
+        }
 
         port = free_port()
         server = run_server(env, ["config.wsgi:application"], port, args.workers, args.threads)
+        roots["web"] = server.pid
         measure(
             "click path (granian + lean handler)",
             env,
@@ -240,6 +319,7 @@ def main() -> int:
             path,
             args.seconds,
             rows,
+            roots,
         )
         stop(server)
 
@@ -253,6 +333,7 @@ def main() -> int:
                 args.workers,
                 args.threads,
             )
+            roots["web"] = server.pid
             measure(
                 "baseline (plain Django view + ORM)",
                 env,
@@ -260,6 +341,7 @@ def main() -> int:
                 "/base" + path,
                 args.seconds,
                 rows,
+                roots,
             )
             stop(server)
 
@@ -282,6 +364,11 @@ def main() -> int:
             f"{row['p50_us'] / 1000:6.2f} | {row['p99_us'] / 1000:6.2f} | {row['sent']:7} | "
             f"{row['landed']:7} | {errors:6} |"
         )
+    print("\nCPU per request sent, microseconds (process trees; wrk is the load generator):")
+    print(f"| {'server':38} | {'phase':12} | " + " | ".join(f"{k:>8}" for k in rows[0]["cpu_us"]))
+    for row in rows:
+        cells = " | ".join(f"{value:8.0f}" for value in row["cpu_us"].values())
+        print(f"| {row['server']:38} | {row['phase']:12} | {cells}")
     print("\nEvery click sent landed in PostgreSQL." if ok else "\nMISMATCH: see the table.")
     return 0 if ok else 1
 

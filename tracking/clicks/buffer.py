@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
-from tracking.clicks.resp import RespClient, RespScript
+from tracking.clicks.resp import GroupCommit, RespClient, RespScript
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def redis_client() -> redis.Redis | None:
                 _append = lambda keys, args: script(keys=keys, args=args, client=client)  # noqa: E731
             else:
                 _hot = RespClient(settings.REDIS_URL)
-                _append = RespScript(_hot, _APPEND_LUA)
+                _append = RespScript(GroupCommit(_hot), _APPEND_LUA)
             _client = client
     return _client
 

@@ -5,12 +5,14 @@ alone tells when the click happened. The clicks table stores that time as `creat
 partition key, which makes (click_id, created_at) a unique key that partitions can hold.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ulid import ULID
 
 CLICK_ID_LENGTH = 26
-_CROCKFORD = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD = frozenset(_ALPHABET)
+_VALUE = {char: index for index, char in enumerate(_ALPHABET)}
 
 
 def click_id_new() -> str:
@@ -26,5 +28,12 @@ def click_id_is_valid(click_id: str) -> bool:
 
 
 def click_id_time(click_id: str) -> datetime:
-    """The instant encoded in the id, at millisecond precision, in UTC."""
-    return ULID.from_str(click_id).datetime
+    """The instant encoded in the id, at millisecond precision, in UTC.
+
+    The first 10 characters are the 48-bit millisecond timestamp; decoded here directly, since
+    the ingester asks for every click (python-ulid would build the whole 128-bit value)."""
+    millis = 0
+    for char in click_id[:10]:
+        millis = millis * 32 + _VALUE[char]
+    seconds, millis = divmod(millis, 1000)
+    return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=millis * 1000)

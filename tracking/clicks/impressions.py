@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 
 from tracking.clicks import buffer
+from tracking.hooks import after_impressions_counted
 from tracking.models import Impression, ImpressionFlush
 
 COUNTS_KEY = "affnet:imp:counts"
@@ -79,3 +80,9 @@ def _add_counts(counts: dict[tuple[datetime, int, int], int]) -> None:
             )
             if not created:
                 Impression.objects.filter(id=row.id).update(count=F("count") + count)
+        after_impressions_counted(
+            counts=[
+                (hour, offer, publisher, count)
+                for (hour, offer, publisher), count in counts.items()
+            ]
+        )

@@ -11,11 +11,11 @@ characters, user info, a port) is refused outright rather than cleaned up.
 import re
 from collections.abc import Collection, Mapping
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 
-from tracking.macros import CLICK_MACRO_ALIASES, macros_fill
+from tracking.macros import CLICK_MACRO_ALIASES, MACRO_PATTERN
 
 UNAVAILABLE_PATH = "/offer-unavailable"
 # Control characters, space, backslash and non-ASCII: browsers strip, fold or re-interpret them.
@@ -59,6 +59,28 @@ def _template_origin(template: str) -> str | None:
     return f"{scheme}://{authority}"
 
 
+@lru_cache(maxsize=4096)
+def _template_parts(template: str) -> tuple[tuple[str, str | None], ...]:
+    """The template cut into (literal text, macro target or None): filled by a join, the same
+    result as macros_fill without a regex pass per click."""
+    parts: list[tuple[str, str | None]] = []
+    position = 0
+    for match in MACRO_PATTERN.finditer(template):
+        target = CLICK_MACRO_ALIASES.get(match.group(1))
+        if target is None:
+            continue  # unknown macros stay as written
+        parts.append((template[position : match.start()], target))
+        position = match.end()
+    parts.append((template[position:], None))
+    return tuple(parts)
+
+
+def _encoded(value: str) -> str:
+    # Same rule as macros_fill: percent-encode everything but unreserved characters. Click ids,
+    # numbers and country codes are alphanumeric and pass unchanged without a quote() call.
+    return value if value.isascii() and value.isalnum() else quote(value, safe="")
+
+
 def location_fill(template: str, values: Mapping[str, str]) -> str | None:
     """The template with macros filled, if it still points at the template's own host.
 
@@ -68,7 +90,10 @@ def location_fill(template: str, values: Mapping[str, str]) -> str | None:
     origin = _template_origin(template)
     if origin is None:
         return None
-    filled = macros_fill(template, values, CLICK_MACRO_ALIASES)
+    filled = "".join(
+        literal + (_encoded(values.get(target) or "") if target else "")
+        for literal, target in _template_parts(template)
+    )
     if not filled.startswith(origin) or filled[len(origin) : len(origin) + 1] not in "/?#":
         return None
     return filled

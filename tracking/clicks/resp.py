@@ -71,6 +71,29 @@ class RespClient:
                 raise
         return self._roundtrip(self._connect(), args)
 
+    def call_many(self, commands: Sequence[Sequence]) -> list["Reply | redis.ResponseError"]:
+        """Send several commands in one write and read their replies (a pipeline). An error
+        reply is returned in its place; a lost connection raises for all."""
+        state = getattr(self._local, "conn", None)
+        fresh = state is None
+        if state is None:
+            state = self._connect()
+        try:
+            return self._pipeline(state, commands)
+        except redis.ConnectionError:
+            self.close()
+            if fresh:
+                raise
+        return self._pipeline(self._connect(), commands)
+
+    def _pipeline(self, state: tuple[socket.socket, bytearray], commands: Sequence) -> list:
+        sock, _ = state
+        try:
+            sock.sendall(b"".join(_pack(args) for args in commands))
+            return [self._read(state) for _ in commands]
+        except OSError as exc:
+            raise redis.ConnectionError(f"Redis connection lost: {exc}") from exc
+
     def _roundtrip(self, state: tuple[socket.socket, bytearray], args: Sequence) -> Reply:
         sock, _ = state
         try:
@@ -140,18 +163,89 @@ def _pack(args: Sequence) -> bytes:
     return b"".join(parts)
 
 
+class _Waiter:
+    __slots__ = ("args", "error", "leads", "lock", "reply")
+
+    def __init__(self, args: Sequence) -> None:
+        self.args = args
+        self.reply: Reply = None
+        self.error: Exception | None = None
+        self.leads = False
+        self.lock = threading.Lock()
+        self.lock.acquire()  # released by whoever has our reply, or makes us the leader
+
+    def result(self) -> Reply:
+        if self.error is not None:
+            raise self.error
+        return self.reply
+
+
+class GroupCommit:
+    """Concurrent callers in one process share Redis round trips (group commit).
+
+    The first caller becomes the leader: it sends every command queued so far in one write,
+    reads their replies, hands each waiting thread its reply, then passes the lead to the first
+    caller that queued meanwhile. Alone, a caller pays one round trip as before; under load, one
+    write and one read serve many clicks, which is most of the redirect's system-call cost.
+    """
+
+    MAX_BATCH = 256
+
+    def __init__(self, client: RespClient) -> None:
+        self.client = client
+        self._mutex = threading.Lock()
+        self._queue: list[_Waiter] = []
+        self._busy = False
+
+    def call(self, *args: bytes | str | int) -> Reply:
+        me = _Waiter(args)
+        with self._mutex:
+            self._queue.append(me)
+            leads = not self._busy
+            self._busy = True
+        if not leads:
+            me.lock.acquire()
+            if not me.leads:
+                return me.result()
+        with self._mutex:
+            batch = self._queue[: self.MAX_BATCH]
+            del self._queue[: self.MAX_BATCH]
+        self._flush(batch, me)
+        with self._mutex:
+            if self._queue:
+                following = self._queue[0]
+                following.leads = True
+                following.lock.release()
+            else:
+                self._busy = False
+        return me.result()
+
+    def _flush(self, batch: list[_Waiter], leader: _Waiter) -> None:
+        try:
+            replies = self.client.call_many([waiter.args for waiter in batch])
+        except redis.RedisError as exc:
+            replies = [exc] * len(batch)
+        for waiter, reply in zip(batch, replies, strict=True):
+            if isinstance(reply, redis.RedisError):
+                waiter.error = reply
+            else:
+                waiter.reply = reply
+            if waiter is not leader:
+                waiter.lock.release()
+
+
 class RespScript:
     """A Lua script called by EVALSHA, loaded with EVAL the first time a server lacks it."""
 
-    def __init__(self, client: RespClient, source: str) -> None:
-        self.client = client
+    def __init__(self, caller: "RespClient | GroupCommit", source: str) -> None:
+        self.caller = caller
         self.source = source
         self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
 
     def __call__(self, keys: Sequence[str], args: Sequence[bytes | str | int]) -> Reply:
         try:
-            return self.client.call(b"EVALSHA", self.sha, len(keys), *keys, *args)
+            return self.caller.call(b"EVALSHA", self.sha, len(keys), *keys, *args)
         except redis.ResponseError as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
-        return self.client.call(b"EVAL", self.source, len(keys), *keys, *args)
+        return self.caller.call(b"EVAL", self.source, len(keys), *keys, *args)

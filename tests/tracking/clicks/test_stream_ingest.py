@@ -167,3 +167,9 @@ def test_the_impression_pixel_counts_directly_without_redis(client, link, settin
         assert Impression.objects.get().count == 2
     finally:
         buffer.redis_client_reset()
+
+
+def test_the_ingester_builds_clicks_in_the_models_column_order():
+    from tracking.clicks.store import COLUMNS
+
+    assert [field.attname for field in Click._meta.concrete_fields] == ["id", *COLUMNS]
