@@ -222,6 +222,19 @@ CELERY_ALL_QUEUES = "default,clicks,attribution,postbacks,payouts"
 
 # Money and payouts.
 PAYOUT_HOLD_DAYS = env_int("PAYOUT_HOLD_DAYS", 30, minimum=0)
+# Optional: build a draft batch per currency "daily", "weekly" (Mondays) or "monthly" (the 1st)
+# at PAYOUT_SCHEDULE_HOUR UTC; "monthly, net 30" is monthly with PAYOUT_HOLD_DAYS=30.
+PAYOUT_SCHEDULE = env_str("PAYOUT_SCHEDULE", "").strip().lower()
+PAYOUT_SCHEDULE_HOUR = env_int("PAYOUT_SCHEDULE_HOUR", 2, minimum=0)
+if PAYOUT_SCHEDULE:
+    from payouts.beat import PAYOUT_SCHEDULES, payout_beat_entry
+
+    if PAYOUT_SCHEDULE not in PAYOUT_SCHEDULES or PAYOUT_SCHEDULE_HOUR > 23:
+        raise ImproperlyConfigured(
+            f"PAYOUT_SCHEDULE={PAYOUT_SCHEDULE!r} must be one of {', '.join(PAYOUT_SCHEDULES)}"
+            " (or empty), with PAYOUT_SCHEDULE_HOUR 0-23"
+        )
+    CELERY_BEAT_SCHEDULE.update(payout_beat_entry(PAYOUT_SCHEDULE, PAYOUT_SCHEDULE_HOUR))
 
 # Outgoing publisher postbacks may target loopback only when this is explicitly on (tests of
 # retries against a local server). Off by default; the SSRF tests keep it off.
