@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "tracking",
     "payouts",
     "reports",
+    "portal",
     "config.apps.OpsConfig",
 ]
 

@@ -24,4 +24,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     # Public tracking paths: redirects, pixels, conversion callbacks.
     path("", include("tracking.urls")),
+    # The people's pages: sign-in, publisher portal, advertiser, finance, network dashboard.
+    path("", include("portal.urls")),
 ]

@@ -1,0 +1,82 @@
+"""The people's pages, at the site root (after the API, admin and tracking paths)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from portal.views import advertiser, finance, network, publisher
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", network.landing, name="landing"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="portal/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="portal:login"), name="logout"),
+    path("reports/", network.reports, name="reports"),
+    # Publisher portal.
+    path("publisher/", publisher.dashboard, name="publisher-dashboard"),
+    path("publisher/offers/", publisher.offers, name="publisher-offers"),
+    path("publisher/offers/<int:offer_id>/", publisher.offer_detail, name="publisher-offer"),
+    path(
+        "publisher/offers/<int:offer_id>/request/",
+        publisher.offer_request,
+        name="publisher-offer-request",
+    ),
+    path("publisher/postbacks/", publisher.postbacks, name="publisher-postbacks"),
+    path("publisher/postbacks/new/", publisher.postback_edit, name="publisher-postback-new"),
+    path(
+        "publisher/postbacks/<int:template_id>/",
+        publisher.postback_edit,
+        name="publisher-postback-edit",
+    ),
+    path(
+        "publisher/postbacks/<int:template_id>/test/",
+        publisher.postback_test,
+        name="publisher-postback-test",
+    ),
+    path(
+        "publisher/deliveries/<int:delivery_id>/resend/",
+        publisher.delivery_resend_view,
+        name="publisher-delivery-resend",
+    ),
+    path("publisher/payouts/", publisher.payouts, name="publisher-payouts"),
+    # Advertiser view.
+    path("advertiser/", advertiser.offers, name="advertiser-offers"),
+    path("advertiser/conversions/", advertiser.conversions, name="advertiser-conversions"),
+    path(
+        "advertiser/conversions/<int:conversion_id>/",
+        advertiser.conversion_detail,
+        name="advertiser-conversion",
+    ),
+    path("advertiser/postback/", advertiser.postback_setup, name="advertiser-postback"),
+    path(
+        "advertiser/postback/rotate/",
+        advertiser.postback_secret_rotate,
+        name="advertiser-postback-rotate",
+    ),
+    # Finance.
+    path("finance/", finance.batches, name="finance-batches"),
+    path("finance/batches/build/", finance.batch_build, name="finance-batch-build"),
+    path("finance/batches/<int:batch_id>/", finance.batch_detail, name="finance-batch"),
+    path(
+        "finance/batches/<int:batch_id>/approve/",
+        finance.batch_approve,
+        name="finance-batch-approve",
+    ),
+    path(
+        "finance/batches/<int:batch_id>/export/", finance.batch_export, name="finance-batch-export"
+    ),
+    path(
+        "finance/batches/<int:batch_id>/mark-paid/",
+        finance.batch_mark_paid,
+        name="finance-batch-mark-paid",
+    ),
+    path("finance/balances/", finance.balances, name="finance-balances"),
+    # Managers (plus the Django admin at /admin/).
+    path("network/", network.network_dashboard, name="network-dashboard"),
+]

@@ -1,0 +1,130 @@
+"""The advertiser's pages: its offers, their conversions (with why each was decided so), the
+manual approve/reject of pending ones, and postback set-up with its secret and an HMAC example.
+Advertiser users only; rows come from selectors scoped to `request.user.advertiser_id`."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from config.errors import DomainError
+from offers.selectors import advertisers_visible_to, offers_visible_to
+from offers.services import advertiser_postback_secret_rotate
+from portal.form_errors import form_errors_add
+from portal.forms import ConversionActionForm
+from portal.roles import ADVERTISER, role_required
+from portal.selectors import conversions_visible_to
+from tracking.attribution.actions import conversion_act
+from tracking.callbacks.auth import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    canonical_request,
+    signature_compute,
+)
+from tracking.models import Conversion
+
+PAGE_SIZE = 50
+# A fixed example request, so the page can show the exact signature it must produce.
+EXAMPLE_TIMESTAMP = "1700000000"
+EXAMPLE_PARAMS = [
+    ("click_id", "01JA0000000000000000000000"),
+    ("goal", "sale"),
+    ("amount", "49.90"),
+    ("txn_id", "order-1001"),
+]
+
+
+@role_required(ADVERTISER)
+def offers(request: HttpRequest) -> HttpResponse:
+    rows = offers_visible_to(user=request.user).prefetch_related("goals").order_by("name")
+    return render(request, "portal/advertiser/offers.html", {"offers": rows})
+
+
+@role_required(ADVERTISER)
+def conversions(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    rows = conversions_visible_to(user=request.user).order_by("-id")
+    if status in Conversion.Status.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/advertiser/conversions.html",
+        {"page": page, "status": status, "statuses": Conversion.Status.choices},
+    )
+
+
+@role_required(ADVERTISER)
+def conversion_detail(request: HttpRequest, conversion_id: int) -> HttpResponse:
+    conversion = conversions_visible_to(user=request.user).filter(id=conversion_id).first()
+    if conversion is None:
+        raise Http404("No such conversion.")
+    form = ConversionActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            conversion_act(
+                conversion_id=conversion.pk,
+                action=form.cleaned_data["action"],
+                actor_id=request.user.pk,
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            form_errors_add(form=form, error=exc)
+        else:
+            done = {"approve": "approved", "reject": "rejected"}[form.cleaned_data["action"]]
+            messages.success(request, f"Conversion {conversion.pk} {done}.")
+            return redirect("portal:advertiser-conversion", conversion_id=conversion.pk)
+    return render(
+        request,
+        "portal/advertiser/conversion_detail.html",
+        {
+            "conversion": conversion,
+            "history": conversion.history.order_by("id"),
+            "form": form,
+        },
+    )
+
+
+def _setup_context(request: HttpRequest, secret: str | None = None) -> dict:
+    advertiser = advertisers_visible_to(user=request.user).get()
+    canonical = canonical_request(method="GET", path="/postback", params=EXAMPLE_PARAMS)
+    signature = ""
+    if advertiser.postback_secret_hash:
+        signature = signature_compute(
+            key_hex=advertiser.postback_secret_hash,
+            timestamp=EXAMPLE_TIMESTAMP,
+            canonical=canonical,
+        )
+    query = "&".join(f"{key}={value}" for key, value in EXAMPLE_PARAMS)
+    return {
+        "advertiser": advertiser,
+        "secret": secret,
+        "base_url": settings.TRACKING_BASE_URL,
+        "example_query": query,
+        "example_timestamp": EXAMPLE_TIMESTAMP,
+        "example_canonical": canonical,
+        "example_signature": signature,
+        "signature_header": SIGNATURE_HEADER,
+        "timestamp_header": TIMESTAMP_HEADER,
+    }
+
+
+@role_required(ADVERTISER)
+def postback_setup(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/advertiser/postback_setup.html", _setup_context(request))
+
+
+@role_required(ADVERTISER)
+@require_POST
+def postback_secret_rotate(request: HttpRequest) -> HttpResponse:
+    """The new secret is in this one response and nowhere else (not the session, not a log):
+    we keep its hash only. The old secret stops working at once."""
+    advertiser = advertisers_visible_to(user=request.user).get()
+    secret = advertiser_postback_secret_rotate(advertiser=advertiser)
+    response = render(
+        request, "portal/advertiser/postback_setup.html", _setup_context(request, secret)
+    )
+    response["Cache-Control"] = "no-store"
+    return response
