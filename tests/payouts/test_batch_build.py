@@ -16,6 +16,7 @@ from tests.payouts.conftest import days_ago, entry_write
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.sqlite
 @override_settings(PAYOUT_HOLD_DAYS=30)
 def test_it_takes_earnings_past_the_hold_and_leaves_recent_ones(finance, publisher):
     old = entry_write(publisher=publisher, amount="60.00", at=days_ago(31))
@@ -30,6 +31,7 @@ def test_it_takes_earnings_past_the_hold_and_leaves_recent_ones(finance, publish
     assert (batch.total, batch.line_count, batch.entry_count) == (Decimal("60.00"), 1, 1)
 
 
+@pytest.mark.sqlite
 @override_settings(PAYOUT_HOLD_DAYS=30)
 def test_a_publishers_own_hold_days_beat_the_networks(finance):
     quick = factories.PublisherFactory(minimum_payout=Decimal("1"), hold_days=2)
@@ -42,6 +44,7 @@ def test_a_publishers_own_hold_days_beat_the_networks(finance):
     assert list(batch.lines.values_list("publisher_id", flat=True)) == [quick.id]
 
 
+@pytest.mark.sqlite
 @override_settings(PAYOUT_HOLD_DAYS=0)
 def test_publishers_below_their_minimum_carry_over(finance, publisher):
     small = factories.PublisherFactory(minimum_payout=Decimal("100"))
@@ -57,6 +60,7 @@ def test_publishers_below_their_minimum_carry_over(finance, publisher):
     assert later.lines.get().amount == Decimal("100.00")
 
 
+@pytest.mark.sqlite
 @override_settings(PAYOUT_HOLD_DAYS=30)
 def test_reversals_net_at_once_even_inside_the_hold(finance, publisher):
     entry_write(publisher=publisher, amount="80.00", at=days_ago(40))
@@ -130,6 +134,7 @@ def test_only_finance_users_build(factory):
         payout_batch_build(currency="USD", built_by=factory())
 
 
+@pytest.mark.sqlite
 @override_settings(PAYOUT_HOLD_DAYS=0)
 def test_a_rebuild_takes_new_entries_and_makes_the_rebuilder_the_builder(
     finance, finance2, publisher
@@ -146,6 +151,7 @@ def test_a_rebuild_takes_new_entries_and_makes_the_rebuilder_the_builder(
     assert (rebuilt.total, rebuilt.entry_count) == (Decimal("65.00"), 2)
 
 
+@pytest.mark.sqlite
 @override_settings(PAYOUT_HOLD_DAYS=0)
 def test_deleting_a_draft_frees_its_entries(finance, publisher):
     entry_write(publisher=publisher, amount="60.00", at=days_ago(1))

@@ -90,6 +90,7 @@ def test_a_draft_cannot_be_exported_or_paid(batch, finance):
         payout_batch_mark_paid(batch_id=batch.id, paid_by=finance)
 
 
+@pytest.mark.sqlite
 def test_paying_writes_one_payment_per_line_once(finance, finance2):
     publishers = factories.PublisherFactory.create_batch(3, minimum_payout=Decimal("1"))
     for index, publisher in enumerate(publishers):
@@ -120,6 +121,7 @@ def paid(batch, finance, finance2):
     return payout_batch_mark_paid(batch_id=batch.id, paid_by=finance)
 
 
+@pytest.mark.sqlite
 def test_a_failed_line_returns_its_amount_to_the_next_batch(batch, finance, finance2, publisher):
     paid(batch, finance, finance2)
     line = batch.lines.get()
@@ -158,6 +160,7 @@ def test_a_reversal_after_payment_is_clawed_back_by_the_next_batch(
     assert nxt.lines.get().amount == Decimal("75.00")
 
 
+@pytest.mark.sqlite
 def test_balances_split_into_eligible_held_and_in_batches(finance, publisher):
     publisher.hold_days = 10
     publisher.save()

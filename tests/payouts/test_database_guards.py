@@ -23,6 +23,7 @@ def run_sql(sql, params=()):
         cursor.execute(sql, params)
 
 
+@pytest.mark.sqlite
 def test_raw_sql_cannot_update_a_ledger_row(publisher):
     entry = entry_write(publisher=publisher, amount="7.00")
     with pytest.raises(DatabaseError, match="append-only"):
