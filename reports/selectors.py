@@ -63,7 +63,6 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
         else:
             groups[key] = values
 
-    names = _names(query=query, keys=groups.keys())
     rows = []
     totals: dict[str, dict[str, int]] = {}
     for key, values in groups.items():
@@ -73,13 +72,13 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
         row: dict[str, Any] = {}
         for name, value in zip(query.group_by, key[:-1], strict=True):
             row[name] = value
-            if name in _NAMED:
-                row[f"{name}_name"] = names[name].get(value)
         row["currency"] = currency
         row.update(metrics_compute(sums=values, currency=currency, metrics=query.metrics))
         rows.append(row)
         _add(totals.setdefault(currency, dict.fromkeys(sums, 0)), values)
     _sort(rows=rows, query=query)
+    page = rows[: query.limit]
+    _names_attach(rows=page, query=query)
 
     columns = [
         column
@@ -89,7 +88,7 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
     return Report(
         query=query,
         columns=(*columns, "currency", *query.metrics),
-        rows=rows[: query.limit],
+        rows=page,
         totals=[
             {
                 "currency": currency,
@@ -126,14 +125,14 @@ def _add(into: dict[str, int], values: dict[str, int]) -> None:
         into[name] += value
 
 
-def _names(*, query: ReportQuery, keys: Any) -> dict[str, dict[int, str]]:
-    names: dict[str, dict[int, str]] = {}
-    keys = list(keys)
-    for position, name in enumerate(query.group_by):
+def _names_attach(*, rows: list[dict[str, Any]], query: ReportQuery) -> None:
+    """Names beside ids, looked up for the returned page only."""
+    for name in query.group_by:
         if name in _NAMED:
-            ids = {key[position] for key in keys if key[position] is not None}
-            names[name] = dict(_NAMED[name].objects.filter(id__in=ids).values_list("id", "name"))
-    return names
+            ids = {row[name] for row in rows if row[name] is not None}
+            names = dict(_NAMED[name].objects.filter(id__in=ids).values_list("id", "name"))
+            for row in rows:
+                row[f"{name}_name"] = names.get(row[name])
 
 
 def _sort(*, rows: list[dict[str, Any]], query: ReportQuery) -> None:

@@ -96,3 +96,11 @@ def test_reports_break_down_by_country_sub_id_and_source(world):
     assert by_sub1["rows"][0]["publisher_name"] == world.pub_1.name
     by_source = report(client, group_by="source", source="fb", **metrics)["rows"]
     assert [(r["source"], r["clicks"], r["conversions"]) for r in by_source] == [("fb", 1, 0)]
+
+
+def test_sub_ids_with_quotes_commas_and_braces_come_back_exactly(world):
+    odd = 'a"b\\c,{d} é NULL'
+    clicks_ingest(dict(offer=world.offer_a, publisher=world.pub_1, at=AT, sub1=odd, sub2=odd))
+    client = client_for(factories.ManagerFactory())
+    rows = report(client, group_by="sub1,sub2", metrics="clicks", **DAY)["rows"]
+    assert [(r["sub1"], r["sub2"], r["clicks"]) for r in rows] == [(odd, odd, 1)]
