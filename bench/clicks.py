@@ -206,6 +206,36 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+PROFILE_DIR: Path | None = None
+
+
+def profile_start(server_pid: int, seconds: int, label: str) -> subprocess.Popen:
+    """py-spy on one web worker process for the phase: collapsed stacks and a flame graph."""
+    table = _proc_table()
+    workers = [pid for pid in _tree(table, server_pid) if pid != server_pid] or [server_pid]
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    assert PROFILE_DIR is not None
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "py-spy"),
+            "record",
+            "--pid",
+            str(workers[0]),
+            "--duration",
+            str(max(1, seconds - 1)),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--output",
+            str(PROFILE_DIR / f"{slug}.txt"),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def find_redis_pid(redis_url: str) -> int:
     port = redis_url.rsplit(":", 1)[1].split("/")[0]
     for pid, (_, _, cmdline) in _proc_table().items():
@@ -228,12 +258,15 @@ def measure(name: str, env: dict, base: str, path: str, seconds: int, rows: list
         drain(env, timeout=30)
         before = psql_count(env)
         log(f"{name}: {phase} for {seconds}s")
+        spy = profile_start(roots["web"], seconds, f"{name} {phase}") if PROFILE_DIR else None
         cpu_before = cpu_by_component(roots)
         wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         result = wrk(base, path, seconds, connections=connections, delay_ms=delay)
         wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         landed, waited = drain(env)
         cpu_after = cpu_by_component(roots)
+        if spy is not None:
+            spy.wait()
         cpu = {key: cpu_after[key] - cpu_before[key] for key in roots}
         cpu["wrk"] = (wrk_after.ru_utime + wrk_after.ru_stime) - (
             wrk_before.ru_utime + wrk_before.ru_stime
@@ -256,7 +289,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--profile", type=Path, help="folder for py-spy stacks of a web worker")
     args = parser.parse_args()
+    global PROFILE_DIR
+    PROFILE_DIR = args.profile
+    if PROFILE_DIR:
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     header = machine()
     rows: list[dict] = []
     with contextlib.ExitStack() as stack:

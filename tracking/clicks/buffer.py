@@ -190,9 +190,15 @@ def buffer_claim_stale(*, client: redis.Redis, consumer: str, count: int) -> lis
     return entries_decode(raw)
 
 
-def buffer_read_new(*, client: redis.Redis, consumer: str, count: int) -> list[Entry]:
+def buffer_read_new(
+    *, client: redis.Redis, consumer: str, count: int, block_ms: int = 0
+) -> list[Entry]:
     reply = client.xreadgroup(
-        settings.CLICK_STREAM_GROUP, consumer, {stream_key(): ">"}, count=count
+        settings.CLICK_STREAM_GROUP,
+        consumer,
+        {stream_key(): ">"},
+        count=count,
+        block=block_ms or None,
     )
     return entries_decode(reply[0][1]) if reply else []
 

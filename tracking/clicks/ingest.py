@@ -28,10 +28,19 @@ class IngestResult:
 
 
 def clicks_ingest(
-    *, consumer: str | None = None, max_seconds: float = 5.0, batch: int | None = None
+    *,
+    consumer: str | None = None,
+    max_seconds: float = 5.0,
+    batch: int | None = None,
+    wait_ms: int = 0,
 ) -> IngestResult:
     """Drain the stream for up to `max_seconds`. Raises DatabaseError if PostgreSQL is down
-    (what was read stays pending, to be claimed again)."""
+    (what was read stays pending, to be claimed again).
+
+    With `wait_ms`, an empty stream is waited on (XREADGROUP BLOCK) until `max_seconds` is up,
+    so one long-running task ingests small batches as clicks arrive: the worker's CPU is spread
+    evenly instead of a burst every second that the redirect would feel in its tail latency.
+    """
     result = IngestResult()
     client = buffer.redis_client()
     if client is None:
@@ -47,8 +56,13 @@ def clicks_ingest(
             entries = buffer.buffer_claim_stale(client=client, consumer=consumer, count=batch)
             claiming = bool(entries)
         if not entries:
-            entries = buffer.buffer_read_new(client=client, consumer=consumer, count=batch)
+            entries = buffer.buffer_read_new(
+                client=client, consumer=consumer, count=batch, block_ms=wait_ms
+            )
         if not entries:
+            if wait_ms:
+                claiming = True  # look for stale entries again now and then
+                continue
             break
         _ingest_batch(client=client, entries=entries, result=result)
     return result

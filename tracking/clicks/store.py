@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import psycopg
 import redis
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -144,13 +145,17 @@ def _insert(cursor, clicks: list[Click]) -> list[tuple[int, str]]:
     conflict = " ON CONFLICT (click_id, created_at) DO NOTHING RETURNING id, click_id"
     table = Click._meta.db_table
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{kind}[]" for kind in _PG_TYPES)
+        arrays = ", ".join(f"%b::{kind}[]" for kind in _PG_TYPES)
         values = [[getattr(click, column) for click in clicks] for column in COLUMNS]
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){conflict}",  # noqa: S608
-            values,
-        )
-        return cursor.fetchall()
+        # A plain psycopg cursor on the same connection (so the same transaction): server-side
+        # binding with binary parameters (%b), so the arrays are dumped in C. Django's own cursor
+        # binds on the client and escapes every array element in Python.
+        with psycopg.Cursor(connection.connection) as raw:
+            raw.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){conflict}",  # noqa: S608
+                values,
+            )
+            return raw.fetchall()
     adapt = connection.ops.adapt_datetimefield_value
     row = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     params = [

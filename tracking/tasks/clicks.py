@@ -14,10 +14,15 @@ from tracking.clicks import impressions, ingest, partitions
 logger = logging.getLogger(__name__)
 
 
+# One run consumes for this long, waiting for clicks as they come (small, even batches); beat
+# sends a run every second and the runs that find the worker busy expire unread (settings).
+INGEST_RUN_SECONDS = 10.0
+INGEST_WAIT_MS = 200
+
+
 @shared_task(name="tracking.tasks.clicks.clicks_ingest", ignore_result=True)
 def clicks_ingest() -> int:
-    # Runs every second; a run drains for at most a few seconds so runs do not pile up.
-    result = ingest.clicks_ingest(max_seconds=5.0)
+    result = ingest.clicks_ingest(max_seconds=INGEST_RUN_SECONDS, wait_ms=INGEST_WAIT_MS)
     if result.read:
         logger.info("clicks ingested", extra={"read": result.read, "inserted": result.inserted})
     return result.inserted
