@@ -12,7 +12,9 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="portal/login.html", redirect_authenticated_user=True
+            template_name="portal/login.html",
+            redirect_authenticated_user=True,
+            next_page="portal:landing",
         ),
         name="login",
     ),

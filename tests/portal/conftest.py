@@ -12,6 +12,7 @@ from affiliates.keys import secret_hash
 from affiliates.models import Publisher
 from offers.models import Advertiser, Goal, Offer
 from tests import factories
+from tests.portal.browser import browser, landing  # noqa: F401  (fixtures)
 
 ADVERTISER_SECRET = "pbs_portal-test-secret"
 PASSWORD = "correct horse battery"
