@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.selectors import user_role
 from affiliates.selectors import publishers_visible_to
+from payouts.money import money_round
 from payouts.selectors import PublisherBalance, publisher_balances
 from reports.query import ReportQuery
 from reports.selectors import Report, report_run
@@ -102,7 +103,12 @@ def dashboard_periods(*, user: User, today: date | None = None) -> list[PeriodFi
         ).totals
         if not totals:
             totals = [
-                {"currency": default_currency, "clicks": 0, "conversions": 0, "payout": Decimal(0)}
+                {
+                    "currency": default_currency,
+                    "clicks": 0,
+                    "conversions": 0,
+                    "payout": money_round(Decimal(0), default_currency),
+                }
             ]
         figures += [
             PeriodFigures(
