@@ -312,19 +312,19 @@ class PayoutMachine(RuleBasedStateMachine):
 
     @invariant()
     def batches_add_up_and_respect_rules(self):
-        per_entry = PayoutLineEntry.objects.values("entry_id").annotate(n=Count("id"))
+        per_entry = PayoutLineEntry.objects.values("entry_id").annotate(n=Count("pk"))
         assert not per_entry.filter(n__gt=1).exists()
         batches = {b.id: b for b in PayoutBatch.objects.all()}
         line_sums = {
             row["batch"]: (row["s"], row["n"])
             for row in PayoutBatchLine.objects.values("batch").annotate(
-                s=Sum("amount"), n=Count("id")
+                s=Sum("amount"), n=Count("pk")
             )
         }
         entry_sums = {
             row["line__batch"]: (row["s"], row["n"])
             for row in PayoutLineEntry.objects.values("line__batch").annotate(
-                s=Sum("entry__amount"), n=Count("id")
+                s=Sum("entry__amount"), n=Count("pk")
             )
         }
         for batch in batches.values():
@@ -358,7 +358,7 @@ class PayoutMachine(RuleBasedStateMachine):
         repeated = (
             LedgerEntry.objects.filter(~Q(batch_line=None))
             .values("batch_line", "kind")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("pk"))
             .filter(n__gt=1)
         )
         assert not repeated.exists()
