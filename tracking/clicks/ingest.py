@@ -38,8 +38,10 @@ def clicks_ingest(
     (what was read stays pending, to be claimed again).
 
     With `wait_ms`, an empty stream is waited on (XREADGROUP BLOCK) until `max_seconds` is up,
-    so one long-running task ingests small batches as clicks arrive: the worker's CPU is spread
-    evenly instead of a burst every second that the redirect would feel in its tail latency.
+    so one long-running task ingests as clicks arrive: the worker's CPU is spread evenly instead
+    of a burst every second that the redirect would feel in its tail latency. A batch smaller
+    than `batch` is then followed by a pause of up to `wait_ms`, so batches do not shrink to a
+    click or two, each paying a transaction and the hooks' queries.
     """
     result = IngestResult()
     client = buffer.redis_client()
@@ -64,7 +66,11 @@ def clicks_ingest(
                 claiming = True  # look for stale entries again now and then
                 continue
             break
+        started = time.monotonic()
         _ingest_batch(client=client, entries=entries, result=result)
+        if wait_ms and len(entries) < batch:
+            pause = wait_ms / 1000 - (time.monotonic() - started)
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
     return result
 
 

@@ -74,7 +74,7 @@ def unavailable_page() -> ClickResponse:
     return ClickResponse(200, [HTML, NO_STORE], UNAVAILABLE_HTML)
 
 
-def _busy() -> ClickResponse:
+def busy() -> ClickResponse:
     return ClickResponse(503, [HTML, NO_STORE, ("Retry-After", "5")], BUSY_HTML)
 
 
@@ -103,19 +103,54 @@ def _link_key(kind: str, code: str, query: Mapping[str, str]) -> str | None:
     return link_key_for_pair(query.get("offer_id", ""), query.get("aff_id", ""))
 
 
-def _resolve(kind: str, code: str, query: Mapping[str, str]) -> LinkSnapshot | None:
+def _resolve(
+    kind: str, code: str, query: Mapping[str, str], *, cached_only: bool = False
+) -> LinkSnapshot | None:
     key = _link_key(kind, code, query)
-    return link_resolve(key=key) if key else None
+    return link_resolve(key=key, cached_only=cached_only) if key else None
+
+
+@dataclass(frozen=True)
+class PendingClick:
+    """A decided click, waiting to be made durable before its 302 goes out."""
+
+    snapshot: LinkSnapshot
+    record: dict
+    repeat_key: str
+    cap_keys: list[str]
+    values: dict[str, str]
+    deep_link: str
 
 
 def click_handle(*, environ: Mapping[str, str], kind: str, code: str = "") -> ClickResponse:
     """Answer one click. `kind` is "c" (/c/<code>) or "aff_c" (TUNE dialect)."""
+    pending = click_prepare(environ=environ, kind=kind, code=code)
+    if isinstance(pending, ClickResponse):
+        return pending
+    try:
+        capped = _record(
+            record=pending.record, repeat_key=pending.repeat_key, cap_keys=pending.cap_keys
+        )
+    except DatabaseError:
+        logger.exception("click %s could not be recorded", pending.record["id"])
+        return busy()
+    return click_finish(pending=pending, capped=capped)
+
+
+def click_prepare(
+    *, environ: Mapping[str, str], kind: str, code: str = "", cached_only: bool = False
+) -> "PendingClick | ClickResponse":
+    """Resolve and decide; mint the id. Everything but the durable append and the answer.
+
+    `cached_only` (the async handler): raise LinkNotCached rather than wait on Redis or
+    PostgreSQL for a snapshot; the caller then runs this again in a thread.
+    """
     query = _query(environ)
     try:
-        snapshot = _resolve(kind, code, query)
+        snapshot = _resolve(kind, code, query, cached_only=cached_only)
     except LinkUnavailable:
         logger.error("link %r unresolvable: PostgreSQL down and no cached snapshot", code)
-        return _busy()
+        return busy()
     if snapshot is None:
         return not_found()
 
@@ -153,14 +188,6 @@ def click_handle(*, environ: Mapping[str, str], kind: str, code: str = "") -> Cl
     repeat_key = hashlib.blake2b(
         f"{ip}|{user_agent}|{snapshot.offer_id}|{snapshot.publisher_id}".encode(), digest_size=16
     ).hexdigest()
-    try:
-        capped = _record(record=record, repeat_key=repeat_key, cap_keys=cap_keys)
-    except DatabaseError:
-        logger.exception("click %s could not be recorded", click_id)
-        return _busy()
-    if capped:
-        reason = record["fr"] = Click.Reason.CAP_REACHED
-
     values = {
         "click_id": click_id,
         "offer_id": str(snapshot.offer_id),
@@ -174,9 +201,28 @@ def click_handle(*, environ: Mapping[str, str], kind: str, code: str = "") -> Cl
         "country": country,
         "device": device,
     }
-    location = click_location(
-        snapshot=snapshot, reason=reason, values=values, deep_link=query.get("url", "")
+    return PendingClick(
+        snapshot=snapshot,
+        record=record,
+        repeat_key=repeat_key,
+        cap_keys=cap_keys,
+        values=values,
+        deep_link=query.get("url", ""),
     )
+
+
+def click_finish(*, pending: PendingClick, capped: bool) -> ClickResponse:
+    """The 302, once the click is durable. `capped`: a cap flag was found set."""
+    reason = pending.record["fr"]
+    if capped and not reason:
+        reason = pending.record["fr"] = Click.Reason.CAP_REACHED
+    location = click_location(
+        snapshot=pending.snapshot,
+        reason=reason,
+        values=pending.values,
+        deep_link=pending.deep_link,
+    )
+    click_id = pending.record["id"]
     return ClickResponse(
         302, [("Location", location), NO_STORE, ("Set-Cookie", _cookie(click_id))], b""
     )

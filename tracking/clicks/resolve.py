@@ -44,6 +44,10 @@ class LinkUnavailable(Exception):
     """PostgreSQL cannot be reached and no snapshot of this link was ever cached."""
 
 
+class LinkNotCached(Exception):
+    """Asked for the in-process copy only, and it is missing or stale."""
+
+
 @dataclass(frozen=True)
 class LinkSnapshot:
     offer_id: int
@@ -93,12 +97,15 @@ def _clock() -> tuple[float, float]:
     return time.monotonic(), time.time()
 
 
-def link_resolve(*, key: str) -> LinkSnapshot | None:
-    """The snapshot for a link key, or None if no such link. Raises LinkUnavailable."""
+def link_resolve(*, key: str, cached_only: bool = False) -> LinkSnapshot | None:
+    """The snapshot for a link key, or None if no such link. Raises LinkUnavailable, and
+    LinkNotCached when `cached_only` and the in-process copy will not do."""
     now, wall = _clock()
     cached = _local.get(key)
     if cached is not None and cached[1] > now:
         return cached[0]
+    if cached_only:
+        raise LinkNotCached(key)
 
     client = buffer.redis_client()
     stale: tuple[LinkSnapshot | None] | None = (cached[0],) if cached is not None else None
