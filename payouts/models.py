@@ -68,9 +68,13 @@ class LedgerEntry(models.Model):
                 | Q(kind__in=["reversal", "payment"], amount__lte=0)
                 | Q(kind="adjustment"),
             ),
+            # A manual adjustment names its author and why; attribution's adjustments (a
+            # conversion's payout changed) name their conversion.
             models.CheckConstraint(
-                name="ledger_adjustment_has_author_and_reason",
-                condition=~Q(kind="adjustment") | (Q(created_by__isnull=False) & ~Q(reason="")),
+                name="ledger_adjustment_names_its_source",
+                condition=~Q(kind="adjustment")
+                | Q(conversion__isnull=False)
+                | (Q(created_by__isnull=False) & ~Q(reason="")),
             ),
             models.CheckConstraint(
                 name="ledger_payment_names_its_line",

@@ -19,7 +19,7 @@ class PublisherBalance:
     """What we owe one publisher in one currency, split by where the money stands.
 
     total = eligible + held + in_batches: `eligible` is what a batch built now could take
-    (before the minimum payout), `held` are earnings still in their hold period, `in_batches`
+    (before the minimum payout), `held` is conversion money still in its hold period, `in_batches`
     is taken by a batch not yet paid. Paid lines and their payments cancel out.
     """
 
@@ -42,6 +42,11 @@ def publisher_balances(*, publisher_id: int, at: datetime | None = None) -> list
     at = at or timezone.now()
     hold_start = at - timedelta(days=publisher_hold_days(publisher=publisher))
     inclusions = PayoutLineEntry.objects.filter(entry=OuterRef("pk"))
+    # As the build: the hold applies to positive conversion money (services/build.py HELD_KIND).
+    held_kind = Q(amount__gt=0) & (
+        Q(kind=LedgerEntry.Kind.EARNING)
+        | Q(kind=LedgerEntry.Kind.ADJUSTMENT, conversion__isnull=False)
+    )
     rows = (
         LedgerEntry.objects.filter(publisher_id=publisher_id)
         .annotate(
@@ -51,15 +56,12 @@ def publisher_balances(*, publisher_id: int, at: datetime | None = None) -> list
         .values("currency")
         .annotate(
             total=Sum("amount"),
-            held=Sum(
-                "amount",
-                filter=Q(batched=False, kind=LedgerEntry.Kind.EARNING, created_at__gte=hold_start),
-            ),
+            held=Sum("amount", filter=Q(batched=False) & held_kind & Q(created_at__gte=hold_start)),
             eligible=Sum(
                 "amount",
                 filter=Q(batched=False)
                 & ~Q(kind=LedgerEntry.Kind.PAYMENT)
-                & (~Q(kind=LedgerEntry.Kind.EARNING) | Q(created_at__lt=hold_start)),
+                & (~held_kind | Q(created_at__lt=hold_start)),
             ),
             in_batches=Sum("amount", filter=Q(in_unpaid=True)),
         )

@@ -1,7 +1,7 @@
 """Building payout batches: set-based SQL over the ledger, never a Python loop per entry.
 
 A build takes, for one currency, every entry that is in no batch yet and was written before the
-cut-off, except payments (which settle lines) and earnings still inside their hold period
+cut-off, except payments (which settle lines) and conversion money still inside its hold period
 (`cut_off - hold days`, the publisher's own or the network's PAYOUT_HOLD_DAYS). Reversals and
 other negative entries are never held: holding them would pay out money already clawed back.
 Per publisher it sums them, and makes a line when the sum is positive and reaches the
@@ -41,6 +41,15 @@ class _Filled:
     entry_count: int
 
 
+# What the hold applies to: money a conversion earned (an earning, or a positive adjustment of
+# a conversion's payout). Reversals and other negative entries are never held, nor are manual
+# adjustments and returned payments, which no conversion can take back.
+HELD_KIND = (
+    "e.amount > 0 AND (e.kind = 'earning'"
+    " OR (e.kind = 'adjustment' AND e.conversion_id IS NOT NULL))"
+)
+
+
 def _eligible_where() -> str:
     """The WHERE clause of "entries this build may take" (aliases: e ledger, p publisher)."""
     if connection.vendor == "postgresql":
@@ -57,7 +66,7 @@ def _eligible_where() -> str:
         e.currency = %(currency)s
         AND e.kind <> 'payment'
         AND e.created_at < %(cut_off)s
-        AND (e.kind <> 'earning' OR {past_hold})
+        AND (NOT ({HELD_KIND}) OR {past_hold})
         AND NOT EXISTS (SELECT 1 FROM {INCLUSION} i WHERE i.entry_id = e.id)
     """  # noqa: S608
 

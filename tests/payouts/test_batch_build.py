@@ -162,3 +162,30 @@ def test_deleting_a_draft_frees_its_entries(finance, publisher):
     assert not PayoutBatch.objects.exists()
     assert not PayoutLineEntry.objects.exists()
     assert payout_batch_build(currency="USD", built_by=finance).total == Decimal("60.00")
+
+
+@override_settings(PAYOUT_HOLD_DAYS=30)
+def test_a_raise_of_a_conversions_payout_is_held_like_its_earning(finance, publisher):
+    """Attribution writes an adjustment when an approved conversion's payout changes: it names
+    the conversion instead of an author, and waits out the hold like the earning."""
+    conversion = factories.ConversionFactory(publisher=publisher)
+    entry_write(publisher=publisher, amount="60.00", at=days_ago(40), conversion_id=conversion.id)
+    raised = entry_write(
+        publisher=publisher,
+        amount="15.00",
+        kind="adjustment",
+        at=days_ago(2),
+        conversion_id=conversion.id,
+    )
+
+    batch = payout_batch_build(currency="USD", built_by=finance)
+
+    assert batch.lines.get().amount == Decimal("60.00")
+    assert not PayoutLineEntry.objects.filter(entry=raised).exists()
+
+
+def test_a_manual_adjustment_needs_an_author_and_a_reason(publisher):
+    from django.db import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        entry_write(publisher=publisher, amount="5.00", kind="adjustment")
