@@ -3,12 +3,15 @@
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine
 from payouts.money import money_str
 
 
+@extend_schema_field(OpenApiTypes.DECIMAL)
 class MoneyAmountField(serializers.Field):
     """An amount written as its currency writes it ("7.00" USD, "150" JPY), never re-rounded."""
 
