@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
 """Click redirect benchmark: the production stack on loopback, driven by wrk.
 
-    .venv/bin/python bench/clicks.py [--seconds 20] [--workers 2] [--threads 4]
+    .venv/bin/python bench/clicks.py [--seconds 20] [--workers 2] [--threads 2]
+                                     [--interface wsgi|asgi|both] [--profile DIR]
 
 Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, seeds one
-offer, publisher and link, then runs the web server chosen for production (granian, WSGI, the
-lean click handler of config/wsgi.py) and one Celery worker (queue `clicks`, with beat for the
-1-second ingest schedule). For the click path and then for a baseline (a plain Django view
-saving the click with the ORM, bench/clicks_baseline.py) it runs:
+offer, publisher and link, then one Celery worker (queue `clicks`, with beat) and the web
+server: granian with config.wsgi (threads, the lean WSGI click handler; what deploy/ runs) and
+granian with config.asgi (the lean async click handler). For each, then for a baseline (a plain
+Django view saving the click with the ORM, bench/clicks_baseline.py, under WSGI) it runs:
 
-1. wrk at full speed for --seconds;
+1. wrk at full speed for --seconds (32 connections);
 2. wrk paced to about 1,000 req/s for --seconds (wrk has no rate limiter and Debian ships no
    wrk2: each of 20 connections waits 19 ms between requests, see bench/clicks.lua; the rate
    reached is printed);
 
 and after each phase waits for the buffer to drain and compares the clicks in PostgreSQL with
-the requests wrk sent (counted by the Lua script, in-flight ones included). Prints a table.
+the requests wrk sent (counted by the Lua script, in-flight ones included). It also prints the
+CPU each component used per request (web, worker, Redis, PostgreSQL, wrk), read from /proc,
+and with --profile samples one web worker with py-spy (collapsed stacks, one file per phase).
 """
 
 import argparse
@@ -174,19 +177,21 @@ def wrk(url_base: str, path: str, seconds: int, *, connections: int, delay_ms: i
     return result
 
 
-def run_server(env: dict, target: list[str], port: int, workers: int, threads: int):
+def run_server(
+    env: dict, target: list[str], port: int, workers: int, threads: int, interface: str = "wsgi"
+):
+    threading = ["--blocking-threads", str(threads)] if interface == "wsgi" else []
     cmd = [
         str(VENV_BIN / "granian"),
         "--interface",
-        "wsgi",
+        interface,
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--workers",
         str(workers),
-        "--blocking-threads",
-        str(threads),
+        *threading,
         "--no-ws",
         "--log-level",
         "warning",
@@ -289,6 +294,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--interface", choices=["wsgi", "asgi", "both"], default="both")
     parser.add_argument("--profile", type=Path, help="folder for py-spy stacks of a web worker")
     args = parser.parse_args()
     global PROFILE_DIR
@@ -347,19 +353,27 @@ def main() -> int:
             "postgres": find_postgres_pid(),
         }
 
-        port = free_port()
-        server = run_server(env, ["config.wsgi:application"], port, args.workers, args.threads)
-        roots["web"] = server.pid
-        measure(
-            "click path (granian + lean handler)",
-            env,
-            f"http://127.0.0.1:{port}",
-            path,
-            args.seconds,
-            rows,
-            roots,
-        )
-        stop(server)
+        for interface in ("wsgi", "asgi") if args.interface == "both" else (args.interface,):
+            port = free_port()
+            server = run_server(
+                env,
+                [f"config.{interface}:application"],
+                port,
+                args.workers,
+                args.threads,
+                interface,
+            )
+            roots["web"] = server.pid
+            measure(
+                f"click path, granian {interface.upper()} + lean handler",
+                env,
+                f"http://127.0.0.1:{port}",
+                path,
+                args.seconds,
+                rows,
+                roots,
+            )
+            stop(server)
 
         if not args.skip_baseline:
             port = free_port()
@@ -373,7 +387,7 @@ def main() -> int:
             )
             roots["web"] = server.pid
             measure(
-                "baseline (plain Django view + ORM)",
+                "baseline: plain Django view + ORM (WSGI)",
                 env,
                 f"http://127.0.0.1:{port}",
                 "/base" + path,
@@ -386,27 +400,27 @@ def main() -> int:
     print(f"\nMachine: {header}")
     print(
         f"Command: .venv/bin/python bench/clicks.py --seconds {args.seconds} "
-        f"--workers {args.workers} --threads {args.threads}"
+        f"--workers {args.workers} --threads {args.threads} --interface {args.interface}"
     )
     print(
-        f"\n| {'server':38} | {'phase':12} | {'req/s':>7} | {'p50 ms':>6} | {'p99 ms':>6} "
+        f"\n| {'server':40} | {'phase':12} | {'req/s':>7} | {'p50 ms':>6} | {'p99 ms':>6} "
         f"| {'sent':>7} | {'in PG':>7} | {'errors':>6} |"
     )
-    print(f"|{'-' * 40}|{'-' * 14}|{'-' * 9}|{'-' * 8}|{'-' * 8}|{'-' * 9}|{'-' * 9}|{'-' * 8}|")
+    print(f"|{'-' * 42}|{'-' * 14}|{'-' * 9}|{'-' * 8}|{'-' * 8}|{'-' * 9}|{'-' * 9}|{'-' * 8}|")
     ok = True
     for row in rows:
         errors = row["errors"] + row["non2xx3xx"]
         ok = ok and row["landed"] == row["sent"] and errors == 0
         print(
-            f"| {row['server']:38} | {row['phase']:12} | {row['rps']:7.0f} | "
+            f"| {row['server']:40} | {row['phase']:12} | {row['rps']:7.0f} | "
             f"{row['p50_us'] / 1000:6.2f} | {row['p99_us'] / 1000:6.2f} | {row['sent']:7} | "
             f"{row['landed']:7} | {errors:6} |"
         )
     print("\nCPU per request sent, microseconds (process trees; wrk is the load generator):")
-    print(f"| {'server':38} | {'phase':12} | " + " | ".join(f"{k:>8}" for k in rows[0]["cpu_us"]))
+    print(f"| {'server':40} | {'phase':12} | " + " | ".join(f"{k:>8}" for k in rows[0]["cpu_us"]))
     for row in rows:
         cells = " | ".join(f"{value:8.0f}" for value in row["cpu_us"].values())
-        print(f"| {row['server']:38} | {row['phase']:12} | {cells}")
+        print(f"| {row['server']:40} | {row['phase']:12} | {cells}")
     print("\nEvery click sent landed in PostgreSQL." if ok else "\nMISMATCH: see the table.")
     return 0 if ok else 1
 

@@ -34,7 +34,7 @@ DEAD_SUFFIX = ":dead"
 
 # KEYS[1] stream, KEYS[2] repeat marker, KEYS[3..] cap flags. ARGV[1] click JSON, ARGV[2] TTL.
 # Returns {unique, capped}; both are also stored with the entry.
-_APPEND_LUA = """
+APPEND_LUA = """
 local capped = 0
 for i = 3, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then capped = 1 break end
@@ -63,11 +63,11 @@ def redis_client() -> redis.Redis | None:
             )
             buffer_check_policy(client=client)
             if settings.REDIS_URL.startswith("rediss://"):
-                script = client.register_script(_APPEND_LUA)
+                script = client.register_script(APPEND_LUA)
                 _append = lambda keys, args: script(keys=keys, args=args, client=client)  # noqa: E731
             else:
                 _hot = RespClient(settings.REDIS_URL)
-                _append = RespScript(GroupCommit(_hot), _APPEND_LUA)
+                _append = RespScript(GroupCommit(_hot), APPEND_LUA)
             _client = client
     return _client
 
