@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 # One run consumes for this long, waiting for clicks as they come (small, even batches); beat
 # sends a run every second and the runs that find the worker busy expire unread (settings).
 INGEST_RUN_SECONDS = 10.0
-INGEST_WAIT_MS = 200
+INGEST_WAIT_MS = 250
 
 
 @shared_task(name="tracking.tasks.clicks.clicks_ingest", ignore_result=True)
