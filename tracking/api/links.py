@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -55,6 +56,9 @@ class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return TrackingLink.objects.none()
         return links_visible_to(user=self.request.user)
 
+    @extend_schema(
+        request=LinkCreateSerializer, responses={200: LinkSerializer, 201: LinkSerializer}
+    )
     def create(self, request: Request) -> Response:
         """Mint (or return) the link of an offer: 201 when new, 200 when it existed."""
         given = LinkCreateSerializer(data=request.data)
