@@ -210,28 +210,37 @@ class GroupCommit:
         with self._mutex:
             batch = self._queue[: self.MAX_BATCH]
             del self._queue[: self.MAX_BATCH]
-        self._flush(batch, me)
-        with self._mutex:
-            if self._queue:
-                following = self._queue[0]
-                following.leads = True
-                following.lock.release()
-            else:
-                self._busy = False
+        try:
+            self._flush(batch, me)
+        finally:
+            # Whatever happened, the lead passes on: no caller may wait forever.
+            with self._mutex:
+                if self._queue:
+                    following = self._queue[0]
+                    following.leads = True
+                    following.lock.release()
+                else:
+                    self._busy = False
         return me.result()
 
     def _flush(self, batch: list[_Waiter], leader: _Waiter) -> None:
+        replies: list | None = None
         try:
             replies = self.client.call_many([waiter.args for waiter in batch])
         except redis.RedisError as exc:
             replies = [exc] * len(batch)
-        for waiter, reply in zip(batch, replies, strict=True):
-            if isinstance(reply, redis.RedisError):
-                waiter.error = reply
-            else:
-                waiter.reply = reply
-            if waiter is not leader:
-                waiter.lock.release()
+        finally:
+            if replies is None:
+                # An unexpected error is on its way up to the leader's caller; the others get
+                # a Redis error, which the redirect answers with a direct write.
+                replies = [redis.ConnectionError("click buffer client failed")] * len(batch)
+            for waiter, reply in zip(batch, replies, strict=True):
+                if isinstance(reply, redis.RedisError):
+                    waiter.error = reply
+                else:
+                    waiter.reply = reply
+                if waiter is not leader:
+                    waiter.lock.release()
 
 
 class RespScript:

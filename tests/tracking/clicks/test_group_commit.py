@@ -64,3 +64,38 @@ def test_an_unreachable_redis_raises_a_connection_error():
     client = RespClient("redis://127.0.0.1:1/0", timeout=0.5)
     with pytest.raises(redis.ConnectionError):
         client.call(b"PING")
+
+
+def test_a_failing_leader_never_leaves_the_other_callers_waiting(resp, monkeypatch):
+    group = GroupCommit(resp)
+    started = threading.Event()
+    release = threading.Event()
+    original = resp.call_many
+
+    def slow_then_broken(commands):
+        started.set()
+        release.wait(5)
+        raise ValueError("a bug in the client")
+
+    monkeypatch.setattr(resp, "call_many", slow_then_broken)
+    errors: list[BaseException] = []
+
+    def caller():
+        try:
+            group.call(b"PING")
+        except (ValueError, redis.RedisError) as exc:
+            errors.append(exc)
+
+    leader = threading.Thread(target=caller)
+    leader.start()
+    started.wait(5)
+    followers = [threading.Thread(target=caller) for _ in range(3)]
+    for thread in followers:
+        thread.start()
+    release.set()
+    monkeypatch.setattr(resp, "call_many", original)
+    for thread in [leader, *followers]:
+        thread.join(10)
+        assert not thread.is_alive()
+    assert any(isinstance(error, ValueError) for error in errors)
+    assert group.call(b"PING") == b"PONG"  # and the group still works
