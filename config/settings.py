@@ -183,7 +183,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # One name per shared choice set (revenue and payout kinds are the same TermsKind).
-    "ENUM_NAME_OVERRIDES": {"TermsKindEnum": "offers.models.TermsKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "TermsKindEnum": "offers.models.TermsKind",
+        "PayoutBatchStatusEnum": "payouts.models.PayoutBatch.Status",
+        "PayoutBatchLineStatusEnum": "payouts.models.PayoutBatchLine.Status",
+    },
 }
 
 # Celery: Redis in production; a file-system broker under var/ in the embedded mode.

@@ -6,12 +6,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports.query import report_query_parse
+from reports.query import COLUMNS, report_query_parse
 from reports.selectors import Report, report_run
 
 
@@ -34,12 +37,43 @@ class ReportCSVRenderer(BaseRenderer):
         return out.getvalue().encode(self.charset)
 
 
+def _parameter(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, description=description)
+
+
+# The schema mirrors reports/README.md; report_query_parse is what enforces it.
+REPORT_PARAMETERS = [
+    _parameter("group_by", "Dimensions, comma-separated: day, hour, " + ", ".join(COLUMNS)),
+    _parameter("metrics", "Metrics, comma-separated; default: every metric the role may see"),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Local date, inclusive"),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Local date, inclusive"),
+    _parameter("tz", "IANA time zone for day and hour (default UTC)"),
+    _parameter("basis", "conversion (default) or click: when a conversion is counted"),
+    _parameter("sort", "Dimensions or metrics, '-' for descending, comma-separated"),
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Rows, 1..10000 (default 1000)"),
+    _parameter("format", "csv for the same report as CSV"),
+    *(_parameter(name, f"Filter: {name} values, comma-separated") for name in COLUMNS),
+]
+
+REPORT_RESPONSE = inline_serializer(
+    "Report",
+    fields={
+        "query": serializers.DictField(),
+        "columns": serializers.ListField(child=serializers.CharField()),
+        "rows": serializers.ListField(child=serializers.DictField()),
+        "totals": serializers.ListField(child=serializers.DictField()),
+        "total_rows": serializers.IntegerField(),
+    },
+)
+
+
 class ReportView(APIView):
     """Counters from the rollups, grouped and filtered; see reports/README.md for parameters."""
 
     renderer_classes = [JSONRenderer, ReportCSVRenderer]
     pagination_class = None
 
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={200: REPORT_RESPONSE})
     def get(self, request: Request) -> Response:
         query = report_query_parse(params=request.query_params, role=request.user.role)
         report = report_run(user=request.user, query=query)

@@ -59,22 +59,44 @@ def test_100_identical_callbacks_from_20_clients_make_1_conversion_and_1_ledger_
     assert results.count("duplicate_txn") == 99
 
 
-def test_the_same_txn_id_with_another_amount_is_kept_as_a_duplicate(live_server):
+def _send_same_txn_id_twice(live_server) -> tuple[str, str]:
+    """Two callbacks, 10 then 500, on two clicks under one advertiser txn id."""
     world = world_build()
     second = world.new_click()
-    for click_id, amount in ((world.click.click_id, "10"), (second.click_id, "500")):
+    sent = ((world.click.click_id, "10"), (second.click_id, "500"))
+    for click_id, amount in sent:
         response = requests.get(
             f"{live_server.url}/postback",
             params={"click_id": click_id, "amount": amount, "txn_id": "T", "token": SECRET},
             timeout=30,
         )
         assert response.status_code == 200
-    _drain_in_threads(threads=2, batch=1)
+    return world.click.click_id, second.click_id
+
+
+@pytest.mark.parametrize("batch", [1, 10])
+def test_one_worker_keeps_the_first_received_of_a_reused_txn_id(live_server, batch):
+    first, second = _send_same_txn_id_twice(live_server)
+    _drain_in_threads(threads=1, batch=batch)
     conversion = Conversion.objects.get()
-    assert conversion.sale_amount == Decimal("10")
-    duplicate = CallbackInbox.objects.get(click_id=second.click_id)
+    assert (conversion.click_id, conversion.sale_amount) == (first, Decimal("10"))
+    duplicate = CallbackInbox.objects.get(click_id=second)
     assert (duplicate.state, duplicate.result) == ("processed", "duplicate_txn")
     assert duplicate.params["amount"] == "500"
+
+
+def test_two_racing_workers_make_one_conversion_of_a_reused_txn_id(live_server):
+    # Each worker claims one row; whichever commits first wins (no ordering across workers),
+    # and the loser is kept as a duplicate with its own amount, never merged into the winner.
+    first, second = _send_same_txn_id_twice(live_server)
+    _drain_in_threads(threads=2, batch=1)
+    conversion = Conversion.objects.get()
+    amounts = {first: "10", second: "500"}
+    assert conversion.sale_amount == Decimal(amounts[conversion.click_id])
+    assert LedgerEntry.objects.get().conversion_id == conversion.pk
+    loser = CallbackInbox.objects.exclude(click_id=conversion.click_id).get()
+    assert (loser.state, loser.result) == ("processed", "duplicate_txn")
+    assert loser.params["amount"] == amounts[loser.click_id]
 
 
 def test_a_cap_of_10_against_50_concurrent_callbacks_approves_exactly_10(client):
