@@ -115,6 +115,19 @@ def test_a_publisher_builds_a_link_follows_it_and_sees_the_conversion(
     advertiser.goto("/advertiser/postback/")
     screenshot(advertiser, "11-advertiser-postback-setup")
 
+    manager = page_new(browser, live_server.url)
+    sign_in(manager, "maria", PASSWORD)
+    assert manager.url.endswith("/network/")
+    top_offer = manager.locator("#top-offers tbody tr").first.inner_text()
+    assert net.offer.name in top_offer and "7.00" in top_offer
+    assert net.publisher.name in manager.locator("#top-publishers tbody tr").first.inner_text()
+    money = manager.evaluate(
+        """() => Chart.getChart("money").data.datasets.map(
+            (set) => [set.metric, set.data[set.data.length - 1]])"""
+    )
+    assert ["payout", 7] in money
+    screenshot(manager, "16-network-dashboard")
+
 
 def test_finance_builds_a_batch_and_only_a_second_person_may_approve_it(browser, live_server, net):
     from tests import factories
@@ -146,8 +159,3 @@ def test_finance_builds_a_batch_and_only_a_second_person_may_approve_it(browser,
     screenshot(approver, "12-finance-batches")
     approver.goto("/finance/balances/")
     screenshot(approver, "15-finance-balances")
-
-    manager = page_new(browser, live_server.url)
-    sign_in(manager, "maria", PASSWORD)
-    assert manager.url.endswith("/network/")
-    screenshot(manager, "16-network-dashboard")
