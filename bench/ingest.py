@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Per-component click capacity for docs/scaling.md: Redis appends, ingest, PostgreSQL bytes.
+
+    .venv/bin/python bench/ingest.py [--clicks 200000] [--batch 1000]
+
+Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, loads the
+demo network (seed_demo), then:
+
+1. appends --clicks clicks to the stream through the redirect's own Lua script
+   (`buffer_append`), spread over the demo links with realistic sub ids, IPs and user agents,
+   and reads Redis's own CPU per call from INFO commandstats: `R_redis` = 1e6 / usec_per_call;
+2. runs the ingester (`clicks_ingest`, the code the `clicks` worker runs, hooks included:
+   CPC earnings and report rollups) in this one process until the stream is empty:
+   `R_ingest` = clicks / seconds, for one process;
+3. divides the clicks table's size with its indexes (every partition) by its rows: `D_click`.
+"""
+
+import argparse
+import io
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from clicks import machine  # noqa: E402
+
+from scripts.with_services import throwaway_postgres, throwaway_redis  # noqa: E402
+
+USER_AGENTS = [
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36",
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clicks", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=1000, help="CLICK_INGEST_BATCH")
+    args = parser.parse_args()
+    header = machine()
+    with tempfile.TemporaryDirectory(prefix="affnet-ingest-") as tmp:
+        work = Path(tmp)
+        (work / "redis").mkdir()
+        if os.geteuid() == 0:
+            os.chmod(work, 0o755)
+        with throwaway_postgres(work) as db_url, throwaway_redis(work / "redis") as redis_url:
+            os.environ.update(
+                DATABASE_URL=db_url,
+                REDIS_URL=redis_url,
+                SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+                DEBUG="0",
+                LOG_LEVEL="WARNING",
+                AFFNET_VAR_DIR=str(work),
+                CLICK_INGEST_BATCH=str(args.batch),
+                DJANGO_SETTINGS_MODULE="config.settings",
+            )
+            return run(args, header)
+
+
+def run(args, header: str) -> int:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tracking.clicks import buffer
+    from tracking.clicks.ids import click_id_new
+    from tracking.clicks.ingest import clicks_ingest
+    from tracking.clicks.partitions import click_partitions_maintain
+    from tracking.models import Click, TrackingLink
+
+    call_command("migrate", verbosity=0, skip_checks=True)
+    call_command("seed_demo", verbosity=0, stdout=io.StringIO())
+    click_partitions_maintain()
+    links = list(TrackingLink.objects.values_list("id", "offer_id", "publisher_id"))
+    client = buffer.redis_client()
+    client.config_resetstat()
+
+    rng = random.Random(7)
+    started = time.monotonic()
+    for n in range(args.clicks):
+        link_id, offer_id, publisher_id = rng.choice(links)
+        ip = f"198.51.{rng.randrange(256)}.{rng.randrange(256)}"
+        user_agent = rng.choice(USER_AGENTS)
+        record = {
+            "id": click_id_new(),
+            "o": offer_id,
+            "p": publisher_id,
+            "l": link_id,
+            "ip": ip,
+            "ua": user_agent,
+            "r": "https://news.example/article",
+            "cc": rng.choice(("US", "DE", "FR", "GB", "BR")),
+            "dv": rng.choice(("mobile", "desktop", "tablet")),
+            "s": [f"s{rng.randrange(500)}", f"{n % 97}", "", "", ""],
+            "src": rng.choice(("feed", "mail", "")),
+            "fr": "",
+        }
+        buffer.buffer_append(
+            record=record, unique_key=f"{ip}|{user_agent}|{link_id}", cap_flag_keys=[]
+        )
+    appended_in = time.monotonic() - started
+    stats = client.info("commandstats")
+    script = stats.get("cmdstat_evalsha") or stats.get("cmdstat_eval")
+    usec_per_append = script["usec_per_call"]
+
+    started = time.monotonic()
+    inserted = 0
+    while client.xlen(buffer.stream_key()):
+        inserted += clicks_ingest(max_seconds=60).inserted
+    ingest_seconds = time.monotonic() - started
+
+    rows = Click.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits"
+            " WHERE inhparent = 'tracking_click'::regclass"
+        )
+        click_bytes = cursor.fetchone()[0]
+
+    print(f"machine: {header}")
+    print(f"appended {args.clicks} clicks in {appended_in:.1f}s (one client, one call each)")
+    print(
+        f"R_redis: Redis CPU {usec_per_append:.2f} us per append "
+        f"-> {1e6 / usec_per_append:,.0f} appends/s per Redis core"
+    )
+    print(
+        f"R_ingest: {inserted} clicks ingested in {ingest_seconds:.1f}s by one process "
+        f"(batch {args.batch}, hooks included) -> {inserted / ingest_seconds:,.0f} clicks/s"
+    )
+    print(f"D_click: {click_bytes / rows:,.0f} bytes per click row with indexes ({rows} rows)")
+    return 0 if rows == args.clicks == inserted else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
