@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reports benchmark: the ten most common reports through the API over a month of traffic.
 
-    .venv/bin/python bench/reports.py [--runs 40]
+    .venv/bin/python bench/reports.py [--runs 40] [--data DIR] [--pg-defaults] [--only TEXT]
 
 Starts a throwaway PostgreSQL (scripts/with_services.py), migrates, and creates 20 advertisers,
 100 offers (10 in EUR) with 133 goals, and 1,000 publishers running 2 to 8 offers each, traffic
@@ -21,27 +21,52 @@ their report is checked against counts taken from the click and conversion table
 
 Then each report is requested --runs times through Django's test client (the whole DRF stack,
 bearer-key authentication included; no network) after 3 warm-up requests; p50 and p95 printed.
+
+PostgreSQL runs with the settings reports/README.md recommends for a reporting database
+(REPORTING_SETTINGS: jit off above all), or at its defaults with --pg-defaults.
+
+Generating the data takes a while. --data DIR keeps the database in DIR; a later run with the
+same DIR reuses it: it migrates, fills any rollup table that is still empty (one added since)
+from the hour x ... x sub1 table as above, and skips the sample through the hooks.
 """
 
 import argparse
 import contextlib
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from with_services import throwaway_postgres  # noqa: E402
+from with_services import (  # noqa: E402
+    as_user_prefix,
+    free_port,
+    pg_bindir,
+    throwaway_postgres,
+)
 
 CLICKS = 10_000_000
 CONVERSIONS = 200_000
 HOURS = 30 * 24
 START = "2026-01-01"
+
+# What reports/README.md recommends for the reporting database (2 cores, 23 GB here): the
+# reports are many short aggregates, for which JIT compilation costs more than it saves.
+REPORTING_SETTINGS = {
+    "jit": "off",
+    "shared_buffers": "4GB",
+    "effective_cache_size": "12GB",
+    "work_mem": "64MB",
+    "random_page_cost": "1.1",
+    "effective_io_concurrency": "200",
+}
 
 
 def log(message: str) -> None:
@@ -234,18 +259,26 @@ def generate(cursor) -> None:
         )
     log(f"conversions drawn and rolled up in {time.monotonic() - started:.0f}s")
 
+    derive(cursor)
+
+
+def derive(cursor) -> list[str]:
+    """Fill every empty rollup table from GeoHour, as the hooks would have; the tables filled."""
+    from reports import rollups
+
+    geo = rollups.GEO_HOUR.table
     started = time.monotonic()
     all_columns, _ = counters_sql({})
     sums = ", ".join(f"sum({c})" for c in all_columns.split(", "))
+    statements = {}
     for rollup in (rollups.PAIR_HOUR, rollups.OFFER_HOUR, rollups.COUNTRY_HOUR):
         keep = ", ".join(rollup.dims)
-        cursor.execute(
+        statements[rollup] = (
             f"INSERT INTO {rollup.table} (hour, {keep}, {all_columns}) "
             f"SELECT hour, {keep}, {sums} FROM {geo} GROUP BY hour, {keep}"
         )
     pair = ", ".join(rollups.PAIR_HOUR.dims)
-    cursor.execute(
-        f"""
+    statements[rollups.SUBS_HOUR] = f"""
         INSERT INTO {rollups.SUBS_HOUR.table}
             (hour, {pair}, subs_key, sub1, sub2, sub3, sub4, sub5, source, {all_columns})
         SELECT hour, {pair}, md5(concat_ws(E'\\x1f', sub1, device, '', '', '', source)),
@@ -253,19 +286,26 @@ def generate(cursor) -> None:
         FROM (SELECT *, 'src' || (publisher_id % 5) AS source FROM {geo}) g
         GROUP BY hour, {pair}, sub1, device, source
         """
-    )
-    for hourly, daily in (
-        (rollups.PAIR_HOUR, rollups.PAIR_DAY),
-        (rollups.OFFER_HOUR, rollups.OFFER_DAY),
-        (rollups.COUNTRY_HOUR, rollups.COUNTRY_DAY),
-    ):
+    # Each daily table from the hourly one with the same dimensions (hourly ones come first).
+    for daily in rollups.DAILY:
+        hourly = next(r for r in rollups.HOURLY if r.dims == daily.dims)
         keep = ", ".join(daily.dims)
-        cursor.execute(
+        statements[daily] = (
             f"INSERT INTO {daily.table} (day, {keep}, {all_columns}) "
             f"SELECT (hour AT TIME ZONE 'UTC')::date, {keep}, {sums} FROM {hourly.table} "
             f"GROUP BY 1, {keep}"
         )
-    log(f"narrower rollups derived in {time.monotonic() - started:.0f}s")
+    missing = set(rollups.ALL) - set(statements) - {rollups.GEO_HOUR}
+    assert not missing, f"bench/reports.py does not know how to fill {missing}"
+    filled = []
+    for rollup, sql in statements.items():
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {rollup.table})")
+        if cursor.fetchone()[0]:
+            continue
+        cursor.execute(sql)
+        filled.append(rollup.table)
+    log(f"rollups derived in {time.monotonic() - started:.0f}s: {', '.join(filled) or 'none'}")
+    return filled
 
 
 def sample_through_hooks(world: dict) -> list[str]:
@@ -421,7 +461,7 @@ REPORTS = [
 ]
 
 
-def measure(world: dict, runs: int) -> list[str]:
+def measure(world: dict, runs: int, *, only: str | None = None) -> list[str]:
     from rest_framework.test import APIClient
 
     from affiliates.keys import api_key_create
@@ -436,6 +476,8 @@ def measure(world: dict, runs: int) -> list[str]:
         "|---|---|---:|---:|---:|",
     ]
     for role, title, spec in REPORTS:
+        if only and only not in title:
+            continue
         params = dict(spec)
         days = params.pop("w", 30)
         params["date_to"] = "2026-01-30"
@@ -473,14 +515,112 @@ def explain_tables(client, params: dict, user) -> str:
     return " + ".join(t.removeprefix("reports_") for t in report.tables)
 
 
+@contextlib.contextmanager
+def database(data: Path | None) -> Iterator[tuple[str, bool]]:
+    """PostgreSQL for the run: (url, whether it already holds the generated data)."""
+    if data is None:
+        with (
+            tempfile.TemporaryDirectory(prefix="affnet-bench-rep-") as workdir,
+            throwaway_postgres(Path(workdir)) as url,
+        ):
+            yield url, False
+        return
+    data = data.resolve()
+    if not (data / "pg").exists():
+        data.mkdir(parents=True, exist_ok=True)
+        with throwaway_postgres(data) as url:
+            yield url, False
+        return
+    if not (data / "ready").exists():
+        raise SystemExit(f"{data} holds an unfinished database: remove it and run again")
+    bindir = pg_bindir()
+    datadir = data / "pg"
+    port = free_port()
+    options = (
+        f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    pg_ctl = [*as_user_prefix(), str(bindir / "pg_ctl"), "-D", str(datadir)]
+    subprocess.run(
+        [*pg_ctl, "-o", options, "-l", str(data / "pg.log"), "-w", "start"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    os.environ["PG_BINDIR"] = str(bindir)
+    os.environ["PG_DATADIR"] = str(datadir)
+    try:
+        yield f"postgres://postgres@127.0.0.1:{port}/affnet", True
+    finally:
+        subprocess.run(
+            [*pg_ctl, "-m", "fast", "-w", "stop"], stdout=subprocess.DEVNULL, check=False
+        )
+
+
+def pg_configure(*, defaults: bool) -> str:
+    """Apply REPORTING_SETTINGS (or the defaults) and restart PostgreSQL; what is in force."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER SYSTEM RESET ALL")
+        for name, value in ({} if defaults else REPORTING_SETTINGS).items():
+            cursor.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    connection.close()
+    datadir = Path(os.environ["PG_DATADIR"])
+    subprocess.run(
+        [
+            *as_user_prefix(),
+            str(Path(os.environ["PG_BINDIR"]) / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-l",
+            str(datadir.parent / "pg-restart.log"),
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    with connection.cursor() as cursor:
+        shown = []
+        for name in REPORTING_SETTINGS:
+            cursor.execute(f"SHOW {name}")
+            shown.append(f"{name}={cursor.fetchone()[0]}")
+    return ", ".join(shown)
+
+
+def world_load() -> dict:
+    """The users seed() made, from a reused database."""
+    from accounts.models import User
+
+    by_name = {u.username: u for u in User.objects.filter(username__in=["manager", "pub", "adv"])}
+    return {
+        "users": {
+            "manager": by_name["manager"],
+            "publisher": by_name["pub"],
+            "advertiser": by_name["adv"],
+        }
+    }
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="keep the generated database in this folder, or reuse the one it holds",
+    )
+    parser.add_argument(
+        "--pg-defaults",
+        action="store_true",
+        help="PostgreSQL at its defaults instead of REPORTING_SETTINGS",
+    )
+    parser.add_argument("--only", help="time only the reports whose title contains this text")
     args = parser.parse_args()
     header = machine()
-    with contextlib.ExitStack() as stack:
-        workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="affnet-bench-rep-"))
-        url = stack.enter_context(throwaway_postgres(Path(workdir)))
+    with database(args.data) as (url, reused):
         os.environ["DATABASE_URL"] = url
         os.environ.pop("REDIS_URL", None)
         os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
@@ -494,11 +634,18 @@ def main() -> int:
         from django.db import connection
 
         call_command("migrate", verbosity=0)
-        world = seed()
         started = time.monotonic()
-        with connection.cursor() as cursor:
-            generate(cursor)
-        sample = sample_through_hooks(world)
+        if reused:
+            world = world_load()
+            with connection.cursor() as cursor:
+                cursor.execute("SET work_mem = '512MB'")
+                derive(cursor)
+            sample = ["sample through the hooks: skipped (reused database)"]
+        else:
+            world = seed()
+            with connection.cursor() as cursor:
+                generate(cursor)
+            sample = sample_through_hooks(world)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
             cursor.execute(
@@ -511,9 +658,15 @@ def main() -> int:
                 "FROM pg_stat_user_tables WHERE relname LIKE 'reports_%%'"
             )
             (total_size,) = cursor.fetchone()
+            cursor.execute("CHECKPOINT")
+        if args.data:
+            (args.data.resolve() / "ready").touch()
         log(f"data ready in {time.monotonic() - started:.0f}s")
-        results = measure(world, args.runs)
+        settings = pg_configure(defaults=args.pg_defaults)
+        log(f"PostgreSQL: {settings}")
+        results = measure(world, args.runs, only=args.only)
     print(f"Machine: {header}")
+    print(f"PostgreSQL: {settings}")
     print(
         f"Data: {CLICKS:,} clicks, {CONVERSIONS:,} conversions, 30 days, 100 offers, 1,000 "
         f"publishers; rollups {total_size}:"
@@ -524,6 +677,7 @@ def main() -> int:
     print(f"Each report: 3 warm-up requests, then {args.runs} timed.")
     for line in results:
         print(line)
+    print(f"Load after run: {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -235,6 +235,44 @@ class GeoHour(Counters):
         ]
 
 
+class GeoDay(Counters):
+    """GeoHour by UTC day: sub1, country and device reports over several days.
+
+    A busy publisher repeats most of its (offer, country, device, sub1) combinations every hour,
+    so a day holds a few times fewer rows than its 24 hours.
+    """
+
+    day = models.DateField()
+    offer_id = models.BigIntegerField()
+    advertiser_id = models.BigIntegerField()
+    publisher_id = models.BigIntegerField()
+    goal_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    country = models.CharField(max_length=2)
+    device = models.CharField(max_length=16)
+    sub1 = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            _key(
+                "rep_geo_d",
+                "day",
+                "offer_id",
+                "publisher_id",
+                "goal_id",
+                "country",
+                "device",
+                "sub1",
+                "advertiser_id",
+                "currency",
+            )
+        ]
+        indexes = [
+            _by("rep_geo_d", "publisher_id", "day"),
+            _by("rep_geo_d", "offer_id", "day"),
+        ]
+
+
 class SubsHour(Counters):
     """Per hour, pair and goal, with all sub ids and the source (no country or device).
 

@@ -46,9 +46,20 @@ PAIR_DAY = Rollup(rollup_models.PairDay, "day", _PAIR)
 COUNTRY_HOUR = Rollup(rollup_models.CountryHour, "hour", _COUNTRY)
 COUNTRY_DAY = Rollup(rollup_models.CountryDay, "day", _COUNTRY)
 GEO_HOUR = Rollup(rollup_models.GeoHour, "hour", _GEO)
+GEO_DAY = Rollup(rollup_models.GeoDay, "day", _GEO)
 SUBS_HOUR = Rollup(rollup_models.SubsHour, "hour", _SUBS)
 
-ALL = (OFFER_HOUR, OFFER_DAY, PAIR_HOUR, PAIR_DAY, COUNTRY_HOUR, COUNTRY_DAY, GEO_HOUR, SUBS_HOUR)
+ALL = (
+    OFFER_HOUR,
+    OFFER_DAY,
+    PAIR_HOUR,
+    PAIR_DAY,
+    COUNTRY_HOUR,
+    COUNTRY_DAY,
+    GEO_HOUR,
+    GEO_DAY,
+    SUBS_HOUR,
+)
 # Smallest first: the planner takes the first one that covers a report.
 HOURLY = (OFFER_HOUR, PAIR_HOUR, COUNTRY_HOUR, GEO_HOUR, SUBS_HOUR)
-DAILY = (OFFER_DAY, PAIR_DAY, COUNTRY_DAY)
+DAILY = (OFFER_DAY, PAIR_DAY, COUNTRY_DAY, GEO_DAY)

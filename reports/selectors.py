@@ -63,21 +63,19 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
         else:
             groups[key] = values
 
-    rows = []
+    # Metrics are computed for the returned page only; sorting computes just its own keys.
+    kept = [(key, values) for key, values in groups.items() if any(values.values())]
     totals: dict[str, dict[str, int]] = {}
-    for key, values in groups.items():
-        if not any(values.values()):
-            continue  # counts of the other basis only, or taken back by status changes
+    for key, values in kept:
+        _add(totals.setdefault(key[-1], dict.fromkeys(sums, 0)), values)
+    _sort(entries=kept, query=query)
+    page = []
+    for key, values in kept[: query.limit]:
         currency = key[-1]
-        row: dict[str, Any] = {}
-        for name, value in zip(query.group_by, key[:-1], strict=True):
-            row[name] = value
+        row: dict[str, Any] = dict(zip(query.group_by, key[:-1], strict=True))
         row["currency"] = currency
         row.update(metrics_compute(sums=values, currency=currency, metrics=query.metrics))
-        rows.append(row)
-        _add(totals.setdefault(currency, dict.fromkeys(sums, 0)), values)
-    _sort(rows=rows, query=query)
-    page = rows[: query.limit]
+        page.append(row)
     _names_attach(rows=page, query=query)
 
     columns = [
@@ -96,7 +94,7 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
             }
             for currency, s in sorted(totals.items())
         ],
-        total_rows=len(rows),
+        total_rows=len(kept),
         tables=tuple(dict.fromkeys(part.rollup.table for part in plan.parts)),
     )
 
@@ -135,7 +133,8 @@ def _names_attach(*, rows: list[dict[str, Any]], query: ReportQuery) -> None:
                 row[f"{name}_name"] = names.get(row[name])
 
 
-def _sort(*, rows: list[dict[str, Any]], query: ReportQuery) -> None:
+def _sort(*, entries: list[tuple[tuple, dict[str, int]]], query: ReportQuery) -> None:
+    """Sort (group key, sums) entries as the rows they make would sort."""
     order = list(query.sort)
     if not order:
         order = [(name, False) for name in query.group_by if name in ("day", "hour")]
@@ -144,9 +143,19 @@ def _sort(*, rows: list[dict[str, Any]], query: ReportQuery) -> None:
             order = [(first or query.metrics[0], True)]
         order += [(name, False) for name in query.group_by if name not in ("day", "hour")]
     order.append(("currency", False))
+    positions = {name: i for i, name in enumerate(query.group_by)}
+    positions["currency"] = len(query.group_by)
+
+    def value(entry: tuple[tuple, dict[str, int]], name: str) -> Any:
+        key, sums = entry
+        if name in positions:
+            return key[positions[name]]
+        return metrics_compute(sums=sums, currency=key[-1], metrics=(name,))[name]
+
     # Stable sorts, last key first; empty values (None) always last.
     for name, descending in reversed(order):
-        present = [row for row in rows if row.get(name) is not None]
-        missing = [row for row in rows if row.get(name) is None]
-        present.sort(key=lambda row, n=name: row[n], reverse=descending)
-        rows[:] = present + missing
+        keyed = [(value(entry, name), entry) for entry in entries]
+        present = [item for item in keyed if item[0] is not None]
+        missing = [item[1] for item in keyed if item[0] is None]
+        present.sort(key=lambda item: item[0], reverse=descending)
+        entries[:] = [item[1] for item in present] + missing
