@@ -81,32 +81,73 @@ def rollup_impressions_add(*, counts: Iterable[tuple[datetime, int, int, int]]) 
 
 
 def rollup_conversion_apply(*, conversion: Conversion, previous_status: str | None) -> None:
-    """Make the rollups count `conversion` as it is now.
+    """Make the rollups count `conversion` as it is now (see rollup_conversions_apply).
 
-    What the conversion added before (ConversionCounted) is subtracted and its current figures
-    added: a status change moves the count between statuses, a reversal takes its money out of
-    revenue and payout, an amount adjustment adds the difference. `previous_status` is not
-    needed for that; the stored row is the truth, which makes a repeated call add nothing.
+    `previous_status` is not needed: the stored row is the truth.
     """
-    counted = ConversionCounted.objects.select_for_update().filter(pk=conversion.pk).first()
-    dims = _conversion_dims(conversion=conversion) if counted is None else counted.dims
-    state = {
+    rollup_conversions_apply(conversions=[conversion])
+
+
+def rollup_conversions_apply(*, conversions: list[Conversion]) -> None:
+    """Make the rollups count each of `conversions` as it is now.
+
+    What a conversion added before (ConversionCounted) is subtracted and its current figures
+    added: a status change moves the count between statuses, a reversal takes its money out of
+    revenue and payout, an amount adjustment adds the difference. The stored row is the truth,
+    which makes a repeated call add nothing. A conversion listed twice counts as its last copy.
+
+    One batch is one locking read of the stored rows (in id order, so two writers never wait on
+    each other in a cycle), one read of the new conversions' clicks, one rollup_facts_add and
+    one upsert of the stored rows, whatever the batch's size.
+    """
+    latest = {conversion.pk: conversion for conversion in conversions}
+    if not latest:
+        return
+    ids = sorted(latest)
+    counted = {
+        row.conversion_id: row
+        for row in ConversionCounted.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("conversion_id")
+    }
+    clicks = _clicks_place(conversions=[latest[pk] for pk in ids if pk not in counted])
+    facts: list[Fact] = []
+    changed: list[ConversionCounted] = []
+    for pk in ids:
+        conversion = latest[pk]
+        row = counted.get(pk)
+        state = _conversion_state(conversion)
+        if row is None:
+            dims = _conversion_dims(conversion=conversion, place=clicks.get(pk))
+        else:
+            dims = row.dims
+            old = {name: getattr(row, name) for name in state}
+            if old == state:
+                continue
+            facts += _conversion_facts(dims=dims, state=old, sign=-1)
+        facts += _conversion_facts(dims=dims, state=state, sign=1)
+        changed.append(ConversionCounted(conversion_id=pk, dims=dims, **state))
+    if not changed:
+        return
+    rollup_facts_add(facts=facts)
+    ConversionCounted.objects.bulk_create(
+        changed,
+        update_conflicts=True,
+        unique_fields=["conversion_id"],
+        update_fields=["dims", *_STATE_FIELDS],
+    )
+
+
+_STATE_FIELDS = ("status", "revenue_micros", "payout_micros", "sale_micros")
+
+
+def _conversion_state(conversion: Conversion) -> dict[str, Any]:
+    return {
         "status": conversion.status,
         "revenue_micros": _micros(conversion.revenue),
         "payout_micros": _micros(conversion.payout),
         "sale_micros": None if conversion.sale_amount is None else _micros(conversion.sale_amount),
     }
-    facts: list[Fact] = []
-    if counted is not None:
-        old = {name: getattr(counted, name) for name in state}
-        if old == state:
-            return
-        facts += _conversion_facts(dims=dims, state=old, sign=-1)
-    facts += _conversion_facts(dims=dims, state=state, sign=1)
-    rollup_facts_add(facts=facts)
-    ConversionCounted.objects.update_or_create(
-        conversion_id=conversion.pk, defaults={"dims": dims, **state}
-    )
 
 
 def rollup_facts_add(*, facts: list[Fact]) -> None:
@@ -234,21 +275,46 @@ def _subs_key(values: list[str]) -> str:
     return hashlib.md5("\x1f".join(values).encode(), usedforsecurity=False).hexdigest()
 
 
-def _conversion_dims(*, conversion: Conversion) -> dict[str, Any]:
-    # Country and device live on the click only (still buffered or in PostgreSQL); a click
-    # already dropped leaves them empty. Imported here: the click store imports tracking.hooks,
-    # which imports this module.
+def _clicks_place(*, conversions: list[Conversion]) -> dict[int, tuple[str, str]]:
+    """Country and device of each conversion's click, by conversion id.
+
+    Country and device live on the click only (still buffered or in PostgreSQL); a click
+    already dropped leaves them empty. One read names each click by id and by the time the
+    conversion copied from it, so PostgreSQL reads only those days' partitions; a click not
+    found so (still buffered, or written otherwise) is looked for as click_find does.
+    """
+    if not conversions:
+        return {}
+    # Imported here: the click store imports tracking.hooks, which imports this module.
     from tracking.clicks.lookup import click_find
 
-    click = click_find(click_id=conversion.click_id)
+    found = {
+        (click_id, created_at): (country, device)
+        for click_id, created_at, country, device in Click.objects.filter(
+            click_id__in={c.click_id for c in conversions},
+            created_at__in={c.click_created_at for c in conversions},
+        ).values_list("click_id", "created_at", "country", "device")
+    }
+    places: dict[int, tuple[str, str]] = {}
+    for conversion in conversions:
+        place = found.get((conversion.click_id, conversion.click_created_at))
+        if place is None:
+            click = click_find(click_id=conversion.click_id)
+            place = (click.country, click.device) if click else ("", "")
+        places[conversion.pk] = place
+    return places
+
+
+def _conversion_dims(*, conversion: Conversion, place: tuple[str, str] | None) -> dict[str, Any]:
+    country, device = place or ("", "")
     dims = _dims(
         offer_id=conversion.offer_id,
         advertiser_id=conversion.advertiser_id,
         currency=conversion.currency,
         publisher_id=conversion.publisher_id,
         goal_id=conversion.goal_id,
-        country=click.country if click else "",
-        device=click.device if click else "",
+        country=country,
+        device=device,
         subs=[getattr(conversion, name) for name in _SUBS],
     )
     dims["click_at"] = conversion.click_created_at.astimezone(UTC).isoformat()

@@ -6,7 +6,12 @@ other modules' functions; the writers (click ingester, attribution) call the hoo
 
 from datetime import datetime
 
-from reports.services import rollup_clicks_add, rollup_conversion_apply, rollup_impressions_add
+from reports.services import (
+    rollup_clicks_add,
+    rollup_conversion_apply,
+    rollup_conversions_apply,
+    rollup_impressions_add,
+)
 from tracking.attribution.cpc import cpc_clicks_earn
 from tracking.models import Click, Conversion
 
@@ -20,6 +25,12 @@ def after_clicks_ingested(*, clicks: list[Click]) -> None:
 def after_conversion_changed(*, conversion: Conversion, previous_status: str | None) -> None:
     """Called after a conversion is created (previous_status None) or changes status/amounts."""
     rollup_conversion_apply(conversion=conversion, previous_status=previous_status)
+
+
+def after_conversions_changed(*, conversions: list[Conversion]) -> None:
+    """The batch form of after_conversion_changed: attribution calls it once per batch with the
+    conversions it created (or a writer with those it changed)."""
+    rollup_conversions_apply(conversions=conversions)
 
 
 def after_impressions_counted(*, counts: list[tuple[datetime, int, int, int]]) -> None:

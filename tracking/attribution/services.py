@@ -14,14 +14,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from affiliates.models import PostbackTemplate
-from payouts.ledger import ledger_entry_append
+from payouts.ledger import ledger_entries_append
 from payouts.models import LedgerEntry
 from tracking.attribution.context import batch_context_build
 from tracking.attribution.decide import Decision, callback_decide
 from tracking.attribution.queue import click_retry_seconds, click_wait_seconds
 from tracking.callbacks.fields import CallbackFields, CallbackShapeError, callback_fields
 from tracking.caps import cap_reached_set
-from tracking.hooks import after_conversion_changed
+from tracking.hooks import after_conversions_changed
 from tracking.models import CallbackInbox, Conversion
 
 
@@ -84,9 +84,9 @@ def _write(*, decisions: list[Decision], now) -> int:
         # by row so only the loser of each race becomes a duplicate.
         conversions = _write_one_by_one(decisions)
 
-    for conversion in conversions:
-        if conversion.status == Conversion.Status.APPROVED and conversion.payout > 0:
-            ledger_entry_append(
+    ledger_entries_append(
+        entries=[
+            LedgerEntry(
                 publisher_id=conversion.publisher_id,
                 currency=conversion.currency,
                 kind=LedgerEntry.Kind.EARNING,
@@ -95,7 +95,11 @@ def _write(*, decisions: list[Decision], now) -> int:
                 conversion_id=conversion.pk,
                 offer_id=conversion.offer_id,
             )
-        after_conversion_changed(conversion=conversion, previous_status=None)
+            for conversion in conversions
+            if conversion.status == Conversion.Status.APPROVED and conversion.payout > 0
+        ]
+    )
+    after_conversions_changed(conversions=conversions)
 
     by_result: dict[str, list[int]] = {}
     waiting: list[int] = []
