@@ -14,11 +14,13 @@ made-up codes cannot turn into a flood of queries.
 """
 
 import json
+import logging
 import re
 import time
 from dataclasses import asdict, dataclass, field
 from urllib.parse import quote, urlsplit
 
+import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Q
@@ -29,6 +31,8 @@ from offers.models import Advertiser, Cap, Offer
 from tracking.caps import REDIRECT_ACTIONS
 from tracking.clicks import buffer
 from tracking.models import TrackingLink
+
+logger = logging.getLogger(__name__)
 
 LOCAL_SECONDS = 1.0
 MISSING_SECONDS = 2
@@ -109,15 +113,14 @@ def link_resolve(*, key: str, cached_only: bool = False) -> LinkSnapshot | None:
 
     client = buffer.redis_client()
     stale: tuple[LinkSnapshot | None] | None = (cached[0],) if cached is not None else None
-    if client is not None:
-        raw = client.get(REDIS_PREFIX + key)
-        if raw is not None:
-            stored = json.loads(raw)
-            snapshot = LinkSnapshot(**stored["s"]) if stored["s"] is not None else None
-            if stored["f"] > wall:
-                _local[key] = (snapshot, now + LOCAL_SECONDS)
-                return snapshot
-            stale = (snapshot,)
+    raw = _shared_get(client, key) if client is not None else None
+    if raw is not None:
+        stored = json.loads(raw)
+        snapshot = LinkSnapshot(**stored["s"]) if stored["s"] is not None else None
+        if stored["f"] > wall:
+            _local[key] = (snapshot, now + LOCAL_SECONDS)
+            return snapshot
+        stale = (snapshot,)
 
     try:
         snapshot = _snapshot_build(key)
@@ -132,11 +135,28 @@ def link_resolve(*, key: str, cached_only: bool = False) -> LinkSnapshot | None:
     fresh = settings.CLICK_LINK_CACHE_SECONDS if snapshot is not None else MISSING_SECONDS
     if client is not None:
         value = json.dumps({"s": asdict(snapshot) if snapshot else None, "f": wall + fresh})
-        client.set(REDIS_PREFIX + key, value, ex=STALE_KEEP_SECONDS if snapshot else fresh)
+        _shared_set(client, key, value, ex=STALE_KEEP_SECONDS if snapshot else fresh)
         _local[key] = (snapshot, now + min(LOCAL_SECONDS, fresh))
     else:
         _local[key] = (snapshot, now + fresh)
     return snapshot
+
+
+# The Redis copy is only a cache: while Redis is down or restarting, a click resolves from
+# PostgreSQL (or the in-process copy) and is written directly, never answered with a 500.
+def _shared_get(client: redis.Redis, key: str) -> bytes | None:
+    try:
+        return client.get(REDIS_PREFIX + key)
+    except redis.RedisError as exc:
+        logger.warning("link cache unavailable, resolving %r from PostgreSQL: %s", key, exc)
+        return None
+
+
+def _shared_set(client: redis.Redis, key: str, value: str, *, ex: float) -> None:
+    try:
+        client.set(REDIS_PREFIX + key, value, ex=ex)
+    except redis.RedisError as exc:
+        logger.warning("link cache unavailable, snapshot %r not shared: %s", key, exc)
 
 
 def _snapshot_build(key: str) -> LinkSnapshot | None:
