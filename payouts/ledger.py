@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from config.bulk_insert import rows_insert
 from payouts.models import LedgerEntry
 from payouts.money import money_round
 
@@ -55,7 +56,8 @@ def ledger_entries_append(*, entries: list[LedgerEntry]) -> None:
     ledger_entry_append, for writers of a thousand entries at a time (attribution).
 
     Every amount is checked first, so a batch with one amount not rounded to its currency's
-    minor unit writes nothing. Then one INSERT ... ON CONFLICT DO NOTHING for the batch: a key
+    minor unit writes nothing. Then one INSERT ... ON CONFLICT (idempotency_key) DO NOTHING for
+    the batch (config.bulk_insert; SQLite: bulk_create ignoring conflicts): a key
     already in the ledger (or twice in the batch) keeps its first entry, and nothing is
     updated, which the ledger's append-only triggers would refuse anyway. The entries'
     primary keys are not set.
@@ -67,4 +69,4 @@ def ledger_entries_append(*, entries: list[LedgerEntry]) -> None:
         return
     # A savepoint, as the single form has: a refused batch leaves the caller's transaction usable.
     with transaction.atomic():
-        LedgerEntry.objects.bulk_create(entries, ignore_conflicts=True)
+        rows_insert(objs=entries, ignore_conflicts=True, unique_fields=["idempotency_key"])

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from config.bulk_insert import rows_insert
 from offers.models import Offer
 from reports.models import CONVERSION_COUNTERS, COUNTERS, ConversionCounted
 from reports.rollups import ALL, Rollup
@@ -130,11 +131,8 @@ def rollup_conversions_apply(*, conversions: list[Conversion]) -> None:
     if not changed:
         return
     rollup_facts_add(facts=facts)
-    ConversionCounted.objects.bulk_create(
-        changed,
-        update_conflicts=True,
-        unique_fields=["conversion_id"],
-        update_fields=["dims", *_STATE_FIELDS],
+    rows_insert(
+        objs=changed, unique_fields=["conversion_id"], update_fields=["dims", *_STATE_FIELDS]
     )
 
 

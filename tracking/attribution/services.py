@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from affiliates.models import PostbackTemplate
+from config.bulk_insert import rows_insert
 from payouts.ledger import ledger_entries_append
 from payouts.models import LedgerEntry
 from tracking.attribution.context import batch_context_build
@@ -78,7 +79,7 @@ def _write(*, decisions: list[Decision], now) -> int:
     conversions = [d.conversion for d in decisions if d.conversion is not None]
     try:
         with transaction.atomic():
-            Conversion.objects.bulk_create(conversions)
+            rows_insert(objs=conversions)
     except IntegrityError:
         # Another worker converted the same txn id or click and goal since we looked: go row
         # by row so only the loser of each race becomes a duplicate.

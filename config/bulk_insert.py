@@ -1,0 +1,137 @@
+"""Inserting a thousand model rows in one statement whose parameters cost little to build.
+
+Django's bulk_create on PostgreSQL sends one array per column through UNNEST, but psycopg adapts
+each element of a text or jsonb array in Python and escapes it with a regular expression: for
+rows carrying JSON (a conversion's terms and explanation) that costs more than PostgreSQL takes
+to insert them. Here each column is one array literal built with str.replace, as the reports'
+upserts do, and the statement is INSERT ... SELECT FROM unnest(...). Values are prepared by the
+fields themselves (pre_save, get_db_prep_save), so what is stored is what bulk_create stores.
+
+Other databases (the embedded SQLite), a single row, or a value of a type this module does not
+know go through bulk_create with the same options.
+"""
+
+import datetime
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import AutoField, Field, Model
+
+try:
+    from psycopg.types.json import Jsonb
+except ImportError:  # SQLite-only installs never reach the PostgreSQL path.
+    Jsonb = None
+
+
+class _Unknown(Exception):
+    """A value this module cannot spell as an array element: let bulk_create do it."""
+
+
+def rows_insert(
+    *,
+    objs: Sequence[Model],
+    ignore_conflicts: bool = False,
+    unique_fields: Sequence[str] = (),
+    update_fields: Sequence[str] = (),
+) -> None:
+    """Insert `objs` (all of one model): plain, ON CONFLICT [(`unique_fields`)] DO NOTHING
+    (`ignore_conflicts`), or ON CONFLICT (`unique_fields`) DO UPDATE SET `update_fields` to
+    EXCLUDED's. (bulk_create, the fallback, ignores any conflict, whatever `unique_fields`.)
+
+    Like bulk_create, sets the primary keys of a plain insert and marks the objects saved.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    pk_set = objs[0]._is_pk_set()
+    if (
+        connection.vendor != "postgresql"
+        or len(objs) < 2
+        or any(type(obj) is not model or obj._is_pk_set() != pk_set for obj in objs)
+    ):
+        _fallback(model, objs, ignore_conflicts, unique_fields, update_fields)
+        return
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if pk_set or not isinstance(f, AutoField)]
+    try:
+        arrays = [_array(field, objs) for field in fields]
+    except _Unknown:
+        _fallback(model, objs, ignore_conflicts, unique_fields, update_fields)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    casts = ", ".join(f"%s::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+    sql = f"INSERT INTO {quote(opts.db_table)} ({columns}) SELECT * FROM unnest({casts})"  # noqa: S608
+    returning = not pk_set and not ignore_conflicts and not update_fields
+    target = ", ".join(quote(opts.get_field(name).column) for name in unique_fields)
+    if ignore_conflicts:
+        sql += f" ON CONFLICT ({target}) DO NOTHING" if target else " ON CONFLICT DO NOTHING"
+    elif update_fields:
+        updates = ", ".join(
+            f"{quote(opts.get_field(name).column)} = EXCLUDED.{quote(opts.get_field(name).column)}"
+            for name in update_fields
+        )
+        sql += f" ON CONFLICT ({target}) DO UPDATE SET {updates}"
+    if returning:
+        sql += f" RETURNING {quote(opts.pk.column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        if returning:
+            # INSERT ... SELECT FROM unnest returns rows in the arrays' order (bulk_create's
+            # UNNEST strategy relies on the same).
+            ids = cursor.fetchall()
+            if len(ids) != len(objs):
+                raise RuntimeError(f"inserted {len(ids)} rows for {len(objs)}")
+            for obj, (pk,) in zip(objs, ids, strict=True):
+                setattr(obj, opts.pk.attname, pk)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _fallback(model, objs, ignore_conflicts, unique_fields, update_fields) -> None:
+    model._default_manager.bulk_create(
+        objs,
+        ignore_conflicts=ignore_conflicts,
+        update_conflicts=bool(update_fields),
+        unique_fields=list(unique_fields) if update_fields else None,
+        update_fields=list(update_fields) or None,
+    )
+
+
+def _array(field: Field, objs: Sequence[Model]) -> str:
+    """One column as a PostgreSQL array literal: NULL bare, every other element quoted."""
+    parts = []
+    for obj in objs:
+        value = field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+        if value is None:
+            parts.append("NULL")
+            continue
+        text = _TEXT.get(type(value), _unknown)(value)
+        parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(parts) + "}"
+
+
+def _unknown(value: Any) -> str:
+    if isinstance(value, str):  # a TextChoices member: its value, as psycopg sends it
+        return str.__str__(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__repr__(value)
+    if Jsonb is not None and isinstance(value, Jsonb):
+        return (value.dumps or json.dumps)(value.obj)
+    raise _Unknown(type(value).__name__)
+
+
+_TEXT: dict[type, Callable[[Any], str]] = {
+    str: str,
+    int: str,
+    Decimal: str,
+    bool: lambda value: "t" if value else "f",
+    datetime.datetime: datetime.datetime.isoformat,
+    datetime.date: datetime.date.isoformat,
+    uuid.UUID: str,
+}
