@@ -30,18 +30,28 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from clicks import PYTHON, VENV_BIN, log, machine, run_server, stop  # noqa: E402
+import clicks  # noqa: E402
+from clicks import (  # noqa: E402
+    PYTHON,
+    VENV_BIN,
+    cpu_by_component,
+    find_postgres_pid,
+    find_redis_pid,
+    log,
+    machine,
+    profile_start,
+    run_server,
+    stop,
+)
 from with_services import free_port, throwaway_postgres, throwaway_redis  # noqa: E402
 
 SECRET = "bench-postback-secret"
 SEED = """
-import sys
-from datetime import UTC, datetime
 from decimal import Decimal
-from ulid import ULID
 from affiliates.keys import secret_hash
 from affiliates.models import Publisher
 from offers.models import Advertiser, Goal, Offer, Terms
+from tracking.clicks.ids import click_id_new, click_id_time
 from tracking.clicks.partitions import click_partitions_maintain
 from tracking.models import Click
 click_partitions_maintain()
@@ -51,11 +61,12 @@ goal = Goal.objects.create(offer=offer, name="Sale", ref="sale", is_default=True
 Terms.objects.create(goal=goal, revenue_kind="revshare", revenue_percent=Decimal(20),
                      payout_kind="revshare", payout_percent=Decimal("7.5"))
 publisher = Publisher.objects.create(name="Bench", status="active")
-now = datetime.now(UTC)
+ids = [click_id_new() for _ in range({count})]
 with open("{ids}", "w") as out:
     for start in range(0, {count}, 10000):
-        clicks = [Click(click_id=str(ULID()), created_at=now, offer_id=offer.id,
-                        publisher_id=publisher.id) for _ in range(min(10000, {count} - start))]
+        # created_at is the ULID's own time, as the ingester stores it (tracking/clicks/ids.py)
+        clicks = [Click(click_id=i, created_at=click_id_time(i), offer_id=offer.id,
+                        publisher_id=publisher.id) for i in ids[start:start + 10000]]
         Click.objects.bulk_create(clicks)
         out.write("".join(c.click_id + "\\n" for c in clicks))
 """
@@ -97,7 +108,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="web server processes")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--profile", type=Path, help="folder for py-spy stacks of a web worker")
+    parser.add_argument(
+        "--no-drain", action="store_true", help="measure the endpoint only (no attribution)"
+    )
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        clicks.PROFILE_DIR = args.profile
     header = machine()
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="affnet-bench-")))
@@ -130,10 +148,41 @@ def main() -> int:
         server = run_server(env, ["config.wsgi:application"], port, args.workers, args.threads)
         base = f"http://127.0.0.1:{port}"
         log(f"posting callbacks for {args.seconds}s")
+        spy = profile_start(server.pid, args.seconds, "conversions") if args.profile else None
+        roots = {
+            "web": server.pid,
+            "postgres": find_postgres_pid(),
+            "redis": find_redis_pid(env["REDIS_URL"]),
+        }
+        cpu_before, wrk_before = cpu_by_component(roots), os.times()
         result = wrk(base, args.seconds, args.connections, env)
+        cpu_after, wrk_after = cpu_by_component(roots), os.times()
+        if spy is not None:
+            spy.wait()
         stop(server)
         accepted = sql(env, "SELECT count(*) FROM tracking_callbackinbox")[0][0]
         accepted_rate = accepted / (result["duration_us"] / 1e6)
+        cpu = {name: cpu_after[name] - cpu_before[name] for name in roots}
+        cpu["wrk"] = (wrk_after.children_user + wrk_after.children_system) - (
+            wrk_before.children_user + wrk_before.children_system
+        )
+        cpu_line = ", ".join(
+            f"{name} {seconds * 1e6 / max(accepted, 1):,.0f}" for name, seconds in cpu.items()
+        )
+        answered = dict(
+            sql(env, "SELECT state, count(*) FROM tracking_callbackinbox GROUP BY state")
+        )
+        if args.no_drain:
+            print(f"machine: {header}")
+            print(
+                f"wrk: {result['sent']} sent, {result['completed']} completed, "
+                f"{result['errors']} errors/non-2xx in {result['duration_us'] / 1e6:.1f}s "
+                f"({args.connections} connections, granian {args.workers} worker(s), "
+                f"{args.threads} thread(s))"
+            )
+            print(f"accepted: {accepted} ({accepted_rate:,.0f}/s at the endpoint), {answered}")
+            print(f"CPU per accepted callback, microseconds: {cpu_line}")
+            return 0
 
         log("draining with one worker")
         worker = subprocess.Popen(
@@ -189,6 +238,7 @@ def main() -> int:
         f"({args.connections} connections, granian {args.workers} worker(s))"
     )
     print(f"accepted: {accepted} ({accepted_rate:,.0f}/s at the endpoint)")
+    print(f"CPU per accepted callback, microseconds: {cpu_line}")
     print(f"attributed: {accepted} in {span:.1f}s ({accepted / span:,.0f}/s by one worker)")
     print(
         f"conversions: {conversions}, rejections: {rejections}, duplicates: {duplicates}, "

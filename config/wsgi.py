@@ -1,5 +1,6 @@
-"""WSGI entry point. The click paths are answered by a lean handler before Django's stack
-(tracking/clicks/wsgi.py); everything else is plain Django."""
+"""WSGI entry point. The click paths (tracking/clicks/wsgi.py) and the conversion callback paths
+(tracking/callbacks/wsgi.py) are answered by lean handlers before Django's stack; everything
+else is plain Django."""
 
 import os
 
@@ -8,6 +9,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_application = get_wsgi_application()
 
-from tracking.clicks.wsgi import click_paths_first  # noqa: E402  (needs Django set up)
+from tracking.callbacks.wsgi import callback_paths_first  # noqa: E402  (needs Django set up)
+from tracking.clicks.wsgi import click_paths_first  # noqa: E402
 
-application = click_paths_first(django_application)
+application = click_paths_first(callback_paths_first(django_application))

@@ -24,6 +24,7 @@ from tracking.callbacks.fields import (
     callback_fields,
 )
 from tracking.callbacks.selectors import advertiser_auth_for_offer, click_offer_id
+from tracking.callbacks.store import inbox_insert
 from tracking.models import CallbackInbox
 
 # Request headers worth keeping with the raw callback (others are noise or secrets).
@@ -80,7 +81,7 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
         # needed to check the credentials later, never the token itself.
         row.auth_deferred = True
         row.headers = {**headers, "_token_sha256": digest, "_canonical": canonical}
-        row.save(force_insert=True)
+        inbox_insert(row=row)
         attribution_kick()
         return row
 
@@ -99,9 +100,9 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
     if reason is not None:
         row.state = CallbackInbox.State.REJECTED_AUTH
         row.result = reason
-        row.save(force_insert=True)
+        inbox_insert(row=row)
         raise ForbiddenError(reason, _AUTH_MESSAGES.get(reason, "Authentication failed."))
-    row.save(force_insert=True)
+    inbox_insert(row=row)
     attribution_kick()
     return row
 
@@ -119,7 +120,7 @@ def pixel_receive(
         fields = callback_fields(dialect="pixel", params=params)
     except CallbackShapeError:
         return None
-    row = CallbackInbox.objects.create(
+    row = CallbackInbox(
         dialect="pixel",
         method=request.method,
         path=request.path[:500],
@@ -128,6 +129,7 @@ def pixel_receive(
         remote_ip=request.remote_ip,
         click_id=fields.click_id,
     )
+    inbox_insert(row=row)
     attribution_kick()
     return row
 
