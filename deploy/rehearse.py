@@ -11,6 +11,7 @@ conversion callbacks through nginx, and on the way:
 
 drains, and checks the invariants from PostgreSQL:
 
+- every visitor was redirected (none turned away with an error);
 - every redirected click is in PostgreSQL exactly once;
 - every accepted callback is in the inbox exactly once, and was processed;
 - every approved conversion has exactly one ledger earning.
@@ -607,13 +608,14 @@ def rehearse(clicks: int, workdir: Path) -> tuple[int, bool]:
     for name, value in counts.items():
         print(f"  {name:<{width}}  {value}")
     print()
-    if tally.click_errors or tally.callback_errors:
-        # Not one of the invariants checked here (those hold for what was redirected and
-        # accepted), but a visitor or advertiser turned away: read the web logs.
-        print(
-            f"WARN: requests not redirected/accepted: {tally.click_errors} "
-            f"{tally.callback_errors} (logs: {workdir / 'logs'})"
-        )
+    if tally.click_errors:
+        # The design's first invariant: a visitor who follows a valid link is redirected, even
+        # while a node dies or Redis restarts (nginx retries the next node; Redis down means a
+        # direct write).
+        failures.append(f"visitors not redirected: {tally.click_errors}")
+    if tally.callback_errors:
+        # A callback turned away is retried by the advertiser, so nothing is lost; worth a look.
+        print(f"WARN: callbacks not accepted: {tally.callback_errors} (logs: {workdir / 'logs'})")
     if failures:
         for failure in failures:
             print(f"FAIL: {failure}")
@@ -623,7 +625,7 @@ def rehearse(clicks: int, workdir: Path) -> tuple[int, bool]:
         "PASS: every redirected click and accepted callback is in PostgreSQL exactly once; "
         "every approved conversion has exactly one ledger earning."
     )
-    return 0, bool(tally.click_errors or tally.callback_errors)
+    return 0, bool(tally.callback_errors)
 
 
 def main() -> int:
