@@ -152,6 +152,21 @@ class PairDay(Counters):
         ]
 
 
+class PublisherDay(Counters):
+    """Per UTC day and publisher, nothing else: the network's publisher rankings.
+
+    A fifth of PairDay's rows (a publisher runs several offers and goals). It has no advertiser,
+    so an advertiser's reports, which are scoped by advertiser, read PairDay instead.
+    """
+
+    day = models.DateField()
+    publisher_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        constraints = [_key("rep_pub_d", "day", "publisher_id", "currency")]
+
+
 class CountryHour(Counters):
     """Per hour, offer, country and device, without publishers: network geo reports."""
 

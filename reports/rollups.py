@@ -36,6 +36,8 @@ class Rollup:
 _OFFER = ("offer_id", "advertiser_id", "currency")
 _PAIR = (*_OFFER, "publisher_id", "goal_id")
 _COUNTRY = (*_OFFER, "country", "device")
+# Without advertiser_id: it would triple the rows; advertiser-scoped reports use PairDay.
+_PUBLISHER = ("publisher_id", "currency")
 _GEO = (*_PAIR, "country", "device", "sub1")
 _SUBS = (*_PAIR, "subs_key", "sub1", "sub2", "sub3", "sub4", "sub5", "source")
 
@@ -43,6 +45,7 @@ OFFER_HOUR = Rollup(rollup_models.OfferHour, "hour", _OFFER)
 OFFER_DAY = Rollup(rollup_models.OfferDay, "day", _OFFER)
 PAIR_HOUR = Rollup(rollup_models.PairHour, "hour", _PAIR)
 PAIR_DAY = Rollup(rollup_models.PairDay, "day", _PAIR)
+PUBLISHER_DAY = Rollup(rollup_models.PublisherDay, "day", _PUBLISHER)
 COUNTRY_HOUR = Rollup(rollup_models.CountryHour, "hour", _COUNTRY)
 COUNTRY_DAY = Rollup(rollup_models.CountryDay, "day", _COUNTRY)
 GEO_HOUR = Rollup(rollup_models.GeoHour, "hour", _GEO)
@@ -54,12 +57,15 @@ ALL = (
     OFFER_DAY,
     PAIR_HOUR,
     PAIR_DAY,
+    PUBLISHER_DAY,
     COUNTRY_HOUR,
     COUNTRY_DAY,
     GEO_HOUR,
     GEO_DAY,
     SUBS_HOUR,
 )
-# Smallest first: the planner takes the first one that covers a report.
+# Smallest first: the planner takes the first one that covers a report. A daily table's edge
+# hours come from the first hourly table covering the report, which need not have the same
+# dimensions (PublisherDay's come from PairHour): every table counts the same facts.
 HOURLY = (OFFER_HOUR, PAIR_HOUR, COUNTRY_HOUR, GEO_HOUR, SUBS_HOUR)
-DAILY = (OFFER_DAY, PAIR_DAY, COUNTRY_DAY, GEO_DAY)
+DAILY = (OFFER_DAY, PUBLISHER_DAY, PAIR_DAY, COUNTRY_DAY, GEO_DAY)

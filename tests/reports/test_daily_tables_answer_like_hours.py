@@ -12,6 +12,7 @@ from django.http import QueryDict
 
 from reports.plan import report_plan
 from reports.query import report_query_parse
+from reports.selectors import report_scope
 from tests import factories
 from tests.conftest import client_for
 from tests.reports.conftest import clicks_ingest, conversion_change, convert, report
@@ -90,14 +91,14 @@ def _tables(user, **params) -> tuple[str, ...]:
     for name, value in params.items():
         query[name] = value
     parsed = report_query_parse(params=query, role=user.role)
-    scope = {"publisher_id": user.publisher_id} if user.publisher_id else {}
+    scope = report_scope(user=user)
     plan = report_plan(query=parsed, scope=scope, vendor=connection.vendor)
     return tuple(dict.fromkeys(part.rollup.table for part in plan.parts))
 
 
 @pytest.mark.sqlite
 @pytest.mark.parametrize("tz", ZONES)
-@pytest.mark.parametrize("dims", [[], ["country"], ["offer", "sub1"]])
+@pytest.mark.parametrize("dims", [[], ["country"], ["publisher"], ["offer", "sub1"]])
 def test_a_report_by_day_in_any_zone_equals_summing_its_hours(traffic, tz, dims):
     client = client_for(factories.ManagerFactory())
     params = {**WINDOW, "metrics": METRICS, "tz": tz}
@@ -113,7 +114,9 @@ def test_a_report_by_day_in_any_zone_equals_summing_its_hours(traffic, tz, dims)
 
 @pytest.mark.sqlite
 @pytest.mark.parametrize("tz", ZONES)
-@pytest.mark.parametrize("dims", [["offer"], ["country", "device"], ["publisher", "sub1"]])
+@pytest.mark.parametrize(
+    "dims", [["offer"], ["publisher"], ["country", "device"], ["publisher", "sub1"]]
+)
 def test_a_report_over_several_days_in_any_zone_equals_summing_its_hours(traffic, tz, dims):
     client = client_for(factories.ManagerFactory())
     params = {**WINDOW, "metrics": METRICS, "tz": tz}
@@ -146,6 +149,20 @@ def test_a_publishers_sub1_report_over_a_week_reads_geo_day_and_equals_its_hours
         for r in body["rows"]
     } == {key: sums for key, sums in expected.items() if any(sums.values())}
     assert {r["offer"] for r in body["rows"]} <= {traffic.offer_a.id, traffic.offer_b.id}
+
+
+@pytest.mark.sqlite
+def test_publisher_rankings_read_publisher_day_but_an_advertisers_read_pair_day(traffic):
+    manager = factories.ManagerFactory()
+    advertiser = factories.AdvertiserUserFactory(advertiser=traffic.advertiser_a)
+    params = {**WINDOW, "group_by": "publisher", "metrics": "clicks,approved,revenue"}
+
+    assert _tables(manager, **params) == ("reports_publisherday",)
+    assert _tables(advertiser, **params) == ("reports_pairday",)
+    mine = report(client_for(advertiser), **params)["rows"]
+    everyone = report(client_for(manager), **params, offer=str(traffic.offer_a.id))["rows"]
+    assert mine == everyone
+    assert {r["publisher"] for r in mine} == {traffic.pub_1.id, traffic.pub_2.id}
 
 
 @pytest.mark.django_db
