@@ -149,25 +149,49 @@ def _conversion_state(conversion: Conversion) -> dict[str, Any]:
 
 
 def rollup_facts_add(*, facts: list[Fact]) -> None:
-    """Aggregate facts per rollup table and add them, one upsert per table and ~1,000 rows."""
+    """Aggregate facts per rollup table and add them, one upsert per table and ~1,000 rows.
+
+    Facts with the same hour and dimensions are summed once first: a batch is mostly a few
+    offers, publishers and hours, so each table then aggregates a few rows, not every fact.
+    A row's plain (non-key) dimensions are those of the first fact with its key, as before.
+    """
+    hours: dict[datetime, datetime] = {}
+    groups: dict[tuple, list[int]] = {}
+    width = len(COUNTERS)
+    for when, dims, counters in facts:
+        hour = hours.get(when)
+        if hour is None:
+            hour = hours[when] = _bucket(when=when, grain="hour")
+        key = (hour, *(dims[d] for d in _FACT_DIMS))
+        sums = groups.get(key)
+        if sums is None:
+            sums = groups[key] = [0] * width
+        for name, value in counters.items():
+            sums[_COUNTER_INDEX[name]] += value
+    days = {hour: hour.date() for hour in hours.values()}
     for rollup in ALL:
         rows: dict[tuple, list[int]] = {}
         extra: dict[tuple, tuple] = {}
         key_dims = rollup.key[1:]
         plain = tuple(d for d in rollup.dims if d not in key_dims)
-        for when, dims, counters in facts:
-            bucket = _bucket(when=when, grain=rollup.grain)
-            key = (bucket, *(dims[d] for d in key_dims))
+        key_at = [1 + _FACT_DIMS.index(d) for d in key_dims]
+        plain_at = [1 + _FACT_DIMS.index(d) for d in plain]
+        for group, group_sums in groups.items():
+            bucket = group[0] if rollup.grain == "hour" else days[group[0]]
+            key = (bucket, *(group[i] for i in key_at))
             sums = rows.get(key)
             if sums is None:
-                sums = rows[key] = [0] * len(COUNTERS)
+                rows[key] = list(group_sums)
                 if plain:
-                    extra[key] = tuple(dims[d] for d in plain)
-            for name, value in counters.items():
-                sums[_COUNTER_INDEX[name]] += value
+                    extra[key] = tuple(group[i] for i in plain_at)
+            else:
+                for index, value in enumerate(group_sums):
+                    sums[index] += value
         _upsert(rollup=rollup, rows=rows, extra=extra, plain=plain)
 
 
+# Every dimension any rollup keeps, in one fixed order.
+_FACT_DIMS = tuple(sorted({d for rollup in ALL for d in (*rollup.dims, *rollup.key[1:])}))
 _COUNTER_INDEX = {name: index for index, name in enumerate(COUNTERS)}
 
 
