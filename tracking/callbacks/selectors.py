@@ -8,10 +8,10 @@ that time on every web node.
 import time
 from dataclasses import dataclass
 
-from django.db import connections, router
+from django.db import router
 
 from offers.models import Advertiser, Offer
-from tracking.callbacks.store import statement_fetchone
+from tracking.callbacks.store import click_offer_read
 from tracking.clicks.ids import click_id_is_valid, click_id_time
 from tracking.clicks.lookup import click_find
 from tracking.models import Click
@@ -74,22 +74,7 @@ def click_offer_id(*, click_id: str) -> int | None:
     return None if click is None else click.offer_id
 
 
-_CREATED_AT = Click._meta.get_field("created_at")
-_CLICK_SQL: dict[str, str] = {}
-
-
 def _click_offer_read(*, click_id: str) -> int | None:
-    """The ORM's `filter(click_id=..., created_at=...).values_list("offer_id").first()`, as
-    one statement built once per vendor: the ORM's query compilation cost more CPU than the
-    indexed read itself."""
-    connection = connections[router.db_for_read(Click)]
-    sql = _CLICK_SQL.get(connection.vendor)
-    if sql is None:
-        quote = connection.ops.quote_name
-        sql = _CLICK_SQL[connection.vendor] = (
-            f"SELECT {quote('offer_id')} FROM {quote(Click._meta.db_table)} "  # noqa: S608
-            f"WHERE {quote('click_id')} = %s AND {quote('created_at')} = %s LIMIT 1"
-        )
-    at = _CREATED_AT.get_db_prep_value(click_id_time(click_id), connection)
-    found = statement_fetchone(connection, sql, [click_id, at])
-    return None if found is None else found[0]
+    return click_offer_read(
+        alias=router.db_for_read(Click), click_id=click_id, created_at=click_id_time(click_id)
+    )

@@ -17,12 +17,14 @@ nothing is prepared unless the connection's own `prepare_threshold` says so.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
 from django.db import connections, router
 
-from tracking.models import CallbackInbox
+from tracking.callbacks.batch import GroupCommit
+from tracking.models import CallbackInbox, Click
 
 _FIELDS = [field for field in CallbackInbox._meta.concrete_fields if not field.primary_key]
 _PK = CallbackInbox._meta.pk
@@ -55,12 +57,20 @@ def inbox_insert(*, row: CallbackInbox) -> None:
     connection = connections[alias]
     sql, returning = _statement(connection)
     values = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in _FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        if returning:
-            row.pk = cursor.fetchone()[0]
-        else:
-            row.pk = connection.ops.last_insert_id(cursor, CallbackInbox._meta.db_table, _PK.column)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        row.pk = _inserts(alias).call(values)
+    elif connection.vendor == "postgresql":
+        found = statement_fetchone(connection, sql, values)
+        assert found is not None
+        row.pk = found[0]
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            if returning:
+                row.pk = cursor.fetchone()[0]
+            else:
+                table = CallbackInbox._meta.db_table
+                row.pk = connection.ops.last_insert_id(cursor, table, _PK.column)
     row._state.adding = False
     row._state.db = alias
 
@@ -81,3 +91,85 @@ def statement_fetchone(connection, sql: str, params: Sequence[Any]) -> tuple | N
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
         raw.execute(sql, params, prepare=prepare)
         return raw.fetchone()
+
+
+def _insert_many(alias: str, rows: Sequence[list]) -> list[int]:
+    """Insert rows of prepared values in one statement (autocommit: committed on return)."""
+    connection = connections[alias]
+    if len(rows) == 1:
+        found = statement_fetchone(connection, _statement(connection)[0], rows[0])
+        assert found is not None
+        return [found[0]]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _FIELDS)
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in _FIELDS)
+    # One array per column (unnest), so the statement is the same whatever the batch size. The
+    # ids come back in the order of the arrays, as Django's bulk_create relies on too.
+    sql = (
+        f"INSERT INTO {quote(CallbackInbox._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays}) RETURNING {quote(_PK.column)}"
+    )
+    values = [[row[index] for row in rows] for index in range(len(_FIELDS))]
+    return [found[0] for found in statement_fetchall(connection, sql, values)]
+
+
+def click_offer_read(*, alias: str, click_id: str, created_at: datetime) -> int | None:
+    """The offer of the click (click_id, created_at), or None; batched on PostgreSQL."""
+    connection = connections[alias]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return _click_reads(alias).call((click_id, created_at))
+    return _click_read_many(alias, [(click_id, created_at)])[0]
+
+
+def _click_read_many(alias: str, keys: Sequence[tuple[str, datetime]]) -> list[int | None]:
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    table = quote(Click._meta.db_table)
+    offer, click_id, created_at = (
+        quote(Click._meta.get_field(name).column) for name in ("offer_id", "click_id", "created_at")
+    )
+    field = Click._meta.get_field("created_at")
+    if len(keys) == 1 or connection.vendor != "postgresql":
+        # The ORM's filter(click_id=..., created_at=...).values_list("offer_id").first().
+        sql = f"SELECT {offer} FROM {table} WHERE {click_id} = %s AND {created_at} = %s LIMIT 1"  # noqa: S608
+        found = [
+            statement_fetchone(connection, sql, [key, field.get_db_prep_value(at, connection)])
+            for key, at in keys
+        ]
+        return [None if row is None else row[0] for row in found]
+    # Both lists name the partitions to read (pruned at execution); the pairs are matched here.
+    sql = (
+        f"SELECT {click_id}, {created_at}, {offer} FROM {table} "  # noqa: S608
+        f"WHERE {click_id} = ANY(%s::varchar[]) AND {created_at} = ANY(%s::timestamptz[])"
+    )
+    rows = statement_fetchall(connection, sql, [[key for key, _ in keys], [at for _, at in keys]])
+    offers = {(key, at): offer_id for key, at, offer_id in rows}
+    return [offers.get(key) for key in keys]
+
+
+def statement_fetchall(connection, sql: str, params: Sequence[Any]) -> list[tuple]:
+    """As statement_fetchone, every row (PostgreSQL only)."""
+    connection.ensure_connection()
+    connection.validate_no_broken_transaction()
+    prepare = True if connection.settings_dict.get("CONN_MAX_AGE") else None
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
+        raw.execute(sql, params, prepare=prepare)
+        return raw.fetchall()
+
+
+_batchers: dict[tuple[str, str], GroupCommit] = {}
+
+
+def _batcher(kind: str, alias: str, run) -> GroupCommit:
+    found = _batchers.get((kind, alias))
+    if found is None:
+        found = _batchers.setdefault((kind, alias), GroupCommit(lambda items: run(alias, items)))
+    return found
+
+
+def _inserts(alias: str) -> GroupCommit[list, int]:
+    return _batcher("insert", alias, _insert_many)
+
+
+def _click_reads(alias: str) -> GroupCommit[tuple[str, datetime], int | None]:
+    return _batcher("click", alias, _click_read_many)
