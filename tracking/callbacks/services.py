@@ -58,7 +58,6 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
     signature = request.headers.get(SIGNATURE_HEADER, "")
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
     digest = token_digest(fields.token) if fields.token else ""
-    canonical = canonical_request(method=request.method, path=request.path, params=request.pairs)
 
     offer_id = fields.offer_id
     if offer_id is None:
@@ -80,6 +79,9 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
         # The click is not findable yet (still travelling from the redirect): keep what is
         # needed to check the credentials later, never the token itself.
         row.auth_deferred = True
+        canonical = canonical_request(
+            method=request.method, path=request.path, params=request.pairs
+        )
         row.headers = {**headers, "_token_sha256": digest, "_canonical": canonical}
         inbox_insert(row=row)
         attribution_kick()
@@ -93,7 +95,12 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
         digest=digest,
         signature=signature,
         timestamp=timestamp,
-        canonical=canonical,
+        # Only a signature is checked against the canonical request: without one, skip it.
+        canonical=(
+            canonical_request(method=request.method, path=request.path, params=request.pairs)
+            if signature
+            else ""
+        ),
         remote_ip=request.remote_ip,
         now=time.time(),
     )
