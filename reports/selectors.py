@@ -11,6 +11,7 @@ from affiliates.models import Publisher
 from config.errors import ForbiddenError
 from offers.models import Advertiser, Goal, Offer
 from reports.metrics import NEEDS, metrics_compute
+from reports.page import page_sql, report_order
 from reports.plan import report_plan, report_sql
 from reports.query import ID_DIMENSIONS, ReportQuery
 
@@ -43,34 +44,14 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
     plan = report_plan(query=query, scope=scope, vendor=connection.vendor)
     sums = tuple(dict.fromkeys(base for name in query.metrics for base in NEEDS[name]))
     sql, params = report_sql(plan=plan, query=query, scope=scope, sums=sums, ops=connection.ops)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-
-    width = len(query.group_by)
-    groups: dict[tuple, dict[str, int]] = {}
-    for record in fetched:
-        key = (
-            *(
-                _group_value(name, value, query, plan.fold_days)
-                for name, value in zip(query.group_by, record[:width], strict=True)
-            ),
-            record[width],
+    if connection.vendor == "postgresql":
+        entries, totals, total_rows = _page_in_sql(sql=sql, params=params, query=query, sums=sums)
+    else:
+        entries, totals, total_rows = _page_in_python(
+            sql=sql, params=params, query=query, sums=sums, fold_days=plan.fold_days
         )
-        values = dict(zip(sums, (int(v or 0) for v in record[width + 1 :]), strict=True))
-        if plan.fold_days:
-            _add(groups.setdefault(key, dict.fromkeys(sums, 0)), values)
-        else:
-            groups[key] = values
-
-    # Metrics are computed for the returned page only; sorting computes just its own keys.
-    kept = [(key, values) for key, values in groups.items() if any(values.values())]
-    totals: dict[str, dict[str, int]] = {}
-    for key, values in kept:
-        _add(totals.setdefault(key[-1], dict.fromkeys(sums, 0)), values)
-    _sort(entries=kept, query=query)
     page = []
-    for key, values in kept[: query.limit]:
+    for key, values in entries:
         currency = key[-1]
         row: dict[str, Any] = dict(zip(query.group_by, key[:-1], strict=True))
         row["currency"] = currency
@@ -94,9 +75,75 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
             }
             for currency, s in sorted(totals.items())
         ],
-        total_rows=len(kept),
+        total_rows=total_rows,
         tables=tuple(dict.fromkeys(part.rollup.table for part in plan.parts)),
     )
+
+
+Entry = tuple[tuple, dict[str, int]]  # (group values..., currency), sums
+
+
+def _page_in_sql(
+    *, sql: str, params: list[Any], query: ReportQuery, sums: tuple[str, ...]
+) -> tuple[list[Entry], dict[str, dict[str, int]], int]:
+    """PostgreSQL sorts, cuts the page and adds the totals (reports/page.py)."""
+    sql, params = page_sql(grouped=sql, params=params, query=query, sums=sums)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    width = len(query.group_by)
+    page: list[tuple[int, Entry]] = []
+    totals: dict[str, dict[str, int]] = {}
+    total_rows = 0
+    for kind, *record in fetched:
+        currency = record[width]
+        values = dict(zip(sums, (int(v) for v in record[width + 1 : -2]), strict=True))
+        if kind == 1:
+            totals[currency] = values
+            continue
+        key = (
+            *(
+                _group_value(name, value, query, False)
+                for name, value in zip(query.group_by, record[:width], strict=True)
+            ),
+            currency,
+        )
+        page.append((record[-1], (key, values)))
+        total_rows = record[-2]
+    page.sort(key=lambda item: item[0])
+    return [entry for _, entry in page], totals, total_rows
+
+
+def _page_in_python(
+    *, sql: str, params: list[Any], query: ReportQuery, sums: tuple[str, ...], fold_days: bool
+) -> tuple[list[Entry], dict[str, dict[str, int]], int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+
+    width = len(query.group_by)
+    groups: dict[tuple, dict[str, int]] = {}
+    for record in fetched:
+        key = (
+            *(
+                _group_value(name, value, query, fold_days)
+                for name, value in zip(query.group_by, record[:width], strict=True)
+            ),
+            record[width],
+        )
+        values = dict(zip(sums, (int(v or 0) for v in record[width + 1 :]), strict=True))
+        if fold_days:
+            _add(groups.setdefault(key, dict.fromkeys(sums, 0)), values)
+        else:
+            groups[key] = values
+
+    # Metrics are computed for the returned page only; sorting computes just its own keys.
+    kept = [(key, values) for key, values in groups.items() if any(values.values())]
+    totals: dict[str, dict[str, int]] = {}
+    for key, values in kept:
+        _add(totals.setdefault(key[-1], dict.fromkeys(sums, 0)), values)
+    _sort(entries=kept, query=query)
+    return kept[: query.limit], totals, len(kept)
 
 
 def _group_value(name: str, value: Any, query: ReportQuery, fold_days: bool) -> Any:
@@ -133,20 +180,13 @@ def _names_attach(*, rows: list[dict[str, Any]], query: ReportQuery) -> None:
                 row[f"{name}_name"] = names.get(row[name])
 
 
-def _sort(*, entries: list[tuple[tuple, dict[str, int]]], query: ReportQuery) -> None:
+def _sort(*, entries: list[Entry], query: ReportQuery) -> None:
     """Sort (group key, sums) entries as the rows they make would sort."""
-    order = list(query.sort)
-    if not order:
-        order = [(name, False) for name in query.group_by if name in ("day", "hour")]
-        if not order:
-            first = next((m for m in ("clicks", "conversions") if m in query.metrics), None)
-            order = [(first or query.metrics[0], True)]
-        order += [(name, False) for name in query.group_by if name not in ("day", "hour")]
-    order.append(("currency", False))
+    order = report_order(query=query)
     positions = {name: i for i, name in enumerate(query.group_by)}
     positions["currency"] = len(query.group_by)
 
-    def value(entry: tuple[tuple, dict[str, int]], name: str) -> Any:
+    def value(entry: Entry, name: str) -> Any:
         key, sums = entry
         if name in positions:
             return key[positions[name]]
