@@ -1,20 +1,27 @@
 #!/usr/bin/env python3
 """Conversion callback benchmark: callbacks posted to the production stack, then attributed.
 
-    .venv/bin/python bench/conversions.py [--count 100000] [--seconds 30] [--workers 1]
+    .venv/bin/python bench/conversions.py [--count 100000] [--seconds 30] [--workers 2]
+        [--threads 16] [--no-drain] [--profile DIR]
 
 Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, seeds one
 advertiser (with a postback secret), offer, goal with revshare terms, publisher and --count
 clicks, then:
 
-1. runs the production web server (granian, WSGI, config.wsgi) and wrk for --seconds, each
-   request a distinct S2S callback (its own click and txn id, token auth) — accepted/s is
-   the inbox rows written divided by wrk's duration (answers other than 200 are counted too);
+1. runs the production web server (granian, WSGI, config.wsgi, so the lean callback handler)
+   as deploy/granian.env runs it (2 workers; GRANIAN_BACKPRESSURE=32 gives 16 blocking threads
+   per worker) and wrk for --seconds, each request a distinct S2S callback (its own click and
+   txn id, token auth) — accepted/s is the inbox rows written divided by wrk's duration
+   (answers other than 200 are counted too); it also prints the CPU each component (web,
+   PostgreSQL, Redis, wrk) spent per accepted callback, read from /proc;
 2. stops the web server and starts ONE Celery worker (solo pool, queue `attribution`) that
    drains the inbox — attributed/s is the rows processed divided by the time between the first
    and the last row processed.
 
 Prints the counts: accepted = conversions + rejections (+ duplicates, which must be 0 here).
+Clicks are seeded with created_at = their ULID's time, as the ingester writes them; the
+endpoint's click read names that time. --no-drain stops after step 1; --profile samples one
+web worker with py-spy (raw collapsed stacks).
 """
 
 import argparse
@@ -105,8 +112,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000, help="clicks seeded")
     parser.add_argument("--seconds", type=int, default=30)
-    parser.add_argument("--workers", type=int, default=1, help="web server processes")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="web server processes")
+    parser.add_argument("--threads", type=int, default=16, help="blocking threads per process")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--profile", type=Path, help="folder for py-spy stacks of a web worker")
     parser.add_argument(
@@ -235,7 +242,8 @@ def main() -> int:
     print(
         f"wrk: {result['sent']} sent, {result['completed']} completed, "
         f"{result['errors']} errors/non-2xx in {result['duration_us'] / 1e6:.1f}s "
-        f"({args.connections} connections, granian {args.workers} worker(s))"
+        f"({args.connections} connections, granian {args.workers} worker(s), "
+        f"{args.threads} thread(s))"
     )
     print(f"accepted: {accepted} ({accepted_rate:,.0f}/s at the endpoint)")
     print(f"CPU per accepted callback, microseconds: {cpu_line}")
