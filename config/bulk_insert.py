@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import AutoField, Field, Model
 
@@ -110,12 +110,17 @@ def _fallback(model, objs, ignore_conflicts, unique_fields, update_fields) -> No
 def _array(field: Field, objs: Sequence[Model], connection: BaseDatabaseWrapper) -> str:
     """One column as a PostgreSQL array literal: NULL bare, every other element quoted."""
     parts = []
+    pre_save, prep = field.pre_save, field.get_db_prep_save
+    fast = _FAST.get(type(field))
     for obj in objs:
-        value = field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-        if value is None:
-            parts.append("NULL")
-            continue
-        text = _TEXT.get(type(value), _unknown)(value)
+        value = pre_save(obj, True)
+        text = None if fast is None or value is None else fast(field, value)
+        if text is None:
+            value = prep(value, connection)
+            if value is None:
+                parts.append("NULL")
+                continue
+            text = _TEXT.get(type(value), _unknown)(value)
         parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
     return "{" + ",".join(parts) + "}"
 
@@ -138,4 +143,58 @@ _TEXT: dict[type, Callable[[Any], str]] = {
     datetime.datetime: datetime.datetime.isoformat,
     datetime.date: datetime.date.isoformat,
     uuid.UUID: str,
+}
+
+
+# Shortcuts for the values get_db_prep_save returns unchanged on PostgreSQL (a str for a
+# CharField, an int for an integer or a foreign key to one, a finite Decimal, an aware
+# datetime) and for JSON, which it only wraps to be dumped. Anything else (an enum member,
+# a naive datetime, an expression) returns None here and goes the fields' own way.
+def _fast_str(field: Field, value: Any) -> str | None:
+    return value if type(value) is str else None
+
+
+def _fast_int(field: Field, value: Any) -> str | None:
+    return str(value) if type(value) is int else None
+
+
+def _fast_bool(field: Field, value: Any) -> str | None:
+    return ("t" if value else "f") if type(value) is bool else None
+
+
+def _fast_decimal(field: Field, value: Any) -> str | None:
+    return str(value) if type(value) is Decimal and value.is_finite() else None
+
+
+def _fast_datetime(field: Field, value: Any) -> str | None:
+    if type(value) is datetime.datetime and value.utcoffset() is not None:
+        return value.isoformat()
+    return None
+
+
+def _fast_json(field: Field, value: Any) -> str | None:
+    if type(value) in (dict, list):
+        return json.dumps(value, cls=field.encoder)
+    return None
+
+
+def _fast_relation(field: Field, value: Any) -> str | None:
+    fast = _FAST.get(type(field.target_field))
+    return None if fast is None else fast(field.target_field, value)
+
+
+_FAST: dict[type, Callable[[Field, Any], str | None]] = {
+    models.CharField: _fast_str,
+    models.TextField: _fast_str,
+    models.IntegerField: _fast_int,
+    models.BigIntegerField: _fast_int,
+    models.PositiveIntegerField: _fast_int,
+    models.AutoField: _fast_int,
+    models.BigAutoField: _fast_int,
+    models.BooleanField: _fast_bool,
+    models.DecimalField: _fast_decimal,
+    models.DateTimeField: _fast_datetime,
+    models.JSONField: _fast_json,
+    models.ForeignKey: _fast_relation,
+    models.OneToOneField: _fast_relation,
 }
