@@ -102,7 +102,7 @@ def _insert_many(alias: str, rows: Sequence[list]) -> list[int]:
         return [found[0]]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in _FIELDS)
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in _FIELDS)
+    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in _FIELDS)
     # One array per column (unnest), so the statement is the same whatever the batch size. The
     # ids come back in the order of the arrays, as Django's bulk_create relies on too.
     sql = (
@@ -140,7 +140,7 @@ def _click_read_many(alias: str, keys: Sequence[tuple[str, datetime]]) -> list[i
     # Both lists name the partitions to read (pruned at execution); the pairs are matched here.
     sql = (
         f"SELECT {click_id}, {created_at}, {offer} FROM {table} "  # noqa: S608
-        f"WHERE {click_id} = ANY(%s::varchar[]) AND {created_at} = ANY(%s::timestamptz[])"
+        f"WHERE {click_id} = ANY(%b::varchar[]) AND {created_at} = ANY(%b::timestamptz[])"
     )
     rows = statement_fetchall(connection, sql, [[key for key, _ in keys], [at for _, at in keys]])
     offers = {(key, at): offer_id for key, at, offer_id in rows}
