@@ -7,8 +7,8 @@ to insert them. Here each column is one array literal built with str.replace, as
 upserts do, and the statement is INSERT ... SELECT FROM unnest(...). Values are prepared by the
 fields themselves (pre_save, get_db_prep_save), so what is stored is what bulk_create stores.
 
-Other databases (the embedded SQLite), a single row, or a value of a type this module does not
-know go through bulk_create with the same options.
+Other databases (the embedded SQLite), or a value of a type this module does not know, go
+through bulk_create with the same options.
 """
 
 import datetime
@@ -52,10 +52,8 @@ def rows_insert(
     connection = connections[DEFAULT_DB_ALIAS]
     model = type(objs[0])
     pk_set = objs[0]._is_pk_set()
-    if (
-        connection.vendor != "postgresql"
-        or len(objs) < 2
-        or any(type(obj) is not model or obj._is_pk_set() != pk_set for obj in objs)
+    if connection.vendor != "postgresql" or any(
+        type(obj) is not model or obj._is_pk_set() != pk_set for obj in objs
     ):
         _fallback(model, objs, ignore_conflicts, unique_fields, update_fields)
         return
@@ -98,7 +96,27 @@ def rows_insert(
 
 
 def _fallback(model, objs, ignore_conflicts, unique_fields, update_fields) -> None:
-    model._default_manager.bulk_create(
+    manager = model._default_manager
+    vendor = connections[DEFAULT_DB_ALIAS].vendor
+    if ignore_conflicts and len(unique_fields) == 1 and vendor == "sqlite":
+        # SQLite's INSERT OR IGNORE (bulk_create's ignore_conflicts) would skip a row failing a
+        # CHECK or NOT NULL too: skip only the keys already stored (or twice in the batch).
+        name = unique_fields[0]
+        attname = model._meta.get_field(name).attname
+        seen = set(
+            manager.filter(**{f"{name}__in": {getattr(obj, attname) for obj in objs}}).values_list(
+                name, flat=True
+            )
+        )
+        fresh = []
+        for obj in objs:
+            key = getattr(obj, attname)
+            if key not in seen:
+                seen.add(key)
+                fresh.append(obj)
+        manager.bulk_create(fresh)
+        return
+    manager.bulk_create(
         objs,
         ignore_conflicts=ignore_conflicts,
         update_conflicts=bool(update_fields),

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from payouts.ledger import ledger_entries_append, ledger_entry_append
 from payouts.models import LedgerEntry
@@ -97,3 +97,17 @@ def test_an_amount_not_rounded_to_the_minor_unit_refuses_the_whole_batch(
 def test_an_empty_batch_writes_nothing(publisher):
     ledger_entries_append(entries=[])
     assert _ledger() == []
+
+
+def test_an_entry_breaking_a_ledger_constraint_fails_the_batch_not_silently(publisher):
+    entries = _entries(publisher, ["7.00", "-1.00"])  # an earning must not be negative
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ledger_entries_append(entries=entries)
+    assert _ledger() == []
+
+
+def test_a_batch_of_one_is_checked_and_idempotent_like_any_other(publisher):
+    for _ in range(2):
+        with transaction.atomic():
+            ledger_entries_append(entries=_entries(publisher, ["7.00"]))
+    assert len(_ledger()) == 1
