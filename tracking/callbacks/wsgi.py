@@ -79,8 +79,8 @@ def _security_headers(secure: bool) -> list[tuple[str, str]]:
         headers.append(("X-Content-Type-Options", "nosniff"))
     policy = settings.SECURE_REFERRER_POLICY
     if policy:
-        if not isinstance(policy, str):
-            policy = ",".join(policy)
+        values = policy.split(",") if isinstance(policy, str) else policy
+        policy = ",".join(value.strip() for value in values)
         headers.append(("Referrer-Policy", policy))
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
