@@ -247,3 +247,16 @@ def test_every_200_under_concurrency_is_a_committed_row_of_its_own(app):
     assert sorted(ids) == sorted(rows)
     # Each answer names the row of its own callback, not a neighbour's in the same batch.
     assert all(rows[row_id]["txn_id"] == f"C{index}" for index, row_id in enumerate(ids))
+
+
+def test_an_unexpected_error_is_django_s_500_and_stores_nothing(lean_only, monkeypatch, caplog):
+    world = world_build()
+
+    def broken(**_):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr("tracking.callbacks.wsgi.callback_answer", broken)
+    status, _, _ = serve(lean_only, "/postback", {"click_id": world.click.click_id})
+    assert status == 500
+    assert "Internal Server Error: /postback" in caplog.text
+    assert not CallbackInbox.objects.exists()
