@@ -41,7 +41,8 @@ def rows_insert(
 ) -> None:
     """Insert `objs` (all of one model): plain, ON CONFLICT [(`unique_fields`)] DO NOTHING
     (`ignore_conflicts`), or ON CONFLICT (`unique_fields`) DO UPDATE SET `update_fields` to
-    EXCLUDED's. (bulk_create, the fallback, ignores any conflict, whatever `unique_fields`.)
+    EXCLUDED's. (On SQLite, ignoring conflicts on one unique field skips the keys already
+    stored; any other fallback to bulk_create ignores every unique conflict.)
 
     Like bulk_create, sets the primary keys of a plain insert and marks the objects saved.
     """

@@ -57,10 +57,11 @@ def ledger_entries_append(*, entries: list[LedgerEntry]) -> None:
 
     Every amount is checked first, so a batch with one amount not rounded to its currency's
     minor unit writes nothing. Then one INSERT ... ON CONFLICT (idempotency_key) DO NOTHING for
-    the batch (config.bulk_insert; SQLite: bulk_create ignoring conflicts): a key
+    the batch (config.bulk_insert; on SQLite, the keys already stored are left out): a key
     already in the ledger (or twice in the batch) keeps its first entry, and nothing is
-    updated, which the ledger's append-only triggers would refuse anyway. The entries'
-    primary keys are not set.
+    updated, which the ledger's append-only triggers would refuse anyway. A row breaking a
+    CHECK constraint fails the batch with IntegrityError. The entries' primary keys may stay
+    unset.
     """
     for entry in entries:
         if money_round(entry.amount, entry.currency) != entry.amount:
