@@ -6,11 +6,16 @@ before it claims rows, so a row committed after the claim starts sends a new dra
 is lost anyway (broker down, worker killed) is covered by the periodic sweep.
 """
 
+import logging
 import time
 
+import kombu.exceptions
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 KICK_KEY = "attribution:kick"
 KICK_SECONDS = 2
@@ -30,10 +35,15 @@ def _kick_now() -> None:
     if now - _last_kick < LOCAL_KICK_INTERVAL:
         return
     _last_kick = now
-    if cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
-        from tracking.tasks.attribution import attribution_drain
+    from tracking.tasks.attribution import attribution_drain
 
-        attribution_drain.delay()
+    # The callback is committed when this runs: a kick that cannot go out (Redis restarting,
+    # broker down) must not turn the advertiser's answer into an error. The sweep takes the row.
+    try:
+        if cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
+            attribution_drain.delay()
+    except (redis.RedisError, kombu.exceptions.OperationalError) as exc:
+        logger.warning("attribution kick not sent, the sweep will take the row: %s", exc)
 
 
 def attribution_kick_clear() -> None:
