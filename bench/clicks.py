@@ -26,6 +26,7 @@ import contextlib
 import os
 import re
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -253,6 +254,15 @@ def find_postgres_pid() -> int:
     return int((Path(os.environ["PG_DATADIR"]) / "postmaster.pid").read_text().split()[0])
 
 
+PAUSE_INGEST = False
+
+
+def _signal_tree(root: int, sig: int) -> None:
+    for pid in _tree(_proc_table(), root):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
 def measure(name: str, env: dict, base: str, path: str, seconds: int, rows: list, roots) -> None:
     for phase, connections, delay in (
         ("full speed", 32, 0),
@@ -266,7 +276,11 @@ def measure(name: str, env: dict, base: str, path: str, seconds: int, rows: list
         spy = profile_start(roots["web"], seconds, f"{name} {phase}") if PROFILE_DIR else None
         cpu_before = cpu_by_component(roots)
         wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if PAUSE_INGEST:  # the web tier alone, as on a node without workers: clicks wait
+            _signal_tree(roots["worker"], signal.SIGSTOP)
         result = wrk(base, path, seconds, connections=connections, delay_ms=delay)
+        if PAUSE_INGEST:
+            _signal_tree(roots["worker"], signal.SIGCONT)
         wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         landed, waited = drain(env)
         cpu_after = cpu_by_component(roots)
@@ -297,9 +311,16 @@ def main() -> int:
     parser.add_argument("--interface", choices=["wsgi", "asgi", "both"], default="both")
     parser.add_argument("--worker-nice", type=int, default=10)
     parser.add_argument("--profile", type=Path, help="folder for py-spy stacks of a web worker")
+    parser.add_argument(
+        "--pause-ingest",
+        action="store_true",
+        help="stop the ingest worker (SIGSTOP) while wrk runs: the web tier alone, clicks "
+        "waiting in Redis, then drained and counted as usual",
+    )
     args = parser.parse_args()
-    global PROFILE_DIR
+    global PROFILE_DIR, PAUSE_INGEST
     PROFILE_DIR = args.profile
+    PAUSE_INGEST = args.pause_ingest
     if PROFILE_DIR:
         PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     header = machine()
