@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 from django.db import connections, router
 
-from tracking.callbacks.batch import GroupCommit
+from tracking.group_commit import GroupCommit
 from tracking.models import CallbackInbox, Click
 
 _FIELDS = [field for field in CallbackInbox._meta.concrete_fields if not field.primary_key]

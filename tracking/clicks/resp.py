@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import redis
 
+from tracking import group_commit
+
 Reply = int | bytes | None | list
 
 
@@ -163,84 +165,29 @@ def _pack(args: Sequence) -> bytes:
     return b"".join(parts)
 
 
-class _Waiter:
-    __slots__ = ("args", "error", "leads", "lock", "reply")
-
-    def __init__(self, args: Sequence) -> None:
-        self.args = args
-        self.reply: Reply = None
-        self.error: Exception | None = None
-        self.leads = False
-        self.lock = threading.Lock()
-        self.lock.acquire()  # released by whoever has our reply, or makes us the leader
-
-    def result(self) -> Reply:
-        if self.error is not None:
-            raise self.error
-        return self.reply
-
-
 class GroupCommit:
-    """Concurrent callers in one process share Redis round trips (group commit).
-
-    The first caller becomes the leader: it sends every command queued so far in one write,
-    reads their replies, hands each waiting thread its reply, then passes the lead to the first
-    caller that queued meanwhile. Alone, a caller pays one round trip as before; under load, one
-    write and one read serve many clicks, which is most of the redirect's system-call cost.
+    """Concurrent callers in one process share Redis round trips (tracking/group_commit.py):
+    one write and one read serve many clicks, which is most of the redirect's system-call cost.
+    An error reply goes to the caller whose command caused it; a failed round trip to them all.
     """
 
     MAX_BATCH = 256
 
     def __init__(self, client: RespClient) -> None:
         self.client = client
-        self._mutex = threading.Lock()
-        self._queue: list[_Waiter] = []
-        self._busy = False
+        self._group: group_commit.GroupCommit[Sequence, Reply] = group_commit.GroupCommit(
+            # Late-bound, so the client's call_many can be wrapped after construction (tests).
+            lambda commands: self.client.call_many(commands),
+            max_batch=self.MAX_BATCH,
+            # The redirect answers any Redis error with a direct write.
+            follower_error=lambda exc: redis.ConnectionError(f"click buffer batch failed: {exc}"),
+        )
 
     def call(self, *args: bytes | str | int) -> Reply:
-        me = _Waiter(args)
-        with self._mutex:
-            self._queue.append(me)
-            leads = not self._busy
-            self._busy = True
-        if not leads:
-            me.lock.acquire()
-            if not me.leads:
-                return me.result()
-        with self._mutex:
-            batch = self._queue[: self.MAX_BATCH]
-            del self._queue[: self.MAX_BATCH]
-        try:
-            self._flush(batch, me)
-        finally:
-            # Whatever happened, the lead passes on: no caller may wait forever.
-            with self._mutex:
-                if self._queue:
-                    following = self._queue[0]
-                    following.leads = True
-                    following.lock.release()
-                else:
-                    self._busy = False
-        return me.result()
-
-    def _flush(self, batch: list[_Waiter], leader: _Waiter) -> None:
-        replies: list | None = None
-        try:
-            replies = self.client.call_many([waiter.args for waiter in batch])
-        except redis.RedisError as exc:
-            replies = [exc] * len(batch)
-        finally:
-            if replies is None:
-                # An unexpected error is on its way up to the leader's caller; the others get
-                # a Redis error, which the redirect answers with a direct write.
-                replies = [redis.ConnectionError("click buffer client failed")] * len(batch)
-            for waiter, reply in zip(batch, replies, strict=True):
-                if isinstance(reply, redis.RedisError):
-                    waiter.error = reply
-                else:
-                    waiter.reply = reply
-                if waiter is not leader:
-                    waiter.lock.release()
+        reply = self._group.call(args)
+        if isinstance(reply, redis.RedisError):
+            raise reply
+        return reply
 
 
 class RespScript:

@@ -1,18 +1,13 @@
-"""Group commit for the callback endpoint's statements, within one web process.
+"""Group commit within one process: concurrent callers share one round trip.
 
-Each callback costs two PostgreSQL statements (its click's offer, then the inbox INSERT). Most
-of what a statement costs, in the web process and in PostgreSQL, is per statement, not per row:
-the round trip, parse and bind, executor start-up and, for the INSERT, the commit. So
-concurrent callbacks in one process share statements: the first caller becomes the leader and
-runs everything queued so far as one statement on its own database connection, hands each
-waiting thread its result, then passes the lead to the first caller that queued meanwhile
-(the protocol of tracking/clicks/resp.py's GroupCommit, which does this for Redis). Alone, a
-caller runs its own statement, as before.
-
-Callers inside a transaction never batch (their row must be in their own transaction), so
-this serves only autocommit callers; a batched INSERT is one statement, committed when it
-returns, so every caller answered is committed. If the statement fails, every caller of the
-batch gets an error and nothing of the batch was written.
+The first caller becomes the leader: it runs everything queued so far as one batch, hands each
+waiting thread its result, then passes the lead to the first caller that queued meanwhile.
+Alone, a caller runs its own batch of one. Two users: the redirect's Redis appends
+(tracking/clicks/resp.py: one write and one read serve many clicks) and the callback endpoint's
+statements (tracking/callbacks/store.py: one click read and one multi-row INSERT serve many
+callbacks; callers inside a transaction never batch there, so every caller answered is
+committed). If a batch fails, every caller of it gets an error and the leader raises the
+original.
 """
 
 import threading
@@ -37,14 +32,26 @@ class _Waiter(Generic[Item, Result]):
         self.lock.acquire()  # released by whoever has our result, or makes us the leader
 
 
+def _database_error(exc: BaseException) -> BaseException:
+    return DatabaseError(f"batch failed: {exc!r}")
+
+
 class GroupCommit(Generic[Item, Result]):
     """`call(item)` returns `run([... item ...])[its index]`, sharing `run` with concurrent
     callers. `run` gets 1 to MAX_BATCH items and returns one result per item, in order."""
 
     MAX_BATCH = 128
 
-    def __init__(self, run: Callable[[Sequence[Item]], Sequence[Result]]) -> None:
+    def __init__(
+        self,
+        run: Callable[[Sequence[Item]], Sequence[Result]],
+        *,
+        max_batch: int = MAX_BATCH,
+        follower_error: Callable[[BaseException], BaseException] | None = None,
+    ) -> None:
         self.run = run
+        self.max_batch = max_batch
+        self.follower_error = follower_error or _database_error
         self._mutex = threading.Lock()
         self._queue: list[_Waiter[Item, Result]] = []
         self._busy = False
@@ -60,8 +67,8 @@ class GroupCommit(Generic[Item, Result]):
             if not me.leads:
                 return self._result(me)
         with self._mutex:
-            batch = self._queue[: self.MAX_BATCH]
-            del self._queue[: self.MAX_BATCH]
+            batch = self._queue[: self.max_batch]
+            del self._queue[: self.max_batch]
         try:
             self._flush(batch, me)
         finally:
@@ -91,7 +98,7 @@ class GroupCommit(Generic[Item, Result]):
             # object raised in several threads would share its traceback).
             for waiter in batch:
                 if waiter is not leader:
-                    waiter.error = DatabaseError(f"callback batch failed: {exc!r}")
+                    waiter.error = self.follower_error(exc)
                     waiter.error.__cause__ = exc
                     waiter.lock.release()
             raise
