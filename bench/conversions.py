@@ -108,6 +108,19 @@ def wrk(base: str, seconds: int, connections: int, env: dict) -> dict:
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
+def endpoint_print(header, result, args, accepted, rate, cpu_line, answered=None) -> None:
+    print(f"machine: {header}")
+    print(
+        f"wrk: {result['sent']} sent, {result['completed']} completed, "
+        f"{result['errors']} errors/non-2xx in {result['duration_us'] / 1e6:.1f}s "
+        f"({args.connections} connections, granian {args.workers} worker(s), "
+        f"{args.threads} thread(s))"
+    )
+    states = f", {answered}" if answered is not None else ""
+    print(f"accepted: {accepted} ({rate:,.0f}/s at the endpoint){states}")
+    print(f"CPU per accepted callback, microseconds: {cpu_line}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000, help="clicks seeded")
@@ -180,15 +193,7 @@ def main() -> int:
             sql(env, "SELECT state, count(*) FROM tracking_callbackinbox GROUP BY state")
         )
         if args.no_drain:
-            print(f"machine: {header}")
-            print(
-                f"wrk: {result['sent']} sent, {result['completed']} completed, "
-                f"{result['errors']} errors/non-2xx in {result['duration_us'] / 1e6:.1f}s "
-                f"({args.connections} connections, granian {args.workers} worker(s), "
-                f"{args.threads} thread(s))"
-            )
-            print(f"accepted: {accepted} ({accepted_rate:,.0f}/s at the endpoint), {answered}")
-            print(f"CPU per accepted callback, microseconds: {cpu_line}")
+            endpoint_print(header, result, args, accepted, accepted_rate, cpu_line, answered)
             return 0
 
         log("draining with one worker")
@@ -239,15 +244,7 @@ def main() -> int:
 
     duplicates = results.get("duplicate_txn", 0) + results.get("duplicate_conversion", 0)
     rejections = sum(v for k, v in results.items() if k not in ("approved", "pending")) - duplicates
-    print(f"machine: {header}")
-    print(
-        f"wrk: {result['sent']} sent, {result['completed']} completed, "
-        f"{result['errors']} errors/non-2xx in {result['duration_us'] / 1e6:.1f}s "
-        f"({args.connections} connections, granian {args.workers} worker(s), "
-        f"{args.threads} thread(s))"
-    )
-    print(f"accepted: {accepted} ({accepted_rate:,.0f}/s at the endpoint)")
-    print(f"CPU per accepted callback, microseconds: {cpu_line}")
+    endpoint_print(header, result, args, accepted, accepted_rate, cpu_line)
     print(f"attributed: {accepted} in {span:.1f}s ({accepted / span:,.0f}/s by one worker)")
     print(
         f"conversions: {conversions}, rejections: {rejections}, duplicates: {duplicates}, "
