@@ -3,9 +3,10 @@
 Django's bulk_create on PostgreSQL sends one array per column through UNNEST, but psycopg adapts
 each element of a text or jsonb array in Python and escapes it with a regular expression: for
 rows carrying JSON (a conversion's terms and explanation) that costs more than PostgreSQL takes
-to insert them. Here each column is one array literal built with str.replace, as the reports'
-upserts do, and the statement is INSERT ... SELECT FROM unnest(...). Values are prepared by the
-fields themselves (pre_save, get_db_prep_save), so what is stored is what bulk_create stores.
+to insert them. Here each column is one array literal built with str.replace (bound as text on
+Django's cursor), and the statement is INSERT ... SELECT FROM unnest(...). Values are prepared
+by the fields themselves (pre_save, get_db_prep_save), so what is stored is what bulk_create
+stores.
 
 Other databases (the embedded SQLite), or a value of a type this module does not know, go
 through bulk_create with the same options.

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from django.db import connection
 from django.utils import timezone
 
 from config.bulk_insert import rows_insert
+from config.pg_cursor import pg_cursor
 from offers.models import Offer
 from reports.models import CONVERSION_COUNTERS, COUNTERS, ConversionCounted
 from reports.rollups import ALL, Rollup
@@ -223,7 +223,7 @@ def _upsert(
             arrays = ", ".join(f"%b::{_pg_type(c, rollup.grain)}[]" for c in columns)
             params = [list(values) for values in zip(*records, strict=True)]
             sql = f"{insert}SELECT * FROM unnest({arrays}){upsert}"  # noqa: S608
-            with psycopg.Cursor(connection.connection) as raw:
+            with pg_cursor(connection) as raw:
                 raw.execute(sql, params)
             return
         adapt = (

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from django.db import connections, router
 
+from config.pg_cursor import pg_cursor
 from tracking.group_commit import GroupCommit
 from tracking.models import CallbackInbox, Click
 
@@ -85,11 +85,8 @@ def statement_fetchone(connection, sql: str, params: Sequence[Any]) -> tuple | N
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    prepare = True if connection.settings_dict.get("CONN_MAX_AGE") else None
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
-        raw.execute(sql, params, prepare=prepare)
+    with pg_cursor(connection) as raw:
+        raw.execute(sql, params, prepare=_prepare(connection))
         return raw.fetchone()
 
 
@@ -149,12 +146,15 @@ def _click_read_many(alias: str, keys: Sequence[tuple[str, datetime]]) -> list[i
 
 def statement_fetchall(connection, sql: str, params: Sequence[Any]) -> list[tuple]:
     """As statement_fetchone, every row (PostgreSQL only)."""
-    connection.ensure_connection()
-    connection.validate_no_broken_transaction()
-    prepare = True if connection.settings_dict.get("CONN_MAX_AGE") else None
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as raw:
-        raw.execute(sql, params, prepare=prepare)
+    with pg_cursor(connection) as raw:
+        raw.execute(sql, params, prepare=_prepare(connection))
         return raw.fetchall()
+
+
+def _prepare(connection) -> bool | None:
+    """Prepare statements only on persistent connections (a prepared statement lives and dies
+    with its connection; with PgBouncer, DB_CONN_MAX_AGE=0 turns this off)."""
+    return True if connection.settings_dict.get("CONN_MAX_AGE") else None
 
 
 _batchers: dict[tuple[str, str], GroupCommit] = {}

@@ -9,11 +9,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import psycopg
 import redis
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from config.pg_cursor import pg_cursor
 from tracking.clicks.bots import user_agent_is_bot
 from tracking.clicks.buffer import UNIQUE_PREFIX, UNIQUE_SECONDS
 from tracking.clicks.ids import click_id_is_valid, click_id_time
@@ -150,7 +150,7 @@ def _insert(cursor, clicks: list[Click]) -> list[tuple[int, str]]:
         # A plain psycopg cursor on the same connection (so the same transaction): server-side
         # binding with binary parameters (%b), so the arrays are dumped in C. Django's own cursor
         # binds on the client and escapes every array element in Python.
-        with psycopg.Cursor(connection.connection) as raw:
+        with pg_cursor(connection) as raw:
             raw.execute(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){conflict}",  # noqa: S608
                 values,
