@@ -33,7 +33,8 @@ def api_key_create(*, user, name: str = "") -> MintedKey:
 
 def api_key_find(*, raw_key: str) -> ApiKey | None:
     """The active key matching `raw_key`, or None. Compares hashes in constant time."""
-    parts = raw_key.split("_")
+    # The secret is URL-safe base64 and may itself contain "_": split twice only.
+    parts = raw_key.split("_", 2)
     if len(parts) < 3 or parts[0] != "ak":
         return None
     api_key = (
