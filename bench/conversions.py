@@ -27,6 +27,7 @@ web worker with py-spy (raw collapsed stacks).
 import argparse
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -121,6 +122,27 @@ def endpoint_print(header, result, args, accepted, rate, cpu_line, answered=None
     print(f"CPU per accepted callback, microseconds: {cpu_line}")
 
 
+def drain_profile_start(worker_pid: int, folder: Path) -> subprocess.Popen:
+    """py-spy on the draining worker until told to stop: collapsed stacks of attribution."""
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "py-spy"),
+            "record",
+            "--pid",
+            str(worker_pid),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--output",
+            str(folder / "attribution.txt"),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000, help="clicks seeded")
@@ -128,7 +150,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="web server processes")
     parser.add_argument("--threads", type=int, default=16, help="blocking threads per process")
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--profile", type=Path, help="folder for py-spy stacks of a web worker")
+    parser.add_argument(
+        "--profile", type=Path, help="folder for py-spy stacks of a web worker and the drain"
+    )
     parser.add_argument(
         "--no-drain", action="store_true", help="measure the endpoint only (no attribution)"
     )
@@ -214,6 +238,7 @@ def main() -> int:
             env=env,
         )
         stack.callback(stop, worker)
+        drain_spy = drain_profile_start(worker.pid, args.profile) if args.profile else None
         subprocess.run(
             [
                 PYTHON,
@@ -234,6 +259,9 @@ def main() -> int:
                 drained_at = time.time()
                 break
             time.sleep(0.05)
+        if drain_spy is not None:
+            drain_spy.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+            drain_spy.wait()
         first = sql(env, "SELECT extract(epoch FROM min(processed_at)) FROM tracking_callbackinbox")
         span = max(drained_at - float(first[0][0]), 1e-3)
         results = dict(
