@@ -8,7 +8,7 @@ never lose an increment (the upsert adds under the row lock; no read-modify-writ
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -90,8 +90,16 @@ def rollup_conversion_apply(*, conversion: Conversion, previous_status: str | No
     rollup_conversions_apply(conversions=[conversion])
 
 
-def rollup_conversions_apply(*, conversions: list[Conversion]) -> None:
+def rollup_conversions_apply(
+    *,
+    conversions: list[Conversion],
+    clicks: Mapping[str, Click] | None = None,
+    created: bool = False,
+) -> None:
     """Make the rollups count each of `conversions` as it is now.
+
+    `clicks` (by click id) are the conversions' clicks when the caller has already read them;
+    `created` says the conversions were inserted in this transaction, so none was counted yet.
 
     What a conversion added before (ConversionCounted) is subtracted and its current figures
     added: a status change moves the count between statuses, a reversal takes its money out of
@@ -106,13 +114,17 @@ def rollup_conversions_apply(*, conversions: list[Conversion]) -> None:
     if not latest:
         return
     ids = sorted(latest)
-    counted = {
-        row.conversion_id: row
-        for row in ConversionCounted.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("conversion_id")
-    }
-    clicks = _clicks_place(conversions=[latest[pk] for pk in ids if pk not in counted])
+    counted = {}
+    if not created:
+        counted = {
+            row.conversion_id: row
+            for row in ConversionCounted.objects.select_for_update()
+            .filter(pk__in=ids)
+            .order_by("conversion_id")
+        }
+    places = _clicks_place(
+        conversions=[latest[pk] for pk in ids if pk not in counted], known=clicks or {}
+    )
     facts: list[Fact] = []
     changed: list[ConversionCounted] = []
     for pk in ids:
@@ -120,7 +132,7 @@ def rollup_conversions_apply(*, conversions: list[Conversion]) -> None:
         row = counted.get(pk)
         state = _conversion_state(conversion)
         if row is None:
-            dims = _conversion_dims(conversion=conversion, place=clicks.get(pk))
+            dims = _conversion_dims(conversion=conversion, place=places.get(pk))
         else:
             dims = row.dims
             old = {name: getattr(row, name) for name in state}
@@ -291,28 +303,39 @@ def _subs_key(values: list[str]) -> str:
     return hashlib.md5("\x1f".join(values).encode(), usedforsecurity=False).hexdigest()
 
 
-def _clicks_place(*, conversions: list[Conversion]) -> dict[int, tuple[str, str]]:
+def _clicks_place(
+    *, conversions: list[Conversion], known: Mapping[str, Click]
+) -> dict[int, tuple[str, str]]:
     """Country and device of each conversion's click, by conversion id.
+
+    A click in `known` (its id and time matching the conversion's) is not read again.
 
     Country and device live on the click only (still buffered or in PostgreSQL); a click
     already dropped leaves them empty. One read names each click by id and by the time the
     conversion copied from it, so PostgreSQL reads only those days' partitions; a click not
     found so (still buffered, or written otherwise) is looked for as click_find does.
     """
-    if not conversions:
-        return {}
+    places: dict[int, tuple[str, str]] = {}
+    unknown: list[Conversion] = []
+    for conversion in conversions:
+        click = known.get(conversion.click_id)
+        if click is not None and click.created_at == conversion.click_created_at:
+            places[conversion.pk] = (click.country, click.device)
+        else:
+            unknown.append(conversion)
+    if not unknown:
+        return places
     # Imported here: the click store imports tracking.hooks, which imports this module.
     from tracking.clicks.lookup import click_find
 
     found = {
         (click_id, created_at): (country, device)
         for click_id, created_at, country, device in Click.objects.filter(
-            click_id__in={c.click_id for c in conversions},
-            created_at__in={c.click_created_at for c in conversions},
+            click_id__in={c.click_id for c in unknown},
+            created_at__in={c.click_created_at for c in unknown},
         ).values_list("click_id", "created_at", "country", "device")
     }
-    places: dict[int, tuple[str, str]] = {}
-    for conversion in conversions:
+    for conversion in unknown:
         place = found.get((conversion.click_id, conversion.click_created_at))
         if place is None:
             click = click_find(click_id=conversion.click_id)

@@ -28,9 +28,14 @@ def after_conversion_changed(*, conversion: Conversion, previous_status: str | N
 
 
 def after_conversions_changed(*, conversions: list[Conversion]) -> None:
-    """The batch form of after_conversion_changed: attribution calls it once per batch with the
-    conversions it created (or a writer with those it changed)."""
+    """The batch form of after_conversion_changed, for a writer that changed many conversions."""
     rollup_conversions_apply(conversions=conversions)
+
+
+def after_conversions_created(*, conversions: list[Conversion], clicks: dict[str, Click]) -> None:
+    """Called by attribution once per batch with the conversions it inserted and their clicks
+    (by click id), as it read them."""
+    rollup_conversions_apply(conversions=conversions, clicks=clicks, created=True)
 
 
 def after_impressions_counted(*, counts: list[tuple[datetime, int, int, int]]) -> None:

@@ -9,8 +9,12 @@ from ulid import ULID
 from reports.models import ConversionCounted
 from reports.rollups import ALL
 from tests.reports.conftest import clicks_ingest, convert
-from tracking.hooks import after_conversion_changed, after_conversions_changed
-from tracking.models import Conversion
+from tracking.hooks import (
+    after_conversion_changed,
+    after_conversions_changed,
+    after_conversions_created,
+)
+from tracking.models import Click, Conversion
 
 pytestmark = pytest.mark.sqlite
 
@@ -171,3 +175,33 @@ def test_a_batch_finds_each_click_s_country_and_device_wherever_it_is_stored(mix
         ("GB", ""),  # the conversion's click time is not the click's: found by id
         ("", ""),  # the click is gone
     ]
+
+
+def test_the_creation_form_with_the_clicks_already_read_counts_the_same(mixed):
+    # Attribution passes the clicks it read; a click it holds at another time than the
+    # conversion's (as for the moved one) or does not hold (a few here) is looked up as usual.
+    clicks = {click.click_id: click for click in Click.objects.all()}
+    for conversion in mixed[::3]:
+        clicks.pop(conversion.click_id, None)
+    with transaction.atomic():
+        start = transaction.savepoint()
+        after_conversions_created(conversions=mixed, clicks=clicks)
+        created = (_rollup_rows(), _counted())
+        transaction.savepoint_rollback(start)
+        _one_at_a_time(mixed)
+        single = (_rollup_rows(), _counted())
+    assert created == single
+    assert any(created[0].values()) and len(created[1]) == len(mixed)
+
+
+def test_the_creation_form_takes_country_and_device_from_the_clicks_it_is_given(mixed):
+    # A click still in the Redis buffer is known to attribution but not to a SELECT.
+    first = mixed[0]
+    buffered = Click(
+        click_id=first.click_id, created_at=first.click_created_at, country="NL", device="tablet"
+    )
+    Click.objects.filter(click_id=first.click_id).delete()
+    with transaction.atomic():
+        after_conversions_created(conversions=[first], clicks={first.click_id: buffered})
+    dims = ConversionCounted.objects.get(conversion_id=first.pk).dims
+    assert (dims["country"], dims["device"]) == ("NL", "tablet")

@@ -22,8 +22,8 @@ from tracking.attribution.decide import Decision, callback_decide
 from tracking.attribution.queue import click_retry_seconds, click_wait_seconds
 from tracking.callbacks.fields import CallbackFields, CallbackShapeError, callback_fields
 from tracking.caps import cap_reached_set
-from tracking.hooks import after_conversions_changed
-from tracking.models import CallbackInbox, Conversion
+from tracking.hooks import after_conversions_created
+from tracking.models import CallbackInbox, Click, Conversion
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,14 @@ def inbox_batch_attribute(*, limit: int) -> BatchOutcome:
         )
         if not rows:
             return BatchOutcome(claimed=0, conversions=0, waiting=0)
-        decisions = _decide_all(rows=rows, now=now)
-        written = _write(decisions=decisions, now=now)
+        decisions, clicks = _decide_all(rows=rows, now=now)
+        written = _write(decisions=decisions, clicks=clicks, now=now)
     waiting = sum(1 for decision in decisions if decision.waiting)
     return BatchOutcome(claimed=len(rows), conversions=written, waiting=waiting)
 
 
-def _decide_all(*, rows: list[CallbackInbox], now) -> list[Decision]:
+def _decide_all(*, rows: list[CallbackInbox], now) -> tuple[list[Decision], dict[str, Click]]:
+    """Each row's decision, and the clicks read for them (by click id)."""
     parsed: dict[int, CallbackFields] = {}
     decisions: list[Decision] = []
     for row in rows:
@@ -72,10 +73,10 @@ def _decide_all(*, rows: list[CallbackInbox], now) -> list[Decision]:
             decisions.append(
                 callback_decide(row=row, fields=fields, ctx=ctx, wait_until=row.received_at + wait)
             )
-    return decisions
+    return decisions, ctx.clicks
 
 
-def _write(*, decisions: list[Decision], now) -> int:
+def _write(*, decisions: list[Decision], clicks: dict[str, Click], now) -> int:
     conversions = [d.conversion for d in decisions if d.conversion is not None]
     try:
         with transaction.atomic():
@@ -100,7 +101,7 @@ def _write(*, decisions: list[Decision], now) -> int:
             if conversion.status == Conversion.Status.APPROVED and conversion.payout > 0
         ]
     )
-    after_conversions_changed(conversions=conversions)
+    after_conversions_created(conversions=conversions, clicks=clicks)
 
     by_result: dict[str, list[int]] = {}
     waiting: list[int] = []

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Attribution alone, in one process: what one attribution worker process does per second.
+
+    .venv/bin/python bench/attribution.py [--callbacks 30000] [--batch 1000] [--profile FILE]
+
+Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, seeds the
+network and clicks of bench/conversions.py (one offer, revshare terms, clicks at their ULID's
+time), stores one S2S callback through the endpoint's own service (`callback_receive`, token
+auth) and copies it in SQL to one inbox row per click (its own click id and txn id), then runs
+`inbox_batch_attribute` (the code the `attribution` worker runs, hooks included: rollups and
+ledger earnings) in this process until no row is left.
+
+It prints attributed/s, and where the time went: this process's CPU and PostgreSQL's CPU per
+callback (from /proc). Without the web server and wrk beside it, it isolates attribution for
+before/after comparisons; bench/conversions.py measures the whole path.
+"""
+
+import argparse
+import cProfile
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from clicks import cpu_by_component, find_postgres_pid, machine  # noqa: E402
+from conversions import SECRET, SEED  # noqa: E402
+
+from scripts.with_services import throwaway_postgres, throwaway_redis  # noqa: E402
+
+COPY = """
+INSERT INTO tracking_callbackinbox (received_at, dialect, method, path, params, headers,
+    remote_ip, advertiser_id, click_id, state, result, attempts, auth_deferred)
+SELECT t.received_at, t.dialect, t.method, t.path,
+       t.params || jsonb_build_object('click_id', c.click_id, 'txn_id', 'T-' || c.click_id),
+       t.headers, t.remote_ip, t.advertiser_id, c.click_id, t.state, t.result, t.attempts,
+       t.auth_deferred
+FROM tracking_callbackinbox t, tracking_click c
+WHERE t.id = %s AND c.click_id <> t.click_id
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--callbacks", type=int, default=30_000)
+    parser.add_argument("--batch", type=int, default=1000, help="ATTRIBUTION_BATCH_SIZE")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the drain here")
+    args = parser.parse_args()
+    header = machine()
+    with tempfile.TemporaryDirectory(prefix="affnet-attribution-") as tmp:
+        work = Path(tmp)
+        (work / "redis").mkdir()
+        if os.geteuid() == 0:
+            os.chmod(work, 0o755)
+        with throwaway_postgres(work) as db_url, throwaway_redis(work / "redis") as redis_url:
+            os.environ.update(
+                DATABASE_URL=db_url,
+                REDIS_URL=redis_url,
+                SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+                DEBUG="0",
+                LOG_LEVEL="WARNING",
+                AFFNET_VAR_DIR=str(work),
+                DJANGO_SETTINGS_MODULE="config.settings",
+            )
+            return run(args, header, work)
+
+
+def run(args, header: str, work: Path) -> int:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from tracking.attribution.services import inbox_batch_attribute
+    from tracking.callbacks.services import CallbackRequest, callback_receive
+    from tracking.models import CallbackInbox, Conversion
+
+    call_command("migrate", verbosity=0, skip_checks=True)
+    ids_file = work / "ids.txt"
+    # The same seed bench/conversions.py runs through `manage.py shell -c`.
+    exec(SEED.format(secret=SECRET, ids=ids_file, count=args.callbacks), {})
+    first = ids_file.read_text().split()[0]
+    params = {"click_id": first, "txn_id": f"T-{first}", "amount": "19.99", "token": SECRET}
+    template = callback_receive(
+        request=CallbackRequest(
+            dialect="s2s",
+            method="GET",
+            path="/postback",
+            params=params,
+            pairs=list(params.items()),
+            headers={},
+            remote_ip="127.0.0.1",
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(COPY, [template.pk])
+        cursor.execute("VACUUM ANALYZE")
+    rows = CallbackInbox.objects.filter(state=CallbackInbox.State.RECEIVED).count()
+    print(f"[attribution] {rows} inbox rows to attribute", file=sys.stderr)
+
+    roots = {"postgres": find_postgres_pid()}
+    profile = cProfile.Profile() if args.profile else None
+    cpu_before, own_before = cpu_by_component(roots), os.times()
+    started = time.perf_counter()
+    if profile:
+        profile.enable()
+    batches = 0
+    while inbox_batch_attribute(limit=args.batch).claimed:
+        batches += 1
+    if profile:
+        profile.disable()
+        profile.dump_stats(args.profile)
+    seconds = time.perf_counter() - started
+    cpu_after, own_after = cpu_by_component(roots), os.times()
+    own = (own_after.user + own_after.system) - (own_before.user + own_before.system)
+    postgres = cpu_after["postgres"] - cpu_before["postgres"]
+
+    conversions = Conversion.objects.count()
+    left = CallbackInbox.objects.filter(state=CallbackInbox.State.RECEIVED).count()
+    print(header)
+    print(
+        f"attributed: {rows} in {seconds:.2f}s ({rows / seconds:,.0f}/s, one process, "
+        f"{batches} batches of up to {args.batch})"
+    )
+    print(
+        f"CPU per callback, microseconds: attribution {own * 1e6 / rows:,.0f}, "
+        f"postgres {postgres * 1e6 / rows:,.0f}"
+    )
+    print(f"conversions: {conversions}, inbox rows left: {left}")
+    return 0 if conversions == rows and left == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
