@@ -11,12 +11,14 @@ auth) and copies it in SQL to one inbox row per click (its own click id and txn 
 ledger earnings) in this process until no row is left.
 
 It prints attributed/s, and where the time went: this process's CPU and PostgreSQL's CPU per
-callback (from /proc). Without the web server and wrk beside it, it isolates attribution for
-before/after comparisons; bench/conversions.py measures the whole path.
+callback (from /proc), and the cyclic garbage collector's share. Without the web server and
+wrk beside it, it isolates attribution for before/after comparisons; bench/conversions.py
+measures the whole path.
 """
 
 import argparse
 import cProfile
+import gc
 import os
 import sys
 import tempfile
@@ -44,11 +46,27 @@ WHERE t.id = %s AND c.click_id <> t.click_id
 """
 
 
+class GcTime:
+    """Seconds the cyclic garbage collector runs, from gc.callbacks."""
+
+    def __init__(self) -> None:
+        self.seconds, self.runs, self._start = 0.0, 0, 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+            self.runs += 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--callbacks", type=int, default=30_000)
     parser.add_argument("--batch", type=int, default=1000, help="ATTRIBUTION_BATCH_SIZE")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the drain here")
+    parser.add_argument("--no-gc-freeze", action="store_true", help="skip the worker's gc.freeze")
     args = parser.parse_args()
     header = machine()
     with tempfile.TemporaryDirectory(prefix="affnet-attribution-") as tmp:
@@ -76,6 +94,7 @@ def run(args, header: str, work: Path) -> int:
     from django.core.management import call_command
     from django.db import connection
 
+    from config.celery import gc_freeze_startup_objects
     from tracking.attribution.services import inbox_batch_attribute
     from tracking.callbacks.services import CallbackRequest, callback_receive
     from tracking.models import CallbackInbox, Conversion
@@ -103,6 +122,10 @@ def run(args, header: str, work: Path) -> int:
     rows = CallbackInbox.objects.filter(state=CallbackInbox.State.RECEIVED).count()
     print(f"[attribution] {rows} inbox rows to attribute", file=sys.stderr)
 
+    # As the worker does when ready (config/celery.py); --no-gc-freeze shows what that saves.
+    if not args.no_gc_freeze:
+        gc_freeze_startup_objects()
+    collector = GcTime()
     roots = {"postgres": find_postgres_pid()}
     profile = cProfile.Profile() if args.profile else None
     cpu_before, own_before = cpu_by_component(roots), os.times()
@@ -132,6 +155,10 @@ def run(args, header: str, work: Path) -> int:
         f"postgres {postgres * 1e6 / rows:,.0f}"
     )
     print(f"conversions: {conversions}, inbox rows left: {left}")
+    print(
+        f"cyclic GC: {collector.seconds:.2f}s in {collector.runs} collections "
+        f"({'without' if args.no_gc_freeze else 'with'} gc.freeze at start-up)"
+    )
     return 0 if conversions == rows and left == 0 else 1
 
 
