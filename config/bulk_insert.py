@@ -17,6 +17,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -128,21 +129,26 @@ def _fallback(model, objs, ignore_conflicts, unique_fields, update_fields) -> No
 
 
 def _array(field: Field, objs: Sequence[Model], connection: BaseDatabaseWrapper) -> str:
-    """One column as a PostgreSQL array literal: NULL bare, every other element quoted."""
-    parts = []
-    pre_save, prep = field.pre_save, field.get_db_prep_save
+    """One column as a PostgreSQL array literal: NULL bare, text and JSON quoted, numbers,
+    booleans and timestamps bare (their spelling has nothing an array literal must escape)."""
+    if type(field).pre_save is Field.pre_save:  # a plain read of the attribute
+        values = list(map(attrgetter(field.attname), objs))
+    else:  # auto_now and the like set the value
+        values = [field.pre_save(obj, True) for obj in objs]
     fast = _FAST.get(type(field))
-    for obj in objs:
-        value = pre_save(obj, True)
-        text = None if fast is None or value is None else fast(field, value)
-        if text is None:
+    prep = field.get_db_prep_save
+    parts = []
+    for value in values:
+        element = None if fast is None or value is None else fast(field, value)
+        if element is None:
             value = prep(value, connection)
-            if value is None:
-                parts.append("NULL")
-                continue
-            text = _TEXT.get(type(value), _unknown)(value)
-        parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+            element = "NULL" if value is None else _quoted(_TEXT.get(type(value), _unknown)(value))
+        parts.append(element)
     return "{" + ",".join(parts) + "}"
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _unknown(value: Any) -> str:
@@ -168,10 +174,11 @@ _TEXT: dict[type, Callable[[Any], str]] = {
 
 # Shortcuts for the values get_db_prep_save returns unchanged on PostgreSQL (a str for a
 # CharField, an int for an integer or a foreign key to one, a finite Decimal, an aware
-# datetime) and for JSON, which it only wraps to be dumped. Anything else (an enum member,
-# a naive datetime, an expression) returns None here and goes the fields' own way.
+# datetime) and for JSON, which it only wraps to be dumped: each returns the array element.
+# Anything else (an enum member, a naive datetime, an expression) returns None here and goes
+# the fields' own way.
 def _fast_str(field: Field, value: Any) -> str | None:
-    return value if type(value) is str else None
+    return _quoted(value) if type(value) is str else None
 
 
 def _fast_int(field: Field, value: Any) -> str | None:
@@ -194,7 +201,7 @@ def _fast_datetime(field: Field, value: Any) -> str | None:
 
 def _fast_json(field: Field, value: Any) -> str | None:
     if type(value) in (dict, list):
-        return json.dumps(value, cls=field.encoder)
+        return _quoted(json.dumps(value, cls=field.encoder))
     return None
 
 
