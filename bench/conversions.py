@@ -2,7 +2,7 @@
 """Conversion callback benchmark: callbacks posted to the production stack, then attributed.
 
     .venv/bin/python bench/conversions.py [--count 100000] [--seconds 30] [--workers 2]
-        [--threads 16] [--no-drain] [--profile DIR]
+        [--threads 16] [--no-drain] [--profile DIR] [--drain-processes N]
 
 Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, seeds one
 advertiser (with a postback secret), offer, goal with revshare terms, publisher and --count
@@ -14,14 +14,16 @@ clicks, then:
    txn id, token auth) — accepted/s is the inbox rows written divided by wrk's duration
    (answers other than 200 are counted too); it also prints the CPU each component (web,
    PostgreSQL, Redis, wrk) spent per accepted callback, read from /proc;
-2. stops the web server and starts ONE Celery worker (solo pool, queue `attribution`) that
-   drains the inbox — attributed/s is the rows processed divided by the time between the first
-   and the last row processed.
+2. stops the web server and starts ONE Celery worker (queue `attribution`) that drains the
+   inbox — attributed/s is the rows processed divided by the time between the first and the
+   last row processed. By default the worker runs the solo pool (one process); with
+   --drain-processes N it runs prefork with N processes, as deploy/ runs it, and N drain tasks
+   are sent (under live traffic each kick sends one), which claim disjoint batches.
 
 Prints the counts: accepted = conversions + rejections (+ duplicates, which must be 0 here).
 Clicks are seeded with created_at = their ULID's time, as the ingester writes them; the
 endpoint's click read names that time. --no-drain stops after step 1; --profile samples one
-web worker with py-spy (raw collapsed stacks).
+web worker and the draining worker with py-spy (raw collapsed stacks).
 """
 
 import argparse
@@ -156,6 +158,12 @@ def main() -> int:
     parser.add_argument(
         "--no-drain", action="store_true", help="measure the endpoint only (no attribution)"
     )
+    parser.add_argument(
+        "--drain-processes",
+        type=int,
+        default=1,
+        help="1: the worker's solo pool (one process); N: prefork with N processes, N drains",
+    )
     args = parser.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
@@ -220,7 +228,10 @@ def main() -> int:
             endpoint_print(header, result, args, accepted, accepted_rate, cpu_line, answered)
             return 0
 
-        log("draining with one worker")
+        pool = ["-P", "solo"]
+        if args.drain_processes > 1:
+            pool = ["-P", "prefork", "-c", str(args.drain_processes)]
+        log(f"draining with one worker ({' '.join(pool)})")
         worker = subprocess.Popen(
             [
                 str(VENV_BIN / "celery"),
@@ -229,8 +240,7 @@ def main() -> int:
                 "worker",
                 "-Q",
                 "attribution",
-                "-P",
-                "solo",
+                *pool,
                 "--loglevel",
                 "WARNING",
             ],
@@ -244,7 +254,8 @@ def main() -> int:
                 PYTHON,
                 "-c",
                 "import django; django.setup(); "
-                "from tracking.tasks.attribution import attribution_drain as d; d.delay()",
+                "from tracking.tasks.attribution import attribution_drain as d; "
+                f"[d.delay() for _ in range({args.drain_processes})]",
             ],
             cwd=ROOT,
             env=env,
@@ -273,7 +284,8 @@ def main() -> int:
     duplicates = results.get("duplicate_txn", 0) + results.get("duplicate_conversion", 0)
     rejections = sum(v for k, v in results.items() if k not in ("approved", "pending")) - duplicates
     endpoint_print(header, result, args, accepted, accepted_rate, cpu_line)
-    print(f"attributed: {accepted} in {span:.1f}s ({accepted / span:,.0f}/s by one worker)")
+    pool = "solo pool" if args.drain_processes == 1 else f"{args.drain_processes} processes"
+    print(f"attributed: {accepted} in {span:.1f}s ({accepted / span:,.0f}/s by one worker, {pool})")
     print(
         f"conversions: {conversions}, rejections: {rejections}, duplicates: {duplicates}, "
         f"ledger entries: {ledger}, results: {results}"
