@@ -18,7 +18,6 @@ measures the whole path.
 
 import argparse
 import cProfile
-import gc
 import os
 import sys
 import tempfile
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from clicks import cpu_by_component, find_postgres_pid, machine  # noqa: E402
+from clicks import GcTime, cpu_by_component, find_postgres_pid, machine  # noqa: E402
 from conversions import SECRET, SEED  # noqa: E402
 
 from scripts.with_services import throwaway_postgres, throwaway_redis  # noqa: E402
@@ -44,21 +43,6 @@ SELECT t.received_at, t.dialect, t.method, t.path,
 FROM tracking_callbackinbox t, tracking_click c
 WHERE t.id = %s AND c.click_id <> t.click_id
 """
-
-
-class GcTime:
-    """Seconds the cyclic garbage collector runs, from gc.callbacks."""
-
-    def __init__(self) -> None:
-        self.seconds, self.runs, self._start = 0.0, 0, 0.0
-        gc.callbacks.append(self._callback)
-
-    def _callback(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self._start = time.perf_counter()
-        else:
-            self.seconds += time.perf_counter() - self._start
-            self.runs += 1
 
 
 def main() -> int:

@@ -23,6 +23,7 @@ and with --profile samples one web worker with py-spy (collapsed stacks, one fil
 
 import argparse
 import contextlib
+import gc
 import os
 import re
 import resource
@@ -103,6 +104,21 @@ def cpu_by_component(roots: dict[str, int]) -> dict[str, float]:
 
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+class GcTime:
+    """Seconds the cyclic garbage collector runs, from gc.callbacks."""
+
+    def __init__(self) -> None:
+        self.seconds, self.runs, self._start = 0.0, 0, 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+            self.runs += 1
 
 
 def machine() -> str:
