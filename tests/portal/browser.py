@@ -5,7 +5,9 @@ We never run `playwright install`: Playwright talks to /usr/bin/chromium (instal
 when AFFNET_SCREENSHOTS=1 (scripts/screenshots.py), so `make test` leaves the tree clean.
 """
 
+import gc
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +59,27 @@ def browser(monkeypatch, landing) -> Iterator:
             yield launched
         finally:
             launched.close()
+    _close_stray_connections()
+
+
+def _close_stray_connections() -> None:
+    """Close the database connection the test body opened in Playwright's context.
+
+    Django keeps connections per contextvars context (asgiref's Local), and once the sync API
+    has run, the test body resumes in another context than its fixtures: its ORM calls open a
+    second connection that nothing closes, and dropping the test database then finds it in use.
+    """
+    from django.db import connections
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    ours = set(map(id, connections.all(initialized_only=True)))
+    for wrapper in gc.get_objects():
+        if (
+            isinstance(wrapper, BaseDatabaseWrapper)
+            and id(wrapper) not in ours
+            and wrapper._thread_ident == threading.get_ident()  # other threads close their own
+        ):
+            wrapper.close()
 
 
 # Headless chromium says "HeadlessChrome", which the click path rightly counts as a bot (and
