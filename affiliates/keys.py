@@ -5,11 +5,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from affiliates.models import ApiKey
 
 KEY_PREFIX_LENGTH = 8
+PREFIX_ATTEMPTS = 5
 
 
 def secret_hash(raw: str) -> str:
@@ -23,12 +25,21 @@ class MintedKey:
 
 
 def api_key_create(*, user, name: str = "") -> MintedKey:
-    prefix = secrets.token_hex(KEY_PREFIX_LENGTH // 2)
-    raw_key = f"ak_{prefix}_{secrets.token_urlsafe(32)}"
-    api_key = ApiKey.objects.create(
-        user=user, name=name, prefix=prefix, secret_hash=secret_hash(raw_key)
-    )
-    return MintedKey(api_key=api_key, raw_key=raw_key)
+    # The prefix (32 bits, unique) finds the row; on the rare collision, draw again.
+    attempts_left = PREFIX_ATTEMPTS
+    while True:
+        prefix = secrets.token_hex(KEY_PREFIX_LENGTH // 2)
+        raw_key = f"ak_{prefix}_{secrets.token_urlsafe(32)}"
+        try:
+            with transaction.atomic():
+                api_key = ApiKey.objects.create(
+                    user=user, name=name, prefix=prefix, secret_hash=secret_hash(raw_key)
+                )
+            return MintedKey(api_key=api_key, raw_key=raw_key)
+        except IntegrityError:
+            attempts_left -= 1
+            if not attempts_left:
+                raise
 
 
 def api_key_find(*, raw_key: str) -> ApiKey | None:

@@ -3,9 +3,10 @@
 import hashlib
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from rest_framework.test import APIClient
 
+from affiliates import keys
 from affiliates.keys import secret_hash
 from affiliates.models import ApiKey
 from offers.models import Advertiser
@@ -72,6 +73,25 @@ def test_a_key_whose_secret_contains_underscores_still_authenticates(db):
     ApiKey.objects.create(user=user, prefix="0badc0de", secret_hash=secret_hash(raw))
     assert bearer(raw).get("/api/v1/me/").status_code == 200
     assert bearer(raw[:-1]).get("/api/v1/me/").status_code == 401
+
+
+def test_a_prefix_already_taken_is_drawn_again(db, monkeypatch):
+    user = factories.PublisherUserFactory()
+    factories.ApiKeyFactory(user=user, prefix="deadbeef")
+    drawn = iter(["deadbeef", "cafef00d"])
+    monkeypatch.setattr(keys.secrets, "token_hex", lambda nbytes: next(drawn))
+    minted = keys.api_key_create(user=user, name="second")
+    assert minted.api_key.prefix == "cafef00d"
+    assert bearer(minted.raw_key).get("/api/v1/me/").status_code == 200
+
+
+def test_a_prefix_taken_every_time_is_an_error_not_a_silent_overwrite(db, monkeypatch):
+    user = factories.PublisherUserFactory()
+    factories.ApiKeyFactory(user=user, prefix="deadbeef")
+    monkeypatch.setattr(keys.secrets, "token_hex", lambda nbytes: "deadbeef")
+    with pytest.raises(IntegrityError):
+        keys.api_key_create(user=user)
+    assert ApiKey.objects.filter(prefix="deadbeef").count() == 1
 
 
 def test_a_wrong_or_malformed_key_is_refused_with_the_error_shape(publisher_client):
