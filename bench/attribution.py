@@ -20,7 +20,6 @@ import argparse
 import cProfile
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,10 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from clicks import GcTime, cpu_by_component, find_postgres_pid, machine  # noqa: E402
+from clicks import (  # noqa: E402
+    GcTime,
+    cpu_by_component,
+    find_postgres_pid,
+    in_process_services,
+    machine,
+)
 from conversions import SECRET, SEED  # noqa: E402
-
-from scripts.with_services import throwaway_postgres, throwaway_redis  # noqa: E402
 
 COPY = """
 INSERT INTO tracking_callbackinbox (received_at, dialect, method, path, params, headers,
@@ -53,22 +56,8 @@ def main() -> int:
     parser.add_argument("--no-gc-freeze", action="store_true", help="skip the worker's gc.freeze")
     args = parser.parse_args()
     header = machine()
-    with tempfile.TemporaryDirectory(prefix="affnet-attribution-") as tmp:
-        work = Path(tmp)
-        (work / "redis").mkdir()
-        if os.geteuid() == 0:
-            os.chmod(work, 0o755)
-        with throwaway_postgres(work) as db_url, throwaway_redis(work / "redis") as redis_url:
-            os.environ.update(
-                DATABASE_URL=db_url,
-                REDIS_URL=redis_url,
-                SECRET_KEY="bench-only-secret-key-" + "x" * 40,
-                DEBUG="0",
-                LOG_LEVEL="WARNING",
-                AFFNET_VAR_DIR=str(work),
-                DJANGO_SETTINGS_MODULE="config.settings",
-            )
-            return run(args, header, work)
+    with in_process_services("affnet-attribution-") as work:
+        return run(args, header, work)
 
 
 def run(args, header: str, work: Path) -> int:

@@ -106,6 +106,30 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+@contextlib.contextmanager
+def in_process_services(prefix: str, **settings: str):
+    """Throwaway PostgreSQL and Redis for a bench that runs the app in its own process: puts
+    their URLs and bench settings (plus `settings`) in the environment Django will read, and
+    yields the work folder."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        work = Path(tmp)
+        (work / "redis").mkdir()
+        if os.geteuid() == 0:
+            os.chmod(work, 0o755)
+        with throwaway_postgres(work) as db_url, throwaway_redis(work / "redis") as redis_url:
+            os.environ.update(
+                DATABASE_URL=db_url,
+                REDIS_URL=redis_url,
+                SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+                DEBUG="0",
+                LOG_LEVEL="WARNING",
+                AFFNET_VAR_DIR=str(work),
+                DJANGO_SETTINGS_MODULE="config.settings",
+                **settings,
+            )
+            yield work
+
+
 class GcTime:
     """Seconds the cyclic garbage collector runs, from gc.callbacks."""
 

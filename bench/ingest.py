@@ -17,10 +17,8 @@ demo network (seed_demo), then:
 
 import argparse
 import io
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,9 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from clicks import GcTime, machine  # noqa: E402
-
-from scripts.with_services import throwaway_postgres, throwaway_redis  # noqa: E402
+from clicks import GcTime, in_process_services, machine  # noqa: E402
 
 USER_AGENTS = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
@@ -49,23 +45,8 @@ def main() -> int:
     parser.add_argument("--no-gc-freeze", action="store_true", help="skip the worker's gc.freeze")
     args = parser.parse_args()
     header = machine()
-    with tempfile.TemporaryDirectory(prefix="affnet-ingest-") as tmp:
-        work = Path(tmp)
-        (work / "redis").mkdir()
-        if os.geteuid() == 0:
-            os.chmod(work, 0o755)
-        with throwaway_postgres(work) as db_url, throwaway_redis(work / "redis") as redis_url:
-            os.environ.update(
-                DATABASE_URL=db_url,
-                REDIS_URL=redis_url,
-                SECRET_KEY="bench-only-secret-key-" + "x" * 40,
-                DEBUG="0",
-                LOG_LEVEL="WARNING",
-                AFFNET_VAR_DIR=str(work),
-                CLICK_INGEST_BATCH=str(args.batch),
-                DJANGO_SETTINGS_MODULE="config.settings",
-            )
-            return run(args, header)
+    with in_process_services("affnet-ingest-", CLICK_INGEST_BATCH=str(args.batch)):
+        return run(args, header)
 
 
 def run(args, header: str) -> int:
