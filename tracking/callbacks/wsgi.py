@@ -16,7 +16,6 @@ request_started / request_finished signals that recycle database connections.
 import io
 import re
 from collections.abc import Callable, Iterable
-from http import HTTPStatus
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -41,9 +40,8 @@ from tracking.callbacks.views import (
     json_pairs,
     pixel_answer,
 )
+from tracking.clicks.wsgi import STATUS_LINES, WsgiApp
 
-WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
-_STATUS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _PIXEL_PATH = re.compile(r"/p/([-a-zA-Z0-9_]+)\.gif\Z")
 # The request headers a callback reads (services.KEPT_HEADERS), by their WSGI key.
@@ -211,7 +209,7 @@ class _Lean:
                 headers = list(PIXEL_HEADERS)
             headers += self.headers[_is_secure(environ)]
             headers.append(("Content-Length", str(len(result.body))))
-            start_response(_STATUS[result.status], headers)
+            start_response(STATUS_LINES[result.status], headers)
             return [result.body]
         finally:
             signals.request_finished.send(sender=self.__class__)
@@ -225,7 +223,7 @@ class _Lean:
             *self.headers[_is_secure(environ)],
             ("Content-Length", str(len(response.content))),
         ]
-        start_response(_STATUS.get(response.status_code, "500 Internal Server Error"), headers)
+        start_response(STATUS_LINES.get(response.status_code, "500 Internal Server Error"), headers)
         return [response.content]
 
 

@@ -18,7 +18,8 @@ from tracking.clicks.redirect import (
 )
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
-_STATUS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+# "404 Not Found" for 404: the status line start_response wants (the callback handler uses it too).
+STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 _SAFE_METHODS = ("GET", "HEAD")
 
 
@@ -47,13 +48,13 @@ def click_paths_first(django_app: WsgiApp) -> WsgiApp:
             return django_app(environ, start_response)
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in _SAFE_METHODS:
-            start_response(_STATUS[405], [("Allow", "GET, HEAD"), ("Content-Length", "0")])
+            start_response(STATUS_LINES[405], [("Allow", "GET, HEAD"), ("Content-Length", "0")])
             return [b""]
         response = _route(path, environ)
         assert response is not None
         body = response.body if method == "GET" else b""
         start_response(
-            _STATUS[response.status],
+            STATUS_LINES[response.status],
             [*response.headers, ("Content-Length", str(len(response.body)))],
         )
         return [body]
