@@ -29,6 +29,7 @@ from tracking.models import CallbackInbox, Click
 _FIELDS = [field for field in CallbackInbox._meta.concrete_fields if not field.primary_key]
 _PK = CallbackInbox._meta.pk
 _sql: dict[str, tuple[str, bool]] = {}
+_many_sql: dict[str, str] = {}
 
 
 def _statement(connection) -> tuple[str, bool]:
@@ -60,9 +61,7 @@ def inbox_insert(*, row: CallbackInbox) -> None:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         row.pk = _inserts(alias).call(values)
     elif connection.vendor == "postgresql":
-        found = statement_fetchone(connection, sql, values)
-        assert found is not None
-        row.pk = found[0]
+        row.pk = _insert_many(alias, [values])[0]
     else:
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
@@ -91,23 +90,34 @@ def statement_fetchone(connection, sql: str, params: Sequence[Any]) -> tuple | N
 
 
 def _insert_many(alias: str, rows: Sequence[list]) -> list[int]:
-    """Insert rows of prepared values in one statement (autocommit: committed on return)."""
+    """Insert rows of prepared values in one statement, returning their ids (PostgreSQL;
+    committed on return outside a transaction)."""
     connection = connections[alias]
     if len(rows) == 1:
         found = statement_fetchone(connection, _statement(connection)[0], rows[0])
         assert found is not None
         return [found[0]]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in _FIELDS)
-    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in _FIELDS)
-    # One array per column (unnest), so the statement is the same whatever the batch size. The
-    # ids come back in the order of the arrays, as Django's bulk_create relies on too.
-    sql = (
-        f"INSERT INTO {quote(CallbackInbox._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT * FROM unnest({arrays}) RETURNING {quote(_PK.column)}"
-    )
     values = [[row[index] for row in rows] for index in range(len(_FIELDS))]
-    return [found[0] for found in statement_fetchall(connection, sql, values)]
+    return [
+        found[0] for found in statement_fetchall(connection, _many_statement(connection), values)
+    ]
+
+
+def _many_statement(connection) -> str:
+    """The multi-row INSERT: one array per column (unnest), so the statement is the same
+    whatever the batch size. The ids come back in the order of the arrays, as Django's
+    bulk_create relies on too."""
+    found = _many_sql.get(connection.vendor)
+    if found is None:
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(field.column) for field in _FIELDS)
+        arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in _FIELDS)
+        sql = (
+            f"INSERT INTO {quote(CallbackInbox._meta.db_table)} ({columns}) "  # noqa: S608
+            f"SELECT * FROM unnest({arrays}) RETURNING {quote(_PK.column)}"
+        )
+        found = _many_sql[connection.vendor] = sql
+    return found
 
 
 def click_offer_read(*, alias: str, click_id: str, created_at: datetime) -> int | None:
