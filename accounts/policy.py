@@ -1,0 +1,275 @@
+"""Who may move money: one table, asked by the API, the pages and the admin alike.
+
+Every money-moving action is a row of `POLICY`: the grants that allow it, each a role and the
+conditions that role must meet. Nothing else in the code decides who may do these things; an
+edge calls `policy_require(action=..., user=..., facts={...})` with the facts the conditions
+read, and a refusal is a ForbiddenError (403) naming the first unmet condition.
+`docs/security.md` prints this table (`python manage.py policy_matrix`), and
+`tests/accounts/test_money_policy.py` walks every row through the real endpoints.
+
+Roles here are capacities, not only `User.role`: a superuser is also the `superuser` capacity
+(and a manager, as everywhere else), an anonymous caller is the `visitor`. Managers run the
+catalogue and decide network holds; finance moves money; nobody moves money alone
+(docs/design.md, "Nobody moves money alone").
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from config.errors import ForbiddenError
+
+VISITOR = "visitor"
+PUBLISHER = "publisher"
+ADVERTISER = "advertiser"
+MANAGER = "manager"
+FINANCE = "finance"
+SUPERUSER = "superuser"
+ROLES = (VISITOR, PUBLISHER, ADVERTISER, MANAGER, FINANCE, SUPERUSER)
+PARTNER_ROLES = frozenset({PUBLISHER, ADVERTISER})
+
+
+class Action(StrEnum):
+    CONVERSION_APPROVE = "conversion.approve"
+    CONVERSION_REJECT = "conversion.reject"
+    CONVERSION_REVERSE = "conversion.reverse"
+    CONVERSION_ADJUST = "conversion.adjust"
+    TERMS_REVENUE_SET = "terms.revenue_set"
+    TERMS_PAYOUT_SET = "terms.payout_set"
+    LEDGER_ADJUST = "ledger.adjust"
+    LEDGER_ADJUST_CONFIRM = "ledger.adjust_confirm"
+    PAYOUT_DETAILS_CHANGE = "payout_details.change"
+    PAYOUT_DETAILS_CONFIRM = "payout_details.confirm"
+    PAYOUT_SETTINGS_CHANGE = "payout_settings.change"
+    BATCH_BUILD = "batch.build"
+    BATCH_APPROVE = "batch.approve"
+    BATCH_EXPORT = "batch.export"
+    BATCH_MARK_PAID = "batch.mark_paid"
+    BATCH_LINE_FAIL = "batch.line_fail"
+    BATCH_LINE_FAIL_CONFIRM = "batch.line_fail_confirm"
+    API_KEY_MINT_FOR_OTHER = "api_key.mint_for_other"
+    USER_MANAGE = "user.manage"
+    USER_STAFF_CONFIRM = "user.staff_confirm"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A named predicate over the acting user and the facts the edge gathered."""
+
+    name: str
+    says: str  # the matrix's wording, and the refusal message
+    test: Callable[[Any, Mapping[str, Any]], bool]
+
+
+def _fact(facts: Mapping[str, Any], name: str) -> Any:
+    if name not in facts:
+        # A missing fact is a programming error at the edge, never a silent allow.
+        raise KeyError(f"policy fact {name!r} not given")
+    return facts[name]
+
+
+def _target_is_partner(user: Any, facts: Mapping[str, Any]) -> bool:
+    target = _fact(facts, "target")
+    if target is None:  # creating a user: the role it will get
+        return _fact(facts, "target_role") in PARTNER_ROLES
+    return (
+        str(target.role) in PARTNER_ROLES
+        and not target.is_superuser
+        and not target.is_staff
+        and _fact(facts, "target_role") in PARTNER_ROLES
+    )
+
+
+OWN_ADVERTISER = Condition(
+    "own_advertiser",
+    "the row belongs to the user's advertiser",
+    lambda user, facts: _fact(facts, "advertiser_id") == user.advertiser_id is not None,
+)
+OWN_PUBLISHER = Condition(
+    "own_publisher",
+    "the row belongs to the user's publisher",
+    lambda user, facts: _fact(facts, "publisher_id") == user.publisher_id is not None,
+)
+AWAITING_ADVERTISER = Condition(
+    "awaiting_advertiser",
+    "the conversion is pending because its goal asks for the advertiser's approval",
+    lambda user, facts: _fact(facts, "hold_reason") == "advertiser_approval",
+)
+REASON_GIVEN = Condition(
+    "reason_given",
+    "a reason is given",
+    lambda user, facts: bool(str(_fact(facts, "reason") or "").strip()),
+)
+NOT_AN_AUTHOR = Condition(
+    "not_an_author",
+    "the user authored none of it (built the batch, an adjustment in it, or payout details of "
+    "one of its lines)",
+    lambda user, facts: user.pk not in set(_fact(facts, "authors")),
+)
+NOT_THE_REQUESTER = Condition(
+    "not_the_requester",
+    "the user is not the one who asked for it",
+    lambda user, facts: user.pk != _fact(facts, "requested_by_id"),
+)
+TARGET_IS_PARTNER = Condition(
+    "target_is_partner",
+    "the user acted on is a publisher or advertiser user (never staff or a superuser)",
+    _target_is_partner,
+)
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    conditions: tuple[Condition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: Action
+    grants: tuple[Grant, ...]
+    note: str = ""
+
+
+POLICY: dict[Action, Rule] = {
+    rule.action: rule
+    for rule in (
+        Rule(
+            Action.CONVERSION_APPROVE,
+            (
+                Grant(MANAGER),
+                Grant(ADVERTISER, (OWN_ADVERTISER, AWAITING_ADVERTISER)),
+            ),
+            "Network holds (fraud, amount limit, cap, pixel, window) and rejections are the "
+            "network's to decide; managers give a reason when they override one.",
+        ),
+        Rule(
+            Action.CONVERSION_REJECT,
+            (Grant(MANAGER, (REASON_GIVEN,)), Grant(ADVERTISER, (OWN_ADVERTISER, REASON_GIVEN))),
+        ),
+        Rule(
+            Action.CONVERSION_REVERSE,
+            (Grant(MANAGER, (REASON_GIVEN,)), Grant(ADVERTISER, (OWN_ADVERTISER, REASON_GIVEN))),
+        ),
+        Rule(
+            Action.CONVERSION_ADJUST,
+            (Grant(MANAGER),),
+            "Payout stays at or below revenue unless the offer allows otherwise.",
+        ),
+        Rule(
+            Action.TERMS_REVENUE_SET,
+            (Grant(MANAGER), Grant(ADVERTISER, (OWN_ADVERTISER,))),
+        ),
+        Rule(
+            Action.TERMS_PAYOUT_SET,
+            (Grant(MANAGER),),
+            "Payouts are the network's decision; advertisers never set or see them.",
+        ),
+        Rule(
+            Action.LEDGER_ADJUST,
+            (Grant(FINANCE),),
+            "Above PAYOUT_ADJUSTMENT_CONFIRM_ABOVE (summed per author and publisher since the "
+            "last paid batch) it waits for a second finance user.",
+        ),
+        Rule(Action.LEDGER_ADJUST_CONFIRM, (Grant(FINANCE, (NOT_THE_REQUESTER,)),)),
+        Rule(
+            Action.PAYOUT_DETAILS_CHANGE,
+            (Grant(PUBLISHER, (OWN_PUBLISHER,)), Grant(FINANCE)),
+            "Every change waits for a finance confirmation before batches use it.",
+        ),
+        Rule(Action.PAYOUT_DETAILS_CONFIRM, (Grant(FINANCE, (NOT_THE_REQUESTER,)),)),
+        Rule(
+            Action.PAYOUT_SETTINGS_CHANGE,
+            (Grant(FINANCE),),
+            "Payout method, currency, hold days and minimum payout.",
+        ),
+        Rule(Action.BATCH_BUILD, (Grant(FINANCE),)),
+        Rule(
+            Action.BATCH_APPROVE,
+            (Grant(FINANCE, (NOT_AN_AUTHOR,)),),
+            "Scheduled batches too; approval binds to the digest of the lines shown.",
+        ),
+        Rule(Action.BATCH_EXPORT, (Grant(FINANCE),)),
+        Rule(Action.BATCH_MARK_PAID, (Grant(FINANCE),)),
+        Rule(
+            Action.BATCH_LINE_FAIL,
+            (Grant(FINANCE),),
+            "A failed line is paid again later, so it waits for a second finance user.",
+        ),
+        Rule(Action.BATCH_LINE_FAIL_CONFIRM, (Grant(FINANCE, (NOT_THE_REQUESTER,)),)),
+        Rule(
+            Action.API_KEY_MINT_FOR_OTHER,
+            (Grant(MANAGER, (TARGET_IS_PARTNER,)), Grant(SUPERUSER)),
+        ),
+        Rule(
+            Action.USER_MANAGE,
+            (Grant(MANAGER, (TARGET_IS_PARTNER,)), Grant(SUPERUSER)),
+            "Create, edit, reset, change role; creating or resetting a finance user waits for "
+            "an existing finance user's confirmation.",
+        ),
+        Rule(Action.USER_STAFF_CONFIRM, (Grant(FINANCE, (NOT_THE_REQUESTER,)),)),
+    )
+}
+
+
+def actor_roles(user: Any) -> frozenset[str]:
+    """The capacities a user acts in: its role, plus superuser (who is also a manager)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset({VISITOR})
+    roles = {str(user.role)}
+    if user.is_superuser:
+        roles |= {SUPERUSER, MANAGER}
+    return frozenset(roles)
+
+
+def policy_refusal(*, action: Action, user: Any, facts: Mapping[str, Any]) -> str | None:
+    """None when some grant of `action` allows `user` with these facts; else why not."""
+    rule = POLICY[action]
+    roles = actor_roles(user)
+    unmet: list[str] = []
+    for grant in rule.grants:
+        if grant.role not in roles:
+            continue
+        failed = next((c for c in grant.conditions if not c.test(user, facts)), None)
+        if failed is None:
+            return None
+        unmet.append(failed.says)
+    if unmet:
+        return f"Not allowed: {unmet[0]}."
+    allowed = " or ".join(grant.role for grant in rule.grants)
+    return f"Only {allowed} may do this ({action})."
+
+
+def policy_allows(*, action: Action, user: Any, facts: Mapping[str, Any] | None = None) -> bool:
+    return policy_refusal(action=action, user=user, facts=facts or {}) is None
+
+
+def policy_require(*, action: Action, user: Any, facts: Mapping[str, Any] | None = None) -> None:
+    """Raise ForbiddenError (403, code `forbidden`) unless the policy allows it."""
+    refusal = policy_refusal(action=action, user=user, facts=facts or {})
+    if refusal is not None:
+        raise ForbiddenError("forbidden", refusal)
+
+
+def policy_roles(action: Action) -> frozenset[str]:
+    """The roles some grant of `action` names (conditions aside): what pages offer a button to."""
+    return frozenset(grant.role for grant in POLICY[action].grants)
+
+
+def policy_matrix_rows(actions: Iterable[Action] = tuple(Action)) -> list[list[str]]:
+    """The table docs/security.md prints: one row per action, one column per role."""
+    rows = []
+    for action in actions:
+        rule = POLICY[action]
+        cells = []
+        for role in ROLES:
+            grants = [grant for grant in rule.grants if grant.role == role]
+            if not grants:
+                cells.append("no")
+            elif not grants[0].conditions:
+                cells.append("yes")
+            else:
+                cells.append("if " + "; ".join(c.says for c in grants[0].conditions))
+        rows.append([str(action), *cells, rule.note])
+    return rows
