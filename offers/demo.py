@@ -63,6 +63,13 @@ OFFERS: list[dict[str, Any]] = [
     },
 ]
 PUBLISHERS = ["Coupon Blog (demo)", "Cashback App (demo)", "Social Ads (demo)"]
+DEMO_USERNAMES = [
+    "manager",
+    "finance",
+    "finance2",
+    *(f"advertiser{i + 1}" for i in range(len(ADVERTISERS))),
+    *(f"publisher{i + 1}" for i in range(len(PUBLISHERS))),
+]
 
 
 def _derived(purpose: str, length: int) -> str:
@@ -72,6 +79,11 @@ def _derived(purpose: str, length: int) -> str:
 
 def demo_password() -> str:
     return _derived("demo:admin-password", 16)
+
+
+def demo_user_password(username: str) -> str:
+    """Each demo user's sign-in password (portal and, for managers, the admin)."""
+    return _derived(f"demo:password:{username}", 16)
 
 
 def _demo_key(*, user: User, name: str) -> str:
@@ -86,8 +98,17 @@ def _demo_key(*, user: User, name: str) -> str:
 
 def _user(*, username: str, role: str, **org: int) -> User:
     return User.objects.filter(username=username).first() or user_create(
-        username=username, role=role, **org
+        username=username, role=role, password=demo_user_password(username), **org
     )
+
+
+def _staff(*, username: str, role: str, name: str, keys: list[dict[str, str]]) -> User:
+    """A staff demo user with its key."""
+    user = _user(username=username, role=role)
+    keys.append(
+        {"role": role, "name": name, "user": username, "key": _demo_key(user=user, name=name)}
+    )
+    return user
 
 
 @transaction.atomic
@@ -99,7 +120,7 @@ def demo_network_seed() -> dict[str, Any]:
         email="admin@affnet.example",
         is_superuser=True,
     )
-    keys = [
+    keys: list[dict[str, str]] = [
         {
             "role": "manager",
             "name": "demo-manager",
@@ -107,15 +128,11 @@ def demo_network_seed() -> dict[str, Any]:
             "key": _demo_key(user=admin, name="demo-manager"),
         }
     ]
-    finance = _user(username="finance", role=Role.FINANCE)
-    keys.append(
-        {
-            "role": "finance",
-            "name": "demo-finance",
-            "user": finance.username,
-            "key": _demo_key(user=finance, name="demo-finance"),
-        }
-    )
+    # A manager who is not a superuser, and two finance users: nobody moves money alone, so
+    # the four-eyes journeys (build/approve, details change/confirm) need two of them.
+    _staff(username="manager", role=Role.MANAGER, name="demo-staff-manager", keys=keys)
+    _staff(username="finance", role=Role.FINANCE, name="demo-finance", keys=keys)
+    _staff(username="finance2", role=Role.FINANCE, name="demo-finance-2", keys=keys)
 
     advertisers = []
     for index, name in enumerate(ADVERTISERS):
@@ -215,6 +232,13 @@ def demo_network_seed() -> dict[str, Any]:
 
     return {
         "admin": {"username": admin.username, "password": demo_password()},
+        "sign_ins": [
+            {"role": str(user.role), "username": user.username}
+            | {"password": demo_user_password(user.username)}
+            for user in User.objects.filter(
+                is_superuser=False, username__in=DEMO_USERNAMES
+            ).order_by("role", "username")
+        ],
         "api_keys": keys,
         "links": links,
         "advertisers": [{"id": a.id, "name": a.name} for a in advertisers],

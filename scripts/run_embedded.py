@@ -38,6 +38,11 @@ def print_welcome(demo: dict) -> None:
         f" Admin:   {base}/admin/  user {demo['admin']['username']}"
         f"  password {demo['admin']['password']}"
     )
+    for sign_in in demo.get("sign_ins", []):
+        print(
+            f" Sign in: {sign_in['role']:<10} {base}/login/  user {sign_in['username']:<12}"
+            f" password {sign_in['password']}"
+        )
     print(f" API:     {base}/api/v1/   docs {base}/api/v1/docs/")
     for key in demo.get("api_keys", []):
         print(f" Key:     {key['role']:<10} {key['name']:<24} {key['key']}")

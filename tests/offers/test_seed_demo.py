@@ -54,3 +54,23 @@ def test_the_demo_keys_and_admin_login_work():
         assert me.status_code == 200 and me.json()["role"] == key["role"]
     assert all(link["url"].split("/c/")[1] for link in demo["links"])
     assert {link["publisher_id"] for link in demo["links"]} == {p["id"] for p in demo["publishers"]}
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_the_demo_has_two_finance_users_and_a_manager_who_is_not_a_superuser():
+    demo = seed()
+    signed = {entry["username"]: entry for entry in demo["sign_ins"]}
+    finance = [entry for entry in demo["sign_ins"] if entry["role"] == "finance"]
+    assert len(finance) == 2
+    manager = User.objects.get(username="manager")
+    assert manager.role == "manager" and not manager.is_superuser
+    for username, entry in signed.items():
+        user = User.objects.get(username=username)
+        assert user.check_password(entry["password"]), username
+    assert {entry["role"] for entry in demo["sign_ins"]} == {
+        "manager",
+        "finance",
+        "advertiser",
+        "publisher",
+    }
