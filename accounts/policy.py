@@ -258,13 +258,20 @@ def policy_roles(action: Action) -> frozenset[str]:
 
 
 def policy_matrix_rows(actions: Iterable[Action] = tuple(Action)) -> list[list[str]]:
-    """The table docs/security.md prints: one row per action, one column per role."""
+    """The table docs/security.md prints: one row per action, one column per role.
+
+    A superuser's column counts its manager capacity too; the least conditional grant shows.
+    """
     rows = []
     for action in actions:
         rule = POLICY[action]
         cells = []
         for role in ROLES:
-            grants = [grant for grant in rule.grants if grant.role == role]
+            capacities = {role, MANAGER} if role == SUPERUSER else {role}
+            grants = sorted(
+                (grant for grant in rule.grants if grant.role in capacities),
+                key=lambda grant: len(grant.conditions),
+            )
             if not grants:
                 cells.append("no")
             elif not grants[0].conditions:
