@@ -6,6 +6,7 @@ A bad value stops start-up with a message naming the variable (see config/env.py
 """
 
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -233,6 +234,12 @@ PAYOUT_HOLD_DAYS = env_int("PAYOUT_HOLD_DAYS", 30, minimum=0)
 # at PAYOUT_SCHEDULE_HOUR UTC; "monthly, net 30" is monthly with PAYOUT_HOLD_DAYS=30.
 PAYOUT_SCHEDULE = env_str("PAYOUT_SCHEDULE", "").strip().lower()
 PAYOUT_SCHEDULE_HOUR = env_int("PAYOUT_SCHEDULE_HOUR", 2, minimum=0)
+# A publisher whose payout details (where the money goes) changed within this many hours is
+# held out of batches: time for the publisher to notice a change it did not ask for.
+PAYOUT_DETAILS_COOLDOWN_HOURS = env_int("PAYOUT_DETAILS_COOLDOWN_HOURS", 72, minimum=0)
+# Manual adjustments one author makes to one publisher (summed, per currency, since the
+# publisher's last paid batch) above this amount wait for a second finance user's confirmation.
+PAYOUT_ADJUSTMENT_CONFIRM_ABOVE = env_int("PAYOUT_ADJUSTMENT_CONFIRM_ABOVE", 1000, minimum=0)
 if PAYOUT_SCHEDULE:
     from payouts.beat import PAYOUT_SCHEDULES, payout_beat_entry
 
@@ -253,6 +260,17 @@ POSTBACK_RETRY_BASE_SECONDS = env_int("POSTBACK_RETRY_BASE_SECONDS", 60, minimum
 # Conversion callbacks and attribution (tracking/callbacks/, tracking/attribution/).
 CALLBACK_EVERFLOW_PATH = env_str("CALLBACK_EVERFLOW_PATH", "/everflow")
 ATTRIBUTION_BATCH_SIZE = env_int("ATTRIBUTION_BATCH_SIZE", 1000, minimum=1)
+# A sale amount above this (in the offer's currency; a goal may set its own max_sale_amount)
+# holds the conversion `amount_above_limit` for a manager, whatever dialect brought it.
+try:
+    MAX_SALE_AMOUNT = Decimal(env_str("MAX_SALE_AMOUNT", "10000"))
+    if not MAX_SALE_AMOUNT.is_finite() or MAX_SALE_AMOUNT < 0:
+        raise InvalidOperation
+except InvalidOperation as exc:
+    raise ImproperlyConfigured(
+        f"Environment variable MAX_SALE_AMOUNT={env_str('MAX_SALE_AMOUNT')!r} is invalid: "
+        "expected a non-negative decimal"
+    ) from exc
 # A callback whose click is not in PostgreSQL yet is retried this long, then `unknown_click`.
 ATTRIBUTION_CLICK_WAIT_SECONDS = env_int("ATTRIBUTION_CLICK_WAIT_SECONDS", 120, minimum=0)
 ATTRIBUTION_CLICK_RETRY_SECONDS = env_int("ATTRIBUTION_CLICK_RETRY_SECONDS", 2, minimum=1)

@@ -60,6 +60,9 @@ class Offer(models.Model):
     deep_link_allowed_hosts = models.JSONField(default=list, blank=True)
     # Terms normally pay the publisher no more than the network earns; this says otherwise.
     allow_payout_above_revenue = models.BooleanField(default=False)
+    # A click sent to the fallback (country, device, paused, no access, cap) never reached the
+    # offer: its conversions are rejected `fallback_click` unless this says they count.
+    fallback_clicks_convert = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -92,6 +95,14 @@ class Goal(models.Model):
         default=False, help_text="A click may convert on this goal more than once."
     )
     approval = models.CharField(max_length=16, choices=Approval.choices, default=Approval.AUTO)
+    # The image pixel (/p/<ref>.gif) runs in the visitor's browser and carries no credential: it
+    # is off unless enabled, counts only when its Origin (else Referer) host is one of
+    # `pixel_domains` or a subdomain of one, and its conversions always wait for review.
+    pixel_enabled = models.BooleanField(default=False)
+    pixel_domains = models.JSONField(default=list, blank=True)
+    # Sale amounts above this (offer currency) are held `amount_above_limit`; NULL: the network's
+    # MAX_SALE_AMOUNT.
+    max_sale_amount = money_field(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -99,6 +110,10 @@ class Goal(models.Model):
             models.UniqueConstraint(fields=["offer", "ref"], name="goal_ref_unique_per_offer"),
             models.UniqueConstraint(
                 fields=["offer"], condition=Q(is_default=True), name="goal_one_default_per_offer"
+            ),
+            models.CheckConstraint(
+                name="goal_max_sale_amount_not_negative",
+                condition=Q(max_sale_amount__isnull=True) | Q(max_sale_amount__gte=0),
             ),
         ]
 

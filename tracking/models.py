@@ -152,6 +152,20 @@ class Conversion(models.Model):
         REJECTED = "rejected"
         REVERSED = "reversed"
 
+    class HoldReason(models.TextChoices):
+        """Why a PENDING conversion waits: its `reject_reason` (tracking/attribution/decide.py).
+
+        Only `advertiser_approval` is the advertiser's to decide (accounts/policy.py); the
+        others are network holds, decided by managers.
+        """
+
+        ADVERTISER_APPROVAL = "advertiser_approval"  # the goal's approval is manual
+        ADVERTISER_PENDING = "advertiser_pending"  # the advertiser's callback said pending
+        PIXEL = "pixel"  # came from the image pixel, which carries no credential
+        AMOUNT_ABOVE_LIMIT = "amount_above_limit"  # sale amount above the goal's or network's max
+        CAP_REACHED = "cap_reached"  # a cap with action `hold` was full
+        PAYOUT_NOT_SET = "payout_not_set"  # the goal has no payout yet
+
     inbox = models.OneToOneField(
         CallbackInbox, null=True, blank=True, on_delete=models.PROTECT, related_name="conversion"
     )
