@@ -101,6 +101,14 @@ REASON_GIVEN = Condition(
     "a reason is given",
     lambda user, facts: bool(str(_fact(facts, "reason") or "").strip()),
 )
+REASON_IF_NETWORK_DECIDED = Condition(
+    "reason_if_network_decided",
+    "a reason is given when it overrides a network hold or rejection",
+    lambda user, facts: (
+        _fact(facts, "hold_reason") == "advertiser_approval"
+        or bool(str(_fact(facts, "reason") or "").strip())
+    ),
+)
 NOT_AN_AUTHOR = Condition(
     "not_an_author",
     "the user authored none of it (built the batch, an adjustment in it, or payout details of "
@@ -138,7 +146,7 @@ POLICY: dict[Action, Rule] = {
         Rule(
             Action.CONVERSION_APPROVE,
             (
-                Grant(MANAGER),
+                Grant(MANAGER, (REASON_IF_NETWORK_DECIDED,)),
                 Grant(ADVERTISER, (OWN_ADVERTISER, AWAITING_ADVERTISER)),
             ),
             "Network holds (fraud, amount limit, cap, pixel, window) and rejections are the "
