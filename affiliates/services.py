@@ -7,6 +7,7 @@ bad field before writing anything.
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -107,10 +108,23 @@ def offer_access_withdraw(*, access: OfferAccess) -> None:
 
 
 def user_api_key_create(*, user: User, name: str = "") -> MintedKey:
-    """The raw key is in the result and nowhere else: we store its SHA-256 and a prefix."""
+    """The raw key is in the result and nowhere else: we store its SHA-256 and a prefix.
+
+    Active keys per user are capped (API_KEYS_PER_USER): a key is a standing credential, and a
+    user holding hundreds cannot tell which one leaked. Revoking one frees its place."""
     if not user.is_active:
         raise DomainError.for_field("user", "inactive_user", "The user is inactive.")
-    return api_key_create(user=user, name=name)
+    with transaction.atomic():
+        # The user row is the lock: two mints at once cannot both see room for one more.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        limit = settings.API_KEYS_PER_USER
+        if ApiKey.objects.filter(user_id=user.pk, revoked_at__isnull=True).count() >= limit:
+            raise DomainError(
+                "api_key_limit",
+                f"This user holds {limit} active API keys, the most allowed: revoke one first.",
+                status_code=409,
+            )
+        return api_key_create(user=user, name=name)
 
 
 def user_api_key_revoke(*, api_key: ApiKey) -> ApiKey:

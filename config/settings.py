@@ -174,6 +174,8 @@ REST_FRAMEWORK = {
 
 # Per API key, across all web nodes (the cache is Redis). Empty: no limit.
 API_KEY_THROTTLE_RATE = env_str("API_KEY_THROTTLE_RATE", "6000/min")
+# Active (unrevoked) API keys one user may hold; minting beyond it is refused (409).
+API_KEYS_PER_USER = env_int("API_KEYS_PER_USER", 10, minimum=1)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Affnet API",

@@ -71,7 +71,8 @@ class OfferAccessDecisionSerializer(serializers.Serializer):
 
 class ApiKeySerializer(RoleFieldsSerializer):
     """Only the prefix is ever listed; the whole key appears once, in the create answer.
-    Managers may mint a key for any user; everyone else for themselves."""
+    Everyone mints for themselves; managers also for publisher and advertiser users, and
+    superusers for anyone (accounts.policy, api_key.mint_for_other)."""
 
     writable_by_role = {
         MANAGER: frozenset({"name", "user"}),

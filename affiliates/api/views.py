@@ -9,6 +9,7 @@ from rest_framework.decorators import action, api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.policy import Action, policy_require
 from affiliates import filtersets, selectors, services
 from affiliates.api import serializers
 from affiliates.models import ApiKey, OfferAccess
@@ -122,6 +123,13 @@ class ApiKeyViewSet(ScopedViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data.get("user") or request.user
+        if user.pk != request.user.pk:
+            # A key is the user's whole identity: staff keys are minted by superusers only.
+            policy_require(
+                action=Action.API_KEY_MINT_FOR_OTHER,
+                user=request.user,
+                facts={"target": user, "target_role": user.role},
+            )
         minted = services.user_api_key_create(
             user=user, name=serializer.validated_data.get("name", "")
         )

@@ -131,3 +131,69 @@ def test_a_rotated_postback_secret_is_shown_once_and_stored_hashed(db):
     assert other.post(url).status_code == 404
     publisher = client_for(factories.PublisherUserFactory())
     assert publisher.post(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "target_factory",
+    [
+        factories.FinanceUserFactory,
+        factories.ManagerFactory,
+        lambda: factories.ManagerFactory(is_superuser=True, is_staff=True),
+    ],
+    ids=["finance", "manager", "superuser"],
+)
+def test_a_manager_cannot_mint_a_key_for_a_staff_user(db, target_factory):
+    target = target_factory()
+    manager = client_for(factories.ManagerFactory())
+    response = manager.post("/api/v1/api-keys/", {"user": target.id}, format="json")
+    assert response.status_code == 403, response.content
+    assert response.json()["error"]["code"] == "forbidden"
+    assert not ApiKey.objects.filter(user=target).exists()
+
+
+def test_a_manager_mints_a_key_for_an_advertiser_user(db):
+    target = factories.AdvertiserUserFactory()
+    manager = client_for(factories.ManagerFactory())
+    response = manager.post("/api/v1/api-keys/", {"user": target.id}, format="json")
+    assert response.status_code == 201
+    assert bearer(response.json()["key"]).get("/api/v1/me/").json()["id"] == target.id
+
+
+def test_a_superuser_mints_a_key_for_a_finance_user(db):
+    target = factories.FinanceUserFactory()
+    superuser = client_for(factories.ManagerFactory(is_superuser=True, is_staff=True))
+    response = superuser.post("/api/v1/api-keys/", {"user": target.id}, format="json")
+    assert response.status_code == 201, response.content
+    assert bearer(response.json()["key"]).get("/api/v1/me/").json()["id"] == target.id
+
+
+def test_a_finance_user_still_mints_its_own_key(db):
+    finance = factories.FinanceUserFactory()
+    response = client_for(finance).post("/api/v1/api-keys/", {"name": "cli"}, format="json")
+    assert response.status_code == 201
+    assert ApiKey.objects.filter(user=finance, name="cli").exists()
+
+
+def test_keys_per_user_are_capped_and_a_revoked_key_frees_a_place(db, settings):
+    settings.API_KEYS_PER_USER = 3
+    user = factories.PublisherUserFactory()
+    client = client_for(user)  # the first key
+    for _ in range(2):
+        assert client.post("/api/v1/api-keys/", {}, format="json").status_code == 201
+    response = client.post("/api/v1/api-keys/", {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "api_key_limit"
+    assert ApiKey.objects.filter(user=user).count() == 3
+    spare = ApiKey.objects.filter(user=user).order_by("-id").first()
+    assert client.post(f"/api/v1/api-keys/{spare.id}/revoke/").status_code == 200
+    assert client.post("/api/v1/api-keys/", {}, format="json").status_code == 201
+
+
+def test_a_manager_minting_for_a_user_at_the_cap_is_refused(db, settings):
+    settings.API_KEYS_PER_USER = 1
+    target = factories.PublisherUserFactory()
+    factories.ApiKeyFactory(user=target)
+    manager = client_for(factories.ManagerFactory())
+    response = manager.post("/api/v1/api-keys/", {"user": target.id}, format="json")
+    assert response.status_code == 409
+    assert ApiKey.objects.filter(user=target).count() == 1
