@@ -120,6 +120,11 @@ NOT_THE_REQUESTER = Condition(
     "the user is not the one who asked for it",
     lambda user, facts: user.pk != _fact(facts, "requested_by_id"),
 )
+NOT_THE_TARGET = Condition(
+    "not_the_target",
+    "the user is not the one the change is about",
+    lambda user, facts: user.pk != _fact(facts, "target_id"),
+)
 TARGET_IS_PARTNER = Condition(
     "target_is_partner",
     "the user acted on is a publisher or advertiser user (never staff or a superuser)",
@@ -216,7 +221,10 @@ POLICY: dict[Action, Rule] = {
             "Create, edit, reset, change role; creating or resetting a finance user waits for "
             "an existing finance user's confirmation.",
         ),
-        Rule(Action.USER_STAFF_CONFIRM, (Grant(FINANCE, (NOT_THE_REQUESTER,)),)),
+        Rule(
+            Action.USER_STAFF_CONFIRM,
+            (Grant(FINANCE, (NOT_THE_REQUESTER, NOT_THE_TARGET)),),
+        ),
     )
 }
 

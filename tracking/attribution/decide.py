@@ -2,11 +2,24 @@
 
 Outcomes (the inbox row's `result`, machine-readable):
 - no conversion: unknown_click, auth codes (bad_token, ...), advertiser_mismatch,
-  offer_mismatch, unknown_goal, terms_not_set, duplicate_txn, duplicate_conversion, invalid;
+  offer_mismatch, unknown_goal, pixel_disabled (the goal does not enable its pixel),
+  pixel_domain_not_allowed (the pixel's Origin, else Referer, host is not one of the goal's
+  pixel domains or a subdomain of one), terms_not_set, duplicate_txn, duplicate_conversion,
+  invalid;
 - a rejected conversion, kept for the record: advertiser_rejected, bot_click, offer_inactive,
-  publisher_inactive, window_expired, too_fast, too_slow, currency_mismatch, cap_reached;
-- a conversion: approved, or pending (manual approval, the advertiser said pending, or a cap
-  with action hold).
+  publisher_inactive, fallback_click (the click was sent to the fallback and the offer does not
+  let such clicks convert), window_expired, too_fast, too_slow, currency_mismatch, cap_reached;
+- a conversion: approved, or pending with its hold reason in `reject_reason`
+  (Conversion.HoldReason), the first that applies of:
+  amount_above_limit (sale amount above the goal's max_sale_amount, else MAX_SALE_AMOUNT),
+  pixel (every pixel conversion), advertiser_approval (the goal's approval is manual: the only
+  hold the advertiser may release), advertiser_pending (the advertiser's callback said pending);
+  a full cap with action hold makes it cap_reached whatever it was. Every check is recorded in
+  the conversion's explanation, so a hold shows all that applied, not only the first.
+
+Times (window, min and max click-to-conversion) run from the click to the callback's arrival
+(the inbox row's received_at), not to when a worker got to it: a backlog never expires a
+conversion.
 """
 
 import time
@@ -15,12 +28,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from affiliates.models import Publisher
 from offers.models import Cap, Goal, Offer, TermsKind
 from payouts.money import money_round
 from tracking.attribution.context import BatchContext, CapState
 from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, callback_auth_check
-from tracking.callbacks.fields import CallbackFields
+from tracking.callbacks.fields import (
+    PIXEL_CLICK_SOURCE,
+    CallbackFields,
+    pixel_host,
+    pixel_host_allowed,
+)
 from tracking.callbacks.selectors import advertiser_auth_for_offer
 from tracking.models import CallbackInbox, Click, Conversion
 
@@ -100,6 +120,10 @@ def callback_decide(
     goal = goal_resolve(goals=ctx.goals.get(offer.pk, []), wanted=fields.goal)
     if goal is None:
         return Decision(row=row, result="unknown_goal")
+    if row.dialect == "pixel":
+        refusal = pixel_refusal(row=row, goal=goal)
+        if refusal is not None:
+            return Decision(row=row, result=refusal)
     if fields.txn_id and (offer.advertiser_id, fields.txn_id) in ctx.seen_txn:
         return Decision(row=row, result="duplicate_txn")
     if not goal.allow_multiple and (click.click_id, goal.pk) in ctx.seen_click_goal:
@@ -119,23 +143,25 @@ def callback_decide(
         payout = money_round(Decimal(0), offer.currency)
 
     reason = _first_rejection(
-        explanation=explanation, fields=fields, click=click, offer=offer, ctx=ctx
+        explanation=explanation, row=row, fields=fields, click=click, offer=offer, ctx=ctx
     )
     status = Conversion.Status.APPROVED
     if reason is not None:
         status = Conversion.Status.REJECTED
-    elif goal.approval == Goal.Approval.MANUAL or fields.status == "pending":
-        status = Conversion.Status.PENDING
-        _check(explanation, "approval", True, "held for review")
+    else:
+        reason = _hold_reason(explanation=explanation, row=row, fields=fields, goal=goal)
+        if reason is not None:
+            status = Conversion.Status.PENDING
     caps_taken: list[CapState] = []
     if status != Conversion.Status.REJECTED:
-        status, reason, caps_taken = _caps_apply(
+        status, cap_reason, caps_taken = _caps_apply(
             explanation=explanation,
             states=ctx.caps.get(offer.pk, []),
             publisher_id=click.publisher_id,
             payout=payout,
             status=status,
         )
+        reason = cap_reason or reason
 
     conversion = Conversion(
         inbox_id=row.pk,
@@ -171,16 +197,77 @@ def callback_decide(
     return Decision(row=row, result=result or status, conversion=conversion, caps_taken=caps_taken)
 
 
+def pixel_refusal(*, row: CallbackInbox, goal: Goal) -> str | None:
+    """Why a pixel callback counts for nothing (None: it may convert, held `pixel`)."""
+    if not goal.pixel_enabled:
+        return "pixel_disabled"
+    if not pixel_host_allowed(host=pixel_host(row.headers), domains=goal.pixel_domains or []):
+        return "pixel_domain_not_allowed"
+    return None
+
+
+def max_sale_amount(goal: Goal) -> Decimal:
+    """The largest sale amount that converts without a manager's look: the goal's, else the
+    network's."""
+    if goal.max_sale_amount is not None:
+        return goal.max_sale_amount
+    return settings.MAX_SALE_AMOUNT
+
+
+def _hold_reason(
+    *,
+    explanation: list[dict[str, Any]],
+    row: CallbackInbox,
+    fields: CallbackFields,
+    goal: Goal,
+) -> str | None:
+    """Why this otherwise acceptable conversion must wait (None: it is approved).
+
+    Every hold that applies is recorded; the first in this order is the reason. Network holds
+    come before the advertiser's, so an advertiser never releases what the network held.
+    """
+    holds: list[str] = []
+    if fields.amount is not None:
+        limit = max_sale_amount(goal)
+        if not _check(
+            explanation,
+            "amount_limit",
+            fields.amount <= limit,
+            f"sale amount {fields.amount}, max {limit}",
+        ):
+            holds.append(Conversion.HoldReason.AMOUNT_ABOVE_LIMIT)
+    if row.dialect == "pixel":
+        source = row.headers.get(PIXEL_CLICK_SOURCE, "cookie")
+        _check(
+            explanation,
+            "pixel",
+            False,
+            f"pixel conversions wait for review (click id from the {source})",
+        )
+        holds.append(Conversion.HoldReason.PIXEL)
+    if goal.approval == Goal.Approval.MANUAL:
+        _check(explanation, "approval", True, "held for the advertiser's approval")
+        holds.append(Conversion.HoldReason.ADVERTISER_APPROVAL)
+    if fields.status == "pending":
+        _check(explanation, "approval", True, "the advertiser said pending")
+        holds.append(Conversion.HoldReason.ADVERTISER_PENDING)
+    return str(holds[0]) if holds else None
+
+
 def _first_rejection(
     *,
     explanation: list[dict[str, Any]],
+    row: CallbackInbox,
     fields: CallbackFields,
     click: Click,
     offer: Offer,
     ctx: BatchContext,
 ) -> str | None:
     """Run every rule, recording each; the first failing one is the reason."""
-    age = (ctx.now - click.created_at).total_seconds()
+    # From the click to the callback's arrival: the worker may get to it much later. Never
+    # negative (clocks of two nodes may disagree by a little).
+    arrived = row.received_at or ctx.now
+    age = max(0.0, (arrived - click.created_at).total_seconds())
     rules = [
         ("advertiser_status", fields.status != "rejected", "advertiser_rejected", fields.status),
         ("bot", not click.is_bot, "bot_click", ""),
@@ -190,6 +277,12 @@ def _first_rejection(
             ctx.publisher_status.get(click.publisher_id) == Publisher.Status.ACTIVE,
             "publisher_inactive",
             str(ctx.publisher_status.get(click.publisher_id)),
+        ),
+        (
+            "fallback",
+            not click.fallback_reason or offer.fallback_clicks_convert,
+            "fallback_click",
+            click.fallback_reason,
         ),
         (
             "window",

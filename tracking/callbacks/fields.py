@@ -5,9 +5,10 @@ read them through `callback_fields`, so the two never disagree about what a para
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from payouts.money import currency_is_known
 
@@ -61,6 +62,10 @@ DIALECTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 TOKEN_PARAMS = frozenset({"token", "security_token", "verification_token"})
+# What a pixel's inbox row keeps of where it was fired from (the origin only), and whether its
+# click id came from our cookie or from its own `click_id` parameter.
+PIXEL_ORIGIN_HEADERS = ("Origin", "Referer")
+PIXEL_CLICK_SOURCE = "_click_from"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +156,42 @@ def callback_fields(*, dialect: str, params: Mapping[str, str]) -> CallbackField
         token=_first(params, names["token"]),
         adv=adv,  # type: ignore[arg-type]
     )
+
+
+def url_origin(value: str) -> str:
+    """``scheme://host[:port]`` of a URL (a Referer or an Origin), lower case; "" when none.
+
+    A pixel keeps only this of its Referer: the thank-you page's path and query may name the
+    buyer or the order.
+    """
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not host:
+        return ""
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def pixel_host(headers: Mapping[str, str]) -> str:
+    """The host a pixel was fired from: its Origin's when the browser sent one, else its
+    Referer's; "" when neither names one (an Origin of ``null`` names none)."""
+    origin = headers.get("Origin", "")
+    if origin:
+        return urlsplit(url_origin(origin)).hostname or ""
+    return urlsplit(url_origin(headers.get("Referer", ""))).hostname or ""
+
+
+def pixel_host_allowed(*, host: str, domains: Iterable[str]) -> bool:
+    """Is `host` one of `domains` or a subdomain of one? ``shop.example`` allows
+    ``shop.example`` and ``www.shop.example``, never ``notshop.example``."""
+    host = host.lower().rstrip(".")
+    if not host:
+        return False
+    for domain in domains:
+        domain = str(domain).strip().lower().strip(".")
+        if domain and (host == domain or host.endswith("." + domain)):
+            return True
+    return False

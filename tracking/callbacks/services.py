@@ -19,9 +19,12 @@ from tracking.callbacks.auth import (
     token_digest,
 )
 from tracking.callbacks.fields import (
+    PIXEL_CLICK_SOURCE,
+    PIXEL_ORIGIN_HEADERS,
     TOKEN_PARAMS,
     CallbackShapeError,
     callback_fields,
+    url_origin,
 )
 from tracking.callbacks.selectors import advertiser_auth_for_offer, click_offer_id
 from tracking.callbacks.store import inbox_insert
@@ -117,22 +120,34 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
 def pixel_receive(
     *, goal_ref: str, click_id: str, request: CallbackRequest
 ) -> CallbackInbox | None:
-    """Store a pixel conversion for the click in the visitor's cookie; None when unusable.
+    """Store a pixel callback for the click in the visitor's cookie (else the one its
+    `click_id` parameter names); None when there is none usable.
 
-    A pixel cannot carry a secret (it runs in the visitor's browser): the click id from our own
-    first-party cookie is the credential, and attribution still applies every check.
+    A pixel cannot carry a secret (it runs in the visitor's browser), so nothing it says is
+    trusted: attribution counts it only when its goal enables pixels and its Origin or Referer
+    is on the goal's pixel domains, and then only as a conversion held for review (`pixel`),
+    whatever amount it names. The Referer is kept without its path and query.
     """
-    params = {**_kept(request.params), "click_id": click_id, "goal": goal_ref}
+    source = "cookie" if click_id else "parameter"
+    params = {**_kept(request.params), "goal": goal_ref}
+    if click_id:
+        params["click_id"] = click_id
     try:
         fields = callback_fields(dialect="pixel", params=params)
     except CallbackShapeError:
         return None
+    headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+    for name in PIXEL_ORIGIN_HEADERS:
+        origin = url_origin(request.headers.get(name, ""))
+        if origin:
+            headers[name] = origin
+    headers[PIXEL_CLICK_SOURCE] = source
     row = CallbackInbox(
         dialect="pixel",
         method=request.method,
         path=request.path[:500],
         params=params,
-        headers={name: request.headers[name] for name in KEPT_HEADERS if name in request.headers},
+        headers=headers,
         remote_ip=request.remote_ip,
         click_id=fields.click_id,
     )

@@ -73,11 +73,11 @@ def callback_answer(*, dialect: str, read: Callable[[], CallbackRequest]) -> Ans
 
 
 def pixel_answer(*, goal_ref: str, click_id: str, read: Callable[[], CallbackRequest]) -> None:
-    """Store the pixel's conversion when it is usable; the answer is always the GIF."""
-    if click_id:
-        # A malformed JSON body cannot reach a GET; nothing else raises.
-        with contextlib.suppress(DomainError):
-            pixel_receive(goal_ref=goal_ref, click_id=click_id, request=read())
+    """Store the pixel's callback when it names a click (the cookie's, else its `click_id`
+    parameter); the answer is always the GIF, counted or not."""
+    # A malformed JSON body cannot reach a GET; nothing else raises.
+    with contextlib.suppress(DomainError):
+        pixel_receive(goal_ref=goal_ref, click_id=click_id, request=read())
 
 
 def _callback_request(request: HttpRequest, dialect: str) -> CallbackRequest:

@@ -50,6 +50,9 @@ _HEADER_KEYS = (
     ("Content-Type", "CONTENT_TYPE"),
     (SIGNATURE_HEADER, "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")),
     (TIMESTAMP_HEADER, "HTTP_" + TIMESTAMP_HEADER.upper().replace("-", "_")),
+    # A pixel's: where it was fired from (fields.PIXEL_ORIGIN_HEADERS).
+    ("Origin", "HTTP_ORIGIN"),
+    ("Referer", "HTTP_REFERER"),
 )
 
 

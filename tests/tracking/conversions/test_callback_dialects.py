@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from offers.models import Goal
 from tests.tracking.conversions.conftest import SECRET, drain
 from tracking.callbacks.views import PIXEL_GIF
 from tracking.models import CallbackInbox, Conversion
@@ -60,13 +61,21 @@ def test_a_json_post_is_read_like_a_form(world, web):
     assert Conversion.objects.get().advertiser_txn_id == "J-1"
 
 
-def test_the_pixel_converts_the_click_in_the_cookie_and_answers_a_gif(world, web):
+def test_the_pixel_holds_a_conversion_of_the_click_in_the_cookie_and_answers_a_gif(world, web):
+    # Pixels carry no credential: off unless the goal enables them for its domains, and then
+    # never approved by themselves (tests/tracking/conversions/test_pixel_holds.py).
+    Goal.objects.filter(id=world.goal.id).update(pixel_enabled=True, pixel_domains=["shop.example"])
     web.cookies[settings.CLICK_COOKIE_NAME] = world.click.click_id
-    response = web.get(f"/p/{world.goal.ref}.gif", {"amount": "3"})
+    response = web.get(
+        f"/p/{world.goal.ref}.gif", {"amount": "3"}, HTTP_REFERER="https://shop.example/thanks"
+    )
     assert (response.status_code, response["Content-Type"]) == (200, "image/gif")
     assert response.content == PIXEL_GIF
     drain()
-    assert Conversion.objects.get().status == "approved"
+    assert (Conversion.objects.get().status, Conversion.objects.get().reject_reason) == (
+        "pending",
+        "pixel",
+    )
 
 
 def test_the_pixel_without_a_cookie_still_answers_a_gif_and_stores_nothing(world, web):
