@@ -26,8 +26,12 @@ class Publisher(models.Model):
     payout_method = models.CharField(
         max_length=16, choices=PayoutMethod.choices, default=PayoutMethod.PAYPAL
     )
-    # Account details for the method (email, IBAN...): finance and managers only.
+    # Account details for the method (email, IBAN...): shown to finance, managers and the
+    # publisher itself. Method and details change only through a confirmed PayoutDetailsChange.
     payout_details = models.JSONField(default=dict, blank=True)
+    # When a confirmed change last set method and details: batches hold the publisher out for
+    # PAYOUT_DETAILS_COOLDOWN_HOURS after it.
+    payout_details_changed_at = models.DateTimeField(null=True, blank=True)
     # Days an earning waits before it can be paid; null takes the network's PAYOUT_HOLD_DAYS.
     hold_days = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -43,6 +47,64 @@ class Publisher(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PayoutDetailsChange(models.Model):
+    """A request to change where a publisher is paid (method and details), and its decision.
+
+    Nothing pays to the new details until another person confirms: finance for a publisher's
+    own request, a second finance user for a finance user's (accounts.policy). The old values are
+    kept beside the new so the confirmer sees what changes, and the audit keeps both.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        CONFIRMED = "confirmed"
+        REJECTED = "rejected"
+        SUPERSEDED = "superseded"  # a later request for the same publisher replaced it
+
+    publisher = models.ForeignKey(
+        Publisher, on_delete=models.PROTECT, related_name="payout_details_changes"
+    )
+    old_payout_method = models.CharField(max_length=16)
+    old_payout_details = models.JSONField(default=dict, blank=True)
+    new_payout_method = models.CharField(max_length=16, choices=Publisher.PayoutMethod.choices)
+    new_payout_details = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="payout_details_change_confirmer_is_not_requester",
+                condition=~Q(state="confirmed", decided_by=models.F("requested_by")),
+            ),
+            models.CheckConstraint(
+                name="payout_details_change_decision_is_stamped",
+                condition=Q(state__in=["pending", "superseded"], decided_at__isnull=True)
+                | Q(state__in=["confirmed", "rejected"], decided_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="payout_details_change_confirmed_names_its_confirmer",
+                condition=~Q(state="confirmed") | Q(decided_by__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["publisher"],
+                condition=Q(state="pending"),
+                name="payout_details_change_one_pending_per_publisher",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout details change {self.id} for publisher {self.publisher_id} ({self.state})"
 
 
 class OfferAccess(models.Model):

@@ -90,8 +90,10 @@ class PayoutBatch(models.Model):
     """A finance document: per publisher, the eligible unpaid entries of one currency.
 
     Totals are stored once, by the build (the only writer of a draft's lines), and frozen by the
-    database from approval on. Two people: the approver must not be the builder. A batch built
-    by the schedule has no builder.
+    database from approval on. Two people: the approver is none of its authors (the builder,
+    the author of an adjustment in it, whoever asked to change where one of its lines is paid;
+    accounts.policy BATCH_APPROVE), and approves the digest of the lines shown. A batch built by
+    the schedule has no builder, and still its other authors may not approve it.
     """
 
     class Status(models.TextChoices):
@@ -122,6 +124,11 @@ class PayoutBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Publishers the build held out though money was due, and why (payout details changed
+    # within the cool-down, suspended): [{"publisher", "name", "amount", "reason"}], by the build.
+    held = models.JSONField(default=list, blank=True)
+    # The digest of the lines the approver reviewed (payouts.selectors.payout_batch_digest).
+    approved_digest = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -236,3 +243,102 @@ class PayoutLineEntry(models.Model):
     class Meta:
         ordering = ["entry"]
         verbose_name_plural = "payout line entries"
+
+
+class _Decision(models.TextChoices):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+def _decision_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(
+            name=f"{prefix}_confirmer_is_not_requester",
+            condition=~Q(state="confirmed", decided_by=F("requested_by")),
+        ),
+        models.CheckConstraint(
+            name=f"{prefix}_decision_is_stamped",
+            condition=Q(state="pending", decided_at__isnull=True, decided_by__isnull=True)
+            | Q(state__in=["confirmed", "rejected"], decided_at__isnull=False),
+        ),
+    ]
+
+
+class AdjustmentRequest(models.Model):
+    """A manual adjustment waiting for a second finance user before it becomes a ledger entry.
+
+    Adjustments one author makes to one publisher above PAYOUT_ADJUSTMENT_CONFIRM_ABOVE (summed
+    since the publisher's last paid batch) wait here; the ledger itself stays append-only. On
+    confirmation the entry is written with the requester as its author.
+    """
+
+    State = _Decision
+
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", on_delete=models.PROTECT, related_name="adjustment_requests"
+    )
+    currency = models.CharField(max_length=3)
+    amount = money_field()
+    reason = models.TextField()
+    idempotency_key = models.CharField(max_length=128, unique=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            *_decision_constraints("adjustment_request"),
+            models.CheckConstraint(
+                name="adjustment_request_confirmed_has_its_entry",
+                condition=~Q(state="confirmed") | Q(entry__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Adjustment request {self.id}: {self.amount} {self.currency} ({self.state})"
+
+
+class LineFailureRequest(models.Model):
+    """A request to mark a paid line failed, which pays its amount again in a later batch: it
+    takes effect only when a second finance user confirms."""
+
+    State = _Decision
+
+    line = models.ForeignKey(
+        PayoutBatchLine, on_delete=models.PROTECT, related_name="failure_requests"
+    )
+    reason = models.TextField(blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            *_decision_constraints("line_failure_request"),
+            models.UniqueConstraint(
+                fields=["line"],
+                condition=Q(state="pending"),
+                name="line_failure_request_one_pending_per_line",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Line failure request {self.id} for line {self.line_id} ({self.state})"

@@ -1,17 +1,28 @@
 """Reads of the payouts app. Balances are always derived from the ledger, never stored."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
 from affiliates.models import Publisher
+from affiliates.payout_details import payout_details_requesters_since
 from config.errors import ForbiddenError, NotFoundError
-from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine, PayoutLineEntry
+from payouts.models import (
+    AdjustmentRequest,
+    LedgerEntry,
+    LineFailureRequest,
+    PayoutBatch,
+    PayoutBatchLine,
+    PayoutLineEntry,
+)
+from payouts.money import money_str
 
 
 @dataclass(frozen=True)
@@ -110,4 +121,74 @@ def publisher_payments(*, publisher_id: int) -> QuerySet[LedgerEntry]:
         )
         .select_related("batch_line")
         .order_by("-id")
+    )
+
+
+def payout_batch_digest(*, batch_id: int) -> str:
+    """SHA-256 over the batch's lines in order: publisher, currency, amount, method, details and
+    reference of each. An approval names the digest of what its approver saw, so a line that
+    changed, appeared, went or moved since voids it."""
+    digest = hashlib.sha256(f"batch:{batch_id}\n".encode())
+    lines = (
+        PayoutBatchLine.objects.filter(batch_id=batch_id)
+        .order_by("id")
+        .values_list(
+            "publisher_id", "currency", "amount", "payout_method", "payout_details", "reference"
+        )
+    )
+    for publisher_id, currency, amount, method, details, reference in lines.iterator(
+        chunk_size=2000
+    ):
+        row = [
+            publisher_id,
+            currency,
+            money_str(amount, currency),
+            method,
+            json.dumps(details, sort_keys=True, separators=(",", ":")),
+            reference,
+        ]
+        digest.update(json.dumps(row, separators=(",", ":")).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def payout_batch_authors(*, batch: PayoutBatch) -> set[int]:
+    """Who had a hand in what a batch pays, and so may not approve it: its builder, the authors
+    of manual adjustments it includes, and whoever asked to change the payout details of one of
+    its publishers since that publisher's previous paid batch."""
+    authors = {batch.built_by_id} if batch.built_by_id else set()
+    authors |= set(
+        LedgerEntry.objects.filter(
+            kind=LedgerEntry.Kind.ADJUSTMENT,
+            created_by__isnull=False,
+            inclusion__line__batch_id=batch.id,
+        )
+        .values_list("created_by_id", flat=True)
+        .distinct()
+    )
+    publisher_ids = list(
+        PayoutBatchLine.objects.filter(batch_id=batch.id).values_list("publisher_id", flat=True)
+    )
+    last_paid = dict(
+        PayoutBatchLine.objects.filter(
+            publisher_id__in=publisher_ids, batch__status=PayoutBatch.Status.PAID
+        )
+        .exclude(batch_id=batch.id)
+        .values("publisher_id")
+        .annotate(at=Max("batch__paid_at"))
+        .values_list("publisher_id", "at")
+    )
+    authors |= payout_details_requesters_since(publisher_ids=publisher_ids, since=last_paid)
+    return authors
+
+
+def adjustment_requests_for(*, user: User) -> QuerySet[AdjustmentRequest]:
+    """Pending and decided adjustment requests: finance and managers only."""
+    if not (user.is_finance or user.is_manager):
+        raise ForbiddenError("forbidden", "Adjustment requests are for finance and managers.")
+    return AdjustmentRequest.objects.select_related("publisher", "requested_by", "decided_by")
+
+
+def line_failure_requests(*, batch_id: int) -> QuerySet[LineFailureRequest]:
+    return LineFailureRequest.objects.filter(line__batch_id=batch_id).select_related(
+        "line", "requested_by", "decided_by"
     )

@@ -3,23 +3,23 @@
 from rest_framework import serializers
 
 from accounts.models import User
-from affiliates.models import ApiKey, OfferAccess, PostbackTemplate, Publisher
+from affiliates.models import ApiKey, OfferAccess, PayoutDetailsChange, PostbackTemplate, Publisher
 from affiliates.selectors import publishers_visible_to
 from config.api_roles import ADVERTISER, FINANCE, MANAGER, PUBLISHER, RoleFieldsSerializer
 from offers.selectors import goals_visible_to, offers_visible_to
 
-_PAYOUT_SETUP = frozenset({"payout_currency", "payout_method", "payout_details"})
-
 
 class PublisherSerializer(RoleFieldsSerializer):
     """Staff and the publisher itself are the only readers (advertisers see no publishers), so
-    payout details appear here. A publisher edits its name and where it is paid, never its
-    status, minimum payout or hold period."""
+    payout details appear here. Managers edit name and status; finance the payout settings
+    (currency, minimum payout, hold days); a publisher its name. Method and details (where the
+    money goes) are never written here: they change through /payout-details-changes/, which
+    another person confirms."""
 
     writable_by_role = {
-        MANAGER: frozenset({"name", "status", "minimum_payout", "hold_days"}) | _PAYOUT_SETUP,
-        FINANCE: frozenset({"minimum_payout", "hold_days"}) | _PAYOUT_SETUP,
-        PUBLISHER: frozenset({"name"}) | _PAYOUT_SETUP,
+        MANAGER: frozenset({"name", "status"}),
+        FINANCE: frozenset({"payout_currency", "minimum_payout", "hold_days"}),
+        PUBLISHER: frozenset({"name"}),
     }
 
     class Meta:
@@ -32,11 +32,55 @@ class PublisherSerializer(RoleFieldsSerializer):
             "minimum_payout",
             "payout_method",
             "payout_details",
+            "payout_details_changed_at",
             "hold_days",
             "created_at",
             "updated_at",
         ]
+        read_only_fields = ["payout_details_changed_at"]
         validators = []
+
+
+class PayoutDetailsChangeSerializer(serializers.ModelSerializer):
+    """A request to change where a publisher is paid: old and new values side by side."""
+
+    publisher = serializers.PrimaryKeyRelatedField(queryset=Publisher.objects.none())
+    payout_method = serializers.ChoiceField(
+        source="new_payout_method", choices=Publisher.PayoutMethod.choices
+    )
+    payout_details = serializers.JSONField(source="new_payout_details")
+
+    class Meta:
+        model = PayoutDetailsChange
+        fields = [
+            "id",
+            "publisher",
+            "payout_method",
+            "payout_details",
+            "old_payout_method",
+            "old_payout_details",
+            "state",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = [
+            "old_payout_method",
+            "old_payout_details",
+            "state",
+            "requested_by",
+            "requested_at",
+            "decided_by",
+            "decided_at",
+        ]
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and getattr(request, "user", None) is not None:
+            fields["publisher"].queryset = publishers_visible_to(user=request.user)
+        return fields
 
 
 class OfferAccessSerializer(RoleFieldsSerializer):

@@ -5,6 +5,9 @@ from affiliates.api import views
 
 router = SimpleRouter()
 router.register("publishers", views.PublisherViewSet, basename="publisher")
+router.register(
+    "payout-details-changes", views.PayoutDetailsChangeViewSet, basename="payout-details-change"
+)
 router.register("offer-access", views.OfferAccessViewSet, basename="offer-access")
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
 router.register("postback-templates", views.PostbackTemplateViewSet, basename="postback-template")

@@ -4,13 +4,13 @@ Each: rows from one selector (scoped by the user), one service per write.
 """
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.policy import Action, policy_require
-from affiliates import filtersets, selectors, services
+from affiliates import filtersets, payout_details, selectors, services
 from affiliates.api import serializers
 from affiliates.models import ApiKey, OfferAccess
 from config.api_roles import (
@@ -27,8 +27,10 @@ EVERYONE = frozenset({MANAGER, FINANCE, ADVERTISER, PUBLISHER})
 
 
 class PublisherViewSet(ScopedViewSet):
-    """Publishers. Managers create and edit; finance edits payout set-up; a publisher edits its
-    own name and payout set-up. Deleting is not offered: set status suspended."""
+    """Publishers. Managers create and edit name and status; finance edits the payout settings
+    (currency, minimum payout, hold days); a publisher edits its own name. Where the money goes
+    (method and details) changes only through /payout-details-changes/. Deleting is not
+    offered: set status suspended."""
 
     selector = selectors.publishers_visible_to
     serializer_class = serializers.PublisherSerializer
@@ -40,10 +42,72 @@ class PublisherViewSet(ScopedViewSet):
     def perform_create(self, serializer):
         serializer.instance = services.publisher_create(fields=serializer.validated_data)
 
+    def update(self, request, *args, **kwargs):
+        publisher = self.get_object()  # 404 for a foreign row first
+        if isinstance(request.data, dict):
+            # Say where method and details do change, rather than only "not writable".
+            payout_details.payout_settings_check(
+                user=request.user,
+                publisher_id=publisher.id,
+                fields={
+                    k: v for k, v in request.data.items() if k in payout_details.PAYOUT_DESTINATION
+                },
+            )
+        return super().update(request, *args, **kwargs)
+
     def perform_update(self, serializer):
+        payout_details.payout_settings_check(
+            user=self.request.user,
+            publisher_id=serializer.instance.id,
+            fields=serializer.validated_data,
+        )
         serializer.instance = services.publisher_update(
             publisher=serializer.instance, fields=serializer.validated_data
         )
+
+
+class PayoutDetailsChangeViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Where a publisher is paid. A publisher user asks for its own publisher, finance for any;
+    the change is in force only once confirmed: by finance for a publisher's request, by
+    another finance user for a finance user's. Until then batches pay the old details."""
+
+    serializer_class = serializers.PayoutDetailsChangeSerializer
+    filterset_fields = ["publisher", "state"]
+    ordering_fields = ["id", "requested_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.serializer_class.Meta.model.objects.none()
+        return payout_details.payout_details_changes_visible_to(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = payout_details.payout_details_change_request(
+            publisher=serializer.validated_data["publisher"],
+            payout_method=serializer.validated_data["new_payout_method"],
+            payout_details=serializer.validated_data["new_payout_details"],
+            requested_by=self.request.user,
+        )
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        change = payout_details.payout_details_change_confirm(
+            change_id=self.get_object().id, confirmed_by=request.user
+        )
+        return Response(self.get_serializer(change).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        change = payout_details.payout_details_change_reject(
+            change_id=self.get_object().id, rejected_by=request.user
+        )
+        return Response(self.get_serializer(change).data)
 
 
 class OfferAccessViewSet(ScopedViewSet):

@@ -7,7 +7,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine
+from payouts.models import (
+    AdjustmentRequest,
+    LedgerEntry,
+    LineFailureRequest,
+    PayoutBatch,
+    PayoutBatchLine,
+)
 from payouts.money import money_str
 
 
@@ -70,15 +76,37 @@ class PayoutBatchSerializer(serializers.ModelSerializer):
             "exported_at",
             "paid_by",
             "paid_at",
+            "held",
+            "approved_digest",
         ]
         read_only_fields = fields
 
 
+class LineFailureRequestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LineFailureRequest
+        fields = ["id", "line", "reason", "state", "requested_by", "requested_at"]
+        fields += ["decided_by", "decided_at"]
+        read_only_fields = fields
+
+
 class PayoutBatchDetailSerializer(PayoutBatchSerializer):
+    """A batch with its lines, the digest an approval must name, who may not approve it
+    (`authors`), and line failures asked for."""
+
     lines = PayoutBatchLineSerializer(many=True, read_only=True)
+    digest = serializers.CharField(read_only=True)
+    authors = serializers.ListField(child=serializers.IntegerField(), read_only=True)
+    failure_requests = LineFailureRequestSerializer(many=True, read_only=True)
 
     class Meta(PayoutBatchSerializer.Meta):
-        fields = [*PayoutBatchSerializer.Meta.fields, "lines"]
+        fields = [
+            *PayoutBatchSerializer.Meta.fields,
+            "digest",
+            "authors",
+            "lines",
+            "failure_requests",
+        ]
         read_only_fields = fields
 
 
@@ -92,7 +120,9 @@ class BatchRebuildSerializer(serializers.Serializer):
 
 
 class BatchApproveSerializer(serializers.Serializer):
-    # The total the approver reviewed; approval is refused if the draft changed since.
+    # The digest of the lines the approver reviewed (the batch's `digest`); approval is
+    # refused if any line changed since. `total`, if sent, is checked too.
+    digest = serializers.CharField(min_length=64, max_length=64)
     total = serializers.DecimalField(max_digits=18, decimal_places=6, required=False)
 
 
@@ -134,6 +164,18 @@ class AdjustmentSerializer(serializers.Serializer):
     currency = serializers.CharField(min_length=3, max_length=3)
     amount = serializers.DecimalField(max_digits=18, decimal_places=6)
     reason = serializers.CharField(max_length=2000)
+
+
+class AdjustmentRequestSerializer(serializers.ModelSerializer):
+    """An adjustment waiting for (or decided by) a second finance user."""
+
+    amount = MoneyAmountField()
+
+    class Meta:
+        model = AdjustmentRequest
+        fields = ["id", "publisher", "currency", "amount", "reason", "state", "requested_by"]
+        fields += ["requested_at", "decided_by", "decided_at", "entry"]
+        read_only_fields = fields
 
 
 class PublisherLineSerializer(serializers.ModelSerializer):

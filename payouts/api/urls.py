@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from payouts.api.views import (
+    AdjustmentRequestViewSet,
     LedgerEntryViewSet,
     PayoutBatchViewSet,
     PublisherPaymentsView,
@@ -12,6 +13,7 @@ from payouts.api.views import (
 router = SimpleRouter()
 router.register("payout-batches", PayoutBatchViewSet, basename="payout-batch")
 router.register("ledger-entries", LedgerEntryViewSet, basename="ledger-entry")
+router.register("adjustment-requests", AdjustmentRequestViewSet, basename="adjustment-request")
 
 urlpatterns = [
     path("payouts/", PublisherPayoutsView.as_view(), name="payouts"),

@@ -18,7 +18,7 @@ from config.errors import DomainError, ForbiddenError
 from payouts import selectors, services
 from payouts.api import serializers
 from payouts.exports import payout_batch_csv, payout_batch_csv_filename
-from payouts.models import LedgerEntry, PayoutBatch
+from payouts.models import AdjustmentRequest, LedgerEntry, PayoutBatch
 
 STAFF = {"manager", "finance"}
 
@@ -57,6 +57,9 @@ class PayoutBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def _detail(self, batch: PayoutBatch, code: int = status.HTTP_200_OK) -> Response:
         batch = self.get_queryset().prefetch_related("lines").get(id=batch.id)
+        batch.digest = selectors.payout_batch_digest(batch_id=batch.id)
+        batch.authors = sorted(selectors.payout_batch_authors(batch=batch))
+        batch.failure_requests = selectors.line_failure_requests(batch_id=batch.id)
         return Response(serializers.PayoutBatchDetailSerializer(batch).data, status=code)
 
     @extend_schema(request=serializers.BatchBuildSerializer)
@@ -99,6 +102,7 @@ class PayoutBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         batch = services.payout_batch_approve(
             batch_id=batch.id,
             approved_by=request.user,
+            digest=data.validated_data["digest"],
             expected_total=data.validated_data.get("total"),
         )
         return self._detail(batch)
@@ -133,7 +137,10 @@ class PayoutBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         batch = services.payout_batch_mark_paid(batch_id=batch.id, paid_by=request.user)
         return self._detail(batch)
 
-    @extend_schema(request=serializers.LineFailSerializer)
+    @extend_schema(
+        request=serializers.LineFailSerializer,
+        responses={202: serializers.LineFailureRequestSerializer},
+    )
     @action(
         detail=True,
         methods=["post"],
@@ -143,16 +150,52 @@ class PayoutBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def line_mark_failed(
         self, request: Request, pk: str | None = None, line_id: str | None = None
     ) -> Response:
+        """Ask to mark a paid line failed; a second finance user confirms (confirm-failed)."""
         batch = self.get_object()
         data = serializers.LineFailSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        line = services.payout_line_mark_failed(
+        failure = services.payout_line_failure_request(
             batch_id=batch.id,
             line_id=int(line_id),
-            marked_by=request.user,
+            requested_by=request.user,
             reason=data.validated_data.get("reason", ""),
         )
+        return Response(
+            serializers.LineFailureRequestSerializer(failure).data, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(request=None, responses=serializers.PayoutBatchLineSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"lines/(?P<line_id>[0-9]+)/confirm-failed",
+        url_name="line-confirm-failed",
+    )
+    def line_confirm_failed(
+        self, request: Request, pk: str | None = None, line_id: str | None = None
+    ) -> Response:
+        """Confirm another finance user's request: the line's amount is owed again."""
+        batch = self.get_object()
+        line = services.payout_line_failure_confirm(
+            batch_id=batch.id, line_id=int(line_id), confirmed_by=request.user
+        )
         return Response(serializers.PayoutBatchLineSerializer(line).data)
+
+    @extend_schema(request=None, responses=serializers.LineFailureRequestSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"lines/(?P<line_id>[0-9]+)/reject-failed",
+        url_name="line-reject-failed",
+    )
+    def line_reject_failed(
+        self, request: Request, pk: str | None = None, line_id: str | None = None
+    ) -> Response:
+        batch = self.get_object()
+        failure = services.payout_line_failure_reject(
+            batch_id=batch.id, line_id=int(line_id), rejected_by=request.user
+        )
+        return Response(serializers.LineFailureRequestSerializer(failure).data)
 
 
 class LedgerEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -179,13 +222,18 @@ class LedgerEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=serializers.AdjustmentSerializer,
-        responses={201: serializers.LedgerEntrySerializer},
+        responses={
+            201: serializers.LedgerEntrySerializer,
+            202: serializers.AdjustmentRequestSerializer,
+        },
     )
     @action(detail=False, methods=["post"])
     def adjustments(self, request: Request) -> Response:
+        """201 with the entry; or, above PAYOUT_ADJUSTMENT_CONFIRM_ABOVE, 202 with the request a
+        second finance user confirms at /adjustment-requests/{id}/confirm/."""
         data = serializers.AdjustmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = services.ledger_adjustment_create(
+        outcome = services.ledger_adjustment_create(
             publisher_id=data.validated_data["publisher"],
             currency=data.validated_data["currency"].upper(),
             amount=data.validated_data["amount"],
@@ -193,7 +241,44 @@ class LedgerEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             created_by=request.user,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
-        return Response(serializers.LedgerEntrySerializer(entry).data, status=201)
+        if isinstance(outcome, AdjustmentRequest):
+            return Response(
+                serializers.AdjustmentRequestSerializer(outcome).data,
+                status=status.HTTP_202_ACCEPTED,
+            )
+        return Response(serializers.LedgerEntrySerializer(outcome).data, status=201)
+
+
+class AdjustmentRequestViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Adjustments above the confirmation limit, waiting for a second finance user. Finance and
+    managers read; finance confirms (not its own) or rejects."""
+
+    serializer_class = serializers.AdjustmentRequestSerializer
+    filterset_fields = ["publisher", "currency", "state"]
+    ordering_fields = ["id", "requested_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AdjustmentRequest.objects.none()
+        return selectors.adjustment_requests_for(user=self.request.user)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        adjustment = services.ledger_adjustment_confirm(
+            request_id=self.get_object().id, confirmed_by=request.user
+        )
+        return Response(self.get_serializer(adjustment).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        adjustment = services.ledger_adjustment_reject(
+            request_id=self.get_object().id, rejected_by=request.user
+        )
+        return Response(self.get_serializer(adjustment).data)
 
 
 def _publisher_id_for(request: Request) -> int:

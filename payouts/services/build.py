@@ -6,10 +6,15 @@ cut-off, except payments (which settle lines) and conversion money still inside 
 other negative entries are never held: holding them would pay out money already clawed back.
 Per publisher it sums them, and makes a line when the sum is positive and reaches the
 publisher's minimum payout; everything else stays unbatched and nets in a later batch.
+
+Two kinds of publisher are held out, their entries left for a later batch and their names
+listed on the batch (`held`): a suspended publisher is not paid, and one whose payout details
+(where the money goes) changed within PAYOUT_DETAILS_COOLDOWN_HOURS waits, so a change the
+publisher did not ask for can be noticed before money goes there.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,12 +23,12 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.policy import Action, policy_require
 from affiliates.models import Publisher
 from config.errors import DomainError, NotFoundError
 from payouts.locks import payout_batch_lock, payout_currency_lock
 from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine, PayoutLineEntry
-from payouts.money import currency_is_known
-from payouts.services.roles import require_finance
+from payouts.money import currency_is_known, money_str
 
 # SQL below is composed from these table names (ours, from model metadata) and fixed fragments;
 # every value is a query parameter.
@@ -68,7 +73,14 @@ def _eligible_where() -> str:
         AND e.created_at < %(cut_off)s
         AND (NOT ({HELD_KIND}) OR {past_hold})
         AND NOT EXISTS (SELECT 1 FROM {INCLUSION} i WHERE i.entry_id = e.id)
+        AND NOT {PUBLISHER_HELD}
     """  # noqa: S608
+
+
+# Publishers no batch pays now (alias p): suspended, or payout details changed too recently.
+PUBLISHER_HELD = (
+    "(p.status = 'suspended' OR COALESCE(p.payout_details_changed_at > %(cooldown_since)s, false))"
+)
 
 
 _LINE_COLUMNS = (
@@ -147,19 +159,57 @@ def _fill_sqlite(params: dict) -> _Filled:
     return _Filled(line_count=lines.count(), total=total, entry_count=entry_count)
 
 
+def _held(params: dict) -> list[dict]:
+    """The publishers a line would have paid but for a hold, with the amount and why."""
+    where = _eligible_where().replace(f"AND NOT {PUBLISHER_HELD}", f"AND {PUBLISHER_HELD}")
+    sql = f"""
+        SELECT p.id, p.name, p.status, p.payout_details_changed_at, sum(e.amount)
+        FROM {LEDGER} e JOIN {PUBLISHER} p ON p.id = e.publisher_id
+        WHERE {where}
+        GROUP BY p.id, p.name, p.status, p.payout_details_changed_at, p.minimum_payout
+        HAVING sum(e.amount) > 0 AND sum(e.amount) >= p.minimum_payout
+        ORDER BY p.id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    cooldown = timedelta(hours=settings.PAYOUT_DETAILS_COOLDOWN_HOURS)
+    held = []
+    for publisher_id, name, status, changed_at, amount in rows:
+        row = {
+            "publisher": publisher_id,
+            "name": name,
+            "amount": money_str(Decimal(amount), params["currency"]),
+        }
+        if status == Publisher.Status.SUSPENDED:
+            row["reason"] = "publisher_suspended"
+        else:
+            if isinstance(changed_at, str):  # SQLite hands back text
+                changed_at = datetime.fromisoformat(changed_at)
+            if timezone.is_naive(changed_at):
+                changed_at = timezone.make_aware(changed_at, UTC)
+            row["reason"] = "payout_details_changed"
+            row["until"] = (changed_at + cooldown).isoformat()
+        held.append(row)
+    return held
+
+
 def _batch_fill(batch: PayoutBatch) -> PayoutBatch:
+    cooldown_since = timezone.now() - timedelta(hours=settings.PAYOUT_DETAILS_COOLDOWN_HOURS)
     params = {
         "batch": batch.id,
         "currency": batch.currency,
         "cut_off": connection.ops.adapt_datetimefield_value(batch.cut_off),
         "hold_days": settings.PAYOUT_HOLD_DAYS,
+        "cooldown_since": connection.ops.adapt_datetimefield_value(cooldown_since),
     }
     fill = _fill_postgresql if connection.vendor == "postgresql" else _fill_sqlite
     filled = fill(params)
     batch.line_count = filled.line_count
     batch.total = filled.total
     batch.entry_count = filled.entry_count
-    batch.save(update_fields=["line_count", "total", "entry_count"])
+    batch.held = _held(params)
+    batch.save(update_fields=["line_count", "total", "entry_count", "held"])
     return batch
 
 
@@ -197,7 +247,7 @@ def payout_batch_build(
     user may not approve it. Refuses when no publisher is due anything (nothing is written).
     """
     if built_by is not None:
-        require_finance(built_by)
+        policy_require(action=Action.BATCH_BUILD, user=built_by, facts={})
     if not currency_is_known(currency):
         raise DomainError.for_field("currency", "unknown_currency", f"Unknown currency {currency}.")
     now = timezone.now()
@@ -210,9 +260,10 @@ def payout_batch_build(
         )
         _batch_fill(batch)
         if batch.line_count == 0:
+            held = f" ({len(batch.held)} held)" if batch.held else ""
             raise DomainError(
                 "nothing_to_pay",
-                f"No publisher is due a payout in {currency} up to {cut_off.isoformat()}.",
+                f"No publisher is due a payout in {currency} up to {cut_off.isoformat()}{held}.",
                 status_code=409,
             )
     return batch
@@ -226,7 +277,7 @@ def payout_batch_rebuild(
     The rebuilder becomes the builder: whoever decided the content may not approve it. A
     rebuild may leave the draft empty; an empty draft cannot be approved.
     """
-    require_finance(rebuilt_by)
+    policy_require(action=Action.BATCH_BUILD, user=rebuilt_by, facts={})
     now = timezone.now()
     if cut_off is not None:
         _cut_off_check(cut_off, now)
@@ -245,7 +296,7 @@ def payout_batch_rebuild(
 
 def payout_batch_delete(*, batch_id: int, deleted_by: User) -> None:
     """Delete a draft; its entries become unbatched again (the ledger itself is untouched)."""
-    require_finance(deleted_by)
+    policy_require(action=Action.BATCH_BUILD, user=deleted_by, facts={})
     with transaction.atomic():
         batch = payout_batch_lock(batch_id=batch_id)
         if batch is None:

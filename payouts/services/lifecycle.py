@@ -1,4 +1,6 @@
-"""A batch's life after its build: approve (a second person), export, mark paid, fail a line.
+"""A batch's life after its build: approve (someone who authored none of it, on the digest of
+the lines shown), export, mark paid, fail a line (asked by one finance user, confirmed by
+another, since a failed line is paid again).
 
 Each step locks the batch (payouts.locks: currency, then row) and moves it forward with a
 check of its current state, so a double click or two people at once change it once. The
@@ -11,12 +13,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from config.errors import DomainError, ForbiddenError, NotFoundError
+from accounts.policy import Action, policy_require
+from config.errors import DomainError, NotFoundError
 from payouts.exports import payout_batch_csv
 from payouts.ledger import ledger_entry_append
 from payouts.locks import payout_batch_lock
-from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine
-from payouts.services.roles import require_finance
+from payouts.models import LedgerEntry, LineFailureRequest, PayoutBatch, PayoutBatchLine
+from payouts.selectors import payout_batch_authors, payout_batch_digest
 
 LEDGER = LedgerEntry._meta.db_table
 LINE = PayoutBatchLine._meta.db_table
@@ -38,24 +41,38 @@ def _refuse_state(batch: PayoutBatch, action: str, allowed: str) -> DomainError:
 
 
 def payout_batch_approve(
-    *, batch_id: int, approved_by: User, expected_total: Decimal | None = None
+    *,
+    batch_id: int,
+    approved_by: User,
+    digest: str,
+    expected_total: Decimal | None = None,
 ) -> PayoutBatch:
-    """Approve a draft. The approver must be a finance user other than its builder.
+    """Approve a draft: by a finance user who authored none of it (accounts.policy
+    BATCH_APPROVE, facts `authors`), scheduled batches included.
 
-    `expected_total`, when given, is the total the approver reviewed: if the draft was rebuilt
-    since, approval is refused rather than approving something nobody looked at.
+    `digest` is payout_batch_digest of the lines the approver reviewed: if any line changed,
+    appeared, went or moved since, approval is refused (409 `batch_changed`) rather than
+    approving something nobody looked at. `expected_total`, when given, is checked too.
     """
-    require_finance(approved_by)
     with transaction.atomic():
         batch = _locked(batch_id)
+        policy_require(
+            action=Action.BATCH_APPROVE,
+            user=approved_by,
+            facts={"authors": payout_batch_authors(batch=batch)},
+        )
         if batch.status != PayoutBatch.Status.DRAFT:
             raise _refuse_state(batch, "approved", "it is a draft")
-        if batch.built_by_id == approved_by.id:
-            raise ForbiddenError(
-                "self_approval", "A batch must be approved by someone other than its builder."
-            )
         if batch.line_count == 0:
             raise DomainError("batch_empty", f"Batch {batch.id} has no lines.", status_code=409)
+        current = payout_batch_digest(batch_id=batch.id)
+        if digest != current:
+            raise DomainError(
+                "batch_changed",
+                f"Batch {batch.id}'s lines are not the ones reviewed (digest {current}): "
+                "review it again.",
+                status_code=409,
+            )
         if expected_total is not None and expected_total != batch.total:
             raise DomainError(
                 "batch_changed",
@@ -65,7 +82,8 @@ def payout_batch_approve(
         batch.status = PayoutBatch.Status.APPROVED
         batch.approved_by = approved_by
         batch.approved_at = timezone.now()
-        batch.save(update_fields=["status", "approved_by", "approved_at"])
+        batch.approved_digest = current
+        batch.save(update_fields=["status", "approved_by", "approved_at", "approved_digest"])
     return batch
 
 
@@ -78,7 +96,7 @@ def payout_batch_export(
     line without an email) leaves the batch approved. Exporting an exported or paid batch again
     changes nothing: a file can be downloaded twice.
     """
-    require_finance(exported_by)
+    policy_require(action=Action.BATCH_EXPORT, user=exported_by, facts={})
     with transaction.atomic():
         batch = _locked(batch_id)
         if batch.status == PayoutBatch.Status.APPROVED:
@@ -98,7 +116,7 @@ def payout_batch_mark_paid(*, batch_id: int, paid_by: User) -> PayoutBatch:
     key ``batch_line:<id>:payment``, so even a replay that got past the state check writes
     nothing new.
     """
-    require_finance(paid_by)
+    policy_require(action=Action.BATCH_MARK_PAID, user=paid_by, facts={})
     with transaction.atomic():
         batch = _locked(batch_id)
         if batch.status == PayoutBatch.Status.PAID:
@@ -130,37 +148,100 @@ def payout_batch_mark_paid(*, batch_id: int, paid_by: User) -> PayoutBatch:
     return batch
 
 
-def payout_line_mark_failed(
-    *, batch_id: int, line_id: int, marked_by: User, reason: str = ""
-) -> PayoutBatchLine:
-    """A paid line's money did not arrive (bounced, closed account): give it back.
+def _paid_line(batch_id: int, line_id: int) -> tuple[PayoutBatch, PayoutBatchLine]:
+    batch = _locked(batch_id)
+    line = PayoutBatchLine.objects.select_for_update().filter(id=line_id, batch=batch).first()
+    if line is None:
+        raise NotFoundError("not_found", f"No line {line_id} in batch {batch_id}.")
+    if batch.status != PayoutBatch.Status.PAID:
+        raise _refuse_state(batch, "have a line marked failed", "it is paid")
+    return batch, line
 
-    Writes a payment_failure entry of the line's amount, which belongs to no batch, so the
-    amount is in the publisher's balance again and the next batch pays it. Marking twice
-    changes nothing more.
-    """
-    require_finance(marked_by)
+
+def payout_line_failure_request(
+    *, batch_id: int, line_id: int, requested_by: User, reason: str = ""
+) -> LineFailureRequest:
+    """Ask to mark a paid line failed (its money did not arrive). Nothing changes until a second
+    finance user confirms. Asking again while one is pending returns that one."""
+    policy_require(action=Action.BATCH_LINE_FAIL, user=requested_by, facts={})
     with transaction.atomic():
-        batch = _locked(batch_id)
-        line = PayoutBatchLine.objects.select_for_update().filter(id=line_id, batch=batch).first()
-        if line is None:
-            raise NotFoundError("not_found", f"No line {line_id} in batch {batch_id}.")
-        if batch.status != PayoutBatch.Status.PAID:
-            raise _refuse_state(batch, "have a line marked failed", "it is paid")
+        _batch, line = _paid_line(batch_id, line_id)
         if line.status == PayoutBatchLine.Status.FAILED:
-            return line
+            raise DomainError(
+                "line_failed", f"Line {line.id} is already marked failed.", status_code=409
+            )
+        pending = line.failure_requests.filter(state=LineFailureRequest.State.PENDING).first()
+        if pending is not None:
+            return pending
+        return LineFailureRequest.objects.create(
+            line=line, reason=reason.strip(), requested_by=requested_by
+        )
+
+
+def _pending_failure(line: PayoutBatchLine) -> LineFailureRequest:
+    request = (
+        line.failure_requests.select_for_update()
+        .filter(state=LineFailureRequest.State.PENDING)
+        .first()
+    )
+    if request is None:
+        raise DomainError(
+            "not_pending",
+            f"No failure of line {line.id} is waiting for a decision.",
+            status_code=409,
+        )
+    return request
+
+
+def payout_line_failure_confirm(
+    *, batch_id: int, line_id: int, confirmed_by: User
+) -> PayoutBatchLine:
+    """A second finance user confirms a line's failure: give its money back.
+
+    Writes a payment_failure entry of the line's amount (authored by the requester), which
+    belongs to no batch, so the amount is in the publisher's balance again and the next batch
+    pays it.
+    """
+    with transaction.atomic():
+        _batch, line = _paid_line(batch_id, line_id)
+        request = _pending_failure(line)
+        policy_require(
+            action=Action.BATCH_LINE_FAIL_CONFIRM,
+            user=confirmed_by,
+            facts={"requested_by_id": request.requested_by_id},
+        )
         ledger_entry_append(
             publisher_id=line.publisher_id,
             currency=line.currency,
             kind=LedgerEntry.Kind.PAYMENT_FAILURE,
             amount=line.amount,
             idempotency_key=f"batch_line:{line.id}:payment_failure",
-            reason=reason,
-            created_by_id=marked_by.id,
+            reason=request.reason,
+            created_by_id=request.requested_by_id,
             batch_line_id=line.id,
         )
+        now = timezone.now()
         line.status = PayoutBatchLine.Status.FAILED
-        line.failure_reason = reason
-        line.failed_at = timezone.now()
+        line.failure_reason = request.reason
+        line.failed_at = now
         line.save(update_fields=["status", "failure_reason", "failed_at"])
+        request.state = LineFailureRequest.State.CONFIRMED
+        request.decided_by = confirmed_by
+        request.decided_at = now
+        request.save(update_fields=["state", "decided_by", "decided_at"])
     return line
+
+
+def payout_line_failure_reject(
+    *, batch_id: int, line_id: int, rejected_by: User
+) -> LineFailureRequest:
+    """Refuse (or withdraw) a pending line failure: the line stays paid."""
+    policy_require(action=Action.BATCH_LINE_FAIL, user=rejected_by, facts={})
+    with transaction.atomic():
+        _batch, line = _paid_line(batch_id, line_id)
+        request = _pending_failure(line)
+        request.state = LineFailureRequest.State.REJECTED
+        request.decided_by = rejected_by
+        request.decided_at = timezone.now()
+        request.save(update_fields=["state", "decided_by", "decided_at"])
+    return request
