@@ -51,6 +51,7 @@ def facts_met(user: User | None) -> dict:
         "reason": "checked with the advertiser",
         "authors": set(),
         "requested_by_id": -1,
+        "target_id": -1,
         "target": partner(),
         "target_role": "publisher",
     }
@@ -65,6 +66,7 @@ def facts_unmet(user: User | None) -> dict:
         "reason": "   ",
         "authors": {getattr(user, "pk", None)},
         "requested_by_id": getattr(user, "pk", None),
+        "target_id": getattr(user, "pk", None),
         "target": staff_target,
         "target_role": "finance",
     }
