@@ -5,11 +5,15 @@ permissions after that; managers are not given Django permissions row by row, th
 Other apps' ModelAdmins may inherit ManagerAdmin for the same rule.
 """
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.forms import ModelForm
 
+from accounts.policy import Action, policy_allows
 from config.errors import DomainError
 
 
@@ -37,6 +41,16 @@ class ManagerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return _is_manager(request)
+
+
+def policy_readonly_fields(
+    request, *, action: Action, fields: Iterable[str], facts: Mapping[str, Any] | None = None
+) -> list[str]:
+    """`fields`, when the policy refuses `action` to the admin's user: a ModelAdmin adds them to
+    get_readonly_fields, so the form neither shows them as inputs nor accepts them."""
+    if policy_allows(action=action, user=request.user, facts=facts or {}):
+        return []
+    return list(fields)
 
 
 def service_checked_form(check):

@@ -1,6 +1,6 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Role(models.TextChoices):
@@ -10,6 +10,13 @@ class Role(models.TextChoices):
     PUBLISHER = "publisher", "Publisher user"
 
 
+class AffnetUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        # `manage.py createsuperuser` asks no role; a superuser acts as a manager anyway.
+        extra_fields.setdefault("role", Role.MANAGER)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A person (or an API key acting for one). The role decides which rows it may see.
 
@@ -17,7 +24,9 @@ class User(AbstractUser):
     staff roles (manager, finance) belong to neither. The database enforces the pairing.
     """
 
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MANAGER)
+    # No default: whoever creates a user picks its role (a default of manager once made every
+    # careless "add user" a staff account).
+    role = models.CharField(max_length=16, choices=Role.choices)
     advertiser = models.ForeignKey(
         "offers.Advertiser", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
@@ -28,6 +37,8 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
+
+    objects = AffnetUserManager()
 
     class Meta:
         constraints = [
@@ -52,3 +63,56 @@ class User(AbstractUser):
     @property
     def is_finance(self) -> bool:
         return self.role == Role.FINANCE
+
+
+class StaffChange(models.Model):
+    """A finance user made (created, turned finance, re-activated) or its password reset by a
+    superuser, waiting for an existing finance user to confirm: two people, never one.
+
+    Until confirmed, a made user stays inactive and a reset's new password is kept here (as a
+    hash), so the old one still works and the new one does not. The confirming user is neither
+    the requester nor the target (accounts.policy, user.staff_confirm)."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create"
+        RESET = "reset"
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        CONFIRMED = "confirmed"
+        CANCELLED = "cancelled"  # superseded by a newer request for the same user
+
+    target = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_changes")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    password_hash = models.CharField(max_length=128, blank=True)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target"],
+                condition=Q(state="pending"),
+                name="staff_change_one_pending_per_user",
+            ),
+            models.CheckConstraint(
+                name="staff_change_confirmed_by_another",
+                condition=(
+                    Q(state="confirmed", confirmed_by__isnull=False)
+                    & ~Q(confirmed_by=F("requested_by"))
+                    & ~Q(confirmed_by=F("target"))
+                )
+                | Q(~Q(state="confirmed"), confirmed_by__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="staff_change_reset_carries_a_password",
+                condition=Q(kind="create", password_hash="")
+                | Q(kind="reset") & ~Q(password_hash=""),
+            ),
+        ]

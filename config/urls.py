@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("tracking.api.urls")),
     path("", include("payouts.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("accounts.api.urls")),
     path("", include("accounts.audit.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
