@@ -82,6 +82,7 @@ def deferred_auth_reason(*, row: CallbackInbox, offer: Offer) -> str | None:
     if not auth.active:
         return "advertiser_inactive"
     return callback_auth_check(
+        secret=auth.secret,
         secret_hash=auth.secret_hash,
         ip_allowlist=auth.ip_allowlist,
         digest=row.headers.get("_token_sha256", ""),
@@ -108,6 +109,10 @@ def callback_decide(
     offer = ctx.offers.get(click.offer_id)
     if offer is None:
         return Decision(row=row, result="unknown_click")
+    if row.advertiser_id is None:
+        # A pixel, or a callback whose click was not findable at the door: the advertiser is
+        # the click's, so it can read the row and its result (tracking/api/callbacks.py).
+        row.advertiser_id = offer.advertiser_id
     if row.auth_deferred and row.dialect != "pixel":
         reason = deferred_auth_reason(row=row, offer=offer)
         if reason is not None:

@@ -103,17 +103,21 @@ def _write(*, decisions: list[Decision], clicks: dict[str, Click], now) -> int:
     )
     after_conversions_created(conversions=conversions, clicks=clicks)
 
-    by_result: dict[str, list[int]] = {}
+    # One UPDATE per (result, advertiser): attribution names the advertiser of rows the door
+    # could not (pixels, callbacks before their click).
+    by_result: dict[tuple[str, int | None], list[int]] = {}
     waiting: list[int] = []
     for decision in decisions:
         if decision.waiting:
             waiting.append(decision.row.pk)
         else:
-            by_result.setdefault(decision.result, []).append(decision.row.pk)
-    for result, ids in by_result.items():
+            key = (decision.result, decision.row.advertiser_id)
+            by_result.setdefault(key, []).append(decision.row.pk)
+    for (result, advertiser_id), ids in by_result.items():
         CallbackInbox.objects.filter(id__in=ids).update(
             state=CallbackInbox.State.PROCESSED,
             result=result,
+            advertiser_id=advertiser_id,
             processed_at=now,
             attempts=F("attempts") + 1,
         )

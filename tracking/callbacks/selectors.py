@@ -2,19 +2,23 @@
 
 The endpoint is the hot path: an advertiser's auth settings are read from PostgreSQL at most
 once per AUTH_CACHE_SECONDS per process, so a rotated secret or allowlist is in force within
-that time on every web node.
+that time on every web node. The inbox as each role may read it is here too (not hot).
 """
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import router
+from django.db.models import QuerySet
 
+from accounts.models import Role
+from accounts.selectors import user_role
 from offers.models import Advertiser, Offer
 from tracking.callbacks.store import click_offer_read
 from tracking.clicks.ids import click_id_is_valid, click_id_time
 from tracking.clicks.lookup import click_find
-from tracking.models import Click
+from tracking.models import CallbackInbox, Click
 
 AUTH_CACHE_SECONDS = 5.0
 
@@ -78,3 +82,16 @@ def _click_offer_read(*, click_id: str) -> int | None:
     return click_offer_read(
         alias=router.db_for_read(Click), click_id=click_id, created_at=click_id_time(click_id)
     )
+
+
+def callbacks_visible_to(*, user: Any) -> QuerySet[CallbackInbox]:
+    """Inbox rows a user may read: staff all; an advertiser user its advertiser's (those the
+    door or attribution tied to it, refused ones included, so `unknown_goal`, `bad_token` or
+    `pixel_domain_not_allowed` can be debugged); publishers none."""
+    role = user_role(user)
+    rows = CallbackInbox.objects.select_related("conversion")
+    if role in (Role.MANAGER, Role.FINANCE):
+        return rows
+    if role == Role.ADVERTISER and user.advertiser_id is not None:
+        return rows.filter(advertiser_id=user.advertiser_id)
+    return rows.none()
