@@ -6,6 +6,7 @@ Filters: `model` (e.g. `offers.terms`), `object_id`, `actor` (a user id), `actio
 
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -74,6 +75,7 @@ def _filters(params: Any) -> dict[str, Any]:
 
 class AuditLogView(GenericAPIView):
     serializer_class = AuditEntrySerializer
+    queryset = LogEntry.objects.none()  # rows come from the selector; this names the model
 
     @extend_schema(
         parameters=[
