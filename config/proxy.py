@@ -5,12 +5,12 @@ DRF throttles anonymous callers by address, and logs name the caller: all need t
 saw. nginx puts it in the header named by CLICK_IP_HEADER (deploy/nginx sets X-Real-IP and
 overwrites whatever the client sent). This middleware believes that header only when the
 request really comes from one of TRUSTED_PROXIES, so a visitor talking to a node directly
-cannot pick its own address. The click redirect reads the same header in its own lean handler
-(tracking/clicks/geo.py).
+cannot pick its own address (nor its country: CLICK_COUNTRY_HEADER is believed on the same
+terms). The click redirect reads the same headers in its own lean handler (tracking/clicks/geo.py).
 """
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 
 from django.conf import settings
@@ -44,6 +44,23 @@ def proxy_client_ip(meta: dict) -> str | None:
         return str(ipaddress.ip_address(raw))
     except ValueError:
         return None
+
+
+def proxy_peer(meta: Mapping[str, str]) -> str:
+    """The address that really connected: after TrustedProxyMiddleware it is kept aside in
+    PROXY_PEER_ADDR (a key no HTTP header can set), before it, REMOTE_ADDR."""
+    return meta.get("PROXY_PEER_ADDR") or meta.get("REMOTE_ADDR", "")
+
+
+def proxy_country(meta: Mapping[str, str]) -> str | None:
+    """The two-letter country our proxy (or CDN) reports in CLICK_COUNTRY_HEADER, or None when
+    there is none or it is not to be believed: from anyone but TRUSTED_PROXIES the header is the
+    visitor's own choice, and offer targeting would follow it."""
+    header = getattr(settings, "CLICK_COUNTRY_HEADER", "")
+    if not header or not proxy_peer_trusted(proxy_peer(meta)):
+        return None
+    told = meta.get("HTTP_" + header.upper().replace("-", "_"), "").strip().upper()
+    return told if len(told) == 2 and told.isalpha() else None
 
 
 class TrustedProxyMiddleware:

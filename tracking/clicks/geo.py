@@ -2,22 +2,17 @@
 
 Country comes from iptocc, an offline IP-to-country table shipped inside its PyPI wheel (a lookup
 takes well under a microsecond), unless a trusted proxy in front of us already tells it
-(CLICK_COUNTRY_HEADER, e.g. a CDN's country header). The client address is REMOTE_ADDR unless
-CLICK_IP_HEADER names the header our own proxy sets and the request comes from one of
-TRUSTED_PROXIES (config/proxy.py).
+(CLICK_COUNTRY_HEADER, e.g. a CDN's country header, believed only from TRUSTED_PROXIES). The
+client address is REMOTE_ADDR unless CLICK_IP_HEADER names the header our own proxy sets and the
+request comes from one of TRUSTED_PROXIES (config/proxy.py).
 """
 
 import ipaddress
 from collections.abc import Mapping
 
 import iptocc
-from django.conf import settings
 
-from config.proxy import proxy_client_ip
-
-
-def _meta_name(header: str) -> str:
-    return "HTTP_" + header.upper().replace("-", "_") if header else ""
+from config.proxy import proxy_client_ip, proxy_country
 
 
 def client_ip(environ: Mapping[str, str]) -> str | None:
@@ -30,11 +25,10 @@ def client_ip(environ: Mapping[str, str]) -> str | None:
 
 
 def client_country(environ: Mapping[str, str], ip: str | None) -> str:
-    header = _meta_name(settings.CLICK_COUNTRY_HEADER)
-    if header:
-        told = environ.get(header, "").strip().upper()
-        if len(told) == 2 and told.isalpha():
-            return told
+    # config.proxy believes CLICK_COUNTRY_HEADER only from TRUSTED_PROXIES; otherwise GeoIP.
+    told = proxy_country(environ)
+    if told:
+        return told
     if ip is None:
         return ""
     return iptocc.country_code(ip) or ""

@@ -65,9 +65,19 @@ def test_a_country_in_the_targeting_goes_to_the_offer(client, link):
 
 def test_a_trusted_proxy_country_header_wins_when_configured(client, link, settings):
     settings.CLICK_COUNTRY_HEADER = "CF-IPCountry"
+    settings.CLICK_IP_HEADER = "X-Real-IP"
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    Offer.objects.filter(id=link.offer_id).update(countries=["FR"])
+    _, click = _fallback(client, link, ip="10.0.1.5", HTTP_X_REAL_IP=GB_IP, HTTP_CF_IPCOUNTRY="fr")
+    assert (click.country, click.fallback_reason) == ("FR", "")
+
+
+def test_a_country_header_from_an_untrusted_visitor_is_ignored(client, link, settings):
+    settings.CLICK_COUNTRY_HEADER = "CF-IPCountry"
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     Offer.objects.filter(id=link.offer_id).update(countries=["FR"])
     _, click = _fallback(client, link, ip=GB_IP, HTTP_CF_IPCOUNTRY="fr")
-    assert (click.country, click.fallback_reason) == ("FR", "")
+    assert (click.country, click.fallback_reason) == ("GB", "country")
 
 
 def test_a_device_outside_the_offer_targeting_is_refused(client, link):
