@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.csv_cells import csv_cell
 from reports.query import COLUMNS, report_query_parse
 from reports.selectors import Report, report_run
 
@@ -29,9 +30,9 @@ class ReportCSVRenderer(BaseRenderer):
         columns = data["columns"]
         writer.writerow(columns)
         for row in data["rows"]:
-            writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+            writer.writerow([csv_cell(row.get(c)) for c in columns])
         for total in data["totals"]:
-            cells = ["" if total.get(c) is None else total.get(c) for c in columns]
+            cells = [csv_cell(total.get(c)) for c in columns]
             cells[0] = "Total" if columns[0] != "currency" else cells[0]
             writer.writerow(cells)
         return out.getvalue().encode(self.charset)
