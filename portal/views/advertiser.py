@@ -1,6 +1,10 @@
 """The advertiser's pages: its offers, their conversions (with why each was decided so), the
 manual approve/reject of pending ones, and postback set-up with its secret and an HMAC example.
-Advertiser users only; rows come from selectors scoped to `request.user.advertiser_id`."""
+Advertiser users only; rows come from selectors scoped to `request.user.advertiser_id`.
+
+The decide form appears only where the money policy lets the advertiser act (its own
+conversions held for its approval; rejecting with a reason), and the service asks the policy
+again on submit. Explanations are shown without what would reveal publishers' payouts."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.policy import Action, policy_allows
 from config.errors import DomainError
 from offers.selectors import advertisers_visible_to, offers_visible_to
 from offers.services import advertiser_postback_secret_rotate
@@ -16,13 +21,14 @@ from portal.form_errors import form_errors_add
 from portal.forms import ConversionActionForm
 from portal.roles import ADVERTISER, role_required
 from portal.selectors import conversions_visible_to
-from tracking.attribution.actions import conversion_act
+from tracking.attribution.actions import conversion_act, conversion_policy_facts
 from tracking.callbacks.auth import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     canonical_request,
     signature_compute,
 )
+from tracking.explanations import explanation_for_advertiser
 from tracking.models import Conversion
 
 PAGE_SIZE = 50
@@ -61,13 +67,17 @@ def conversion_detail(request: HttpRequest, conversion_id: int) -> HttpResponse:
     conversion = conversions_visible_to(user=request.user).filter(id=conversion_id).first()
     if conversion is None:
         raise Http404("No such conversion.")
+    facts = conversion_policy_facts(conversion=conversion, reason="(asked on submit)")
+    may_approve = policy_allows(action=Action.CONVERSION_APPROVE, user=request.user, facts=facts)
     form = ConversionActionForm(request.POST or None)
+    if not may_approve:  # a network hold: the advertiser may still reject it, with a reason
+        form.fields["action"].choices = [("reject", "Reject")]
     if request.method == "POST" and form.is_valid():
         try:
             conversion_act(
                 conversion_id=conversion.pk,
                 action=form.cleaned_data["action"],
-                actor_id=request.user.pk,
+                actor=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as exc:
@@ -76,13 +86,19 @@ def conversion_detail(request: HttpRequest, conversion_id: int) -> HttpResponse:
             done = {"approve": "approved", "reject": "rejected"}[form.cleaned_data["action"]]
             messages.success(request, f"Conversion {conversion.pk} {done}.")
             return redirect("portal:advertiser-conversion", conversion_id=conversion.pk)
+    may_decide = conversion.status == Conversion.Status.PENDING and (
+        may_approve
+        or policy_allows(action=Action.CONVERSION_REJECT, user=request.user, facts=facts)
+    )
     return render(
         request,
         "portal/advertiser/conversion_detail.html",
         {
             "conversion": conversion,
+            "explanation": explanation_for_advertiser(conversion.explanation),
             "history": conversion.history.order_by("id"),
             "form": form,
+            "may_decide": may_decide,
         },
     )
 

@@ -29,9 +29,13 @@ def test_a_conversion_page_shows_why_it_was_decided(net):
     assert "Save decision" in text
 
 
-def test_approving_a_pending_conversion_earns_the_publisher_its_payout(net):
+def test_approving_a_conversion_held_for_its_approval_earns_the_publisher_its_payout(net):
     conversion = factories.ConversionFactory(
-        goal=net.goal, publisher=net.publisher, status="pending", payout=Decimal("7.00")
+        goal=net.goal,
+        publisher=net.publisher,
+        status="pending",
+        reject_reason="advertiser_approval",
+        payout=Decimal("7.00"),
     )
     response = client_as(net.advertiser_user).post(
         f"/advertiser/conversions/{conversion.id}/", {"action": "approve"}, follow=True

@@ -1,8 +1,10 @@
 """Conversions and publisher postback logs over the API, each role seeing only its own.
 
-Managers see and act on everything; finance reads everything; an advertiser user reads and acts
-on the conversions of its own offers (revenue, never payout); a publisher user reads its own
-conversions (payout, never revenue) and its own postback deliveries, and may re-send them.
+Managers see everything; finance reads everything; an advertiser user reads the conversions of
+its own offers (revenue, never payout: not in fields, history, explanation or ordering); a
+publisher user reads its own conversions (payout, never revenue, and it may not filter them by
+advertiser) and its own postback deliveries, and may re-send them. Who may approve, reject,
+reverse or adjust is the money policy's to say (accounts/policy.py), asked by the service.
 """
 
 import django_filters
@@ -13,8 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Role
-from config.errors import ForbiddenError
+from accounts.selectors import user_role
+from config.errors import DomainError, ForbiddenError
 from tracking.attribution.actions import conversion_act
+from tracking.explanations import explanation_for_advertiser
 from tracking.models import Conversion, ConversionHistory, PostbackAttempt, PostbackDelivery
 from tracking.postbacks.services import delivery_resend
 from tracking.tasks.postbacks import postback_deliver
@@ -78,10 +82,14 @@ class StaffConversionSerializer(serializers.ModelSerializer):
 
 class AdvertiserConversionSerializer(serializers.ModelSerializer):
     history = HistorySerializer(many=True, read_only=True)
+    explanation = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversion
         fields = [*COMMON_FIELDS, "revenue", "explanation", "history"]
+
+    def get_explanation(self, conversion: Conversion) -> list[dict]:
+        return explanation_for_advertiser(conversion.explanation)
 
 
 class PublisherConversionSerializer(serializers.ModelSerializer):
@@ -94,6 +102,9 @@ class ActionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     payout = serializers.DecimalField(max_digits=18, decimal_places=6, required=False)
     revenue = serializers.DecimalField(max_digits=18, decimal_places=6, required=False)
+    override_caps = serializers.BooleanField(
+        required=False, default=False, help_text="Approve past a full cap (managers; recorded)."
+    )
 
 
 class ConversionFilter(django_filters.FilterSet):
@@ -121,9 +132,30 @@ def _is_staff(user) -> bool:
     return user.is_manager or user.role == Role.FINANCE
 
 
+# Filters a role may not use: a publisher does not learn which advertiser is behind an offer.
+FILTERS_REFUSED = {Role.PUBLISHER: frozenset({"advertiser"})}
+
+
 class ConversionViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ConversionFilter
-    ordering_fields = ["id", "created_at", "payout"]
+
+    @property
+    def ordering_fields(self) -> list[str]:
+        # Ordering by payout would rank an advertiser's conversions by what publishers earn.
+        if user_role(getattr(self.request, "user", None)) == Role.ADVERTISER:
+            return ["id", "created_at"]
+        return ["id", "created_at", "payout"]
+
+    def filter_queryset(self, queryset):
+        refused = FILTERS_REFUSED.get(user_role(self.request.user), frozenset())
+        named = sorted(name for name in self.request.query_params if name in refused)
+        if named:
+            raise DomainError(
+                "not_filterable",
+                "You may not filter by: " + ", ".join(named) + ".",
+                fields={name: ["You may not filter by this field."] for name in named},
+            )
+        return super().filter_queryset(queryset)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -147,19 +179,18 @@ class ConversionViewSet(viewsets.ReadOnlyModelViewSet):
         return PublisherConversionSerializer
 
     def _act(self, request: Request, name: str) -> Response:
-        user = request.user
         conversion = self.get_object()  # 404 outside the caller's scope
-        if not (user.is_manager or user.role == Role.ADVERTISER):
-            raise ForbiddenError("forbidden", "Only managers and the advertiser may do this.")
         body = ActionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        # The service asks the money policy (403 when it refuses), on the locked row.
         updated = conversion_act(
             conversion_id=conversion.pk,
             action=name,
-            actor_id=user.pk,
+            actor=request.user,
             reason=body.validated_data["reason"],
             payout=body.validated_data.get("payout"),
             revenue=body.validated_data.get("revenue"),
+            override_caps=body.validated_data["override_caps"],
         )
         updated = self.get_queryset().get(pk=updated.pk)
         return Response(self.get_serializer(updated).data)

@@ -17,7 +17,9 @@ def _entries(conversion):
 
 
 def test_a_manager_approves_adjusts_then_reverses_with_matching_ledger_entries(db):
-    conversion = factories.ConversionFactory(status="pending", payout=Decimal("7.00"))
+    conversion = factories.ConversionFactory(
+        status="pending", reject_reason="advertiser_approval", payout=Decimal("7.00")
+    )
     api = client_for(factories.ManagerFactory())
     url = f"/api/v1/conversions/{conversion.id}"
 
