@@ -180,6 +180,7 @@ def main() -> int:
             "DATABASE_URL": stack.enter_context(throwaway_postgres(work)),
             "REDIS_URL": stack.enter_context(throwaway_redis(work / "redis")),
             "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+            "CALLBACK_SECRET_KEYS": "YmVuY2gtb25seS1jYWxsYmFjay1rZXkteHh4eHh4eHg=",
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "WARNING",

@@ -100,6 +100,9 @@ def main() -> int:
         os.environ["DATABASE_URL"] = stack.enter_context(throwaway_postgres(Path(workdir)))
         os.environ.pop("REDIS_URL", None)
         os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+        os.environ.setdefault(
+            "CALLBACK_SECRET_KEYS", "YmVuY2gtb25seS1jYWxsYmFjay1rZXkteHh4eHh4eHg="
+        )
         os.environ["PAYOUT_HOLD_DAYS"] = "30"
         os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
         import django

@@ -658,6 +658,9 @@ def main() -> int:
         os.environ["DATABASE_URL"] = url
         os.environ.pop("REDIS_URL", None)
         os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+        os.environ.setdefault(
+            "CALLBACK_SECRET_KEYS", "YmVuY2gtb25seS1jYWxsYmFjay1rZXkteHh4eHh4eHg="
+        )
         os.environ["ALLOWED_HOSTS"] = "testserver"
         os.environ["DEBUG"] = "0"
         os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"

@@ -263,6 +263,46 @@ POSTBACK_RETRY_BASE_SECONDS = env_int("POSTBACK_RETRY_BASE_SECONDS", 60, minimum
 
 # Conversion callbacks and attribution (tracking/callbacks/, tracking/attribution/).
 CALLBACK_EVERFLOW_PATH = env_str("CALLBACK_EVERFLOW_PATH", "/everflow")
+# Advertisers' postback secrets are encrypted at rest (offers/secret_box.py) with these Fernet
+# keys, comma-separated: the first encrypts, all decrypt. Rotate by putting a new key first
+# (`python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`),
+# running `manage.py postback_secrets_reencrypt`, then dropping the old key. Required with
+# DATABASE_URL; the embedded mode uses a fixed, public development key.
+# urlsafe base64 of b"affnet-embedded-dev-key-not-prod": public, for the embedded mode only.
+_EMBEDDED_CALLBACK_KEY = "YWZmbmV0LWVtYmVkZGVkLWRldi1rZXktbm90LXByb2Q="
+CALLBACK_SECRET_KEYS = env_list(
+    "CALLBACK_SECRET_KEYS", [_EMBEDDED_CALLBACK_KEY] if EMBEDDED else []
+)
+if not CALLBACK_SECRET_KEYS:
+    raise ImproperlyConfigured(
+        "Environment variable CALLBACK_SECRET_KEYS (or CALLBACK_SECRET_KEYS_FILE) is required with"
+        " DATABASE_URL: comma-separated Fernet keys that encrypt advertisers' postback secrets"
+    )
+try:
+    from cryptography.fernet import Fernet
+
+    for _key in CALLBACK_SECRET_KEYS:
+        Fernet(_key)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"Environment variable CALLBACK_SECRET_KEYS holds a key that is not a Fernet key: {exc}"
+    ) from exc
+# Signature v1 (keyed by sha256_hex(secret)) is accepted until this UTC date, exclusive; after
+# it only v2 (keyed by the secret itself). docs/api.md states the window to advertisers.
+try:
+    from datetime import date
+
+    CALLBACK_SIGNATURE_V1_UNTIL = date.fromisoformat(
+        env_str("CALLBACK_SIGNATURE_V1_UNTIL", "2027-07-01")
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"Environment variable CALLBACK_SIGNATURE_V1_UNTIL must be a date (YYYY-MM-DD): {exc}"
+    ) from exc
+CELERY_BEAT_SCHEDULE["callback-replay-keys-purge"] = {
+    "task": "tracking.tasks.attribution.callback_replay_keys_purge",
+    "schedule": 300.0,
+}
 ATTRIBUTION_BATCH_SIZE = env_int("ATTRIBUTION_BATCH_SIZE", 1000, minimum=1)
 # A sale amount above this (in the offer's currency; a goal may set its own max_sale_amount)
 # holds the conversion `amount_above_limit` for a manager, whatever dialect brought it.

@@ -23,6 +23,7 @@ itself (bounded request counts, bounded waits).
 """
 
 import argparse
+import base64
 import contextlib
 import json
 import os
@@ -194,7 +195,8 @@ error_log {work}/logs/nginx-error.log warn;
 daemon off;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {work}/logs/nginx-access.log;
+    include {root}/deploy/nginx/affnet-log.conf;
+    access_log {work}/logs/nginx-access.log affnet;
     client_body_temp_path {work}/nginx-tmp/body;
     proxy_temp_path {work}/nginx-tmp/proxy;
     fastcgi_temp_path {work}/nginx-tmp/fastcgi;
@@ -511,6 +513,7 @@ def base_env(workdir: Path, database_url: str, redis_port: int) -> dict[str, str
         DATABASE_URL=database_url,
         REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         SECRET_KEY=secrets.token_urlsafe(50),
+        CALLBACK_SECRET_KEYS=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         DEBUG="off",
         LOG_FORMAT="json",

@@ -11,8 +11,10 @@ class AdvertiserAdmin(ManagerAdmin):
     list_display = ["id", "name", "status", "postback_secret_prefix", "created_at"]
     list_filter = ["status"]
     search_fields = ["name"]
-    # The secret is rotated through the API (shown once), never typed or shown here.
-    readonly_fields = ["postback_secret_prefix", "postback_secret_hash"]
+    # The secret is rotated through the API (shown once), never typed or shown here: not even
+    # encrypted, nor the legacy hash (a signature v1 key).
+    readonly_fields = ["postback_secret_prefix"]
+    exclude = ["postback_secret_encrypted", "postback_secret_hash"]
 
 
 class GoalInline(admin.TabularInline):

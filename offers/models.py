@@ -13,8 +13,12 @@ class Advertiser(models.Model):
 
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    # The postback secret is shown once; only its SHA-256 is kept, with a short visible prefix.
+    # The postback secret is shown once, at rotation; it is kept encrypted (offers/secret_box.py)
+    # with a short visible prefix to tell secrets apart.
     postback_secret_prefix = models.CharField(max_length=16, blank=True)
+    postback_secret_encrypted = models.TextField(blank=True)
+    # Legacy: sha256_hex of a secret minted before secrets were encrypted (callbacks may still
+    # use its token and signature v1 until CALLBACK_SIGNATURE_V1_UNTIL). Emptied at rotation.
     postback_secret_hash = models.CharField(max_length=64, blank=True)
     # CIDRs allowed to call our postback endpoint; empty means any address.
     ip_allowlist = models.JSONField(default=list, blank=True)

@@ -13,9 +13,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Model
 
-from affiliates.keys import secret_hash
 from affiliates.models import Publisher
 from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
+from offers.secret_box import secret_encrypt, secret_reencrypt
 from offers.validation import (
     Problems,
     check_cidrs,
@@ -66,16 +66,48 @@ def advertiser_update(*, advertiser: Advertiser, fields: Mapping[str, Any]) -> A
 def advertiser_postback_secret_rotate(*, advertiser: Advertiser) -> str:
     """Mint a new postback secret and return it: the only time it is ever shown.
 
-    We keep a visible prefix (to tell secrets apart) and `affiliates.keys.secret_hash(raw)`, the
-    SHA-256 hex of the whole secret. Callback authentication compares sha256(token) with it, and
-    HMAC signatures are keyed with that hex digest (so the server never needs the raw secret);
-    advertisers sign with sha256_hex(secret) as the key. The old secret stops working at once.
+    We keep a visible prefix (to tell secrets apart) and the secret encrypted under the first
+    CALLBACK_SECRET_KEYS key (offers/secret_box.py): signature v2 is keyed by the secret itself,
+    token and signature v1 checks derive sha256_hex(secret) from it. The legacy clear hash is
+    emptied. The old secret stops working within the callback endpoint's auth cache (seconds).
     """
     raw = f"pbs_{secrets.token_urlsafe(32)}"
-    advertiser.postback_secret_prefix = raw[:POSTBACK_SECRET_PREFIX_LENGTH]
-    advertiser.postback_secret_hash = secret_hash(raw)
-    advertiser.save(update_fields=["postback_secret_prefix", "postback_secret_hash", "updated_at"])
+    advertiser_postback_secret_set(advertiser=advertiser, raw=raw)
     return raw
+
+
+def advertiser_postback_secret_set(*, advertiser: Advertiser, raw: str) -> None:
+    """Store `raw` as the advertiser's postback secret (rotation, the demo, tests)."""
+    advertiser.postback_secret_prefix = raw[:POSTBACK_SECRET_PREFIX_LENGTH]
+    advertiser.postback_secret_encrypted = secret_encrypt(raw)
+    advertiser.postback_secret_hash = ""
+    advertiser.save(
+        update_fields=[
+            "postback_secret_prefix",
+            "postback_secret_encrypted",
+            "postback_secret_hash",
+            "updated_at",
+        ]
+    )
+
+
+def advertiser_postback_secrets_reencrypt() -> int:
+    """Re-encrypt every stored postback secret under the first CALLBACK_SECRET_KEYS key, so
+    older keys can be dropped. Returns how many rows changed; idempotent.
+
+    Raises SecretUnreadableError (nothing written for that row) when no configured key reads a
+    secret: put the old key back in the list and run it again.
+    """
+    changed = 0
+    rows = Advertiser.objects.exclude(postback_secret_encrypted="").values_list(
+        "id", "postback_secret_encrypted"
+    )
+    for advertiser_id, token in rows.iterator():
+        fresh = secret_reencrypt(token)
+        changed += Advertiser.objects.filter(
+            id=advertiser_id, postback_secret_encrypted=token
+        ).update(postback_secret_encrypted=fresh)
+    return changed
 
 
 # Offers --------------------------------------------------------------------------------------

@@ -223,6 +223,10 @@ def main(argv: list[str]) -> int:
             redis_dir.mkdir()
             os.environ["REDIS_URL"] = stack.enter_context(throwaway_redis(redis_dir))
         os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+        # A fixed test-only Fernet key (urlsafe base64 of 32 bytes) for postback secrets.
+        os.environ.setdefault(
+            "CALLBACK_SECRET_KEYS", "dGVzdC1vbmx5LWNhbGxiYWNrLWtleS14eHh4eHh4eHg="
+        )
         proc = subprocess.Popen(argv)
         try:
             return proc.wait()

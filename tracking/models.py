@@ -310,3 +310,21 @@ class PostbackAttempt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="postback_attempt_once")
         ]
+
+
+class CallbackReplayKey(models.Model):
+    """A signed callback's signature, once: the same signature again is a replay, refused.
+
+    Inserted in the transaction that inserts the callback's inbox row (tracking/callbacks/
+    store.py), so a callback is stored if and only if its signature was new. Keyed by the
+    signature alone rather than with the advertiser: a callback whose click is not findable yet
+    is stored before its advertiser is known (auth_deferred), and an HMAC-SHA256 under one
+    advertiser's secret never equals another's in practice. Rows older than the signature's
+    timestamp tolerance are deleted (`callback_replay_keys_purge`): by then the timestamp alone
+    refuses the replay.
+    """
+
+    # sha256 hex of "<version>=<signature hex>" (tracking/callbacks/auth.py: replay_digest).
+    digest = models.CharField(max_length=64, primary_key=True)
+    advertiser_id = models.BigIntegerField(null=True, blank=True)
+    received_at = models.DateTimeField(db_index=True)

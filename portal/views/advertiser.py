@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.policy import Action, policy_allows
 from config.errors import DomainError
+from offers.secret_box import secret_decrypt
 from offers.selectors import advertisers_visible_to, offers_visible_to
 from offers.services import advertiser_postback_secret_rotate
 from portal.form_errors import form_errors_add
@@ -25,8 +26,10 @@ from tracking.attribution.actions import conversion_act, conversion_policy_facts
 from tracking.callbacks.auth import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    TOKEN_HEADER,
     canonical_request,
     signature_compute,
+    signature_v2_compute,
 )
 from tracking.explanations import explanation_for_advertiser
 from tracking.models import Conversion
@@ -106,12 +109,22 @@ def conversion_detail(request: HttpRequest, conversion_id: int) -> HttpResponse:
 def _setup_context(request: HttpRequest, secret: str | None = None) -> dict:
     advertiser = advertisers_visible_to(user=request.user).get()
     canonical = canonical_request(method="GET", path="/postback", params=EXAMPLE_PARAMS)
-    signature = ""
-    if advertiser.postback_secret_hash:
-        signature = signature_compute(
-            key_hex=advertiser.postback_secret_hash,
+    # An HMAC of a public example, to check the advertiser's code: it does not reveal the secret.
+    signature, prefix = "", "v2="
+    if advertiser.postback_secret_encrypted:
+        signature = signature_v2_compute(
+            secret=secret_decrypt(advertiser.postback_secret_encrypted),
             timestamp=EXAMPLE_TIMESTAMP,
             canonical=canonical,
+        )
+    elif advertiser.postback_secret_hash:  # a legacy secret: only signature v1 can be checked
+        signature, prefix = (
+            signature_compute(
+                key_hex=advertiser.postback_secret_hash,
+                timestamp=EXAMPLE_TIMESTAMP,
+                canonical=canonical,
+            ),
+            "sha256=",
         )
     query = "&".join(f"{key}={value}" for key, value in EXAMPLE_PARAMS)
     return {
@@ -122,6 +135,9 @@ def _setup_context(request: HttpRequest, secret: str | None = None) -> dict:
         "example_timestamp": EXAMPLE_TIMESTAMP,
         "example_canonical": canonical,
         "example_signature": signature,
+        "example_signature_prefix": prefix,
+        "signature_v1_until": settings.CALLBACK_SIGNATURE_V1_UNTIL,
+        "token_header": TOKEN_HEADER,
         "signature_header": SIGNATURE_HEADER,
         "timestamp_header": TIMESTAMP_HEADER,
     }

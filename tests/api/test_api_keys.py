@@ -10,6 +10,7 @@ from affiliates import keys
 from affiliates.keys import secret_hash
 from affiliates.models import ApiKey
 from offers.models import Advertiser
+from offers.secret_box import secret_decrypt
 from tests import factories
 from tests.conftest import client_for
 
@@ -112,7 +113,7 @@ def test_only_a_manager_may_mint_a_key_for_another_user(db, publisher_client):
     assert bearer(response.json()["key"]).get("/api/v1/me/").json()["id"] == other.id
 
 
-def test_a_rotated_postback_secret_is_shown_once_and_stored_hashed(db):
+def test_a_rotated_postback_secret_is_shown_once_and_stored_encrypted(db):
     user = factories.AdvertiserUserFactory()
     client = client_for(user)
     url = f"/api/v1/advertisers/{user.advertiser_id}/rotate-secret/"
@@ -120,10 +121,9 @@ def test_a_rotated_postback_secret_is_shown_once_and_stored_hashed(db):
     second = client.post(url).json()
     assert first["postback_secret"] != second["postback_secret"]
     advertiser = Advertiser.objects.get(id=user.advertiser_id)
-    assert (
-        advertiser.postback_secret_hash
-        == hashlib.sha256(second["postback_secret"].encode()).hexdigest()
-    )
+    assert advertiser.postback_secret_hash == ""
+    assert second["postback_secret"] not in advertiser.postback_secret_encrypted
+    assert secret_decrypt(advertiser.postback_secret_encrypted) == second["postback_secret"]
     assert second["postback_secret"].startswith(advertiser.postback_secret_prefix)
     detail = client.get(f"/api/v1/advertisers/{user.advertiser_id}/").json()
     assert second["postback_secret"] not in repr(detail)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from affiliates.keys import secret_hash
+from offers.secret_box import secret_decrypt
 from payouts.models import LedgerEntry
 from tests import factories
 from tests.portal.conftest import client_as
@@ -70,7 +71,7 @@ def test_the_conversions_list_filters_by_status(net):
     assert approved.id not in ids
 
 
-def test_rotating_the_secret_shows_it_once_and_keeps_only_its_hash(net):
+def test_rotating_the_secret_shows_it_once_and_keeps_it_only_encrypted(net):
     client = client_as(net.advertiser_user)
     response = client.post("/advertiser/postback/rotate/")
     assert response["Cache-Control"] == "no-store"
@@ -78,7 +79,9 @@ def test_rotating_the_secret_shows_it_once_and_keeps_only_its_hash(net):
         r'id="secret" type="text" readonly value="([^"]+)"', response.content.decode()
     )[1]
     net.advertiser.refresh_from_db()
-    assert net.advertiser.postback_secret_hash == secret_hash(secret)
+    assert net.advertiser.postback_secret_hash == ""
+    assert secret not in net.advertiser.postback_secret_encrypted
+    assert secret_decrypt(net.advertiser.postback_secret_encrypted) == secret
     assert secret not in client.get("/advertiser/postback/").content.decode()
     assert (
         net.advertiser.postback_secret_prefix

@@ -15,6 +15,8 @@ from django.db.models import QuerySet
 from accounts.models import Role
 from accounts.selectors import user_role
 from offers.models import Advertiser, Offer
+from offers.secret_box import secret_decrypt
+from tracking.callbacks.auth import token_digest
 from tracking.callbacks.store import click_offer_read
 from tracking.clicks.ids import click_id_is_valid, click_id_time
 from tracking.clicks.lookup import click_find
@@ -27,6 +29,9 @@ AUTH_CACHE_SECONDS = 5.0
 class AdvertiserAuth:
     advertiser_id: int
     active: bool
+    # The raw secret, decrypted ("" when the advertiser has only a legacy hash, or none).
+    secret: str
+    # sha256_hex(secret): the token check and signature v1's key.
     secret_hash: str
     ip_allowlist: list[str]
 
@@ -45,6 +50,7 @@ def advertiser_auth_for_offer(*, offer_id: int) -> AdvertiserAuth | None:
         .values(
             "advertiser_id",
             "advertiser__status",
+            "advertiser__postback_secret_encrypted",
             "advertiser__postback_secret_hash",
             "advertiser__ip_allowlist",
         )
@@ -52,16 +58,26 @@ def advertiser_auth_for_offer(*, offer_id: int) -> AdvertiserAuth | None:
     )
     found = None
     if row is not None:
+        secret = _secret_read(row["advertiser__postback_secret_encrypted"])
         found = AdvertiserAuth(
             advertiser_id=row["advertiser_id"],
             active=row["advertiser__status"] == Advertiser.Status.ACTIVE,
-            secret_hash=row["advertiser__postback_secret_hash"],
+            secret=secret,
+            secret_hash=(
+                token_digest(secret) if secret else row["advertiser__postback_secret_hash"]
+            ),
             ip_allowlist=list(row["advertiser__ip_allowlist"] or []),
         )
     if len(_by_offer) > 10_000:
         _by_offer.clear()
     _by_offer[offer_id] = (now + AUTH_CACHE_SECONDS, found)
     return found
+
+
+def _secret_read(encrypted: str) -> str:
+    """The raw secret; "" when none is stored. A secret no configured key decrypts raises:
+    refusing every callback with a 500 is loud, answering `bad_token` would hide it."""
+    return secret_decrypt(encrypted) if encrypted else ""
 
 
 def click_offer_id(*, click_id: str) -> int | None:

@@ -5,6 +5,7 @@ answered 2xx is in the inbox, committed; one answered 4xx wrote nothing, except 
 which is kept as a `rejected_auth` row with its reason so the advertiser can debug.
 """
 
+import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,8 +15,10 @@ from tracking.attribution.queue import attribution_kick
 from tracking.callbacks.auth import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    TOKEN_HEADER,
     callback_auth_check,
     canonical_request,
+    replay_digest,
     token_digest,
 )
 from tracking.callbacks.fields import (
@@ -27,7 +30,7 @@ from tracking.callbacks.fields import (
     url_origin,
 )
 from tracking.callbacks.selectors import advertiser_auth_for_offer, click_offer_id
-from tracking.callbacks.store import inbox_insert
+from tracking.callbacks.store import ReplayKey, inbox_insert
 from tracking.models import CallbackInbox
 
 # Request headers worth keeping with the raw callback (others are noise or secrets).
@@ -60,7 +63,10 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
     headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
     signature = request.headers.get(SIGNATURE_HEADER, "")
     timestamp = request.headers.get(TIMESTAMP_HEADER, "")
-    digest = token_digest(fields.token) if fields.token else ""
+    if signature:
+        _no_repeated_parameter(request.pairs)
+    digest = _token_digest(param=fields.token, header=request.headers.get(TOKEN_HEADER, ""))
+    replay_key = ReplayKey(replay_digest(signature), None) if signature else None
 
     offer_id = fields.offer_id
     if offer_id is None:
@@ -86,13 +92,14 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
             method=request.method, path=request.path, params=request.pairs
         )
         row.headers = {**headers, "_token_sha256": digest, "_canonical": canonical}
-        inbox_insert(row=row)
+        _insert_once(row=row, replay_key=replay_key)
         attribution_kick()
         return row
 
     row.advertiser_id = auth.advertiser_id
     reason = "advertiser_inactive" if not auth.active else None
     reason = reason or callback_auth_check(
+        secret=auth.secret,
         secret_hash=auth.secret_hash,
         ip_allowlist=auth.ip_allowlist,
         digest=digest,
@@ -112,9 +119,43 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
         row.result = reason
         inbox_insert(row=row)
         raise ForbiddenError(reason, _AUTH_MESSAGES.get(reason, "Authentication failed."))
-    inbox_insert(row=row)
+    if replay_key is not None:
+        replay_key = replay_key._replace(advertiser_id=auth.advertiser_id)
+    _insert_once(row=row, replay_key=replay_key)
     attribution_kick()
     return row
+
+
+def _token_digest(*, param: str, header: str) -> str:
+    """sha256 of the token sent as a parameter or in X-Affnet-Token ("" when none)."""
+    if param and header and not hmac.compare_digest(param.encode(), header.encode()):
+        raise ForbiddenError("token_mismatch", _AUTH_MESSAGES["token_mismatch"])
+    token = param or header
+    return token_digest(token) if token else ""
+
+
+def _no_repeated_parameter(pairs: list[tuple[str, str]]) -> None:
+    """A signed request names each parameter once: the signature covers every value, while the
+    callback would read only one of them."""
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise DomainError.for_field(
+                name, "repeated_parameter", f"A signed callback may send {name!r} only once."
+            )
+        seen.add(name)
+
+
+def _insert_once(*, row: CallbackInbox, replay_key: ReplayKey | None) -> None:
+    """Store the row, and its signature as a replay key in the same transaction; a signature
+    seen before stores nothing and is refused."""
+    if not inbox_insert(row=row, replay_key=replay_key):
+        raise DomainError(
+            "replayed",
+            "This signature was used before: the first request was stored. Sign each callback"
+            " anew, with a fresh X-Affnet-Timestamp.",
+            status_code=409,
+        )
 
 
 def pixel_receive(
@@ -158,9 +199,14 @@ def pixel_receive(
 
 _AUTH_MESSAGES = {
     "no_secret_configured": "The advertiser has no postback secret: rotate one first.",
-    "missing_auth": "Send the token parameter or an X-Affnet-Signature header.",
+    "missing_auth": "Send the token (parameter or X-Affnet-Token header) or an X-Affnet-Signature.",
     "bad_token": "The token does not match the advertiser's postback secret.",
     "bad_signature": "The X-Affnet-Signature does not match.",
+    "signature_v1_retired": "Signature v1 (sha256=...) is no longer accepted: sign with v2=...,"
+    " keyed by the postback secret itself.",
+    "signature_v2_unavailable": "Signature v2 needs a postback secret minted after secrets were"
+    " encrypted: rotate the secret first.",
+    "token_mismatch": "The token parameter and the X-Affnet-Token header differ.",
     "bad_timestamp": "X-Affnet-Timestamp must be unix seconds.",
     "stale_timestamp": "X-Affnet-Timestamp is more than 300 seconds away from our clock.",
     "ip_not_allowed": "The caller's address is not in the advertiser's allowlist.",

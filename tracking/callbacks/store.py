@@ -14,17 +14,22 @@ the same transaction, and Django's error wrapping, which marks a broken connecti
 recycling): server-side binding, and prepared once per connection when connections persist
 (DB_CONN_MAX_AGE > 0). With DB_CONN_MAX_AGE=0, the PgBouncer setting (deploy/env.example),
 nothing is prepared unless the connection's own `prepare_threshold` says so.
+
+A signed callback's replay key (CallbackReplayKey) is inserted in the same transaction as its
+inbox row, with ON CONFLICT DO NOTHING: a batch holding a replay commits its other rows, and
+the replay gets no row at all (its id is None).
 """
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db import connections, router
+from django.db import connections, router, transaction
+from django.utils import timezone
 
 from config.pg_cursor import pg_cursor
 from tracking.group_commit import GroupCommit
-from tracking.models import CallbackInbox, Click
+from tracking.models import CallbackInbox, CallbackReplayKey, Click
 
 _FIELDS = [field for field in CallbackInbox._meta.concrete_fields if not field.primary_key]
 _PK = CallbackInbox._meta.pk
@@ -49,29 +54,69 @@ def _statement(connection) -> tuple[str, bool]:
     return found
 
 
-def inbox_insert(*, row: CallbackInbox) -> None:
-    """Insert `row` (unsaved) and set its id; as row.save(force_insert=True) does.
+class ReplayKey(NamedTuple):
+    """A signed callback's replay key (tracking/callbacks/auth.py: replay_digest)."""
 
-    Outside a transaction the row is committed when this returns.
+    digest: str
+    advertiser_id: int | None
+
+
+# A row's prepared values, and its replay key as (digest, advertiser_id, received_at) or None.
+_Item = tuple[list, tuple[str, int | None, datetime] | None]
+
+
+def inbox_insert(*, row: CallbackInbox, replay_key: ReplayKey | None = None) -> bool:
+    """Insert `row` (unsaved) and set its id, as row.save(force_insert=True) does; with
+    `replay_key`, insert that too, in the same transaction.
+
+    False, with nothing inserted, when the replay key was taken already (a replay). Outside a
+    transaction the row is committed when this returns.
     """
     alias = router.db_for_write(CallbackInbox, instance=row)
     connection = connections[alias]
-    sql, returning = _statement(connection)
     values = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in _FIELDS]
+    key = None if replay_key is None else (*replay_key, timezone.now())
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        row.pk = _inserts(alias).call(values)
+        pk = _inserts(alias).call((values, key))
     elif connection.vendor == "postgresql":
-        row.pk = _insert_many(alias, [values])[0]
+        pk = _insert_many(alias, [(values, key)])[0]
     else:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            if returning:
-                row.pk = cursor.fetchone()[0]
-            else:
-                table = CallbackInbox._meta.db_table
-                row.pk = connection.ops.last_insert_id(cursor, table, _PK.column)
+        pk = _insert_other(alias, values, key)
+    if pk is None:
+        return False
+    row.pk = pk
     row._state.adding = False
     row._state.db = alias
+    return True
+
+
+def _insert_other(alias: str, values: list, key: tuple | None) -> int | None:
+    """The insert on databases other than PostgreSQL (the embedded SQLite)."""
+    connection = connections[alias]
+    sql, returning = _statement(connection)
+    with transaction.atomic(using=alias, savepoint=False), connection.cursor() as cursor:
+        if key is not None:
+            cursor.execute(_replay_statement(connection), [*key[:2], _stamp(connection, key[2])])
+            if cursor.rowcount != 1:
+                return None
+        cursor.execute(sql, values)
+        if returning:
+            return cursor.fetchone()[0]
+        return connection.ops.last_insert_id(cursor, CallbackInbox._meta.db_table, _PK.column)
+
+
+def _stamp(connection, at: datetime):
+    return CallbackReplayKey._meta.get_field("received_at").get_db_prep_value(at, connection)
+
+
+def _replay_statement(connection) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in ("digest", "advertiser_id", "received_at"))
+    table = quote(CallbackReplayKey._meta.db_table)
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT ({quote('digest')}) DO NOTHING"
+    )
 
 
 def statement_fetchone(connection, sql: str, params: Sequence[Any]) -> tuple | None:
@@ -89,10 +134,34 @@ def statement_fetchone(connection, sql: str, params: Sequence[Any]) -> tuple | N
         return raw.fetchone()
 
 
-def _insert_many(alias: str, rows: Sequence[list]) -> list[int]:
-    """Insert rows of prepared values in one statement, returning their ids (PostgreSQL;
-    committed on return outside a transaction)."""
+def _insert_many(alias: str, items: Sequence[_Item]) -> list[int | None]:
+    """Insert rows of prepared values, and their replay keys, returning their ids (None for a
+    replay). PostgreSQL; committed on return outside a transaction.
+
+    Without replay keys: one statement. With them: the keys first (ON CONFLICT DO NOTHING, the
+    keys that were new come back), then the rows whose key was new, in one transaction.
+    """
     connection = connections[alias]
+    if not any(key is not None for _, key in items):
+        return list(_rows_insert(connection, [values for values, _ in items]))
+    with transaction.atomic(using=alias, savepoint=False):
+        fresh: dict[str, tuple] = {}
+        for _, key in items:
+            if key is not None:
+                fresh.setdefault(key[0], key)
+        taken = _replay_keys_insert(connection, list(fresh.values()))
+        kept = []
+        for _, key in items:
+            # The first of a batch's duplicates takes the key; the others are replays.
+            kept.append(key is None or key[0] in taken)
+            if key is not None:
+                taken.discard(key[0])
+        rows = [values for (values, _), keep in zip(items, kept, strict=True) if keep]
+        ids = iter(_rows_insert(connection, rows) if rows else [])
+        return [next(ids) if keep else None for keep in kept]
+
+
+def _rows_insert(connection, rows: Sequence[list]) -> list[int]:
     if len(rows) == 1:
         found = statement_fetchone(connection, _statement(connection)[0], rows[0])
         assert found is not None
@@ -101,6 +170,20 @@ def _insert_many(alias: str, rows: Sequence[list]) -> list[int]:
     return [
         found[0] for found in statement_fetchall(connection, _many_statement(connection), values)
     ]
+
+
+def _replay_keys_insert(connection, keys: list[tuple]) -> set[str]:
+    """Insert replay keys (digest, advertiser_id, received_at); the digests that were new."""
+    quote = connection.ops.quote_name
+    table = quote(CallbackReplayKey._meta.db_table)
+    columns = ", ".join(quote(name) for name in ("digest", "advertiser_id", "received_at"))
+    sql = (
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        "SELECT * FROM unnest(%b::varchar[], %b::bigint[], %b::timestamptz[]) "
+        f"ON CONFLICT ({quote('digest')}) DO NOTHING RETURNING {quote('digest')}"
+    )
+    params = [[key[index] for key in keys] for index in range(3)]
+    return {found[0] for found in statement_fetchall(connection, sql, params)}
 
 
 def _many_statement(connection) -> str:
@@ -177,7 +260,7 @@ def _batcher(kind: str, alias: str, run) -> GroupCommit:
     return found
 
 
-def _inserts(alias: str) -> GroupCommit[list, int]:
+def _inserts(alias: str) -> GroupCommit[_Item, int | None]:
     return _batcher("insert", alias, _insert_many)
 
 

@@ -28,7 +28,7 @@ from django.utils.http import parse_header_parameters
 
 from config.errors import DomainError
 from config.proxy import proxy_client_ip
-from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER
 from tracking.callbacks.services import CallbackRequest
 from tracking.callbacks.views import (
     JSON_TYPE,
@@ -44,12 +44,13 @@ from tracking.clicks.wsgi import STATUS_LINES, WsgiApp
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _PIXEL_PATH = re.compile(r"/p/([-a-zA-Z0-9_]+)\.gif\Z")
-# The request headers a callback reads (services.KEPT_HEADERS), by their WSGI key.
+# The request headers a callback reads (services.KEPT_HEADERS and the token), by WSGI key.
 _HEADER_KEYS = (
     ("User-Agent", "HTTP_USER_AGENT"),
     ("Content-Type", "CONTENT_TYPE"),
     (SIGNATURE_HEADER, "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")),
     (TIMESTAMP_HEADER, "HTTP_" + TIMESTAMP_HEADER.upper().replace("-", "_")),
+    (TOKEN_HEADER, "HTTP_" + TOKEN_HEADER.upper().replace("-", "_")),
     # A pixel's: where it was fired from (fields.PIXEL_ORIGIN_HEADERS).
     ("Origin", "HTTP_ORIGIN"),
     ("Referer", "HTTP_REFERER"),

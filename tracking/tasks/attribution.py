@@ -6,6 +6,7 @@ from celery import shared_task
 
 from tracking.attribution.queue import attribution_batch_size, attribution_kick_clear
 from tracking.attribution.services import inbox_batch_attribute
+from tracking.callbacks import replay
 
 # A drain hands over to a fresh task after this long, so one task never holds a worker forever.
 DRAIN_SECONDS = 60.0
@@ -36,3 +37,9 @@ def _drain() -> int:
         if time.monotonic() > deadline:
             attribution_drain.delay()
             return total
+
+
+@shared_task(name="tracking.tasks.attribution.callback_replay_keys_purge")
+def callback_replay_keys_purge() -> int:
+    """Periodic: forget callback signatures older than their timestamp tolerance allows."""
+    return replay.callback_replay_keys_purge()

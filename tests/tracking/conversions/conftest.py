@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from affiliates.keys import secret_hash
 from affiliates.models import Publisher
 from offers.models import Advertiser, Goal, Offer
+from offers.services import advertiser_postback_secret_set
 from tests import factories
 from tracking.attribution.services import inbox_batch_attribute
 from tracking.models import Click
@@ -42,7 +42,8 @@ def world_build(
     payout_percent: str = "0",
     currency: str = "USD",
 ) -> World:
-    advertiser = factories.AdvertiserFactory(postback_secret_hash=secret_hash(SECRET))
+    advertiser = factories.AdvertiserFactory()
+    advertiser_postback_secret_set(advertiser=advertiser, raw=SECRET)  # stored encrypted
     offer = factories.OfferFactory(advertiser=advertiser, currency=currency)
     goal = factories.GoalFactory(offer=offer, ref="sale")
     factories.TermsFactory(

@@ -47,7 +47,7 @@ def test_a_batch_returns_each_row_its_own_id_in_order():
         [f.get_db_prep_save(f.pre_save(row, True), connection) for f in store._FIELDS]
         for row in rows
     ]
-    ids = store._insert_many("default", values)
+    ids = store._insert_many("default", [(row, None) for row in values])
     assert len(set(ids)) == 5
     for n, pk in enumerate(ids):
         stored = CallbackInbox.objects.get(pk=pk)

@@ -1,0 +1,79 @@
+"""Replay keys and header tokens on the production path: the lean WSGI handler, outside any
+transaction, where inbox inserts go through the group commit (tracking/callbacks/store.py)."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from tests.tracking.conversions.conftest import SECRET, world_build
+from tests.tracking.conversions.test_callback_fast_wsgi import serve
+from tracking.callbacks.auth import canonical_request, signature_v2_compute
+from tracking.callbacks.wsgi import callback_paths_first
+from tracking.models import CallbackInbox, CallbackReplayKey
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def lean_only():
+    def django_app(environ, start_response):
+        raise AssertionError(f"Django was asked for {environ['PATH_INFO']}")
+
+    return callback_paths_first(django_app)
+
+
+def _signature(params: dict) -> dict:
+    timestamp = str(int(time.time()))
+    canonical = canonical_request(method="GET", path="/postback", params=list(params.items()))
+    signature = signature_v2_compute(secret=SECRET, timestamp=timestamp, canonical=canonical)
+    return {"HTTP_X_AFFNET_TIMESTAMP": timestamp, "HTTP_X_AFFNET_SIGNATURE": f"v2={signature}"}
+
+
+def test_the_lean_handler_takes_the_token_from_the_header(lean_only):
+    world = world_build()
+    params = {"click_id": world.click.click_id, "goal": "sale"}
+    status, _, _ = serve(lean_only, "/postback", params, HTTP_X_AFFNET_TOKEN=SECRET)
+    assert status == 200
+    status, _, body = serve(lean_only, "/postback", params, HTTP_X_AFFNET_TOKEN="guess")
+    assert status == 403 and b"bad_token" in body
+
+
+def test_the_lean_handler_refuses_a_replay_and_commits_the_first(lean_only):
+    world = world_build()
+    params = {"click_id": world.click.click_id, "goal": "sale", "txn_id": "lean-1"}
+    headers = _signature(params)
+    assert serve(lean_only, "/postback", params, **headers)[0] == 200
+    status, _, body = serve(lean_only, "/postback", params, **headers)
+    assert status == 409 and b"replayed" in body
+    assert CallbackInbox.objects.count() == 1
+    assert CallbackReplayKey.objects.get().advertiser_id == world.advertiser.id
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="group commit is PostgreSQL's")
+def test_concurrent_copies_of_one_signed_callback_store_one_row_and_spare_the_others(lean_only):
+    """Eight copies of one signed callback race with eight distinct ones: one copy is stored,
+    seven answered 409, and every distinct callback is stored."""
+    world = world_build()
+    copy = {"click_id": world.click.click_id, "goal": "sale", "txn_id": "race"}
+    copy_headers = _signature(copy)
+    requests = [(copy, copy_headers)] * 8
+    for n in range(8):
+        params = {"click_id": world.click.click_id, "goal": "sale", "txn_id": f"other-{n}"}
+        requests.append((params, _signature(params)))
+
+    def send(request):
+        params, headers = request
+        try:
+            return serve(lean_only, "/postback", params, **headers)[0]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(send, requests))
+    assert sorted(statuses[:8]) == [200] + [409] * 7
+    assert statuses[8:] == [200] * 8
+    assert CallbackInbox.objects.count() == 9
+    assert CallbackReplayKey.objects.count() == 9
+    assert CallbackInbox.objects.filter(params__txn_id="race").count() == 1
