@@ -154,7 +154,13 @@ def callback_decide(
     if reason is not None:
         status = Conversion.Status.REJECTED
     else:
-        reason = _hold_reason(explanation=explanation, row=row, fields=fields, goal=goal)
+        reason = _hold_reason(
+            explanation=explanation,
+            row=row,
+            fields=fields,
+            goal=goal,
+            payout_set=bool(terms.payout_kind),
+        )
         if reason is not None:
             status = Conversion.Status.PENDING
     caps_taken: list[CapState] = []
@@ -225,6 +231,7 @@ def _hold_reason(
     row: CallbackInbox,
     fields: CallbackFields,
     goal: Goal,
+    payout_set: bool = True,
 ) -> str | None:
     """Why this otherwise acceptable conversion must wait (None: it is approved).
 
@@ -232,6 +239,10 @@ def _hold_reason(
     come before the advertiser's, so an advertiser never releases what the network held.
     """
     holds: list[str] = []
+    if not payout_set:
+        # Revenue without a payout (offers/terms.py): the network has not priced it yet.
+        _check(explanation, "payout", False, "the network has not set this goal's payout yet")
+        holds.append(Conversion.HoldReason.PAYOUT_NOT_SET)
     if fields.amount is not None:
         limit = max_sale_amount(goal)
         if not _check(
