@@ -14,7 +14,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.audit.registry import AUDITED, AUDITED_APPS, NOT_AUDITED, _updates_registry
-from accounts.models import Role
+from accounts.models import Role, StaffChange, User
 from accounts.services import user_create
 from affiliates.models import ApiKey
 from offers.models import Cap
@@ -250,3 +250,50 @@ def test_the_audit_log_works_on_the_embedded_sqlite_database_too():
         client_for(advertiser_user), model="offers.offer", object_id=offer.pk, action="update"
     )
     assert seen["changes"] == {"name": [offer.name, "Renamed"]}
+
+
+def test_a_staff_change_and_its_confirmation_are_logged_with_both_people_and_no_password():
+    superuser = user_create(
+        username="root", role=Role.FINANCE, password="x" * 12, is_superuser=True
+    )
+    finance = factories.FinanceUserFactory()
+    admin = Client()
+    admin.force_login(superuser)
+    password = "a-new-Passw0rd-for-this"
+    response = admin.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "new-finance",
+            "usable_password": "true",
+            "password1": password,
+            "password2": password,
+            "role": Role.FINANCE,
+        },
+    )
+    assert response.status_code == 302, response.content
+    created = User.objects.get(username="new-finance")
+    change = StaffChange.objects.get(target=created)
+    response = client_for(finance).post(f"/api/v1/staff-changes/{change.pk}/confirm/")
+    assert response.status_code == 200, response.content
+
+    [user_created] = [e for e in entries_of("accounts.user", created.pk) if e.action == 0]
+    assert user_created.actor_id == superuser.pk
+    assert user_created.changes["role"] == ["None", "finance"]
+    [requested, confirmed] = entries_of("accounts.staffchange", change.pk)
+    assert requested.actor_id == superuser.pk
+    assert confirmed.actor_id == finance.pk
+    assert confirmed.changes["state"] == ["pending", "confirmed"]
+    [activated] = [
+        e
+        for e in entries_of("accounts.user", created.pk)
+        if "is_active" in (e.changes or {}) and e.action == LogEntry.Action.UPDATE
+    ]
+    assert activated.actor_id == finance.pk
+    created.refresh_from_db()
+    dump = repr(list(LogEntry.objects.values("changes", "additional_data", "object_repr")))
+    assert created.password not in dump and password not in dump
+    assert "password" not in dump
+    finance_rows = audit_rows(
+        client_for(factories.FinanceUserFactory()), model="accounts.staffchange"
+    )
+    assert {row["actor"]["id"] for row in finance_rows} == {superuser.pk, finance.pk}
