@@ -7,9 +7,11 @@ through GET /api/v1/audit/, scoped by role (accounts/audit/selectors.py).
 from decimal import Decimal
 
 import pytest
+from auditlog.context import set_actor
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.apps import apps
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -297,3 +299,23 @@ def test_a_staff_change_and_its_confirmation_are_logged_with_both_people_and_no_
         client_for(factories.FinanceUserFactory()), model="accounts.staffchange"
     )
     assert {row["actor"]["id"] for row in finance_rows} == {superuser.pk, finance.pk}
+
+
+@pytest.mark.sqlite
+def test_an_entry_cannot_be_edited_or_deleted_but_its_actor_may_be_deleted():
+    user = factories.PublisherUserFactory()
+    offer = factories.OfferFactory()
+    with set_actor(user):
+        offer.name = "Edited"
+        offer.save()
+    [entry] = [e for e in entries_of("offers.offer", offer.pk) if e.action == 1]
+    with pytest.raises(DatabaseError), transaction.atomic():
+        LogEntry.objects.filter(pk=entry.pk).update(changes={"name": ["a", "b"]})
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError), transaction.atomic():
+            LogEntry.objects.filter(pk=entry.pk).delete()
+    ApiKey.objects.filter(user=user).delete()
+    User.objects.filter(pk=user.pk).delete()
+    entry.refresh_from_db()
+    assert entry.actor_id is None and entry.actor_email == user.email
+    assert entry.changes["name"][1] == "Edited"
