@@ -193,3 +193,13 @@ def test_createsuperuser_still_works_and_makes_a_manager():
     call_command("createsuperuser", interactive=False, username="boss", email="b@example.com")
     boss = User.objects.get(username="boss")
     assert (boss.role, boss.is_superuser, boss.is_manager) == (Role.MANAGER, True, True)
+
+
+def test_a_manager_cannot_bulk_delete_a_finance_user_from_the_list(manager, staff_targets):
+    finance = staff_targets["finance"]
+    response = admin_client(manager).post(
+        "/admin/accounts/user/",
+        {"action": "delete_selected", "_selected_action": [finance.pk], "post": "yes"},
+    )
+    assert response.status_code in (200, 302, 403)
+    assert User.objects.filter(pk=finance.pk).exists()
