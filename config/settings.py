@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
         "TermsKindEnum": "offers.models.TermsKind",
         "PayoutBatchStatusEnum": "payouts.models.PayoutBatch.Status",
         "PayoutBatchLineStatusEnum": "payouts.models.PayoutBatchLine.Status",
+        "CallbackInboxStateEnum": "tracking.models.CallbackInbox.State",
     },
 }
 

@@ -3,6 +3,11 @@
 Every function checks the whole row after applying `fields` and raises one DomainError (400,
 naming each bad field) before anything is written. Callers (the API, seed_demo, the admin) pass
 only fields they were allowed to set; which fields a role may set is the API's business.
+
+Payouts are the network's: writes of terms, overrides and caps take the acting user (`actor`)
+and ask the money policy (accounts/policy.py) for each side they touch, so no edge can let an
+advertiser set a payout; `actor=None` is the system (seed_demo, migrations, the manager-only
+admin, whose forms run the same checks).
 """
 
 import secrets
@@ -11,8 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 
+from accounts.policy import Action, policy_allows, policy_require
 from affiliates.models import Publisher
 from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
 from offers.secret_box import secret_encrypt, secret_reencrypt
@@ -164,6 +170,13 @@ def _goal_save(goal: Goal) -> Goal:
         problems.add("ref", "required", "This field is required.")
     elif Goal.objects.filter(offer_id=goal.offer_id, ref=goal.ref).exclude(pk=goal.pk).exists():
         problems.add("ref", "duplicate_ref", f"The offer already has a goal {goal.ref!r}.")
+    check_hosts(problems, "pixel_domains", goal.pixel_domains)
+    if goal.pixel_enabled and not goal.pixel_domains:
+        problems.add(
+            "pixel_domains", "required", "Name the domains the pixel is fired from (e.g. shop.com)."
+        )
+    if goal.max_sale_amount is not None and goal.max_sale_amount < 0:
+        problems.add("max_sale_amount", "invalid", "Must be at least 0.")
     problems.raise_if_any()
     with transaction.atomic():
         # One default per offer (a DB constraint): making this one the default demotes the
@@ -193,7 +206,17 @@ def goal_update(*, goal: Goal, fields: Mapping[str, Any]) -> Goal:
 # Terms ---------------------------------------------------------------------------------------
 
 
-def terms_check(terms: Terms, *, is_new: bool) -> None:
+REVENUE_FIELDS = frozenset({"revenue_kind", "revenue_amount", "revenue_percent"})
+PAYOUT_FIELDS = frozenset({"payout_kind", "payout_amount", "payout_percent"})
+
+
+def terms_check(terms: Terms, *, is_new: bool, reveal_payout: bool = True) -> None:
+    """The whole row: each side valid for its kind, payout not above revenue (the goal's own
+    payout and every override that applies to the goal) unless the offer allows it.
+
+    A blank payout side is allowed (no payout yet). With `reveal_payout=False` (an advertiser
+    is writing) a revenue below some payout is refused without naming the payout.
+    """
     problems = Problems()
     if is_new and Terms.objects.filter(goal_id=terms.goal_id).exists():
         problems.add("goal", "terms_exist", "This goal already has terms; update them instead.")
@@ -204,20 +227,51 @@ def terms_check(terms: Terms, *, is_new: bool) -> None:
         amount=terms.revenue_amount,
         percent=terms.revenue_percent,
     )
-    check_side(
-        problems,
-        prefix="payout",
-        kind=terms.payout_kind,
-        amount=terms.payout_amount,
-        percent=terms.payout_percent,
-    )
-    if not problems.fields and not terms.goal.offer.allow_payout_above_revenue:
-        check_payout_not_above_revenue(
+    payouts = []
+    if terms.payout_kind:
+        check_side(
             problems,
-            revenue=(terms.revenue_kind, terms.revenue_amount, terms.revenue_percent),
-            payout=(terms.payout_kind, terms.payout_amount, terms.payout_percent),
+            prefix="payout",
+            kind=terms.payout_kind,
+            amount=terms.payout_amount,
+            percent=terms.payout_percent,
         )
+        payouts.append((terms.payout_kind, terms.payout_amount, terms.payout_percent))
+    elif terms.payout_amount or terms.payout_percent:
+        problems.add("payout_kind", "required", "Give the payout's kind with its figures.")
+    if not problems.fields and not terms.goal.offer.allow_payout_above_revenue:
+        overrides = PublisherOverride.objects.filter(offer_id=terms.goal.offer_id).filter(
+            Q(goal_id=terms.goal_id) | Q(goal__isnull=True)
+        )
+        payouts += [(o.payout_kind, o.payout_amount, o.payout_percent) for o in overrides]
+        for payout in payouts:
+            check_payout_not_above_revenue(
+                problems,
+                revenue=(terms.revenue_kind, terms.revenue_amount, terms.revenue_percent),
+                payout=payout,
+                reveal_payout=reveal_payout,
+            )
+            if problems.fields:
+                break
     problems.raise_if_any()
+
+
+def _payout_visible_to(actor: Any) -> bool:
+    return actor is None or policy_allows(action=Action.TERMS_PAYOUT_SET, user=actor)
+
+
+def _terms_policy(*, actor: Any, goal: Goal, fields: Mapping[str, Any], is_new: bool) -> None:
+    """Each side of the terms asks its own row of the policy; nothing is written if refused."""
+    if actor is None:
+        return
+    if is_new or REVENUE_FIELDS & set(fields):
+        policy_require(
+            action=Action.TERMS_REVENUE_SET,
+            user=actor,
+            facts={"advertiser_id": goal.offer.advertiser_id},
+        )
+    if PAYOUT_FIELDS & set(fields):
+        policy_require(action=Action.TERMS_PAYOUT_SET, user=actor)
 
 
 def _terms_defaults(terms: Terms) -> None:
@@ -227,22 +281,31 @@ def _terms_defaults(terms: Terms) -> None:
             setattr(terms, name, 0)
 
 
-def terms_create(*, goal: Goal, fields: Mapping[str, Any]) -> Terms:
+def terms_create(*, goal: Goal, fields: Mapping[str, Any], actor: Any = None) -> Terms:
+    _terms_policy(actor=actor, goal=goal, fields=fields, is_new=True)
     terms = Terms(goal=goal, revenue_amount=None, revenue_percent=None)
     terms.payout_amount = terms.payout_percent = None
     _apply(terms, fields)
-    terms_check(terms, is_new=True)
+    terms_check(terms, is_new=True, reveal_payout=_payout_visible_to(actor))
     _terms_defaults(terms)
     terms.save()
     return terms
 
 
-def terms_update(*, terms: Terms, fields: Mapping[str, Any]) -> Terms:
+def terms_update(*, terms: Terms, fields: Mapping[str, Any], actor: Any = None) -> Terms:
+    _terms_policy(actor=actor, goal=terms.goal, fields=fields, is_new=False)
     _apply(terms, fields)
-    terms_check(terms, is_new=False)
+    terms_check(terms, is_new=False, reveal_payout=_payout_visible_to(actor))
     _terms_defaults(terms)
     terms.save()
     return terms
+
+
+def terms_delete(*, terms: Terms, actor: Any = None) -> None:
+    """Deleting terms removes the goal's payout too, so it is the network's (TERMS_PAYOUT_SET)."""
+    if actor is not None:
+        policy_require(action=Action.TERMS_PAYOUT_SET, user=actor)
+    terms.delete()
 
 
 # Publisher overrides --------------------------------------------------------------------------
@@ -316,13 +379,19 @@ def _override_save(override: PublisherOverride) -> PublisherOverride:
     return override
 
 
-def override_create(*, fields: Mapping[str, Any]) -> PublisherOverride:
+def override_create(*, fields: Mapping[str, Any], actor: Any = None) -> PublisherOverride:
+    if actor is not None:
+        policy_require(action=Action.TERMS_PAYOUT_SET, user=actor)
     override = PublisherOverride(payout_amount=None, payout_percent=None)
     _apply(override, fields)
     return _override_save(override)
 
 
-def override_update(*, override: PublisherOverride, fields: Mapping[str, Any]) -> PublisherOverride:
+def override_update(
+    *, override: PublisherOverride, fields: Mapping[str, Any], actor: Any = None
+) -> PublisherOverride:
+    if actor is not None:
+        policy_require(action=Action.TERMS_PAYOUT_SET, user=actor)
     _apply(override, fields)
     return _override_save(override)
 
@@ -330,23 +399,27 @@ def override_update(*, override: PublisherOverride, fields: Mapping[str, Any]) -
 # Caps ----------------------------------------------------------------------------------------
 
 
-def cap_check(cap: Cap) -> None:
+def cap_check(cap: Cap, *, actor: Any = None) -> None:
+    """A cap counting payout is a payout-side setting: only who may set payouts sets one (an
+    advertiser could otherwise read payouts from when its cap fills)."""
     problems = Problems()
     if cap.limit is None or cap.limit <= 0:
         problems.add("limit", "cap_limit_not_positive", "Must be greater than 0.")
+    if cap.metric == Cap.Metric.PAYOUT and not _payout_visible_to(actor):
+        problems.add("metric", "not_writable", "Only the network sets caps on payout.")
     problems.raise_if_any()
 
 
-def cap_create(*, offer: Offer, fields: Mapping[str, Any]) -> Cap:
+def cap_create(*, offer: Offer, fields: Mapping[str, Any], actor: Any = None) -> Cap:
     cap = Cap(offer=offer)
     _apply(cap, fields)
-    cap_check(cap)
+    cap_check(cap, actor=actor)
     cap.save()
     return cap
 
 
-def cap_update(*, cap: Cap, fields: Mapping[str, Any]) -> Cap:
+def cap_update(*, cap: Cap, fields: Mapping[str, Any], actor: Any = None) -> Cap:
     _apply(cap, fields)
-    cap_check(cap)
+    cap_check(cap, actor=actor)
     cap.save()
     return cap

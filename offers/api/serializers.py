@@ -1,4 +1,10 @@
-"""Thin serializers: shapes and which fields each role may write. Rules live in services."""
+"""Thin serializers: shapes and which fields each role may write. Rules live in services.
+
+Advertisers never receive a payout figure: `hidden_by_role` drops those fields from their
+shape, and a hidden field sent in a body is refused like any other not-writable one.
+"""
+
+from typing import ClassVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,6 +14,22 @@ from affiliates.selectors import publishers_visible_to
 from config.api_roles import ADVERTISER, MANAGER, RoleFieldsSerializer
 from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
 from offers.selectors import advertisers_visible_to, goals_visible_to, offers_visible_to
+
+
+class RoleShapedSerializer(RoleFieldsSerializer):
+    """A RoleFieldsSerializer whose shape also depends on the role: `hidden_by_role` fields are
+    neither shown to nor accepted from that role."""
+
+    hidden_by_role: ClassVar[dict[str, frozenset[str]]] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name in self.hidden_by_role.get(self._role(), frozenset()):
+            fields.pop(name, None)
+        return fields
+
+
+PAYOUT_TERMS_FIELDS = frozenset({"payout_kind", "payout_amount", "payout_percent"})
 
 
 class AdvertiserSerializer(RoleFieldsSerializer):
@@ -55,20 +77,23 @@ OFFER_FIELDS = [
     "deep_links_allowed",
     "deep_link_allowed_hosts",
     "allow_payout_above_revenue",
+    "fallback_clicks_convert",
     "created_at",
     "updated_at",
 ]
 _OFFER_EDITABLE = frozenset(OFFER_FIELDS) - {"id", "created_at", "updated_at"}
 
 
-class OfferSerializer(RoleFieldsSerializer):
+class OfferSerializer(RoleShapedSerializer):
     # Whether the network may pay more than it earns is the network's call, not the advertiser's.
     writable_by_role = {
         MANAGER: _OFFER_EDITABLE,
-        ADVERTISER: _OFFER_EDITABLE - {"advertiser", "allow_payout_above_revenue"},
+        ADVERTISER: _OFFER_EDITABLE
+        - {"advertiser", "allow_payout_above_revenue", "fallback_clicks_convert"},
     }
     create_only = frozenset({"advertiser"})
     scoped_querysets = {"advertiser": advertisers_visible_to}
+    hidden_by_role = {ADVERTISER: frozenset({"allow_payout_above_revenue"})}
 
     class Meta:
         model = Offer
@@ -131,6 +156,8 @@ class PublisherOfferSerializer(serializers.ModelSerializer):
         rows = []
         for goal in offer.goals.all():
             terms = getattr(goal, "terms", None)
+            if terms is not None and not terms.payout_kind:
+                terms = None  # no payout yet: the goal is not runnable without an override
             payout = overrides.get((offer.id, goal.id)) or overrides.get((offer.id, None)) or terms
             rows.append(
                 {
@@ -147,30 +174,47 @@ class PublisherOfferSerializer(serializers.ModelSerializer):
 
 
 class GoalSerializer(RoleFieldsSerializer):
-    _editable = frozenset({"offer", "name", "ref", "is_default", "allow_multiple", "approval"})
-    writable_by_role = {MANAGER: _editable, ADVERTISER: _editable}
+    _editable = frozenset(
+        {
+            "offer",
+            "name",
+            "ref",
+            "is_default",
+            "allow_multiple",
+            "approval",
+            "pixel_enabled",
+            "pixel_domains",
+        }
+    )
+    # The sale amount above which a conversion waits for review is the network's limit.
+    writable_by_role = {MANAGER: _editable | {"max_sale_amount"}, ADVERTISER: _editable}
     create_only = frozenset({"offer"})
     scoped_querysets = {"offer": offers_visible_to}
 
     class Meta:
         model = Goal
-        fields = ["id", "offer", "name", "ref", "is_default", "allow_multiple", "approval"]
+        fields = [
+            "id",
+            "offer",
+            "name",
+            "ref",
+            "is_default",
+            "allow_multiple",
+            "approval",
+            "pixel_enabled",
+            "pixel_domains",
+            "max_sale_amount",
+        ]
         validators = []
 
 
-class TermsSerializer(RoleFieldsSerializer):
-    _editable = frozenset(
-        {
-            "goal",
-            "revenue_kind",
-            "revenue_amount",
-            "revenue_percent",
-            "payout_kind",
-            "payout_amount",
-            "payout_percent",
-        }
-    )
-    writable_by_role = {MANAGER: _editable, ADVERTISER: _editable}
+class TermsSerializer(RoleShapedSerializer):
+    """Both sides for managers (and finance, reading); the revenue side only for advertisers.
+    A blank `payout_kind` means the network has not set the payout yet."""
+
+    _revenue_side = frozenset({"goal", "revenue_kind", "revenue_amount", "revenue_percent"})
+    writable_by_role = {MANAGER: _revenue_side | PAYOUT_TERMS_FIELDS, ADVERTISER: _revenue_side}
+    hidden_by_role = {ADVERTISER: PAYOUT_TERMS_FIELDS}
     create_only = frozenset({"goal"})
     scoped_querysets = {"goal": goals_visible_to}
 
