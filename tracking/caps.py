@@ -3,26 +3,42 @@
 The truth of a cap is PostgreSQL: attribution counts conversions (or payout) atomically and,
 after commit, calls `cap_reached_set` when a cap fills or frees. The redirect must not query
 PostgreSQL, so it only reads these flags from Django's cache (Redis in production, locmem in the
-embedded mode). A flag is keyed by the cap and the start of its period, so a new day (week,
-month) starts with no flag without anyone clearing the old one; its TTL runs past the period end
-so it expires by itself.
+embedded mode). A flag is keyed by the cap, its limit and the start of its period, so the flag
+reopens by itself:
+
+- when the period rolls: a new day (week, month) has a new key, and the old key expires a few
+  seconds (FLAG_GRACE) after its period ends;
+- when the limit is edited: the redirect's link snapshot (rebuilt every few seconds) names the new
+  limit, whose key is not set; no signal from the offers app is needed;
+- when a conversion stops counting (rejected, reversed, its payout lowered): tracking.hooks calls
+  `cap_flags_refresh_after_commit`, which recounts the caps of its offer and sets or clears them.
 
 Which caps an offer has is read from PostgreSQL and kept in the cache for a few seconds
 (CAPS_CACHE_SECONDS), so a new or deleted cap is seen by the redirect within that time.
 """
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Q, Sum
 
 from offers.models import Cap
+from tracking.models import Conversion
 
 # Only these actions turn visitors away at the redirect; `hold` keeps sending them (the
 # conversion is held for review instead).
 REDIRECT_ACTIONS = (Cap.Action.FALLBACK, Cap.Action.REJECT)
 CAPS_CACHE_SECONDS = 5
-# A flag outlives its period by this much, so clocks a little apart still agree.
-FLAG_GRACE = timedelta(hours=1)
+# A flag outlives its period by this much, so web nodes whose clocks are a little behind still
+# see it; no longer, so a period that rolled reopens within seconds.
+FLAG_GRACE = timedelta(seconds=5)
+# Conversions that use up a cap: approved ones and those pending review, but not those held
+# because a cap was already full (their reason is cap_reached).
+CAP_COUNTED = Q(status__in=[Conversion.Status.APPROVED, Conversion.Status.PENDING]) & ~Q(
+    reject_reason="cap_reached"
+)
 
 
 def cap_period_start(*, period: str, now: datetime) -> datetime | None:
@@ -51,19 +67,38 @@ def cap_period_end(*, period: str, start: datetime | None) -> datetime | None:
     raise ValueError(f"unknown cap period {period!r}")
 
 
-def cap_flag_key(*, cap_id: int, period_start: datetime | None) -> str:
+def cap_limit_stamp(limit: Decimal | str | None) -> str:
+    """The limit as it appears in a flag key: the same text whoever formats it."""
+    if limit is None:
+        return "-"
+    return format(Decimal(str(limit)).quantize(Decimal("0.01")), "f")
+
+
+def cap_flag_key(*, cap_id: int, period_start: datetime | None, limit: Decimal | str | None) -> str:
     stamp = "total" if period_start is None else period_start.astimezone(UTC).strftime("%Y%m%d")
-    return f"cap:reached:{cap_id}:{stamp}"
+    return f"cap:reached:{cap_id}:{cap_limit_stamp(limit)}:{stamp}"
 
 
-def cap_reached_set(*, cap_id: int, period_start: datetime | None, reached: bool) -> None:
-    """Raise (or lower) the flag of one cap for one period. Called after commit."""
-    key = cap_flag_key(cap_id=cap_id, period_start=period_start)
+def cap_reached_set(
+    *,
+    cap_id: int,
+    period_start: datetime | None,
+    reached: bool,
+    limit: Decimal | None = None,
+) -> None:
+    """Raise (or lower) the flag of one cap, at `limit` (default: its limit now), for one
+    period. Called after commit. A deleted cap has no flag to set."""
+    row = Cap.objects.filter(id=cap_id).values_list("period", "limit").first()
+    if row is None:
+        return
+    period, current_limit = row
+    key = cap_flag_key(
+        cap_id=cap_id, period_start=period_start, limit=current_limit if limit is None else limit
+    )
     if not reached:
         cache.delete(key)
         return
-    period = _period_of_flag(period_start=period_start, cap_id=cap_id)
-    end = cap_period_end(period=period, start=period_start) if period else None
+    end = cap_period_end(period=period, start=period_start)
     if end is None:
         timeout = None  # a total cap stays reached until someone frees it
     else:
@@ -73,16 +108,45 @@ def cap_reached_set(*, cap_id: int, period_start: datetime | None, reached: bool
     cache.set(key, 1, timeout=timeout)
 
 
-def _period_of_flag(*, period_start: datetime | None, cap_id: int) -> str | None:
-    if period_start is None:
-        return None
-    # The flag's lifetime depends on the cap's period; a deleted cap gets the longest one.
-    period = Cap.objects.filter(id=cap_id).values_list("period", flat=True).first()
-    return period or Cap.Period.MONTH
+def cap_usage(*, cap: Cap, period_start: datetime | None) -> tuple[int, Decimal]:
+    """(count, payout total) of the conversions counted against `cap` in its period."""
+    used = Conversion.objects.filter(CAP_COUNTED, offer_id=cap.offer_id)
+    if cap.publisher_id is not None:
+        used = used.filter(publisher_id=cap.publisher_id)
+    if period_start is not None:
+        used = used.filter(created_at__gte=period_start)
+    totals = used.aggregate(count=Count("id"), payout=Sum("payout"))
+    return totals["count"], totals["payout"] or Decimal(0)
 
 
-def caps_for_redirect(*, offer_id: int) -> list[tuple[int, int | None, str]]:
-    """(cap id, publisher id or None, period) of the offer's caps that turn visitors away.
+def cap_flags_refresh(*, offer_id: int, publisher_id: int, now: datetime | None = None) -> None:
+    """Set or clear, from PostgreSQL's counts, the current flags of the offer's caps that apply
+    to this publisher and turn visitors away."""
+    now = now or datetime.now(UTC)
+    caps = Cap.objects.filter(
+        Q(publisher_id__isnull=True) | Q(publisher_id=publisher_id),
+        offer_id=offer_id,
+        action__in=REDIRECT_ACTIONS,
+    )
+    for cap in caps:
+        start = cap_period_start(period=cap.period, now=now)
+        count, payout = cap_usage(cap=cap, period_start=start)
+        used = payout if cap.metric == Cap.Metric.PAYOUT else Decimal(count)
+        cap_reached_set(
+            cap_id=cap.pk, period_start=start, reached=used >= cap.limit, limit=cap.limit
+        )
+
+
+def cap_flags_refresh_after_commit(*, conversion: Conversion) -> None:
+    """After a conversion changed by hand (rejected, reversed, adjusted, approved): its offer's
+    flags follow the new counts once the change is committed."""
+    offer_id, publisher_id = conversion.offer_id, conversion.publisher_id
+    transaction.on_commit(lambda: cap_flags_refresh(offer_id=offer_id, publisher_id=publisher_id))
+
+
+def caps_for_redirect(*, offer_id: int) -> list[tuple[int, int | None, str, str]]:
+    """(cap id, publisher id or None, period, limit stamp) of the offer's caps that turn
+    visitors away.
 
     Cached for CAPS_CACHE_SECONDS: the redirect asks on every click.
     """
@@ -90,22 +154,24 @@ def caps_for_redirect(*, offer_id: int) -> list[tuple[int, int | None, str]]:
     found = cache.get(key)
     if found is None:
         found = [
-            (cap_id, publisher_id, period)
-            for cap_id, publisher_id, period in Cap.objects.filter(
+            (cap_id, publisher_id, period, cap_limit_stamp(limit))
+            for cap_id, publisher_id, period, limit in Cap.objects.filter(
                 offer_id=offer_id, action__in=REDIRECT_ACTIONS
-            ).values_list("id", "publisher_id", "period")
+            ).values_list("id", "publisher_id", "period", "limit")
         ]
         cache.set(key, found, timeout=CAPS_CACHE_SECONDS)
     return found
 
 
 def cap_flag_keys(
-    *, caps: list[tuple[int, int | None, str]], publisher_id: int, now: datetime
+    *, caps: list[tuple[int, int | None, str, str]], publisher_id: int, now: datetime
 ) -> list[str]:
     """Flag keys that, if any is set, mean this publisher's visitor is over a cap now."""
     return [
-        cap_flag_key(cap_id=cap_id, period_start=cap_period_start(period=period, now=now))
-        for cap_id, cap_publisher_id, period in caps
+        cap_flag_key(
+            cap_id=cap_id, period_start=cap_period_start(period=period, now=now), limit=limit
+        )
+        for cap_id, cap_publisher_id, period, limit in caps
         if cap_publisher_id is None or cap_publisher_id == publisher_id
     ]
 

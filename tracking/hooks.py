@@ -13,6 +13,7 @@ from reports.services import (
     rollup_impressions_add,
 )
 from tracking.attribution.cpc import cpc_clicks_earn
+from tracking.caps import cap_flags_refresh_after_commit
 from tracking.models import Click, Conversion
 
 
@@ -25,6 +26,8 @@ def after_clicks_ingested(*, clicks: list[Click]) -> None:
 def after_conversion_changed(*, conversion: Conversion, previous_status: str | None) -> None:
     """Called after a conversion is created (previous_status None) or changes status/amounts."""
     rollup_conversion_apply(conversion=conversion, previous_status=previous_status)
+    if previous_status is not None:
+        cap_flags_refresh_after_commit(conversion=conversion)
 
 
 def after_conversions_changed(*, conversions: list[Conversion]) -> None:

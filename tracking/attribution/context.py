@@ -9,20 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
 from affiliates.models import Publisher
 from offers.models import Cap, Goal, Offer
 from offers.terms import FrozenTerms, TermsNotSetError, terms_in_force
-from tracking.caps import cap_period_start
+from tracking.caps import CAP_COUNTED, cap_period_start
 from tracking.clicks.lookup import click_find
 from tracking.models import CallbackInbox, Click, Conversion
-
-# Conversions that use up a cap: approved ones and those pending review, but not those held
-# because a cap was already full (their reason is cap_reached).
-CAP_COUNTED = Q(status__in=[Conversion.Status.APPROVED, Conversion.Status.PENDING]) & ~Q(
-    reject_reason="cap_reached"
-)
 
 
 @dataclass

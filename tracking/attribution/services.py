@@ -157,7 +157,7 @@ def _write_one_by_one(decisions: list[Decision]) -> list[Conversion]:
 
 def _after_commit(*, decisions: list[Decision], conversions: list[Conversion], waiting: bool):
     filled = {
-        (state.cap.pk, state.period_start)
+        (state.cap.pk, state.period_start, state.cap.limit)
         for decision in decisions
         if decision.conversion is not None
         for state in decision.caps_taken
@@ -172,8 +172,9 @@ def _after_commit(*, decisions: list[Decision], conversions: list[Conversion], w
     notify = [c.pk for c in conversions if c.publisher_id in with_templates]
 
     def run() -> None:
-        for cap_id, period_start in filled:
-            cap_reached_set(cap_id=cap_id, period_start=period_start, reached=True)
+        for cap_id, period_start, limit in filled:
+            # At the limit this batch counted against: raised since, the new key is not set.
+            cap_reached_set(cap_id=cap_id, period_start=period_start, reached=True, limit=limit)
         if notify:
             from tracking.tasks.postbacks import postbacks_for_conversions
 

@@ -168,8 +168,13 @@ def click_prepare(
     if not reason and snapshot.caps:
         now = datetime.now(UTC)
         cap_keys = [
-            cap_flag_key(cap_id=cap_id, period_start=cap_period_start(period=period, now=now))
-            for cap_id, period in snapshot.caps
+            cap_flag_key(
+                cap_id=cap_id,
+                period_start=cap_period_start(period=period, now=now),
+                # A snapshot cached before limits named flags has none (for a few seconds).
+                limit=limit[0] if limit else None,
+            )
+            for cap_id, period, *limit in snapshot.caps
         ]
     record = {
         "id": click_id,

@@ -28,7 +28,7 @@ from django.db.models import Q
 from affiliates.models import Publisher
 from affiliates.selectors import offer_is_runnable_by
 from offers.models import Advertiser, Cap, Offer
-from tracking.caps import REDIRECT_ACTIONS
+from tracking.caps import REDIRECT_ACTIONS, cap_limit_stamp
 from tracking.clicks import buffer
 from tracking.models import TrackingLink
 
@@ -66,7 +66,8 @@ class LinkSnapshot:
     devices: list[str] = field(default_factory=list)
     deep_links: bool = False
     deep_hosts: list[str] = field(default_factory=list)
-    # (cap id, period) of the caps that turn this publisher's visitors away when reached.
+    # (cap id, period, limit stamp) of the caps that turn this publisher's visitors away when
+    # reached; the limit names the flag, so an edited limit reopens the redirect (tracking/caps.py).
     caps: list[list] = field(default_factory=list)
 
 
@@ -187,12 +188,12 @@ def _snapshot_for_pair(
     if offer is None or publisher_status is None:
         return None
     caps = [
-        [cap_id, period]
-        for cap_id, period in Cap.objects.filter(
+        [cap_id, period, cap_limit_stamp(limit)]
+        for cap_id, period, limit in Cap.objects.filter(
             Q(publisher_id__isnull=True) | Q(publisher_id=publisher_id),
             offer_id=offer_id,
             action__in=REDIRECT_ACTIONS,
-        ).values_list("id", "period")
+        ).values_list("id", "period", "limit")
     ]
     return LinkSnapshot(
         offer_id=offer_id,
