@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from auditlog.registry import AuditlogModelRegistry, auditlog
+from auditlog.models import LogEntry
+from auditlog.registry import auditlog
 from auditlog.signals import pre_log
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
@@ -158,9 +159,6 @@ NOT_AUDITED: dict[str, str] = {
 }
 AUDITED_APPS = ("accounts", "offers", "affiliates", "payouts")
 
-# Rows a service writes in bulk (batch lines) are logged when they change, not when created.
-_updates_registry = AuditlogModelRegistry(create=False, delete=False, access=False, m2m=False)
-
 
 def audit_excluded_fields(model: type[models.Model]) -> list[str]:
     names = [field.name for field in model._meta.concrete_fields]
@@ -181,6 +179,12 @@ def audited_labels(*, money: bool | None = None, reader: str | None = None) -> l
     return [spec.label.lower() for spec in specs]
 
 
+def _updates_only(sender, instance, action, **kwargs) -> bool | None:
+    # Batch lines are written with their batch (the batch's entry says who built it); what
+    # matters later is a line changing, e.g. marked failed, which pays it again.
+    return None if action == LogEntry.Action.UPDATE else False
+
+
 def _ledger_entry_is_manual(sender, instance, **kwargs) -> bool | None:
     # Returning False tells auditlog not to log; None lets it. Earnings, reversals and payments
     # are written by attribution and batches, each already naming its source row.
@@ -198,14 +202,13 @@ def audit_register() -> None:
             if spec.optional:
                 continue
             raise
-        if model in auditlog._registry or model in _updates_registry._registry:
+        if model in auditlog._registry:
             continue
         if "get_additional_data" in vars(model):
             raise ImproperlyConfigured(f"{spec.label} defines get_additional_data itself")
         # auditlog files an entry's additional_data from this method at write time.
         model.get_additional_data = _scope_method(spec.scope)
-        registry = _updates_registry if spec.updates_only else auditlog
-        registry.register(
+        auditlog.register(
             model,
             exclude_fields=audit_excluded_fields(model),
             m2m_fields=set(spec.m2m_fields),
@@ -214,6 +217,13 @@ def audit_register() -> None:
     # Connected once, before any request's own auditlog receiver: ours run first.
     pre_save.connect(audit_actor_fill, sender=log_entry, dispatch_uid="audit_actor_fill")
     pre_save.connect(audit_entry_file, sender=log_entry, dispatch_uid="audit_entry_file")
+    for spec in AUDITED:
+        if spec.updates_only:
+            pre_log.connect(
+                _updates_only,
+                sender=apps.get_model(spec.label),
+                dispatch_uid=f"audit_updates_only:{spec.label}",
+            )
     pre_log.connect(
         _ledger_entry_is_manual,
         sender=apps.get_model("payouts.LedgerEntry"),
