@@ -74,6 +74,8 @@ class PayoutDetailsChangeSerializer(serializers.ModelSerializer):
             "decided_by",
             "decided_at",
         ]
+        # A newer request supersedes the pending one (the service), not a uniqueness error.
+        validators = []
 
     def get_fields(self) -> dict:
         fields = super().get_fields()

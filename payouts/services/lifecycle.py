@@ -63,6 +63,10 @@ def payout_batch_approve(
         )
         if batch.status != PayoutBatch.Status.DRAFT:
             raise _refuse_state(batch, "approved", "it is a draft")
+        if not digest:
+            raise DomainError.for_field(
+                "digest", "required", "Name the digest of the lines you reviewed (the batch's)."
+            )
         if batch.line_count == 0:
             raise DomainError("batch_empty", f"Batch {batch.id} has no lines.", status_code=409)
         current = payout_batch_digest(batch_id=batch.id)

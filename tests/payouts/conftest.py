@@ -59,3 +59,28 @@ def finance2(db):
 @pytest.fixture
 def publisher(db):
     return factories.PublisherFactory(minimum_payout=Decimal("50"), hold_days=None)
+
+
+def approve(*, batch_id: int, approved_by, **extra):
+    """Approve as an approver does: naming the digest of the lines as they stand."""
+    from payouts.selectors import payout_batch_digest
+    from payouts.services import payout_batch_approve
+
+    return payout_batch_approve(
+        batch_id=batch_id,
+        approved_by=approved_by,
+        digest=payout_batch_digest(batch_id=batch_id),
+        **extra,
+    )
+
+
+def line_fail(*, batch_id: int, line_id: int, requested_by, confirmed_by, reason: str = ""):
+    """Mark a paid line failed the only way there is: one finance user asks, another confirms."""
+    from payouts.services import payout_line_failure_confirm, payout_line_failure_request
+
+    payout_line_failure_request(
+        batch_id=batch_id, line_id=line_id, requested_by=requested_by, reason=reason
+    )
+    return payout_line_failure_confirm(
+        batch_id=batch_id, line_id=line_id, confirmed_by=confirmed_by
+    )

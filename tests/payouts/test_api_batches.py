@@ -1,4 +1,5 @@
-"""/api/v1/payout-batches/: finance acts, managers read, everyone else is refused."""
+"""/api/v1/payout-batches/: finance acts (approval by a non-author, on the digest shown; a
+failed line confirmed by a second finance user), managers read, everyone else is refused."""
 
 import csv
 import io
@@ -54,11 +55,19 @@ def test_finance_builds_another_approves_exports_and_pays(publishers, finance, f
     assert (batch["status"], batch["total"], batch["line_count"]) == ("draft", "69.12", 2)
     assert sorted(line["amount"] for line in batch["lines"]) == ["12.34", "56.78"]
 
-    self_approval = alice.post(f"{URL}{batch['id']}/approve/", {}, format="json")
+    assert batch["authors"] == [finance.id] and len(batch["digest"]) == 64
+    self_approval = alice.post(
+        f"{URL}{batch['id']}/approve/", {"digest": batch["digest"]}, format="json"
+    )
     assert self_approval.status_code == 403
-    assert self_approval.json()["error"]["code"] == "self_approval"
-    approved = bob.post(f"{URL}{batch['id']}/approve/", {"total": "69.12"}, format="json")
+    assert self_approval.json()["error"]["code"] == "forbidden"
+    approved = bob.post(
+        f"{URL}{batch['id']}/approve/",
+        {"digest": batch["digest"], "total": "69.12"},
+        format="json",
+    )
     assert approved.json()["status"] == "approved"
+    assert approved.json()["approved_digest"] == batch["digest"]
 
     exported = alice.post(f"{URL}{batch['id']}/export/?format=standard")
     assert exported.status_code == 200
@@ -90,9 +99,11 @@ def test_finance_builds_another_approves_exports_and_pays(publishers, finance, f
     assert LedgerEntry.objects.filter(kind="payment").count() == 2
 
     line = paid.json()["lines"][0]
-    failed = alice.post(
+    asked = alice.post(
         f"{URL}{batch['id']}/lines/{line['id']}/mark-failed/", {"reason": "closed"}, format="json"
     )
+    assert (asked.status_code, asked.json()["state"]) == (202, "pending")
+    failed = bob.post(f"{URL}{batch['id']}/lines/{line['id']}/confirm-failed/")
     assert failed.json()["status"] == "failed"
 
 
@@ -149,7 +160,7 @@ def test_a_paypal_export_without_emails_leaves_the_batch_approved(finance, finan
     )
     entry_write(publisher=publisher, amount="5.00", at=days_ago(1))
     batch = built(client_for(finance))
-    client_for(finance2).post(f"{URL}{batch['id']}/approve/")
+    client_for(finance2).post(f"{URL}{batch['id']}/approve/", {"digest": batch["digest"]})
 
     refused = client_for(finance).post(f"{URL}{batch['id']}/export/?format=paypal")
 

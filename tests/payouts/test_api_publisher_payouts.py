@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from payouts.services import payout_batch_approve, payout_batch_build, payout_batch_mark_paid
+from payouts.services import payout_batch_build, payout_batch_mark_paid
 from tests import factories
 from tests.conftest import client_for
-from tests.payouts.conftest import days_ago, entry_write
+from tests.payouts.conftest import approve, days_ago, entry_write
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def paid_publisher(finance, finance2):
     entry_write(publisher=publisher, amount="1500", currency="JPY", at=days_ago(1))
     with override_settings(PAYOUT_HOLD_DAYS=0):
         batch = payout_batch_build(currency="USD", built_by=finance)
-    payout_batch_approve(batch_id=batch.id, approved_by=finance2)
+    approve(batch_id=batch.id, approved_by=finance2)
     payout_batch_mark_paid(batch_id=batch.id, paid_by=finance)
     entry_write(publisher=publisher, amount="4.50", at=days_ago(8))
     return publisher

@@ -1,4 +1,5 @@
-"""A batch's life: two-person approval, export, payment entries, failed lines, clawback."""
+"""A batch's life: approval by someone who authored none of it, export, payment entries,
+failed lines (asked by one finance user, confirmed by another), clawback."""
 
 from decimal import Decimal
 
@@ -10,16 +11,15 @@ from config.errors import DomainError, ForbiddenError
 from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine
 from payouts.selectors import publisher_balances
 from payouts.services import (
-    payout_batch_approve,
     payout_batch_build,
     payout_batch_delete,
     payout_batch_export,
     payout_batch_mark_paid,
     payout_batch_rebuild,
-    payout_line_mark_failed,
+    payout_line_failure_request,
 )
 from tests import factories
-from tests.payouts.conftest import days_ago, entry_write
+from tests.payouts.conftest import approve, days_ago, entry_write, line_fail
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_hold")]
 
@@ -42,38 +42,34 @@ def balance(publisher, currency="USD"):
 
 def test_the_builder_cannot_approve_their_own_batch(batch, finance):
     with pytest.raises(ForbiddenError) as refused:
-        payout_batch_approve(batch_id=batch.id, approved_by=finance)
-    assert refused.value.code == "self_approval"
+        approve(batch_id=batch.id, approved_by=finance)
+    assert refused.value.code == "forbidden"
     batch.refresh_from_db()
     assert batch.status == PayoutBatch.Status.DRAFT
 
 
 def test_another_finance_user_approves(batch, finance2):
-    approved = payout_batch_approve(batch_id=batch.id, approved_by=finance2)
+    approved = approve(batch_id=batch.id, approved_by=finance2)
     assert (approved.status, approved.approved_by) == (PayoutBatch.Status.APPROVED, finance2)
 
 
 def test_a_manager_cannot_approve(batch):
     with pytest.raises(ForbiddenError):
-        payout_batch_approve(batch_id=batch.id, approved_by=factories.ManagerFactory())
+        approve(batch_id=batch.id, approved_by=factories.ManagerFactory())
 
 
 def test_approval_of_a_total_nobody_reviewed_is_refused(batch, finance2, publisher):
     with pytest.raises(DomainError) as refused:
-        payout_batch_approve(
-            batch_id=batch.id, approved_by=finance2, expected_total=Decimal("59.99")
-        )
+        approve(batch_id=batch.id, approved_by=finance2, expected_total=Decimal("59.99"))
     assert refused.value.code == "batch_changed"
     assert (
-        payout_batch_approve(
-            batch_id=batch.id, approved_by=finance2, expected_total=Decimal("60.00")
-        ).status
+        approve(batch_id=batch.id, approved_by=finance2, expected_total=Decimal("60.00")).status
         == PayoutBatch.Status.APPROVED
     )
 
 
 def test_an_approved_batch_can_be_neither_rebuilt_nor_deleted(batch, finance, finance2):
-    payout_batch_approve(batch_id=batch.id, approved_by=finance2)
+    approve(batch_id=batch.id, approved_by=finance2)
     for attempt in (
         lambda: payout_batch_rebuild(batch_id=batch.id, rebuilt_by=finance),
         lambda: payout_batch_delete(batch_id=batch.id, deleted_by=finance),
@@ -96,7 +92,7 @@ def test_paying_writes_one_payment_per_line_once(finance, finance2):
     for index, publisher in enumerate(publishers):
         entry_write(publisher=publisher, amount=f"{10 + index}.25", at=days_ago(1))
     batch = payout_batch_build(currency="USD", built_by=finance)
-    payout_batch_approve(batch_id=batch.id, approved_by=finance2)
+    approve(batch_id=batch.id, approved_by=finance2)
     payout_batch_export(batch_id=batch.id, exported_by=finance, export_format="standard")
 
     payout_batch_mark_paid(batch_id=batch.id, paid_by=finance)
@@ -112,12 +108,12 @@ def test_paying_writes_one_payment_per_line_once(finance, finance2):
 
 
 def test_an_approved_batch_can_be_paid_without_an_export(batch, finance, finance2):
-    payout_batch_approve(batch_id=batch.id, approved_by=finance2)
+    approve(batch_id=batch.id, approved_by=finance2)
     assert payout_batch_mark_paid(batch_id=batch.id, paid_by=finance).status == "paid"
 
 
 def paid(batch, finance, finance2):
-    payout_batch_approve(batch_id=batch.id, approved_by=finance2)
+    approve(batch_id=batch.id, approved_by=finance2)
     return payout_batch_mark_paid(batch_id=batch.id, paid_by=finance)
 
 
@@ -126,8 +122,16 @@ def test_a_failed_line_returns_its_amount_to_the_next_batch(batch, finance, fina
     paid(batch, finance, finance2)
     line = batch.lines.get()
 
-    payout_line_mark_failed(batch_id=batch.id, line_id=line.id, marked_by=finance, reason="bounced")
-    payout_line_mark_failed(batch_id=batch.id, line_id=line.id, marked_by=finance)
+    line_fail(
+        batch_id=batch.id,
+        line_id=line.id,
+        requested_by=finance,
+        confirmed_by=finance2,
+        reason="bounced",
+    )
+    with pytest.raises(DomainError) as again:
+        payout_line_failure_request(batch_id=batch.id, line_id=line.id, requested_by=finance)
+    assert again.value.code == "line_failed"
 
     line.refresh_from_db()
     assert (line.status, line.failure_reason) == (PayoutBatchLine.Status.FAILED, "bounced")
@@ -143,7 +147,7 @@ def test_a_failed_line_returns_its_amount_to_the_next_batch(batch, finance, fina
 def test_only_a_paid_batchs_line_can_fail(batch, finance):
     line = batch.lines.get()
     with pytest.raises(DomainError) as refused:
-        payout_line_mark_failed(batch_id=batch.id, line_id=line.id, marked_by=finance)
+        payout_line_failure_request(batch_id=batch.id, line_id=line.id, requested_by=finance)
     assert refused.value.code == "batch_state"
 
 

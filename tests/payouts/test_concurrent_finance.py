@@ -10,9 +10,9 @@ from django.test import override_settings
 
 from config.errors import DomainError
 from payouts.models import PayoutBatch, PayoutBatchLine, PayoutLineEntry
-from payouts.services import payout_batch_approve, payout_batch_build
+from payouts.services import payout_batch_build
 from tests import factories
-from tests.payouts.conftest import days_ago, entry_write
+from tests.payouts.conftest import approve, days_ago, entry_write
 
 
 def run_together(*calls):
@@ -68,8 +68,8 @@ def test_two_approvals_at_once_approve_once():
     batch = payout_batch_build(currency="USD", built_by=builder)
 
     results = run_together(
-        lambda: payout_batch_approve(batch_id=batch.id, approved_by=alice),
-        lambda: payout_batch_approve(batch_id=batch.id, approved_by=bob),
+        lambda: approve(batch_id=batch.id, approved_by=alice),
+        lambda: approve(batch_id=batch.id, approved_by=bob),
     )
 
     assert sorted(type(r).__name__ for r in results) == ["DomainError", "PayoutBatch"]

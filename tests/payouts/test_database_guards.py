@@ -8,12 +8,11 @@ from django.test import override_settings
 
 from payouts.models import PayoutBatch
 from payouts.services import (
-    payout_batch_approve,
     payout_batch_build,
     payout_batch_mark_paid,
 )
 from tests import factories
-from tests.payouts.conftest import days_ago, entry_write
+from tests.payouts.conftest import approve, days_ago, entry_write
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +60,7 @@ def paid_batch(finance, finance2, publisher):
     with override_settings(PAYOUT_HOLD_DAYS=0):
         entry_write(publisher=publisher, amount="60.00", at=days_ago(1))
         batch = payout_batch_build(currency="USD", built_by=finance)
-    payout_batch_approve(batch_id=batch.id, approved_by=finance2)
+    approve(batch_id=batch.id, approved_by=finance2)
     return payout_batch_mark_paid(batch_id=batch.id, paid_by=finance)
 
 
@@ -88,7 +87,7 @@ def test_an_approved_batchs_totals_are_frozen(finance, finance2, publisher):
     with override_settings(PAYOUT_HOLD_DAYS=0):
         entry_write(publisher=publisher, amount="60.00", at=days_ago(1))
         batch = payout_batch_build(currency="USD", built_by=finance)
-    payout_batch_approve(batch_id=batch.id, approved_by=finance2)
+    approve(batch_id=batch.id, approved_by=finance2)
     with pytest.raises(DatabaseError, match="frozen"):
         run_sql("UPDATE payouts_payoutbatch SET total = 1 WHERE id = %s", [batch.id])
     with pytest.raises(DatabaseError, match="frozen"):

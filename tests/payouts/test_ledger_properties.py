@@ -34,15 +34,13 @@ from payouts.money import money_quantum
 from payouts.selectors import publisher_balances
 from payouts.services import (
     ledger_adjustment_create,
-    payout_batch_approve,
     payout_batch_build,
     payout_batch_delete,
     payout_batch_export,
     payout_batch_mark_paid,
-    payout_line_mark_failed,
 )
 from tests import factories
-from tests.payouts.conftest import entry_write
+from tests.payouts.conftest import approve, entry_write, line_fail
 
 NETWORK_HOLD_DAYS = 3
 CURRENCIES = ["USD", "JPY"]
@@ -69,7 +67,9 @@ class PayoutMachine(RuleBasedStateMachine):
         self._atomic.__enter__()
         self._clock = time_machine.travel(datetime(2030, 1, 1, 12, 0).astimezone(), tick=False)
         self._traveller = self._clock.start()
-        self.finance = factories.FinanceUserFactory.create_batch(2)
+        # Two build, approve, pay and fail lines; the third only adjusts (an adjustment's author
+        # may not approve the batch that pays it).
+        self.finance = factories.FinanceUserFactory.create_batch(3)
         self.publishers = [
             factories.PublisherFactory(hold_days=hold, minimum_payout=minimum)
             for hold, minimum in PUBLISHER_TERMS
@@ -161,7 +161,7 @@ class PayoutMachine(RuleBasedStateMachine):
             currency=currency,
             amount=units * money_quantum(currency),
             reason="property test",
-            created_by=self.finance[0],
+            created_by=self.finance[2],
         )
         self.remember(entry)
 
@@ -217,17 +217,17 @@ class PayoutMachine(RuleBasedStateMachine):
 
     def approve(self, batch, self_approve):
         builder = next(f for f in self.finance if f.id == batch.built_by_id)
-        other = next(f for f in self.finance if f.id != batch.built_by_id)
+        other = next(f for f in self.finance[:2] if f.id != batch.built_by_id)
         if self_approve:
             try:
-                payout_batch_approve(batch_id=batch.id, approved_by=builder)
+                approve(batch_id=batch.id, approved_by=builder)
             except ForbiddenError as refused:
-                assert refused.code == "self_approval"
+                assert refused.code == "forbidden"
                 self.reached["self-approval refused"] += 1
             else:
                 raise AssertionError("a builder approved their own batch")
             return
-        assert payout_batch_approve(batch_id=batch.id, approved_by=other).status == "approved"
+        assert approve(batch_id=batch.id, approved_by=other).status == "approved"
         self.reached["approved"] += 1
 
     def export(self, batch):
@@ -261,6 +261,7 @@ class PayoutMachine(RuleBasedStateMachine):
         batch = batch.first()
         if batch is None:
             return
+        self.approve(batch, self_approve=True)
         self.approve(batch, self_approve=False)
         if export_first:
             self.export(batch)
@@ -285,7 +286,15 @@ class PayoutMachine(RuleBasedStateMachine):
 
     def fail(self, line):
         was_ok = line.status == "ok"
-        payout_line_mark_failed(batch_id=line.batch_id, line_id=line.id, marked_by=self.finance[0])
+        try:
+            line_fail(
+                batch_id=line.batch_id,
+                line_id=line.id,
+                requested_by=self.finance[0],
+                confirmed_by=self.finance[1],
+            )
+        except DomainError as refused:
+            assert not was_ok and refused.code == "line_failed"
         failures = LedgerEntry.objects.filter(kind="payment_failure", batch_line=line)
         assert failures.count() == 1
         if was_ok:
@@ -365,7 +374,8 @@ class PayoutMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-@override_settings(PAYOUT_HOLD_DAYS=NETWORK_HOLD_DAYS)
+# Adjustments here stay under the confirmation limit (tests/payouts/test_adjustment_confirmation).
+@override_settings(PAYOUT_HOLD_DAYS=NETWORK_HOLD_DAYS, PAYOUT_ADJUSTMENT_CONFIRM_ABOVE=10**12)
 def test_the_ledger_and_batches_always_add_up():
     PayoutMachine.reached.clear()
     run_state_machine_as_test(

@@ -36,9 +36,7 @@ def publisher():
 
 
 @override_settings(PAYOUT_HOLD_DAYS=0)
-def test_one_finance_user_cannot_redirect_adjust_and_approve_a_scheduled_batch(
-    publisher, finance
-):
+def test_one_finance_user_cannot_redirect_adjust_and_approve_a_scheduled_batch(publisher, finance):
     mallory = client_for(finance)
 
     redirected = mallory.patch(
@@ -70,9 +68,7 @@ def test_one_finance_user_cannot_redirect_adjust_and_approve_a_scheduled_batch(
     # approve that, and it pays the publisher's own address what it earned.
     assert approved.status_code == 200, approved.json()
     assert exported.content.decode().split(",")[:2] == ["honest@pub.example", "120.00"]
-    assert Publisher.objects.get(id=publisher.id).payout_details == {
-        "email": "honest@pub.example"
-    }
+    assert Publisher.objects.get(id=publisher.id).payout_details == {"email": "honest@pub.example"}
     assert not LedgerEntry.objects.filter(kind=LedgerEntry.Kind.ADJUSTMENT).exists()
 
 
@@ -83,7 +79,11 @@ def test_asking_through_the_change_endpoint_and_confirming_it_oneself_is_refused
     mallory = client_for(finance)
     asked = mallory.post(
         "/api/v1/payout-details-changes/",
-        {"publisher": publisher.id, "payout_method": "paypal", "payout_details": {"email": ATTACKER}},
+        {
+            "publisher": publisher.id,
+            "payout_method": "paypal",
+            "payout_details": {"email": ATTACKER},
+        },
         format="json",
     )
     assert asked.status_code == 201, asked.json()
@@ -102,7 +102,11 @@ def test_whoever_asked_for_the_new_details_may_not_approve_the_batch_that_pays_t
     mallory, bob = client_for(finance), client_for(finance2)
     asked = mallory.post(
         "/api/v1/payout-details-changes/",
-        {"publisher": publisher.id, "payout_method": "paypal", "payout_details": {"email": ATTACKER}},
+        {
+            "publisher": publisher.id,
+            "payout_method": "paypal",
+            "payout_details": {"email": ATTACKER},
+        },
         format="json",
     ).json()
     bob.post(f"/api/v1/payout-details-changes/{asked['id']}/confirm/")
