@@ -39,6 +39,17 @@ class TermsFilterSet(filters.FilterSet):
         fields = ["id", "goal_id", "offer_id", "revenue_kind", "payout_kind"]
 
 
+class AdvertiserTermsFilterSet(filters.FilterSet):
+    """Terms filters for advertisers: nothing on the payout side (not even its kind)."""
+
+    goal_id = filters.NumberFilter(field_name="goal")
+    offer_id = filters.NumberFilter(field_name="goal__offer")
+
+    class Meta:
+        model = Terms
+        fields = ["id", "goal_id", "offer_id", "revenue_kind"]
+
+
 class PublisherOverrideFilterSet(filters.FilterSet):
     publisher_id = filters.NumberFilter(field_name="publisher")
     offer_id = filters.NumberFilter(field_name="offer")

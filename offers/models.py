@@ -137,13 +137,18 @@ class Terms(models.Model):
 
     Each side is a kind plus a flat amount and a percent; which of the two count depends on the
     kind (`cpa_plus_revshare` uses both). Amounts are in the offer's currency.
+
+    The revenue side is the advertiser's (managers may set it too); the payout side is the
+    network's: only managers set it and advertisers never see it (accounts/policy.py). A blank
+    `payout_kind` is "no payout yet": the goal is not runnable, and its conversions are held
+    `payout_not_set` unless the publisher has an override in force.
     """
 
     goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="terms")
     revenue_kind = models.CharField(max_length=24, choices=TermsKind.choices)
     revenue_amount = money_field(default=0)
     revenue_percent = percent_field(default=0)
-    payout_kind = models.CharField(max_length=24, choices=TermsKind.choices)
+    payout_kind = models.CharField(max_length=24, choices=TermsKind.choices, blank=True, default="")
     payout_amount = money_field(default=0)
     payout_percent = percent_field(default=0)
     updated_at = models.DateTimeField(auto_now=True)

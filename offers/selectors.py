@@ -69,10 +69,14 @@ def overrides_visible_to(*, user: User) -> QuerySet[PublisherOverride]:
 
 
 def caps_visible_to(*, user: User) -> QuerySet[Cap]:
+    """An advertiser sees its offers' caps except those counting payout: their limit and when
+    they fill would tell it what publishers are paid."""
     if user_sees_all(user):
         return Cap.objects.all()
     if user_role(user) == Role.ADVERTISER:
-        return Cap.objects.filter(offer__advertiser_id=user.advertiser_id)
+        return Cap.objects.filter(offer__advertiser_id=user.advertiser_id).exclude(
+            metric=Cap.Metric.PAYOUT
+        )
     return Cap.objects.none()
 
 

@@ -185,13 +185,24 @@ def check_payout_not_above_revenue(
     revenue: tuple[str, Decimal, Decimal],
     payout: tuple[str, Decimal, Decimal],
     field_prefix: str = "payout",
+    reveal_payout: bool = True,
 ) -> None:
+    """`reveal_payout=False` for a caller who may not see payouts (an advertiser lowering its
+    revenue): the problem is then named on the revenue field, without any figure."""
     revenue_bases = _bases(*revenue)
     for basis, value in _bases(*payout).items():
         if basis in revenue_bases and value > revenue_bases[basis]:
-            field = f"{field_prefix}_percent" if basis == "percent" else f"{field_prefix}_amount"
+            part = "percent" if basis == "percent" else "amount"
+            if not reveal_payout:
+                problems.add(
+                    f"revenue_{part}",
+                    "revenue_below_payout",
+                    "Below what the network pays publishers on this goal; ask the network "
+                    "to change the payout first.",
+                )
+                continue
             problems.add(
-                field,
+                f"{field_prefix}_{part}",
                 "payout_above_revenue",
                 f"Payout {value} is above revenue {revenue_bases[basis]} "
                 "(allowed only when the offer sets allow_payout_above_revenue).",

@@ -127,23 +127,36 @@ class GoalViewSet(ScopedViewSet):
 
 
 class TermsViewSet(ScopedViewSet):
-    """A goal's terms (revenue and payout). Never shown to publishers."""
+    """A goal's terms. Managers write both sides; an advertiser reads and writes only the
+    revenue side of its own goals (payout fields are absent, and a 400 if sent); deleting terms
+    deletes the payout too, so only managers may. Never shown to publishers."""
 
     selector = selectors.terms_visible_to
     serializer_class = serializers.TermsSerializer
-    filterset_class = filtersets.TermsFilterSet
     ordering_fields = ["id", "updated_at"]
-    create_roles = update_roles = delete_roles = EDITORS
+    create_roles = update_roles = EDITORS
+    delete_roles = frozenset({MANAGER})
+
+    @property
+    def filterset_class(self):
+        if self.role == ADVERTISER:
+            return filtersets.AdvertiserTermsFilterSet  # ?payout_kind= is ignored for them
+        return filtersets.TermsFilterSet
 
     def perform_create(self, serializer):
         fields = dict(serializer.validated_data)
         goal = fields.pop("goal")
-        serializer.instance = services.terms_create(goal=goal, fields=fields)
+        serializer.instance = services.terms_create(
+            goal=goal, fields=fields, actor=self.request.user
+        )
 
     def perform_update(self, serializer):
         serializer.instance = services.terms_update(
-            terms=serializer.instance, fields=serializer.validated_data
+            terms=serializer.instance, fields=serializer.validated_data, actor=self.request.user
         )
+
+    def perform_destroy(self, instance):
+        services.terms_delete(terms=instance, actor=self.request.user)
 
 
 class PublisherOverrideViewSet(ScopedViewSet):
@@ -156,11 +169,13 @@ class PublisherOverrideViewSet(ScopedViewSet):
     delete_roles = frozenset({MANAGER})
 
     def perform_create(self, serializer):
-        serializer.instance = services.override_create(fields=serializer.validated_data)
+        serializer.instance = services.override_create(
+            fields=serializer.validated_data, actor=self.request.user
+        )
 
     def perform_update(self, serializer):
         serializer.instance = services.override_update(
-            override=serializer.instance, fields=serializer.validated_data
+            override=serializer.instance, fields=serializer.validated_data, actor=self.request.user
         )
 
 
@@ -174,9 +189,11 @@ class CapViewSet(ScopedViewSet):
     def perform_create(self, serializer):
         fields = dict(serializer.validated_data)
         offer = fields.pop("offer")
-        serializer.instance = services.cap_create(offer=offer, fields=fields)
+        serializer.instance = services.cap_create(
+            offer=offer, fields=fields, actor=self.request.user
+        )
 
     def perform_update(self, serializer):
         serializer.instance = services.cap_update(
-            cap=serializer.instance, fields=serializer.validated_data
+            cap=serializer.instance, fields=serializer.validated_data, actor=self.request.user
         )

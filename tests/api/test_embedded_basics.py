@@ -20,9 +20,10 @@ def test_the_models_have_no_missing_migrations():
 
 @pytest.mark.sqlite
 @pytest.mark.django_db
-def test_an_advertiser_creates_an_offer_with_a_goal_and_terms_and_a_publisher_sees_its_payout():
+def test_an_advertiser_creates_an_offer_with_a_goal_and_revenue_a_manager_sets_the_payout():
     advertiser = client_for(factories.AdvertiserUserFactory())
     publisher = client_for(factories.PublisherUserFactory())
+    manager = client_for(factories.ManagerFactory())
     offer = advertiser.post(
         "/api/v1/offers/",
         {"name": "Shoes", "landing_url": "https://shoes.example/?c={click_id}", "currency": "EUR"},
@@ -41,12 +42,15 @@ def test_an_advertiser_creates_an_offer_with_a_goal_and_terms_and_a_publisher_se
             "goal": goal.json()["id"],
             "revenue_kind": "revshare",
             "revenue_percent": "20",
-            "payout_kind": "revshare",
-            "payout_percent": "15",
         },
         format="json",
     )
     assert terms.status_code == 201, terms.content
+    listed = publisher.get("/api/v1/offers/").json()["results"]
+    assert [o["goals"][0]["payout_percent"] for o in listed] == [None]  # no payout yet
+    payout = {"payout_kind": "revshare", "payout_percent": "15"}
+    response = manager.patch(f"/api/v1/terms/{terms.json()['id']}/", payout, format="json")
+    assert response.status_code == 200, response.content
     listed = publisher.get("/api/v1/offers/").json()["results"]
     assert [o["goals"][0]["payout_percent"] for o in listed] == ["15.0000"]
     assert "revenue_percent" not in repr(listed)
