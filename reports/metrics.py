@@ -3,7 +3,8 @@
 Definitions (docs in reports/README.md):
 - clicks are all recorded clicks (bots included; `bot_clicks` says how many were bots);
 - conversions = pending + approved (rejected and reversed ones are listed apart);
-- revenue, payout, profit and average sale count approved conversions only: what is owed;
+- revenue, payout and profit count approved conversions and CPC clicks (unique, non-bot clicks
+  on CPC terms, money on the click's own row): what is owed; average sale approved conversions;
 - cr = conversions / clicks in percent; epc = payout / clicks; margin = profit / revenue in
   percent; avg_sale = sale amount / approved conversions that carried one.
 Money is per currency; money figures are rounded with `money_round`, percentages to 0.01.

@@ -19,6 +19,7 @@ Conventions shared by every table:
 - Money is stored as integer millionths (the precision of every money column): exact on SQLite
   too, and PostgreSQL sums bigints several times faster than numerics. Revenue, payout and sale
   amount count approved conversions only; `*_sales` counts those that carried a sale amount.
+  CPC clicks add their revenue and payout to their own traffic row (goal 0), on both bases.
 """
 
 from django.db import models

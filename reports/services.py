@@ -29,8 +29,15 @@ Fact = tuple[datetime, dict[str, Any], dict[str, int]]
 _SUBS = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
 
 
-def rollup_clicks_add(*, clicks: list[Click]) -> None:
-    """Count a batch of newly inserted clicks (the ingester calls this once per batch)."""
+def rollup_clicks_add(*, clicks: list[Click], cpc: Mapping[str, Any] | None = None) -> None:
+    """Count a batch of newly inserted clicks (the ingester calls this once per batch).
+
+    `cpc`: click id -> what a CPC click earned (tracking.attribution.cpc.CpcMoney: currency,
+    revenue, payout). That money is added to the click's own row on both bases (a click's time is
+    its conversion time), so revenue, payout, profit and EPC include it; the conversion counts
+    do not change.
+    """
+    cpc = cpc or {}
     if not clicks:
         return
     offers = _offers(offer_ids={click.offer_id for click in clicks})
@@ -52,6 +59,11 @@ def rollup_clicks_add(*, clicks: list[Click]) -> None:
             "unique_clicks": int(click.is_unique),
             "bot_clicks": int(click.is_bot),
         }
+        money = cpc.get(click.click_id)
+        if money is not None and money.currency == currency:
+            for basis in ("ct", "cv"):
+                counters[f"{basis}_revenue_micros"] = _micros(money.revenue)
+                counters[f"{basis}_payout_micros"] = _micros(money.payout)
         facts.append((click.created_at, dims, counters))
     rollup_facts_add(facts=facts)
 

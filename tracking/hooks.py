@@ -12,15 +12,16 @@ from reports.services import (
     rollup_conversions_apply,
     rollup_impressions_add,
 )
-from tracking.attribution.cpc import cpc_clicks_earn
+from tracking.attribution.cpc import cpc_clicks_earn, cpc_clicks_price
 from tracking.caps import cap_flags_refresh_after_commit
 from tracking.models import Click, Conversion
 
 
 def after_clicks_ingested(*, clicks: list[Click]) -> None:
     """Called by the click ingester after a batch of new clicks was inserted (not re-inserts)."""
-    cpc_clicks_earn(clicks=clicks)
-    rollup_clicks_add(clicks=clicks)
+    priced = cpc_clicks_price(clicks=clicks)
+    cpc_clicks_earn(clicks=clicks, priced=priced)
+    rollup_clicks_add(clicks=clicks, cpc=priced)
 
 
 def after_conversion_changed(*, conversion: Conversion, previous_status: str | None) -> None:
