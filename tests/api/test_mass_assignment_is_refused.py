@@ -33,12 +33,21 @@ def test_a_publisher_cannot_set_its_own_status_minimum_payout_or_hold_days(world
     assert (publisher.status, publisher.name, publisher.hold_days) == ("pending", "P", None)
 
 
-def test_a_publisher_may_edit_its_name_and_payout_details(world):
+def test_a_publisher_edits_its_name_and_asks_for_new_payout_details(world):
+    # Where the money goes changes only once finance confirms (issue 10): never by a PATCH.
     p_id = world.rows["publishers"]["P"]
-    body = {"name": "P2", "payout_details": {"iban": "DE00"}, "payout_method": "wise"}
-    response = world.clients["pub_p"].patch(f"/api/v1/publishers/{p_id}/", body, format="json")
-    assert response.status_code == 200, response.content
-    assert Publisher.objects.get(id=p_id).payout_details == {"iban": "DE00"}
+    client = world.clients["pub_p"]
+    before = Publisher.objects.get(id=p_id).payout_details
+    body = {"name": "P2", "payout_details": {"iban": "DE00"}, "payout_method": "wire"}
+    refused = client.patch(f"/api/v1/publishers/{p_id}/", body, format="json")
+    assert refused.json()["error"]["code"] == "confirmation_required"
+    renamed = client.patch(f"/api/v1/publishers/{p_id}/", {"name": "P2"}, format="json")
+    assert renamed.status_code == 200
+    change = {"publisher": p_id, "payout_method": "wire", "payout_details": {"iban": "DE00"}}
+    asked = client.post("/api/v1/payout-details-changes/", change, format="json")
+    assert (asked.status_code, asked.json()["state"]) == (201, "pending")
+    publisher = Publisher.objects.get(id=p_id)
+    assert (publisher.name, publisher.payout_details) == ("P2", before)
 
 
 def test_a_publisher_cannot_approve_its_own_access_request(world):
