@@ -66,6 +66,7 @@ def test_a_managers_change_of_an_offers_terms_through_the_api_is_logged_with_act
 
     [row] = audit_rows(manager_client, model="offers.terms", object_id=terms.pk, action="update")
     assert row["actor"] == {"id": manager.pk, "username": manager.username, "role": "manager"}
+    assert row["remote_addr"] == "127.0.0.1"
     assert set(row["changes"]) >= {"revenue_amount", "payout_amount"}
 
 
