@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from accounts.admin_access import ManagerAdmin, service_checked_form
+from accounts.admin_access import ManagerAdmin, policy_readonly_fields, service_checked_form
+from accounts.policy import Action, policy_allows
 from offers import services
 from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
 
@@ -56,6 +57,19 @@ class TermsAdmin(ManagerAdmin):
     search_fields = ["goal__name", "goal__ref", "goal__offer__name"]
     autocomplete_fields = ["goal"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The payout side is the network's: the same policy row the API's services ask.
+        payout = ["payout_kind", "payout_amount", "payout_percent"]
+        return [
+            *super().get_readonly_fields(request, obj),
+            *policy_readonly_fields(request, action=Action.TERMS_PAYOUT_SET, fields=payout),
+        ]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting terms deletes the goal's payout too.
+        allowed = policy_allows(action=Action.TERMS_PAYOUT_SET, user=request.user)
+        return super().has_delete_permission(request, obj) and allowed
+
 
 def _override_admin_check(override: PublisherOverride) -> None:
     services.override_check(override)
@@ -69,6 +83,18 @@ class PublisherOverrideAdmin(ManagerAdmin):
     list_filter = ["payout_kind"]
     search_fields = ["publisher__name", "offer__name"]
     autocomplete_fields = ["publisher", "offer", "goal"]
+
+    def _payout_setter(self, request) -> bool:
+        return policy_allows(action=Action.TERMS_PAYOUT_SET, user=request.user)
+
+    def has_add_permission(self, request) -> bool:
+        return super().has_add_permission(request) and self._payout_setter(request)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self._payout_setter(request)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self._payout_setter(request)
 
 
 @admin.register(Cap)
