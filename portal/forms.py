@@ -6,7 +6,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from affiliates.models import PostbackTemplate
+from affiliates.models import PostbackTemplate, Publisher
 from offers.models import Goal, Offer
 from payouts.exports import ExportFormat
 
@@ -128,8 +128,32 @@ class BatchBuildForm(forms.Form):
 
 
 class BatchApproveForm(forms.Form):
-    # The total the approver looked at: approving a draft rebuilt since is refused.
-    expected_total = forms.DecimalField(max_digits=20, decimal_places=6, widget=forms.HiddenInput)
+    # The digest of the lines the approver looked at (and their total): approving a draft whose
+    # lines changed since is refused.
+    digest = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    expected_total = forms.DecimalField(
+        max_digits=20, decimal_places=6, widget=forms.HiddenInput, required=False
+    )
+
+
+class LineFailForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=500)
+
+
+class PayoutDetailsForm(forms.Form):
+    """Where the publisher asks to be paid. It takes effect once finance confirms it."""
+
+    payout_method = forms.ChoiceField(choices=Publisher.PayoutMethod.choices)
+    email = forms.EmailField(required=False, help_text="PayPal or Wise account email.")
+    name = forms.CharField(required=False, max_length=200, help_text="Account holder's name.")
+    iban = forms.CharField(required=False, max_length=34, help_text="For bank wires.")
+
+    def details(self) -> dict[str, str]:
+        return {
+            key: self.cleaned_data[key]
+            for key in ("email", "name", "iban")
+            if self.cleaned_data.get(key)
+        }
 
 
 class BatchExportForm(forms.Form):

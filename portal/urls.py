@@ -47,6 +47,7 @@ urlpatterns = [
         name="publisher-delivery-resend",
     ),
     path("publisher/payouts/", publisher.payouts, name="publisher-payouts"),
+    path("publisher/payouts/details/", publisher.payout_details, name="publisher-payout-details"),
     # Advertiser view.
     path("advertiser/", advertiser.offers, name="advertiser-offers"),
     path("advertiser/conversions/", advertiser.conversions, name="advertiser-conversions"),
@@ -77,6 +78,22 @@ urlpatterns = [
         "finance/batches/<int:batch_id>/mark-paid/",
         finance.batch_mark_paid,
         name="finance-batch-mark-paid",
+    ),
+    path(
+        "finance/batches/<int:batch_id>/lines/<int:line_id>/fail/<str:verb>/",
+        finance.line_fail,
+        name="finance-line-fail",
+    ),
+    path("finance/confirmations/", finance.confirmations, name="finance-confirmations"),
+    path(
+        "finance/payout-details-changes/<int:change_id>/<str:verb>/",
+        finance.payout_details_change_decide,
+        name="finance-payout-details-change",
+    ),
+    path(
+        "finance/adjustment-requests/<int:request_id>/<str:verb>/",
+        finance.adjustment_decide,
+        name="finance-adjustment-request",
     ),
     path("finance/balances/", finance.balances, name="finance-balances"),
     # Managers (plus the Django admin at /admin/).

@@ -1,6 +1,7 @@
-"""Finance pages: payout batches (build, review, approve by a second person, export, mark
-paid) and balances by publisher. Managers may read them; only finance users act (the payouts
-services refuse anyone else, and the refusal is shown as a message)."""
+"""Finance pages: payout batches (build, review, approve by someone who authored none of it,
+export, mark paid, fail a line with a second finance user), payout details changes and large
+adjustments waiting for a confirmation, balances by publisher. Managers may read them; only
+finance users act (the services ask accounts.policy, and a refusal is shown as a message)."""
 
 from decimal import Decimal
 
@@ -10,18 +11,36 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.policy import Action, policy_allows
+from affiliates.payout_details import (
+    payout_details_change_confirm,
+    payout_details_change_reject,
+    payout_details_changes_visible_to,
+)
 from affiliates.selectors import publishers_visible_to
 from config.errors import DomainError
 from payouts.exports import payout_batch_csv_filename
-from payouts.selectors import payout_batch_lines, payout_batches_for
+from payouts.selectors import (
+    adjustment_requests_for,
+    line_failure_requests,
+    payout_batch_authors,
+    payout_batch_digest,
+    payout_batch_lines,
+    payout_batches_for,
+)
 from payouts.services import (
+    ledger_adjustment_confirm,
+    ledger_adjustment_reject,
     payout_batch_approve,
     payout_batch_build,
     payout_batch_export,
     payout_batch_mark_paid,
+    payout_line_failure_confirm,
+    payout_line_failure_reject,
+    payout_line_failure_request,
 )
 from portal.form_errors import form_errors_add
-from portal.forms import BatchApproveForm, BatchBuildForm, BatchExportForm
+from portal.forms import BatchApproveForm, BatchBuildForm, BatchExportForm, LineFailForm
 from portal.roles import STAFF, role_required
 from portal.selectors import balances_by_publisher
 
@@ -72,14 +91,32 @@ def _batch(request: HttpRequest, batch_id: int):
 @role_required(*STAFF)
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
+    digest = payout_batch_digest(batch_id=batch.id)
+    authors = payout_batch_authors(batch=batch)
+    failures = {
+        request_.line_id: request_
+        for request_ in line_failure_requests(batch_id=batch.id).filter(state="pending")
+    }
+    lines = list(payout_batch_lines(batch_id=batch.id).select_related("publisher"))
+    for line in lines:
+        line.pending_failure = failures.get(line.id)
     return render(
         request,
         "portal/finance/batch_detail.html",
         {
             "batch": batch,
-            "lines": payout_batch_lines(batch_id=batch.id).select_related("publisher"),
-            "approve_form": BatchApproveForm(initial={"expected_total": batch.total}),
+            "lines": lines,
+            "digest": digest,
+            "may_approve": policy_allows(
+                action=Action.BATCH_APPROVE, user=request.user, facts={"authors": authors}
+            ),
+            "is_author": request.user.pk in authors,
+            "may_act": policy_allows(action=Action.BATCH_MARK_PAID, user=request.user),
+            "approve_form": BatchApproveForm(
+                initial={"digest": digest, "expected_total": batch.total}
+            ),
             "export_form": BatchExportForm(),
+            "fail_form": LineFailForm(),
         },
     )
 
@@ -89,14 +126,99 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 def batch_approve(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     form = BatchApproveForm(request.POST)
-    expected: Decimal | None = form.cleaned_data["expected_total"] if form.is_valid() else None
+    valid = form.is_valid()
+    expected: Decimal | None = form.cleaned_data.get("expected_total") if valid else None
+    digest: str = form.cleaned_data.get("digest", "") if valid else ""
     try:
-        payout_batch_approve(batch_id=batch.id, approved_by=request.user, expected_total=expected)
+        payout_batch_approve(
+            batch_id=batch.id, approved_by=request.user, digest=digest, expected_total=expected
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Batch {batch.id} approved.")
     return redirect("portal:finance-batch", batch_id=batch.id)
+
+
+@role_required(*STAFF)
+@require_POST
+def line_fail(request: HttpRequest, batch_id: int, line_id: int, verb: str) -> HttpResponse:
+    """Ask (`request`), confirm or reject a paid line's failure."""
+    if verb not in ("request", "confirm", "reject"):
+        raise Http404("No such action.")
+    batch = _batch(request, batch_id)
+    try:
+        if verb == "request":
+            form = LineFailForm(request.POST)
+            reason = form.cleaned_data["reason"] if form.is_valid() else ""
+            payout_line_failure_request(
+                batch_id=batch.id, line_id=line_id, requested_by=request.user, reason=reason
+            )
+            done = "marked failed once another finance user confirms"
+        elif verb == "confirm":
+            payout_line_failure_confirm(
+                batch_id=batch.id, line_id=line_id, confirmed_by=request.user
+            )
+            done = "marked failed: its amount is owed again"
+        else:
+            payout_line_failure_reject(batch_id=batch.id, line_id=line_id, rejected_by=request.user)
+            done = "left paid"
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Line {line_id} {done}.")
+    return redirect("portal:finance-batch", batch_id=batch.id)
+
+
+@role_required(*STAFF)
+def confirmations(request: HttpRequest) -> HttpResponse:
+    """What waits for a second person: payout details changes and large adjustments."""
+    return render(
+        request,
+        "portal/finance/confirmations.html",
+        {
+            "changes": payout_details_changes_visible_to(user=request.user).filter(state="pending"),
+            "adjustments": adjustment_requests_for(user=request.user).filter(state="pending"),
+        },
+    )
+
+
+@role_required(*STAFF)
+@require_POST
+def payout_details_change_decide(request: HttpRequest, change_id: int, verb: str) -> HttpResponse:
+    if verb not in ("confirm", "reject"):
+        raise Http404("No such action.")
+    if not payout_details_changes_visible_to(user=request.user).filter(id=change_id).exists():
+        raise Http404("No such payout details change.")
+    try:
+        if verb == "confirm":
+            payout_details_change_confirm(change_id=change_id, confirmed_by=request.user)
+        else:
+            payout_details_change_reject(change_id=change_id, rejected_by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Payout details change {change_id} {verb}ed.")
+    return redirect("portal:finance-confirmations")
+
+
+@role_required(*STAFF)
+@require_POST
+def adjustment_decide(request: HttpRequest, request_id: int, verb: str) -> HttpResponse:
+    if verb not in ("confirm", "reject"):
+        raise Http404("No such action.")
+    if not adjustment_requests_for(user=request.user).filter(id=request_id).exists():
+        raise Http404("No such adjustment request.")
+    try:
+        if verb == "confirm":
+            ledger_adjustment_confirm(request_id=request_id, confirmed_by=request.user)
+        else:
+            ledger_adjustment_reject(request_id=request_id, rejected_by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Adjustment request {request_id} {verb}ed.")
+    return redirect("portal:finance-confirmations")
 
 
 @role_required(*STAFF)

@@ -10,6 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from affiliates.payout_details import (
+    payout_details_change_request,
+    payout_details_changes_visible_to,
+)
 from affiliates.selectors import (
     offer_accesses_visible_to,
     offers_runnable_by,
@@ -25,7 +29,13 @@ from offers.selectors import goals_visible_to, offers_visible_to
 from offers.terms import TermsNotSetError, terms_in_force
 from payouts.selectors import publisher_balances, publisher_payments, publisher_payout_lines
 from portal.form_errors import form_errors_add
-from portal.forms import SUB_FIELDS, AccessRequestForm, LinkBuilderForm, PostbackTemplateForm
+from portal.forms import (
+    SUB_FIELDS,
+    AccessRequestForm,
+    LinkBuilderForm,
+    PayoutDetailsForm,
+    PostbackTemplateForm,
+)
 from portal.roles import PUBLISHER, role_required
 from portal.selectors import daily_chart, dashboard_periods, postback_deliveries_visible_to
 from portal.services import postback_template_test_fire
@@ -236,5 +246,46 @@ def payouts(request: HttpRequest) -> HttpResponse:
             "balances": publisher_balances(publisher_id=publisher_id),
             "lines": publisher_payout_lines(publisher_id=publisher_id)[:50],
             "payments": publisher_payments(publisher_id=publisher_id)[:50],
+            "pending_change": payout_details_changes_visible_to(user=request.user)
+            .filter(state="pending")
+            .first(),
+        },
+    )
+
+
+@role_required(PUBLISHER)
+def payout_details(request: HttpRequest) -> HttpResponse:
+    """Ask to be paid elsewhere. Finance confirms before any batch pays there, and batches then
+    wait PAYOUT_DETAILS_COOLDOWN_HOURS, so a change the publisher did not make can be caught."""
+    publisher = request.user.publisher
+    current = publisher.payout_details or {}
+    form = PayoutDetailsForm(
+        request.POST or None,
+        initial={"payout_method": publisher.payout_method, **current},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            payout_details_change_request(
+                publisher=publisher,
+                payout_method=form.cleaned_data["payout_method"],
+                payout_details=form.details(),
+                requested_by=request.user,
+            )
+        except DomainError as exc:
+            form_errors_add(form=form, error=exc)
+        else:
+            messages.success(
+                request, "Payout details change asked for: it takes effect once finance confirms."
+            )
+            return redirect("portal:publisher-payouts")
+    return render(
+        request,
+        "portal/publisher/payout_details.html",
+        {
+            "form": form,
+            "publisher": publisher,
+            "pending_change": payout_details_changes_visible_to(user=request.user)
+            .filter(state="pending")
+            .first(),
         },
     )

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from affiliates.payout_details import payout_details_change_confirm, payout_details_change_request
@@ -83,6 +83,13 @@ def test_a_suspended_publisher_is_not_paid_and_is_listed(publishers, finance):
         (suspended.id, "publisher_suspended")
     ]
     assert batch.total == Decimal("20.00")
+    page = Client()
+    finance.save(update_fields=["password"])  # the factory set it on the instance only
+    page.force_login(finance)
+    response = page.get(f"/finance/batches/{batch.id}/")
+    assert response.status_code == 200, response
+    shown = response.content.decode()
+    assert "publisher suspended" in shown and suspended.name in shown
 
 
 def test_a_batch_of_only_held_publishers_is_not_built(publishers, finance):

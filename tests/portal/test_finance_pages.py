@@ -1,5 +1,5 @@
-"""Finance: build a batch, review its lines, approve it (never one's own), export, mark paid;
-balances by publisher."""
+"""Finance: build a batch, review its lines, approve it (never one's own; on the digest shown),
+export, mark paid, fail a line with a second finance user; balances by publisher."""
 
 from decimal import Decimal
 
@@ -24,14 +24,23 @@ def test_building_approving_exporting_and_paying_a_batch_through_the_pages(net, 
     ]
     assert '<dd id="batch-total">135.50</dd>' in built.content.decode()
 
+    digest = built.context["digest"]
+    assert 'id="approve"' not in built.content.decode()
+    assert 'id="approve-refused"' in built.content.decode()
     refused = builder.post(
-        f"/finance/batches/{batch.id}/approve/", {"expected_total": "135.50"}, follow=True
+        f"/finance/batches/{batch.id}/approve/",
+        {"digest": digest, "expected_total": "135.50"},
+        follow=True,
     )
-    assert "A batch must be approved by someone other than its builder." in refused.content.decode()
+    assert "Not allowed: the user authored none of it" in refused.content.decode()
     batch.refresh_from_db()
     assert batch.status == "draft"
 
-    approver.post(f"/finance/batches/{batch.id}/approve/", {"expected_total": "135.50"})
+    page = approver.get(f"/finance/batches/{batch.id}/").content.decode()
+    assert f'name="digest" value="{digest}"' in page
+    approver.post(
+        f"/finance/batches/{batch.id}/approve/", {"digest": digest, "expected_total": "135.50"}
+    )
     batch.refresh_from_db()
     assert (batch.status, batch.approved_by) == ("approved", net.other_finance)
 
@@ -45,6 +54,15 @@ def test_building_approving_exporting_and_paying_a_batch_through_the_pages(net, 
     assert batch.status == "paid"
     assert LedgerEntry.objects.filter(kind="payment").count() == 2
 
+    line = batch.lines.order_by("id").first()
+    fail = f"/finance/batches/{batch.id}/lines/{line.id}/fail"
+    builder.post(f"{fail}/request/", {"reason": "bounced"})
+    builder.post(f"{fail}/confirm/")
+    assert not LedgerEntry.objects.filter(kind="payment_failure").exists()
+    approver.post(f"{fail}/confirm/")
+    line.refresh_from_db()
+    assert (line.status, line.failure_reason) == ("failed", "bounced")
+
 
 def test_approving_a_draft_rebuilt_since_it_was_reviewed_is_refused(net, settings):
     settings.PAYOUT_HOLD_DAYS = 0
@@ -52,7 +70,9 @@ def test_approving_a_draft_rebuilt_since_it_was_reviewed_is_refused(net, setting
     client_as(net.finance).post("/finance/batches/build/", {"currency": "USD"})
     batch = PayoutBatch.objects.get()
     response = client_as(net.other_finance).post(
-        f"/finance/batches/{batch.id}/approve/", {"expected_total": "59.00"}, follow=True
+        f"/finance/batches/{batch.id}/approve/",
+        {"digest": "0" * 64, "expected_total": "60.00"},
+        follow=True,
     )
     assert "review it again" in response.content.decode()
     batch.refresh_from_db()
@@ -84,3 +104,44 @@ def test_balances_by_publisher_are_summed_from_the_ledger(net):
     rows = {row.name: row.balances for row in response.context["rows"]}
     assert rows["Blue Media"][0].total == Decimal("15.00")
     assert rows["Red Media"] == []
+
+
+def test_a_publishers_payout_details_change_is_confirmed_on_the_confirmations_page(net):
+    asked = client_as(net.publisher_user).post(
+        "/publisher/payouts/details/",
+        {"payout_method": "paypal", "email": "new@blue.example"},
+        follow=True,
+    )
+    assert "takes effect once finance confirms" in asked.content.decode()
+    net.publisher.refresh_from_db()
+    assert net.publisher.payout_details != {"email": "new@blue.example"}
+    page = client_as(net.finance).get("/finance/confirmations/")
+    change = page.context["changes"].get()
+    assert "new@blue.example" in page.content.decode()
+
+    client_as(net.finance).post(f"/finance/payout-details-changes/{change.id}/confirm/")
+
+    net.publisher.refresh_from_db()
+    assert net.publisher.payout_details == {"email": "new@blue.example"}
+
+
+def test_a_large_adjustment_is_confirmed_by_another_finance_user_on_the_page(net, settings):
+    from payouts.services import ledger_adjustment_create
+
+    settings.PAYOUT_ADJUSTMENT_CONFIRM_ABOVE = 100
+    waiting = ledger_adjustment_create(
+        publisher_id=net.publisher.id,
+        currency="USD",
+        amount=Decimal("500.00"),
+        reason="bonus",
+        created_by=net.finance,
+    )
+    own = client_as(net.finance).post(
+        f"/finance/adjustment-requests/{waiting.id}/confirm/", follow=True
+    )
+    assert "not the one who asked" in own.content.decode()
+    assert not LedgerEntry.objects.filter(kind="adjustment").exists()
+
+    client_as(net.other_finance).post(f"/finance/adjustment-requests/{waiting.id}/confirm/")
+
+    assert LedgerEntry.objects.get(kind="adjustment").amount == Decimal("500.00")

@@ -123,4 +123,4 @@ def test_finance_reads_batches_but_a_manager_cannot_build_one(net):
     client = client_as(net.manager)
     assert client.get("/finance/").status_code == 200
     response = client.post("/finance/batches/build/", {"currency": "USD"})
-    assert b"Only a finance user may do this." in response.content
+    assert b"Only finance may do this (batch.build)." in response.content
