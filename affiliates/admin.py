@@ -2,15 +2,44 @@ from django.contrib import admin
 
 from accounts.admin_access import ManagerAdmin, service_checked_form
 from affiliates import services
-from affiliates.models import ApiKey, OfferAccess, PostbackTemplate, Publisher
+from affiliates.models import ApiKey, OfferAccess, PayoutDetailsChange, PostbackTemplate, Publisher
 
 
 @admin.register(Publisher)
 class PublisherAdmin(ManagerAdmin):
+    """Managers edit name and status here. Payout settings are finance's (the API), and where
+    the money goes changes only through a confirmed payout details change: read-only here."""
+
     form = service_checked_form(services.publisher_check)
     list_display = ["id", "name", "status", "payout_currency", "minimum_payout", "payout_method"]
     list_filter = ["status", "payout_currency", "payout_method"]
     search_fields = ["name"]
+    readonly_fields = [
+        "payout_currency",
+        "minimum_payout",
+        "payout_method",
+        "payout_details",
+        "payout_details_changed_at",
+        "hold_days",
+    ]
+
+
+@admin.register(PayoutDetailsChange)
+class PayoutDetailsChangeAdmin(ManagerAdmin):
+    """Seen here; asked for and confirmed through the API and the finance pages."""
+
+    list_display = ["id", "publisher", "new_payout_method", "state", "requested_by", "decided_by"]
+    list_filter = ["state"]
+    search_fields = ["publisher__name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(OfferAccess)

@@ -9,7 +9,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.admin_access import ManagerAdmin
-from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine
+from payouts.models import (
+    AdjustmentRequest,
+    LedgerEntry,
+    LineFailureRequest,
+    PayoutBatch,
+    PayoutBatchLine,
+)
 
 
 class ReadOnlyAdmin(ManagerAdmin):
@@ -61,3 +67,16 @@ class PayoutBatchAdmin(ReadOnlyAdmin):
     def lines(self, batch: PayoutBatch) -> str:
         url = reverse("admin:payouts_payoutbatchline_changelist") + f"?batch__id__exact={batch.id}"
         return format_html('<a href="{}">{} lines</a>', url, batch.line_count)
+
+
+@admin.register(AdjustmentRequest)
+class AdjustmentRequestAdmin(ReadOnlyAdmin):
+    list_display = ["id", "publisher", "amount", "currency", "state", "requested_by", "decided_by"]
+    list_filter = ["state", "currency"]
+    list_select_related = ["publisher"]
+
+
+@admin.register(LineFailureRequest)
+class LineFailureRequestAdmin(ReadOnlyAdmin):
+    list_display = ["id", "line", "state", "requested_by", "decided_by"]
+    list_filter = ["state"]

@@ -36,3 +36,32 @@ def test_staff_see_batches_lines_and_entries_read_only(finance, publisher):
     finance.save()
     client.force_login(finance)
     assert client.get("/admin/payouts/payoutbatch/").status_code in (302, 403)
+
+
+def test_a_manager_cannot_redirect_a_publishers_payout_in_the_admin(publisher):
+    admin = factories.ManagerFactory(is_staff=True)
+    admin.save()
+    client = Client()
+    client.force_login(admin)
+    before = (publisher.payout_details, publisher.payout_method, publisher.minimum_payout)
+
+    response = client.post(
+        f"/admin/affiliates/publisher/{publisher.id}/change/",
+        {
+            "name": "Renamed",
+            "status": "active",
+            "payout_method": "wise",
+            "payout_details": '{"email": "manager@evil.example"}',
+            "payout_currency": "EUR",
+            "minimum_payout": "0",
+            "hold_days": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.content
+    publisher.refresh_from_db()
+    assert publisher.name == "Renamed"
+    assert (publisher.payout_details, publisher.payout_method, publisher.minimum_payout) == before
+    assert (publisher.payout_currency, publisher.hold_days) == ("USD", None)
+    assert client.get("/admin/affiliates/payoutdetailschange/").status_code == 200
+    assert client.get("/admin/payouts/adjustmentrequest/").status_code == 200
