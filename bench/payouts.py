@@ -114,6 +114,7 @@ def main() -> int:
         from accounts.models import Role, User
         from config.errors import DomainError
         from payouts.models import PayoutBatch
+        from payouts.selectors import payout_batch_digest
         from payouts.services import (
             payout_batch_approve,
             payout_batch_build,
@@ -153,7 +154,16 @@ def main() -> int:
             f"batch {batch.id}: {batch.line_count} lines, {batch.entry_count} entries, "
             f"{batch.total} USD"
         )
-        timed("approve", results, lambda: payout_batch_approve(batch_id=batch.id, approved_by=bob))
+        # The approver names the digest of the lines shown (computing it is part of approving).
+        timed(
+            "approve",
+            results,
+            lambda: payout_batch_approve(
+                batch_id=batch.id,
+                approved_by=bob,
+                digest=payout_batch_digest(batch_id=batch.id),
+            ),
+        )
         _, text = timed(
             "export (standard CSV)",
             results,

@@ -193,6 +193,8 @@ SPECTACULAR_SETTINGS = {
         "PayoutBatchStatusEnum": "payouts.models.PayoutBatch.Status",
         "PayoutBatchLineStatusEnum": "payouts.models.PayoutBatchLine.Status",
         "CallbackInboxStateEnum": "tracking.models.CallbackInbox.State",
+        "PayoutDetailsChangeStateEnum": "affiliates.models.PayoutDetailsChange.State",
+        "PayoutRequestStateEnum": "payouts.models.Decision",
     },
 }
 

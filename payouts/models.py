@@ -245,7 +245,9 @@ class PayoutLineEntry(models.Model):
         verbose_name_plural = "payout line entries"
 
 
-class _Decision(models.TextChoices):
+class Decision(models.TextChoices):
+    """The states of a request that waits for a second person."""
+
     PENDING = "pending"
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
@@ -273,7 +275,7 @@ class AdjustmentRequest(models.Model):
     confirmation the entry is written with the requester as its author.
     """
 
-    State = _Decision
+    State = Decision
 
     publisher = models.ForeignKey(
         "affiliates.Publisher", on_delete=models.PROTECT, related_name="adjustment_requests"
@@ -313,7 +315,7 @@ class LineFailureRequest(models.Model):
     """A request to mark a paid line failed, which pays its amount again in a later batch: it
     takes effect only when a second finance user confirms."""
 
-    State = _Decision
+    State = Decision
 
     line = models.ForeignKey(
         PayoutBatchLine, on_delete=models.PROTECT, related_name="failure_requests"

@@ -166,7 +166,7 @@ class AdjustmentSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class AdjustmentRequestSerializer(serializers.ModelSerializer):
+class PendingAdjustmentSerializer(serializers.ModelSerializer):
     """An adjustment waiting for (or decided by) a second finance user."""
 
     amount = MoneyAmountField()

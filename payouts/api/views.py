@@ -224,7 +224,7 @@ class LedgerEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request=serializers.AdjustmentSerializer,
         responses={
             201: serializers.LedgerEntrySerializer,
-            202: serializers.AdjustmentRequestSerializer,
+            202: serializers.PendingAdjustmentSerializer,
         },
     )
     @action(detail=False, methods=["post"])
@@ -243,7 +243,7 @@ class LedgerEntryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         if isinstance(outcome, AdjustmentRequest):
             return Response(
-                serializers.AdjustmentRequestSerializer(outcome).data,
+                serializers.PendingAdjustmentSerializer(outcome).data,
                 status=status.HTTP_202_ACCEPTED,
             )
         return Response(serializers.LedgerEntrySerializer(outcome).data, status=201)
@@ -255,7 +255,7 @@ class AdjustmentRequestViewSet(
     """Adjustments above the confirmation limit, waiting for a second finance user. Finance and
     managers read; finance confirms (not its own) or rejects."""
 
-    serializer_class = serializers.AdjustmentRequestSerializer
+    serializer_class = serializers.PendingAdjustmentSerializer
     filterset_fields = ["publisher", "currency", "state"]
     ordering_fields = ["id", "requested_at"]
 
