@@ -111,10 +111,11 @@ def test_managers_read_batches_but_cannot_act(publishers, finance, manager_clien
     batch = built(client_for(finance))
     assert manager_client.get(URL).json()["count"] == 1
     assert manager_client.get(f"{URL}{batch['id']}/").json()["total"] == "69.12"
-    for path in ("approve/", "mark-paid/", "rebuild/"):
-        assert manager_client.post(f"{URL}{batch['id']}/{path}").status_code == 403
+    for path in ("approve/", "mark-paid/", "rebuild/", "export/?format=paypal"):
+        assert manager_client.post(f"{URL}{batch['id']}/{path}").status_code == 403, path
     assert manager_client.post(URL, {"currency": "USD"}, format="json").status_code == 403
     assert manager_client.delete(f"{URL}{batch['id']}/").status_code == 403
+    assert manager_client.get(f"{URL}{batch['id']}/").json()["status"] == "draft"
 
 
 @pytest.mark.parametrize(
