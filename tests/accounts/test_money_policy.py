@@ -1,0 +1,511 @@
+"""The money policy, walked through the real edges: every action x every role.
+
+Generated from accounts/policy.py: for each money-moving action there is a scene (a network in
+the state the action needs, and the request that attempts it); every member of the cast tries
+it through the real endpoint (the API with its key, or the admin with a session). What the
+policy says of that person with that scene's facts is what must happen: allowed means a 2xx and
+a change; refused means a 4xx and nothing changed (no ledger entry, conversion change, batch
+move, export, key, request or password). A new Action without a scene fails this file.
+
+    python scripts/with_services.py -- .venv/bin/pytest -q tests/accounts/test_money_policy.py
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import StaffChange, User
+from accounts.policy import POLICY, Action, policy_allows
+from affiliates.models import ApiKey, PayoutDetailsChange, Publisher
+from affiliates.payout_details import payout_details_change_request
+from offers.models import Terms
+from payouts.models import AdjustmentRequest, LedgerEntry, LineFailureRequest, PayoutBatch
+from payouts.selectors import payout_batch_authors, payout_batch_digest
+from payouts.services import (
+    ledger_adjustment_create,
+    payout_batch_approve,
+    payout_batch_build,
+    payout_batch_export,
+    payout_batch_mark_paid,
+    payout_line_failure_request,
+)
+from tests import factories
+from tests.conftest import client_for
+from tests.payouts.conftest import entry_write
+from tracking.models import Conversion
+
+pytestmark = pytest.mark.django_db
+
+CAST = ("visitor", "publisher", "advertiser", "manager", "finance", "finance2", "superuser")
+
+
+@dataclass
+class Network:
+    """One advertiser, one publisher, and a person of every role; `row` is the scene's target."""
+
+    users: dict[str, User | None]
+    advertiser: Any
+    publisher: Publisher
+    goal: Any
+    terms: Terms
+    clients: dict[str, APIClient] = field(default_factory=dict)
+    row: Any = None
+
+    def api(self, who: str) -> APIClient:
+        return self.clients[who]
+
+    def admin(self, who: str) -> Client:
+        client = Client()
+        user = self.users[who]
+        if user is not None:
+            client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def network(settings) -> Network:
+    settings.PAYOUT_HOLD_DAYS = 0
+    settings.PAYOUT_DETAILS_COOLDOWN_HOURS = 0
+    advertiser = factories.AdvertiserFactory()
+    publisher = factories.PublisherFactory(
+        minimum_payout=Decimal("1"),
+        hold_days=None,
+        payout_method="paypal",
+        payout_details={"email": "pub@pub.example"},
+    )
+    terms = factories.TermsFactory(goal__offer__advertiser=advertiser)
+    users = {
+        "visitor": None,
+        "publisher": factories.PublisherUserFactory(publisher=publisher),
+        "advertiser": factories.AdvertiserUserFactory(advertiser=advertiser),
+        "manager": factories.ManagerFactory(is_staff=True),
+        "finance": factories.FinanceUserFactory(),
+        "finance2": factories.FinanceUserFactory(),
+        "superuser": factories.ManagerFactory(is_superuser=True, is_staff=True),
+    }
+    for user in users.values():
+        if user is not None:
+            user.save()  # the factories set the password in memory only; sessions check it
+    # Keys are minted before any scene, so minting one is never mistaken for the scene's effect.
+    clients = {
+        who: APIClient() if user is None else client_for(user) for who, user in users.items()
+    }
+    return Network(
+        users=users,
+        advertiser=advertiser,
+        publisher=publisher,
+        goal=terms.goal,
+        terms=terms,
+        clients=clients,
+    )
+
+
+@dataclass(frozen=True)
+class Scene:
+    """`prepare` puts the network in the state the action needs and returns the facts the edge
+    will give the policy; `attempt` is the real request; `state` reads what money there is."""
+
+    action: Action
+    name: str
+    prepare: Callable[[Network], dict[str, Any]]
+    attempt: Callable[[Network, str], Any]
+    state: Callable[[Network], Any]
+
+
+def money_state(net: Network) -> tuple:
+    """Everything a money action could move, as comparable values."""
+    return (
+        tuple(LedgerEntry.objects.order_by("id").values_list("kind", "amount", "batch_line_id")),
+        tuple(
+            Conversion.objects.order_by("id").values_list(
+                "status", "payout", "revenue", "reject_reason"
+            )
+        ),
+        tuple(PayoutBatch.objects.order_by("id").values_list("status", "approved_by_id")),
+        tuple(Terms.objects.order_by("id").values_list("revenue_amount", "payout_amount")),
+        tuple(AdjustmentRequest.objects.order_by("id").values_list("state")),
+        tuple(PayoutDetailsChange.objects.order_by("id").values_list("state")),
+        tuple(LineFailureRequest.objects.order_by("id").values_list("state")),
+        Publisher.objects.filter(pk=net.publisher.pk).values_list(
+            "payout_method", "payout_details", "hold_days"
+        )[0],
+        tuple(ApiKey.objects.order_by("id").values_list("user_id", "revoked_at")),
+        tuple(StaffChange.objects.order_by("id").values_list("state")),
+        tuple(User.objects.order_by("id").values_list("password", "is_active", "role")),
+    )
+
+
+# --- conversions -----------------------------------------------------------------------------
+
+
+def _conversion(net: Network, **fields) -> dict[str, Any]:
+    net.row = factories.ConversionFactory(goal=net.goal, publisher=net.publisher, **fields)
+    return {
+        "advertiser_id": net.row.advertiser_id,
+        "hold_reason": net.row.reject_reason if net.row.status == "pending" else "",
+        "reason": "checked with the advertiser",
+    }
+
+
+def _conversion_post(verb: str, body: dict | None = None):
+    def attempt(net: Network, who: str):
+        url = f"/api/v1/conversions/{net.row.pk}/{verb}/"
+        payload = {"reason": "checked with the advertiser", **(body or {})}
+        return net.api(who).post(url, payload, format="json")
+
+    return attempt
+
+
+# --- payouts ---------------------------------------------------------------------------------
+
+
+def _earning(net: Network, amount: str = "40.00") -> None:
+    entry_write(publisher=net.publisher, amount=amount, at=timezone.now() - timedelta(days=1))
+
+
+def _draft(net: Network) -> PayoutBatch:
+    _earning(net)
+    return payout_batch_build(currency="USD", built_by=net.users["finance"])
+
+
+def _approved(net: Network) -> PayoutBatch:
+    batch = _draft(net)
+    return payout_batch_approve(
+        batch_id=batch.id,
+        approved_by=net.users["finance2"],
+        digest=payout_batch_digest(batch_id=batch.id),
+    )
+
+
+def _paid(net: Network) -> PayoutBatch:
+    batch = _approved(net)
+    payout_batch_export(batch_id=batch.id, exported_by=net.users["finance"], export_format="standard")
+    return payout_batch_mark_paid(batch_id=batch.id, paid_by=net.users["finance"])
+
+
+def _batch_scene(make: Callable[[Network], PayoutBatch], facts: Callable[[Network], dict]):
+    def prepare(net: Network) -> dict[str, Any]:
+        net.row = make(net)
+        return facts(net)
+
+    return prepare
+
+
+def _batch_post(path: str, body: Callable[[Network], dict] | None = None):
+    def attempt(net: Network, who: str):
+        url = f"/api/v1/payout-batches/{net.row.id}/{path}"
+        return net.api(who).post(url, body(net) if body else {}, format="json")
+
+    return attempt
+
+
+def _first_line_id(net: Network) -> int:
+    return net.row.lines.order_by("id").first().id
+
+
+def _prepare_line_failure(net: Network) -> dict[str, Any]:
+    net.row = _paid(net)
+    failure = payout_line_failure_request(
+        batch_id=net.row.id, line_id=_first_line_id(net), requested_by=net.users["finance"]
+    )
+    return {"requested_by_id": failure.requested_by_id}
+
+
+def _prepare_adjustment_request(net: Network, settings_limit: Decimal = Decimal("10")) -> dict:
+    from django.conf import settings
+
+    settings.PAYOUT_ADJUSTMENT_CONFIRM_ABOVE = settings_limit
+    net.row = ledger_adjustment_create(
+        publisher_id=net.publisher.id,
+        currency="USD",
+        amount=Decimal("500.00"),
+        reason="goodwill",
+        created_by=net.users["finance"],
+    )
+    assert isinstance(net.row, AdjustmentRequest)
+    return {"requested_by_id": net.row.requested_by_id, "publisher_id": net.publisher.id}
+
+
+def _prepare_details_change(net: Network) -> dict[str, Any]:
+    net.row = payout_details_change_request(
+        publisher=net.publisher,
+        payout_method="paypal",
+        payout_details={"email": "new@pub.example"},
+        requested_by=net.users["finance"],
+    )
+    return {"requested_by_id": net.row.requested_by_id}
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+def _prepare_target(role: str) -> Callable[[Network], dict[str, Any]]:
+    def prepare(net: Network) -> dict[str, Any]:
+        if role == "publisher":
+            net.row = factories.PublisherUserFactory(publisher=net.publisher)
+        else:
+            net.row = factories.FinanceUserFactory()
+        return {"target": net.row, "target_role": net.row.role}
+
+    return prepare
+
+
+def _mint_key_for_target(net: Network, who: str):
+    return net.api(who).post(
+        "/api/v1/api-keys/", {"user": net.row.pk, "name": "borrowed"}, format="json"
+    )
+
+
+def _reset_password_in_admin(net: Network, who: str):
+    url = f"/admin/accounts/user/{net.row.pk}/password/"
+    password = "a-New-password-9431"
+    return net.admin(who).post(url, {"password1": password, "password2": password})
+
+
+def _prepare_staff_change(net: Network) -> dict[str, Any]:
+    from accounts.services import user_save
+
+    target = User(username="new-finance", role="finance")
+    net.row = user_save(user=target, by=net.users["superuser"])
+    return {"requested_by_id": net.row.requested_by_id, "target_id": net.row.target_id}
+
+
+def _settings_patch(net: Network, who: str):
+    return net.api(who).patch(
+        f"/api/v1/publishers/{net.publisher.pk}/", {"hold_days": 3}, format="json"
+    )
+
+
+SCENES = [
+    Scene(
+        Action.CONVERSION_APPROVE,
+        "held for the advertiser",
+        lambda net: _conversion(net, status="pending", reject_reason="advertiser_approval"),
+        _conversion_post("approve"),
+        money_state,
+    ),
+    Scene(
+        Action.CONVERSION_APPROVE,
+        "held by the network (amount limit)",
+        lambda net: _conversion(net, status="pending", reject_reason="amount_above_limit"),
+        _conversion_post("approve"),
+        money_state,
+    ),
+    Scene(
+        Action.CONVERSION_APPROVE,
+        "rejected by the network (bot)",
+        lambda net: _conversion(net, status="rejected", reject_reason="bot_click"),
+        _conversion_post("approve"),
+        money_state,
+    ),
+    Scene(
+        Action.CONVERSION_REJECT,
+        "pending",
+        lambda net: _conversion(net, status="pending", reject_reason="advertiser_approval"),
+        _conversion_post("reject"),
+        money_state,
+    ),
+    Scene(
+        Action.CONVERSION_REVERSE,
+        "approved",
+        lambda net: _conversion(net, status="approved"),
+        _conversion_post("reverse"),
+        money_state,
+    ),
+    Scene(
+        Action.CONVERSION_ADJUST,
+        "approved, payout raised within revenue",
+        lambda net: _conversion(net, status="approved"),
+        _conversion_post("adjust", {"payout": "9.00"}),
+        money_state,
+    ),
+    Scene(
+        Action.TERMS_REVENUE_SET,
+        "revenue raised",
+        lambda net: {"advertiser_id": net.advertiser.id},
+        lambda net, who: net.api(who).patch(
+            f"/api/v1/terms/{net.terms.pk}/", {"revenue_amount": "12.00"}, format="json"
+        ),
+        money_state,
+    ),
+    Scene(
+        Action.TERMS_PAYOUT_SET,
+        "payout raised",
+        lambda net: {"advertiser_id": net.advertiser.id},
+        lambda net, who: net.api(who).patch(
+            f"/api/v1/terms/{net.terms.pk}/", {"payout_amount": "8.00"}, format="json"
+        ),
+        money_state,
+    ),
+    Scene(
+        Action.LEDGER_ADJUST,
+        "a small adjustment",
+        lambda net: {"publisher_id": net.publisher.id},
+        lambda net, who: net.api(who).post(
+            "/api/v1/ledger-entries/adjustments/",
+            {"publisher": net.publisher.id, "currency": "USD", "amount": "5.00", "reason": "fix"},
+            format="json",
+        ),
+        money_state,
+    ),
+    Scene(
+        Action.LEDGER_ADJUST_CONFIRM,
+        "a large adjustment asked by finance",
+        _prepare_adjustment_request,
+        lambda net, who: net.api(who).post(f"/api/v1/adjustment-requests/{net.row.id}/confirm/"),
+        money_state,
+    ),
+    Scene(
+        Action.PAYOUT_DETAILS_CHANGE,
+        "new PayPal address",
+        lambda net: {"publisher_id": net.publisher.id},
+        lambda net, who: net.api(who).post(
+            "/api/v1/payout-details-changes/",
+            {
+                "publisher": net.publisher.id,
+                "payout_method": "paypal",
+                "payout_details": {"email": "elsewhere@evil.example"},
+            },
+            format="json",
+        ),
+        money_state,
+    ),
+    Scene(
+        Action.PAYOUT_DETAILS_CONFIRM,
+        "asked by finance",
+        _prepare_details_change,
+        lambda net, who: net.api(who).post(f"/api/v1/payout-details-changes/{net.row.id}/confirm/"),
+        money_state,
+    ),
+    Scene(
+        Action.PAYOUT_SETTINGS_CHANGE,
+        "hold days",
+        lambda net: {"publisher_id": net.publisher.id},
+        _settings_patch,
+        money_state,
+    ),
+    Scene(
+        Action.BATCH_BUILD,
+        "one publisher due",
+        lambda net: _earning(net) or {},
+        lambda net, who: net.api(who).post(
+            "/api/v1/payout-batches/", {"currency": "USD"}, format="json"
+        ),
+        money_state,
+    ),
+    Scene(
+        Action.BATCH_APPROVE,
+        "built by finance",
+        _batch_scene(_draft, lambda net: {"authors": payout_batch_authors(batch=net.row)}),
+        _batch_post("approve/", lambda net: {"digest": payout_batch_digest(batch_id=net.row.id)}),
+        money_state,
+    ),
+    Scene(
+        Action.BATCH_EXPORT,
+        "approved",
+        _batch_scene(_approved, lambda net: {}),
+        _batch_post("export/?format=standard"),
+        money_state,
+    ),
+    Scene(
+        Action.BATCH_MARK_PAID,
+        "exported",
+        _batch_scene(
+            lambda net: payout_batch_export(
+                batch_id=_approved(net).id, exported_by=net.users["finance"], export_format="standard"
+            )[0],
+            lambda net: {},
+        ),
+        _batch_post("mark-paid/"),
+        money_state,
+    ),
+    Scene(
+        Action.BATCH_LINE_FAIL,
+        "paid line",
+        _batch_scene(_paid, lambda net: {}),
+        lambda net, who: _batch_post(f"lines/{_first_line_id(net)}/mark-failed/")(net, who),
+        money_state,
+    ),
+    Scene(
+        Action.BATCH_LINE_FAIL_CONFIRM,
+        "asked by finance",
+        _prepare_line_failure,
+        lambda net, who: _batch_post(f"lines/{_first_line_id(net)}/confirm-failed/")(net, who),
+        money_state,
+    ),
+    Scene(
+        Action.API_KEY_MINT_FOR_OTHER,
+        "for a publisher user",
+        _prepare_target("publisher"),
+        _mint_key_for_target,
+        money_state,
+    ),
+    Scene(
+        Action.API_KEY_MINT_FOR_OTHER,
+        "for a finance user",
+        _prepare_target("finance"),
+        _mint_key_for_target,
+        money_state,
+    ),
+    Scene(
+        Action.USER_MANAGE,
+        "password of a publisher user (admin)",
+        _prepare_target("publisher"),
+        _reset_password_in_admin,
+        money_state,
+    ),
+    Scene(
+        Action.USER_MANAGE,
+        "password of a finance user (admin)",
+        _prepare_target("finance"),
+        _reset_password_in_admin,
+        money_state,
+    ),
+    Scene(
+        Action.USER_STAFF_CONFIRM,
+        "a finance user created by a superuser",
+        _prepare_staff_change,
+        lambda net, who: net.api(who).post(f"/api/v1/staff-changes/{net.row.id}/confirm/"),
+        money_state,
+    ),
+]
+
+
+def test_every_action_of_the_policy_has_a_scene():
+    assert {scene.action for scene in SCENES} == set(POLICY)
+
+
+def _succeeded(response) -> bool:
+    # The admin answers a saved form with a redirect to the object; a refused session is
+    # redirected to the login page instead.
+    if response.status_code == 302:
+        return "/login/" not in response["Location"]
+    return 200 <= response.status_code < 300
+
+
+@pytest.mark.parametrize("who", CAST)
+@pytest.mark.parametrize("scene", SCENES, ids=lambda s: f"{s.action}:{s.name}")
+def test_the_edge_does_what_the_policy_says(network, scene, who):
+    facts = scene.prepare(network)
+    user = network.users[who]
+    expected = policy_allows(action=scene.action, user=user, facts=facts)
+    before = scene.state(network)
+
+    response = scene.attempt(network, who)
+
+    after = scene.state(network)
+    body = getattr(response, "content", b"")[:300]
+    if expected:
+        assert _succeeded(response), (response.status_code, body)
+        assert after != before, "allowed, but nothing changed"
+    else:
+        assert not _succeeded(response), (response.status_code, body)
+        assert response.status_code in {302, 400, 401, 403, 404, 409}, response.status_code
+        assert after == before, "refused, yet something changed"
