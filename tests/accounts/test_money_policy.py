@@ -186,7 +186,9 @@ def _approved(net: Network) -> PayoutBatch:
 
 def _paid(net: Network) -> PayoutBatch:
     batch = _approved(net)
-    payout_batch_export(batch_id=batch.id, exported_by=net.users["finance"], export_format="standard")
+    payout_batch_export(
+        batch_id=batch.id, exported_by=net.users["finance"], export_format="standard"
+    )
     return payout_batch_mark_paid(batch_id=batch.id, paid_by=net.users["finance"])
 
 
@@ -419,7 +421,9 @@ SCENES = [
         "exported",
         _batch_scene(
             lambda net: payout_batch_export(
-                batch_id=_approved(net).id, exported_by=net.users["finance"], export_format="standard"
+                batch_id=_approved(net).id,
+                exported_by=net.users["finance"],
+                export_format="standard",
             )[0],
             lambda net: {},
         ),
