@@ -135,11 +135,22 @@ class CallbackInbox(models.Model):
     # The advertiser could not be told from the request (click not findable yet): the token or
     # signature is checked by attribution once the click is found.
     auth_deferred = models.BooleanField(default=False)
+    # A callback accepted into the Redis spool while PostgreSQL was down carries the id minted
+    # at acceptance (a ULID): unique, so a drain that stored it and died before its XACK stores
+    # nothing the second time (tracking/callbacks/spool.py). NULL for every other row.
+    spool_id = models.CharField(max_length=26, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         ordering = ["id"]
         indexes = [
             models.Index(fields=["id"], name="inbox_unprocessed", condition=Q(state="received"))
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["spool_id"],
+                name="inbox_spool_id_unique",
+                condition=Q(spool_id__isnull=False),
+            )
         ]
 
 
