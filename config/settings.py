@@ -338,6 +338,23 @@ CLICK_STREAM_GROUP = env_str("CLICK_STREAM_GROUP", "ingest")
 # Pending stream entries idle this long were taken by an ingester that died: another claims them.
 CLICK_STREAM_CLAIM_IDLE_MS = env_int("CLICK_STREAM_CLAIM_IDLE_MS", 30_000, minimum=0)
 CLICK_INGEST_BATCH = env_int("CLICK_INGEST_BATCH", 2000, minimum=1)
+# Where the click buffer and the repeat markers live (docs/scaling.md): "single" (REDIS_URL,
+# the default) or "cluster" (a Redis Cluster; CLICK_REDIS_CLUSTER_URL lists one or more of its
+# nodes, comma-separated). The Celery broker and Django's cache stay on REDIS_URL either way.
+# CLICK_STREAM_SHARDS splits the stream into that many keys, each with its own hash tag, all
+# read by the ingest group; raise it freely, lower it only once the stream is drained.
+CLICK_REDIS_MODE = env_str("CLICK_REDIS_MODE", "single")
+if CLICK_REDIS_MODE not in ("single", "cluster"):
+    raise ImproperlyConfigured(f"CLICK_REDIS_MODE={CLICK_REDIS_MODE!r}: use single or cluster")
+CLICK_REDIS_CLUSTER_URL = env_list("CLICK_REDIS_CLUSTER_URL", [])
+if CLICK_REDIS_MODE == "cluster" and not (CLICK_REDIS_CLUSTER_URL and REDIS_URL):
+    raise ImproperlyConfigured(
+        "CLICK_REDIS_MODE=cluster needs CLICK_REDIS_CLUSTER_URL (a node of the cluster) and "
+        "REDIS_URL (the plain Redis for the broker and the cache)"
+    )
+CLICK_STREAM_SHARDS = env_int(
+    "CLICK_STREAM_SHARDS", 6 if CLICK_REDIS_MODE == "cluster" else 1, minimum=1
+)
 # Link snapshots: fresh for this long (an edit is seen within it), then re-read from PostgreSQL;
 # a stale snapshot is still served while PostgreSQL is down.
 CLICK_LINK_CACHE_SECONDS = env_int("CLICK_LINK_CACHE_SECONDS", 5, minimum=1)

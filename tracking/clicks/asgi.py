@@ -59,6 +59,9 @@ def _environ(scope: Scope) -> dict[str, str]:
 async def _append_click(pending: PendingClick) -> bool:
     """The durable append; True when a cap was found reached."""
     global _client, _append
+    if buffer.click_redis_clustered():
+        # The cluster-aware client is redis-py's, a blocking one: the append runs in a thread.
+        return await asyncio.to_thread(_append_click_blocking, pending)
     if settings.REDIS_URL and _append is None:
         await asyncio.to_thread(buffer.redis_client)  # checks the eviction policy once
         _client = AsyncResp(settings.REDIS_URL)
@@ -66,11 +69,10 @@ async def _append_click(pending: PendingClick) -> bool:
     if _append is not None:
         try:
             _unique, capped = await _append(
-                [
-                    buffer.stream_key(),
-                    buffer.UNIQUE_PREFIX + pending.repeat_key,
-                    *[buffer.raw_cache_key(key) for key in pending.cap_keys],
-                ],
+                buffer.append_keys(
+                    repeat_key=pending.repeat_key,
+                    cap_flag_keys=[buffer.raw_cache_key(key) for key in pending.cap_keys],
+                ),
                 [json.dumps(pending.record, separators=(",", ":")), buffer.UNIQUE_SECONDS],
             )
             return bool(capped)
@@ -83,6 +85,22 @@ async def _append_click(pending: PendingClick) -> bool:
         record=pending.record,
         repeat_key=pending.repeat_key,
         cap_keys=pending.cap_keys,
+    )
+
+
+def _append_click_blocking(pending: PendingClick) -> bool:
+    try:
+        return buffer.buffer_append(
+            record=pending.record,
+            unique_key=pending.repeat_key,
+            cap_flag_keys=[buffer.raw_cache_key(key) for key in pending.cap_keys],
+        ).capped
+    except redis.RedisError:
+        logger.exception(
+            "click buffer unavailable; writing click %s directly", pending.record["id"]
+        )
+    return click_write_direct(
+        record=pending.record, repeat_key=pending.repeat_key, cap_keys=pending.cap_keys
     )
 
 

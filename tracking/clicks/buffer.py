@@ -6,8 +6,14 @@ the stream through a consumer group, writes PostgreSQL, then XACKs and XDELs, so
 Redis only once it is committed; entries a dead ingester held are claimed back (XAUTOCLAIM).
 
 Redis must never evict a buffered click: the first use checks that `maxmemory-policy` is
-`noeviction` and refuses to run otherwise. The script touches several keys, so a Redis Cluster
-would need them in one hash slot; we target a single primary (with a replica for failover).
+`noeviction` and refuses to run otherwise.
+
+On a Redis Cluster (CLICK_REDIS_MODE=cluster; config/streams.py names the keys and builds the
+client) the stream is split into shards, and a click goes to the shard its repeat marker's
+hash tag names, so the script touches one hash slot; the cap flags live in Django's cache on
+the plain Redis, so there they are read first (one more round trip, for capped offers only)
+and the script is told the answer. The redirect's client is redis-py's RedisCluster, which
+follows MOVED and ASK.
 """
 
 import json
@@ -15,6 +21,8 @@ import logging
 import os
 import socket
 import threading
+import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +32,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from config.streams import (
+    click_cluster_client,
+    click_cluster_client_reset,
+    click_redis_clustered,
+    click_stream_keys,
+    click_stream_sharded,
+)
 from tracking.clicks.resp import GroupCommit, RespClient, RespScript
 
 logger = logging.getLogger(__name__)
@@ -45,6 +60,19 @@ redis.call('XADD', KEYS[1], '*', 'd', ARGV[1], 'u', unique, 'c', capped)
 return {unique, capped}
 """
 
+# The same on a cluster: KEYS[1] stream shard, KEYS[2] repeat marker (one hash slot); ARGV[3]
+# is the cap answer read beforehand on the plain Redis.
+CLUSTER_APPEND_LUA = """
+local unique = 0
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then unique = 1 end
+redis.call('XADD', KEYS[1], '*', 'd', ARGV[1], 'u', unique, 'c', ARGV[3])
+return {unique, tonumber(ARGV[3])}
+"""
+
+# When every shard is empty, an ingester waits on one of them at most this long before looking
+# at all of them again (a cluster cannot block on keys in several slots at once).
+SHARD_WAIT_MS = 100
+
 _lock = threading.Lock()
 _client: redis.Redis | None = None
 _hot: RespClient | None = None
@@ -62,7 +90,12 @@ def redis_client() -> redis.Redis | None:
                 settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2
             )
             buffer_check_policy(client=client)
-            if settings.REDIS_URL.startswith("rediss://"):
+            if click_redis_clustered():
+                cluster = click_cluster_client()
+                buffer_check_policy(client=cluster)
+                script = cluster.register_script(CLUSTER_APPEND_LUA)
+                _append = lambda keys, args: script(keys=keys, args=args, client=cluster)  # noqa: E731
+            elif settings.REDIS_URL.startswith("rediss://"):
                 script = client.register_script(APPEND_LUA)
                 _append = lambda keys, args: script(keys=keys, args=args, client=client)  # noqa: E731
             else:
@@ -81,6 +114,15 @@ def hot_call(*args: bytes | str | int) -> Any:
     return client.execute_command(*args)
 
 
+def stream_client() -> redis.Redis | None:
+    """The client of the Redis that holds the stream and the repeat markers: the cluster's in
+    cluster mode, else the one of `redis_client()`."""
+    client = redis_client()
+    if client is not None and click_redis_clustered():
+        return click_cluster_client()
+    return client
+
+
 def redis_client_reset() -> None:
     """Forget the clients (tests switching Redis servers)."""
     global _client, _hot, _append
@@ -90,27 +132,54 @@ def redis_client_reset() -> None:
         if _hot is not None:
             _hot.close()
         _client = _hot = _append = None
+    click_cluster_client_reset()
 
 
 def buffer_check_policy(*, client: redis.Redis) -> None:
     """Fail loudly unless Redis is configured to evict nothing."""
     try:
-        policy = client.config_get("maxmemory-policy").get("maxmemory-policy")
+        if isinstance(client, redis.RedisCluster):
+            # Every primary answers; all of them hold clicks.
+            replies = client.config_get("maxmemory-policy", target_nodes=client.PRIMARIES)
+            if "maxmemory-policy" in replies:
+                replies = {"cluster": replies}
+            policies = [reply.get("maxmemory-policy") for reply in replies.values()]
+        else:
+            policies = [client.config_get("maxmemory-policy").get("maxmemory-policy")]
     except redis.ResponseError as exc:
         raise ImproperlyConfigured(
             f"Cannot read Redis maxmemory-policy ({exc}); the click buffer needs noeviction"
         ) from exc
-    if isinstance(policy, bytes):
-        policy = policy.decode()
-    if policy != "noeviction":
-        raise ImproperlyConfigured(
-            f"Redis maxmemory-policy is {policy!r}: it may evict buffered clicks. "
-            "Set maxmemory-policy noeviction on the Redis that REDIS_URL names."
-        )
+    for policy in policies:
+        if isinstance(policy, bytes):
+            policy = policy.decode()
+        if policy != "noeviction":
+            raise ImproperlyConfigured(
+                f"Redis maxmemory-policy is {policy!r}: it may evict buffered clicks. Set "
+                "maxmemory-policy noeviction on the Redis of REDIS_URL (and every primary of "
+                "CLICK_REDIS_CLUSTER_URL)."
+            )
 
 
 def stream_key() -> str:
+    """The stream's key when it is one plain stream (see `stream_keys` otherwise)."""
     return settings.CLICK_STREAM_KEY
+
+
+def stream_keys() -> list[str]:
+    """Every shard's stream key (one, the historical name, unless sharded)."""
+    return click_stream_keys()
+
+
+def append_keys(*, repeat_key: str, cap_flag_keys: list[str]) -> list[str]:
+    """KEYS of APPEND_LUA for one click: its shard of the stream, its repeat marker with the
+    shard's hash tag, then the cap flags (raw cache keys)."""
+    if not click_stream_sharded():
+        return [stream_key(), UNIQUE_PREFIX + repeat_key, *cap_flag_keys]
+    keys = stream_keys()
+    stream = keys[zlib.crc32(repeat_key.encode()) % len(keys)]
+    tag = stream[stream.index("{") :]
+    return [stream, f"{UNIQUE_PREFIX}{tag}:{repeat_key}", *cap_flag_keys]
 
 
 def raw_cache_key(key: str) -> str:
@@ -126,12 +195,16 @@ class Appended:
 
 def buffer_append(*, record: dict, unique_key: str, cap_flag_keys: list[str]) -> Appended:
     """Make one click durable in the stream. Raises redis.RedisError if Redis cannot."""
-    redis_client()
-    assert _append is not None
-    unique, capped = _append(
-        [stream_key(), UNIQUE_PREFIX + unique_key, *cap_flag_keys],
-        [json.dumps(record, separators=(",", ":")), UNIQUE_SECONDS],
-    )
+    client = redis_client()
+    assert client is not None and _append is not None
+    keys = append_keys(repeat_key=unique_key, cap_flag_keys=cap_flag_keys)
+    args: list = [json.dumps(record, separators=(",", ":")), UNIQUE_SECONDS]
+    if click_redis_clustered():
+        # The cap flags are on the plain Redis (Django's cache), the click on the cluster.
+        capped = bool(cap_flag_keys) and bool(client.exists(*cap_flag_keys))
+        unique, capped = _append(keys[:2], [*args, int(capped)])
+    else:
+        unique, capped = _append(keys, args)
     return Appended(unique=bool(unique), capped=bool(capped))
 
 
@@ -144,6 +217,7 @@ class Entry:
     unique: bool
     capped: bool
     raw: dict
+    stream: str = ""  # the shard it was read from
 
 
 def consumer_name() -> str:
@@ -151,14 +225,15 @@ def consumer_name() -> str:
 
 
 def buffer_group_ensure(*, client: redis.Redis) -> None:
-    try:
-        client.xgroup_create(stream_key(), settings.CLICK_STREAM_GROUP, id="0", mkstream=True)
-    except redis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
+    for key in stream_keys():
+        try:
+            client.xgroup_create(key, settings.CLICK_STREAM_GROUP, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
 
 
-def entries_decode(raw: list) -> list[Entry]:
+def entries_decode(raw: list, *, stream: str = "") -> list[Entry]:
     found = []
     for entry_id, fields in raw:
         if fields is None:  # deleted while pending
@@ -171,54 +246,99 @@ def entries_decode(raw: list) -> list[Entry]:
             logger.error("click buffer entry %s cannot be decoded", entry_id)
             record, unique, capped = None, False, False
         found.append(
-            Entry(entry_id=entry_id, record=record, unique=unique, capped=capped, raw=fields)
+            Entry(
+                entry_id=entry_id,
+                record=record,
+                unique=unique,
+                capped=capped,
+                raw=fields,
+                stream=stream or stream_key(),
+            )
         )
     return found
 
 
+_rotation = 0
+
+
+def _shards_in_turn() -> list[str]:
+    """The shards, starting one further on each call, so no shard waits behind the others."""
+    global _rotation
+    keys = stream_keys()
+    _rotation = (_rotation + 1) % len(keys)
+    return keys[_rotation:] + keys[:_rotation]
+
+
 def buffer_claim_stale(*, client: redis.Redis, consumer: str, count: int) -> list[Entry]:
     """Entries read by an ingester that did not ack them in time (it died, or PostgreSQL was
-    down): taken over by `consumer`."""
-    _next, raw, *_deleted = client.xautoclaim(
-        stream_key(),
-        settings.CLICK_STREAM_GROUP,
-        consumer,
-        min_idle_time=settings.CLICK_STREAM_CLAIM_IDLE_MS,
-        start_id="0-0",
-        count=count,
-    )
-    return entries_decode(raw)
+    down): taken over by `consumer`, up to `count` over all shards."""
+    found: list[Entry] = []
+    for key in _shards_in_turn():
+        _next, raw, *_deleted = client.xautoclaim(
+            key,
+            settings.CLICK_STREAM_GROUP,
+            consumer,
+            min_idle_time=settings.CLICK_STREAM_CLAIM_IDLE_MS,
+            start_id="0-0",
+            count=count - len(found),
+        )
+        found.extend(entries_decode(raw, stream=key))
+        if len(found) >= count:
+            break
+    return found
 
 
 def buffer_read_new(
     *, client: redis.Redis, consumer: str, count: int, block_ms: int = 0
 ) -> list[Entry]:
+    """New entries, up to `count` over all shards. With `block_ms`, an empty buffer is waited on
+    (on one shard at a time when sharded, up to SHARD_WAIT_MS each)."""
+    keys = _shards_in_turn()
+    if len(keys) == 1:
+        return _read(client, keys[0], consumer, count, block_ms)
+    found: list[Entry] = []
+    for key in keys:
+        found.extend(_read(client, key, consumer, count - len(found), 0))
+        if len(found) >= count:
+            return found
+    if found or not block_ms:
+        return found
+    started = time.monotonic()
+    found = _read(client, keys[0], consumer, count, min(block_ms, SHARD_WAIT_MS))
+    if not found and block_ms > SHARD_WAIT_MS:
+        # Time left for the caller's wait: spend it on the other shards next round.
+        elapsed = (time.monotonic() - started) * 1000
+        time.sleep(max(0.0, min(SHARD_WAIT_MS, block_ms) - elapsed) / 1000)
+    return found
+
+
+def _read(client, key: str, consumer: str, count: int, block_ms: int) -> list[Entry]:
     reply = client.xreadgroup(
-        settings.CLICK_STREAM_GROUP,
-        consumer,
-        {stream_key(): ">"},
-        count=count,
-        block=block_ms or None,
+        settings.CLICK_STREAM_GROUP, consumer, {key: ">"}, count=count, block=block_ms or None
     )
-    return entries_decode(reply[0][1]) if reply else []
+    return entries_decode(reply[0][1], stream=key) if reply else []
 
 
-def buffer_done(*, client: redis.Redis, entry_ids: list[str]) -> None:
+def buffer_done(*, client: redis.Redis, entries: list[Entry]) -> None:
     """Ack and delete entries whose clicks are committed in PostgreSQL."""
-    if not entry_ids:
-        return
-    pipe = client.pipeline(transaction=True)
-    pipe.xack(stream_key(), settings.CLICK_STREAM_GROUP, *entry_ids)
-    pipe.xdel(stream_key(), *entry_ids)
-    pipe.execute()
+    by_stream: dict[str, list[str]] = {}
+    for entry in entries:
+        by_stream.setdefault(entry.stream or stream_key(), []).append(entry.entry_id)
+    for key, entry_ids in by_stream.items():
+        # One shard, one hash slot: a transaction even on a cluster.
+        pipe = client.pipeline(transaction=True)
+        pipe.xack(key, settings.CLICK_STREAM_GROUP, *entry_ids)
+        pipe.xdel(key, *entry_ids)
+        pipe.execute()
 
 
 def buffer_dead_letter(*, client: redis.Redis, entries: list[Entry]) -> None:
     """Move undecodable entries aside (kept for a person to look at) and out of the way."""
     if not entries:
         return
-    pipe = client.pipeline(transaction=True)
     for entry in entries:
-        pipe.xadd(stream_key() + DEAD_SUFFIX, {**entry.raw, b"entry": entry.entry_id})
-    pipe.execute()
-    buffer_done(client=client, entry_ids=[entry.entry_id for entry in entries])
+        # `<shard>:dead` keeps the shard's hash tag.
+        client.xadd(
+            (entry.stream or stream_key()) + DEAD_SUFFIX, {**entry.raw, b"entry": entry.entry_id}
+        )
+    buffer_done(client=client, entries=entries)

@@ -44,7 +44,7 @@ def clicks_ingest(
     click or two, each paying a transaction and the hooks' queries.
     """
     result = IngestResult()
-    client = buffer.redis_client()
+    client = buffer.stream_client()
     if client is None:
         return result  # embedded mode: clicks are written directly
     consumer = consumer or buffer.consumer_name()
@@ -92,7 +92,7 @@ def _ingest_batch(*, client, entries: list[buffer.Entry], result: IngestResult) 
                 logger.exception("click entry %s refused by the database", entry.entry_id)
                 dead.append(entry)
         good = kept
-    buffer.buffer_done(client=client, entry_ids=[entry.entry_id for entry in good])
+    buffer.buffer_done(client=client, entries=good)
     buffer.buffer_dead_letter(client=client, entries=dead)
     result.read += len(entries)
     result.inserted += inserted

@@ -37,17 +37,19 @@ def click_find(*, click_id: str) -> Click | None:
 
 
 def click_find_buffered(*, click_id: str) -> Click | None:
-    client = buffer.redis_client()
+    client = buffer.stream_client()
     if client is None:
         return None
     at = click_id_time(click_id)
     low = int((at - BUFFER_WINDOW).timestamp() * 1000)
     high = int((at + BUFFER_WINDOW).timestamp() * 1000)
-    entries = client.xrange(
-        buffer.stream_key(), min=str(low), max=str(high), count=BUFFER_SCAN_LIMIT
-    )
     needle = f'"id":"{click_id}"'.encode()
-    for entry in buffer.entries_decode([e for e in entries if needle in e[1].get(b"d", b"")]):
-        if entry.record is not None:
-            return click_from_record(record=entry.record, unique=entry.unique, capped=entry.capped)
+    # A click's shard follows its visitor, not its id: each shard's window is read.
+    for key in buffer.stream_keys():
+        entries = client.xrange(key, min=str(low), max=str(high), count=BUFFER_SCAN_LIMIT)
+        for entry in buffer.entries_decode([e for e in entries if needle in e[1].get(b"d", b"")]):
+            if entry.record is not None:
+                return click_from_record(
+                    record=entry.record, unique=entry.unique, capped=entry.capped
+                )
     return None
