@@ -9,9 +9,14 @@ from django.utils import timezone
 
 from config.errors import DomainError, ForbiddenError
 from payouts.models import LedgerEntry, PayoutBatch, PayoutLineEntry
-from payouts.services import payout_batch_build, payout_batch_delete, payout_batch_rebuild
+from payouts.services import (
+    payout_batch_build,
+    payout_batch_delete,
+    payout_batch_mark_paid,
+    payout_batch_rebuild,
+)
 from tests import factories
-from tests.payouts.conftest import days_ago, entry_write
+from tests.payouts.conftest import approve, days_ago, entry_write
 
 pytestmark = pytest.mark.django_db
 
@@ -109,12 +114,27 @@ def test_entries_after_the_cut_off_wait_for_the_next_batch(finance, publisher):
     assert batch.lines.get().amount == Decimal("60.00")
 
 
+@pytest.mark.sqlite
 @override_settings(PAYOUT_HOLD_DAYS=0)
-def test_payments_are_never_taken_by_a_build(finance, publisher):
-    entry_write(publisher=publisher, amount="60.00", at=days_ago(1))
+def test_payments_are_never_taken_by_a_build(finance, finance2, publisher):
+    """A paid batch leaves a -60.00 payment in the ledger, unbatched. Were the next build to
+    take it, 70.00 earned since would net to 10.00, below the 50.00 minimum: no line at all."""
+    entry_write(publisher=publisher, amount="60.00", at=days_ago(2))
+    first = payout_batch_build(currency="USD", built_by=finance)
+    approve(batch_id=first.id, approved_by=finance2)
+    payout_batch_mark_paid(batch_id=first.id, paid_by=finance2)
+    payment = LedgerEntry.objects.get(kind=LedgerEntry.Kind.PAYMENT)
+    assert payment.amount == Decimal("-60.00")
+    assert not PayoutLineEntry.objects.filter(entry=payment).exists()
+    earned = entry_write(publisher=publisher, amount="70.00", at=days_ago(1))
+
     batch = payout_batch_build(currency="USD", built_by=finance)
-    assert not batch.lines.filter(publisher=publisher, amount__lt=0).exists()
-    assert not PayoutLineEntry.objects.filter(entry__kind=LedgerEntry.Kind.PAYMENT).exists()
+
+    assert batch.lines.get().amount == Decimal("70.00")
+    assert (batch.total, batch.entry_count) == (Decimal("70.00"), 1)
+    taken = PayoutLineEntry.objects.filter(line__batch=batch).values_list("entry_id", flat=True)
+    assert list(taken) == [earned.id]
+    assert not PayoutLineEntry.objects.filter(entry=payment).exists()
 
 
 def test_it_refuses_a_cut_off_in_the_future_or_an_unknown_currency(finance):

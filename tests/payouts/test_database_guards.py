@@ -1,7 +1,9 @@
 """PostgreSQL itself keeps the ledger append-only, paid batches frozen and currencies apart."""
 
+import uuid
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
@@ -31,6 +33,7 @@ def test_raw_sql_cannot_update_a_ledger_row(publisher):
     assert entry.amount == Decimal("7.00")
 
 
+@pytest.mark.sqlite
 def test_raw_sql_cannot_delete_a_ledger_row(publisher):
     entry = entry_write(publisher=publisher, amount="7.00")
     with pytest.raises(DatabaseError, match="append-only"):
@@ -40,19 +43,53 @@ def test_raw_sql_cannot_delete_a_ledger_row(publisher):
     assert type(entry).objects.filter(id=entry.id).exists()
 
 
-def test_the_ledger_refuses_truncate_outside_a_test_database():
-    """Django's test runner empties tables with TRUNCATE, so test_* databases are let through;
-    the trigger is there, and refuses it anywhere else."""
+def _installed_ledger_guard() -> list[str]:
+    """The ledger's TRUNCATE guard as this database has it: its function and trigger, as SQL."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'payouts_ledgerentry'::regclass"
-            " AND NOT tgisinternal ORDER BY tgname"
+            "SELECT pg_get_functiondef('payouts_ledger_append_only'::regproc),"
+            " pg_get_triggerdef(t.oid) FROM pg_trigger t"
+            " WHERE t.tgrelid = 'payouts_ledgerentry'::regclass"
+            " AND t.tgname = 'payouts_ledger_no_truncate'"
         )
-        triggers = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = 'payouts_ledger_append_only'")
-        source = cursor.fetchone()[0]
-    assert triggers == ["payouts_ledger_no_truncate", "payouts_ledger_no_update_or_delete"]
-    assert "current_database() LIKE 'test\\_%'" in source
+        function, trigger = cursor.fetchone()
+    return [function, trigger]
+
+
+def _truncate_in_a_database_named(name: str, guard: list[str]) -> None:
+    """Create database `name`, install `guard` on a ledger table there, TRUNCATE it."""
+    settings = connection.settings_dict
+    params = {
+        "host": settings["HOST"],
+        "port": settings["PORT"] or None,
+        "user": settings["USER"],
+        "password": settings["PASSWORD"] or None,
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with psycopg.connect(dbname=name, autocommit=True, **params) as probe:
+            probe.execute("CREATE TABLE payouts_ledgerentry (id integer)")
+            for statement in guard:
+                probe.execute(statement)
+            probe.execute("INSERT INTO payouts_ledgerentry VALUES (1)")
+            probe.execute("TRUNCATE payouts_ledgerentry")
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def test_the_ledger_refuses_truncate_outside_a_test_database():
+    """Django's test runner empties tables with TRUNCATE, so test_* databases are let through.
+    The guard installed here, copied into a database with a production-like name, refuses a
+    real TRUNCATE; copied into one named test_*, it lets it through (so the refusal is the
+    name check, not a broken trigger)."""
+    guard = _installed_ledger_guard()
+    suffix = uuid.uuid4().hex[:8]
+    with pytest.raises(psycopg.errors.RestrictViolation, match="append-only: TRUNCATE refused"):
+        _truncate_in_a_database_named(f"affnet_guard_{suffix}", guard)
+    _truncate_in_a_database_named(f"test_guard_{suffix}", guard)
 
 
 @pytest.fixture

@@ -1,0 +1,93 @@
+"""A cap's boundary: the conversion that fills a cap exactly is approved and closes the
+redirect; only the next one is over it. Pins `>` (would exceed) against `>=` (is full), which
+swapped either way would still pass a test that only checks "one over the cap is refused"."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.core.cache import cache
+
+from offers.models import Cap
+from payouts.models import LedgerEntry
+from tests.tracking.conversions.conftest import SECRET, drain
+from tracking.caps import cap_flag_key, cap_flags_refresh, cap_is_reached, cap_period_start
+from tracking.models import Conversion
+
+
+def _convert(web, world, capture) -> Conversion:
+    click = world.new_click()
+    response = web.get("/postback", {"click_id": click.click_id, "token": SECRET})
+    assert response.status_code == 200, response.content
+    with capture(execute=True):  # the cap flags are set after commit
+        drain()
+    return Conversion.objects.get(click_id=click.click_id)
+
+
+def _reached(world) -> bool:
+    return cap_is_reached(
+        offer_id=world.offer.id, publisher_id=world.publisher.id, now=datetime.now(UTC)
+    )
+
+
+def test_a_conversion_that_fills_a_payout_cap_exactly_is_approved_and_the_next_is_not(
+    world, web, django_capture_on_commit_callbacks
+):
+    # Each conversion pays 7.00 (world_build): 7.00 + 7.00 is exactly the cap of 14.00.
+    Cap.objects.create(offer=world.offer, limit=Decimal("14.00"), metric="payout", action="reject")
+
+    first = _convert(web, world, django_capture_on_commit_callbacks)
+    assert first.status == "approved"
+    assert not _reached(world)
+    exactly = _convert(web, world, django_capture_on_commit_callbacks)
+    assert (exactly.status, exactly.reject_reason) == ("approved", "")
+    assert _reached(world), "a payout cap filled exactly must close the redirect"
+    over = _convert(web, world, django_capture_on_commit_callbacks)
+    assert (over.status, over.reject_reason) == ("rejected", "cap_reached")
+
+    paid = LedgerEntry.objects.filter(kind="earning").values_list("amount", flat=True)
+    assert sorted(paid) == [Decimal("7.00"), Decimal("7.00")]
+
+
+def test_a_count_cap_of_two_approves_the_second_and_refuses_the_third(
+    world, web, django_capture_on_commit_callbacks
+):
+    Cap.objects.create(offer=world.offer, limit=2, action="reject")
+
+    statuses = [_convert(web, world, django_capture_on_commit_callbacks).status for _ in range(3)]
+
+    assert statuses == ["approved", "approved", "rejected"]
+    assert LedgerEntry.objects.count() == 2
+
+
+def test_a_payout_cap_one_cent_short_of_the_second_conversion_refuses_it(
+    world, web, django_capture_on_commit_callbacks
+):
+    Cap.objects.create(offer=world.offer, limit=Decimal("13.99"), metric="payout")
+
+    first = _convert(web, world, django_capture_on_commit_callbacks)
+    second = _convert(web, world, django_capture_on_commit_callbacks)
+
+    assert first.status == "approved"
+    assert (second.status, second.reject_reason) == ("rejected", "cap_reached")
+    assert not _reached(world), "7.00 of 13.99 is not full"
+
+
+def test_recounting_a_cap_filled_exactly_sets_its_flag(
+    world, web, django_capture_on_commit_callbacks
+):
+    """The recount (after a manual change) judges "full" as the batch does: used >= limit."""
+    cap = Cap.objects.create(offer=world.offer, limit=Decimal("7.00"), metric="payout")
+    assert _convert(web, world, django_capture_on_commit_callbacks).status == "approved"
+    now = datetime.now(UTC)
+    cache.delete(
+        cap_flag_key(
+            cap_id=cap.pk,
+            period_start=cap_period_start(period=cap.period, now=now),
+            limit=cap.limit,
+        )
+    )
+    assert not _reached(world)
+
+    cap_flags_refresh(offer_id=world.offer.id, publisher_id=world.publisher.id, now=now)
+
+    assert _reached(world)
