@@ -133,6 +133,12 @@ else:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0)
         )
     }
+    # A PostgreSQL host that vanished (no "connection refused", packets dropped) fails a
+    # connection within this many seconds, not the OS's minutes: the callback endpoint then
+    # spools (tracking/callbacks/spool.py) instead of holding the advertiser's request.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
@@ -230,6 +236,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "tracking.tasks.clicks.*": {"queue": "clicks"},
     "tracking.tasks.attribution.*": {"queue": "attribution"},
+    "tracking.tasks.callback_spool.*": {"queue": "attribution"},
     "tracking.tasks.postbacks.*": {"queue": "postbacks"},
     "payouts.tasks.*": {"queue": "payouts"},
 }
@@ -305,6 +312,19 @@ except ValueError as exc:
 CELERY_BEAT_SCHEDULE["callback-replay-keys-purge"] = {
     "task": "tracking.tasks.attribution.callback_replay_keys_purge",
     "schedule": 300.0,
+}
+# Callbacks received while PostgreSQL is unreachable wait in this Redis stream (on REDIS_URL,
+# which must be noeviction) and are drained into the inbox once it is back
+# (tracking/callbacks/spool.py, drain.py). Entries a dead drain held are claimed back after
+# CALLBACK_SPOOL_CLAIM_IDLE_MS.
+CALLBACK_SPOOL_KEY = env_str("CALLBACK_SPOOL_KEY", "{affnet:callback-spool}")
+CALLBACK_SPOOL_GROUP = env_str("CALLBACK_SPOOL_GROUP", "inbox")
+CALLBACK_SPOOL_CLAIM_IDLE_MS = env_int("CALLBACK_SPOOL_CLAIM_IDLE_MS", 30_000, minimum=0)
+CALLBACK_SPOOL_BATCH = env_int("CALLBACK_SPOOL_BATCH", 500, minimum=1)
+CELERY_BEAT_SCHEDULE["callback-spool-drain"] = {
+    "task": "tracking.tasks.callback_spool.callback_spool_drain",
+    "schedule": 2.0,
+    "options": {"expires": 10},
 }
 ATTRIBUTION_BATCH_SIZE = env_int("ATTRIBUTION_BATCH_SIZE", 1000, minimum=1)
 # A sale amount above this (in the offer's currency; a goal may set its own max_sale_amount)

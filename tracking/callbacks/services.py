@@ -3,17 +3,32 @@
 Whatever happens next (finding the click, checks, money) is attribution's, in a worker. A callback
 answered 2xx is in the inbox, committed; one answered 4xx wrote nothing, except an auth failure,
 which is kept as a `rejected_auth` row with its reason so the advertiser can debug.
+
+While PostgreSQL cannot be reached, a callback is appended to the Redis spool instead (spool.py)
+and answered 2xx with `spooled: true`: durable, and drained into the inbox once PostgreSQL is
+back (drain.py). Its credentials are checked at the door when this process has the advertiser's
+settings fresh in memory (selectors.advertiser_auth_for_offer), else the row is `auth_deferred`
+and attribution checks them against the advertiser's settings when it takes the row, as for a
+callback that arrives before its click. With Redis down too, the answer is 503: nothing stored.
 """
 
 import hmac
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connections, router
+from django.utils import timezone
+
 from config.errors import DomainError, ForbiddenError
+from config.metrics import metric_incr
 from tracking.attribution.queue import attribution_kick
 from tracking.callbacks.auth import (
     SIGNATURE_HEADER,
+    SIGNATURE_TOLERANCE_SECONDS,
     TIMESTAMP_HEADER,
     TOKEN_HEADER,
     callback_auth_check,
@@ -30,8 +45,12 @@ from tracking.callbacks.fields import (
     url_origin,
 )
 from tracking.callbacks.selectors import advertiser_auth_for_offer, click_offer_id
-from tracking.callbacks.store import ReplayKey, inbox_insert
+from tracking.callbacks.spool import spool_append
+from tracking.callbacks.store import ReplayKey, database_unreachable, inbox_insert
+from tracking.clicks.ids import click_id_new
 from tracking.models import CallbackInbox
+
+logger = logging.getLogger(__name__)
 
 # Request headers worth keeping with the raw callback (others are noise or secrets).
 KEPT_HEADERS = ("User-Agent", "Content-Type", SIGNATURE_HEADER, TIMESTAMP_HEADER)
@@ -68,11 +87,19 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
     digest = _token_digest(param=fields.token, header=request.headers.get(TOKEN_HEADER, ""))
     replay_key = ReplayKey(replay_digest(signature), None) if signature else None
 
-    offer_id = fields.offer_id
-    if offer_id is None:
-        offer_id = click_offer_id(click_id=fields.click_id)
-    auth = advertiser_auth_for_offer(offer_id=offer_id) if offer_id is not None else None
-    if fields.offer_id is not None and auth is None:
+    reachable = True
+    try:
+        offer_id = fields.offer_id
+        if offer_id is None:
+            offer_id = click_offer_id(click_id=fields.click_id)
+        auth = advertiser_auth_for_offer(offer_id=offer_id) if offer_id is not None else None
+    except DatabaseError as exc:
+        if not _spool_may_take(exc):
+            raise
+        # PostgreSQL is down and this process has no fresh copy of the advertiser's settings:
+        # the row goes to the spool with its credentials kept for attribution to check.
+        reachable, auth = False, None
+    if reachable and fields.offer_id is not None and auth is None:
         raise DomainError.for_field("offer_id", "offer_unknown", "No such offer.")
 
     row = CallbackInbox(
@@ -92,9 +119,9 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
             method=request.method, path=request.path, params=request.pairs
         )
         row.headers = {**headers, "_token_sha256": digest, "_canonical": canonical}
-        _insert_once(row=row, replay_key=replay_key)
-        attribution_kick()
-        return row
+        if not reachable:
+            _door_precheck(digest=digest, signature=signature, timestamp=timestamp)
+        return _store(row=row, replay_key=replay_key, reachable=reachable)
 
     row.advertiser_id = auth.advertiser_id
     reason = "advertiser_inactive" if not auth.active else None
@@ -117,13 +144,16 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
     if reason is not None:
         row.state = CallbackInbox.State.REJECTED_AUTH
         row.result = reason
-        inbox_insert(row=row)
+        try:
+            inbox_insert(row=row)
+        except DatabaseError as exc:
+            # Refused either way; with PostgreSQL down the refusal is answered, not kept.
+            if not database_unreachable(exc):
+                raise
         raise ForbiddenError(reason, _AUTH_MESSAGES.get(reason, "Authentication failed."))
     if replay_key is not None:
         replay_key = replay_key._replace(advertiser_id=auth.advertiser_id)
-    _insert_once(row=row, replay_key=replay_key)
-    attribution_kick()
-    return row
+    return _store(row=row, replay_key=replay_key)
 
 
 def _token_digest(*, param: str, header: str) -> str:
@@ -146,16 +176,97 @@ def _no_repeated_parameter(pairs: list[tuple[str, str]]) -> None:
         seen.add(name)
 
 
-def _insert_once(*, row: CallbackInbox, replay_key: ReplayKey | None) -> None:
-    """Store the row, and its signature as a replay key in the same transaction; a signature
-    seen before stores nothing and is refused."""
-    if not inbox_insert(row=row, replay_key=replay_key):
-        raise DomainError(
-            "replayed",
-            "This signature was used before: the first request was stored. Sign each callback"
-            " anew, with a fresh X-Affnet-Timestamp.",
-            status_code=409,
+def _replayed() -> DomainError:
+    return DomainError(
+        "replayed",
+        "This signature was used before: the first request was stored. Sign each callback"
+        " anew, with a fresh X-Affnet-Timestamp.",
+        status_code=409,
+    )
+
+
+def _store(
+    *, row: CallbackInbox, replay_key: ReplayKey | None, reachable: bool = True
+) -> CallbackInbox:
+    """Store the row, and its signature as a replay key in the same transaction (a signature
+    seen before stores nothing and is refused); in the spool when PostgreSQL is down."""
+    if not reachable:
+        return _spool(row=row, replay_key=replay_key)
+    try:
+        stored = inbox_insert(row=row, replay_key=replay_key)
+    except DatabaseError as exc:
+        if not _spool_may_take(exc):
+            raise
+        return _spool(row=row, replay_key=replay_key)
+    if not stored:
+        raise _replayed()
+    attribution_kick()
+    return row
+
+
+def _spool_may_take(exc: DatabaseError) -> bool:
+    """PostgreSQL is unreachable and the spool exists (Redis configured, the inbox on
+    PostgreSQL); otherwise the error stays what it was."""
+    if not database_unreachable(exc):
+        return False
+    alias = router.db_for_write(CallbackInbox)
+    return bool(settings.REDIS_URL) and connections[alias].vendor == "postgresql"
+
+
+def _door_precheck(*, digest: str, signature: str, timestamp: str) -> None:
+    """What can be refused without the advertiser's settings, before a deferred callback takes
+    room in the spool: no credential at all, or a signature whose timestamp is already bad."""
+    reason = None
+    if not digest and not signature:
+        reason = "missing_auth"
+    elif signature and not timestamp.isdigit():
+        reason = "bad_timestamp"
+    elif signature and abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
+        reason = "stale_timestamp"
+    if reason is not None:
+        raise ForbiddenError(reason, _AUTH_MESSAGES[reason])
+
+
+def _spool(*, row: CallbackInbox, replay_key: ReplayKey | None) -> CallbackInbox:
+    """Append the row to the Redis spool: returned without an id, with its spool_id. Raises the
+    503 DomainError when Redis cannot take it either (nothing accepted, nothing lost)."""
+    row.spool_id = click_id_new()
+    row.received_at = timezone.now()
+    try:
+        fresh = spool_append(
+            record=spool_record(row=row, replay_key=replay_key),
+            replay_digest=replay_key.digest if replay_key is not None else None,
         )
+    except redis.RedisError as exc:
+        logger.error("callback refused: PostgreSQL and the spool are both unreachable: %s", exc)
+        raise DomainError(
+            "temporarily_unavailable",
+            "The callback could not be stored: send it again in a minute.",
+            status_code=503,
+        ) from exc
+    if not fresh:
+        raise _replayed()
+    logger.warning("PostgreSQL unreachable: callback spooled", extra={"spool_id": row.spool_id})
+    metric_incr("callbacks_spooled", dialect=row.dialect)
+    return row
+
+
+def spool_record(*, row: CallbackInbox, replay_key: ReplayKey | None) -> dict:
+    """A spooled callback as the drain reads it back (drain.py: spool_record_row)."""
+    return {
+        "spool_id": row.spool_id,
+        "received_at": row.received_at.isoformat(),
+        "dialect": row.dialect,
+        "method": row.method,
+        "path": row.path,
+        "params": row.params,
+        "headers": row.headers,
+        "remote_ip": row.remote_ip,
+        "advertiser_id": row.advertiser_id,
+        "click_id": row.click_id,
+        "auth_deferred": row.auth_deferred,
+        "replay": None if replay_key is None else list(replay_key),
+    }
 
 
 def pixel_receive(
@@ -192,9 +303,8 @@ def pixel_receive(
         remote_ip=request.remote_ip,
         click_id=fields.click_id,
     )
-    inbox_insert(row=row)
-    attribution_kick()
-    return row
+    # PostgreSQL down: spooled. Redis down too: the 503 DomainError, and still the GIF.
+    return _store(row=row, replay_key=None)
 
 
 _AUTH_MESSAGES = {

@@ -18,13 +18,23 @@ nothing is prepared unless the connection's own `prepare_threshold` says so.
 A signed callback's replay key (CallbackReplayKey) is inserted in the same transaction as its
 inbox row, with ON CONFLICT DO NOTHING: a batch holding a replay commits its other rows, and
 the replay gets no row at all (its id is None).
+
+Callbacks spooled in Redis while PostgreSQL was down come back through `inbox_spooled_insert`,
+each at most once: by its spool id (a unique column) and by its replay key.
 """
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import connections, router, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    router,
+    transaction,
+)
 from django.utils import timezone
 
 from config.pg_cursor import pg_cursor
@@ -117,6 +127,107 @@ def _replay_statement(connection) -> str:
         f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s) "  # noqa: S608
         f"ON CONFLICT ({quote('digest')}) DO NOTHING"
     )
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether a database error means PostgreSQL cannot be reached (down, restarting, the
+    connection lost), as opposed to a statement it refused (a constraint, bad data).
+
+    Django raises OperationalError or InterfaceError for the former; a group commit's followers
+    get a DatabaseError whose cause is the leader's error, so the causes are followed too.
+    """
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, OperationalError | InterfaceError):
+            return True
+        if not isinstance(exc, DatabaseError) and seen:
+            return False
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+class SpooledOutcome(NamedTuple):
+    stored: int
+    already: int  # stored by an earlier drain that died before its XACK
+    replayed: int  # the replay key was taken: this signature was stored before
+
+
+def inbox_spooled_insert(
+    *, items: Sequence[tuple[CallbackInbox, ReplayKey | None]]
+) -> SpooledOutcome:
+    """Insert callbacks drained from the spool (rows with `spool_id` and their acceptance time
+    as `received_at`), in one transaction, each at most once. PostgreSQL only.
+
+    A row whose spool id is stored already inserts nothing (a drain run twice, or one that died
+    between its commit and its XACK); a signed row whose replay key is taken inserts nothing
+    (its signature was stored before the outage, or by a request sent again after it). The
+    spool id's unique constraint backs the first check against a concurrent drain: the loser's
+    insert does nothing (ON CONFLICT), never a second row.
+    """
+    if not items:
+        return SpooledOutcome(0, 0, 0)
+    alias = router.db_for_write(CallbackInbox)
+    connection = connections[alias]
+    with transaction.atomic(using=alias):
+        spool_ids = [row.spool_id for row, _ in items]
+        already = set(
+            CallbackInbox.objects.using(alias)
+            .filter(spool_id__in=spool_ids)
+            .values_list("spool_id", flat=True)
+        )
+        fresh: list[tuple[CallbackInbox, ReplayKey | None]] = []
+        seen: set[str] = set()
+        for row, key in items:
+            if row.spool_id not in already and row.spool_id not in seen:
+                seen.add(row.spool_id)
+                fresh.append((row, key))
+        keys = {
+            key.digest: (key.digest, key.advertiser_id, row.received_at)
+            for row, key in fresh
+            if key is not None
+        }
+        taken = _replay_keys_insert(connection, list(keys.values())) if keys else set()
+        kept = []
+        for row, key in fresh:
+            if key is None or key.digest in taken:
+                kept.append(row)
+                if key is not None:
+                    taken.discard(key.digest)  # a second row with the same key is a replay
+        stored = _spooled_rows_insert(connection, kept) if kept else 0
+    return SpooledOutcome(
+        stored=stored,
+        already=len(items) - len(fresh) + len(kept) - stored,
+        replayed=len(fresh) - len(kept),
+    )
+
+
+def _spooled_rows_insert(connection, rows: Sequence[CallbackInbox]) -> int:
+    """Insert rows keeping their own received_at; ON CONFLICT on the spool id does nothing."""
+    prepared = []
+    for row in rows:
+        prepared.append(
+            [
+                field.get_db_prep_save(
+                    getattr(row, field.attname)
+                    if field.name == "received_at"
+                    else field.pre_save(row, True),
+                    connection,
+                )
+                for field in _FIELDS
+            ]
+        )
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _FIELDS)
+    arrays = ", ".join(f"%b::{field.db_type(connection)}[]" for field in _FIELDS)
+    spool = quote(CallbackInbox._meta.get_field("spool_id").column)
+    sql = (
+        f"INSERT INTO {quote(CallbackInbox._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({spool}) WHERE {spool} IS NOT NULL DO NOTHING RETURNING {spool}"
+    )
+    values = [[row[index] for row in prepared] for index in range(len(_FIELDS))]
+    return len(statement_fetchall(connection, sql, values))
 
 
 def statement_fetchone(connection, sql: str, params: Sequence[Any]) -> tuple | None:

@@ -69,6 +69,9 @@ def callback_answer(*, dialect: str, read: Callable[[], CallbackRequest]) -> Ans
         row = callback_receive(request=read())
     except DomainError as exc:
         return _json(error_body(exc.code, exc.message, exc.fields), exc.status_code)
+    if row.spool_id is not None:
+        # PostgreSQL was down: durable in the Redis spool, in the inbox once it is back.
+        return _json({"status": "accepted", "id": None, "spooled": True})
     return _json({"status": "accepted", "id": row.id})
 
 

@@ -1,5 +1,5 @@
 """Celery tasks of the tracking app, one module per queue (see CELERY_TASK_ROUTES)."""
 
-from tracking.tasks import attribution, clicks, postbacks
+from tracking.tasks import attribution, callback_spool, clicks, postbacks
 
-__all__ = ["attribution", "clicks", "postbacks"]
+__all__ = ["attribution", "callback_spool", "clicks", "postbacks"]
