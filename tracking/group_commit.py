@@ -6,15 +6,20 @@ Alone, a caller runs its own batch of one. Two users: the redirect's Redis appen
 (tracking/clicks/resp.py: one write and one read serve many clicks) and the callback endpoint's
 statements (tracking/callbacks/store.py: one click read and one multi-row INSERT serve many
 callbacks; callers inside a transaction never batch there, so every caller answered is
-committed). If a batch fails, every caller of it gets an error and the leader raises the
-original.
+committed).
+
+One bad item never fails its neighbours: a batch that fails with an error an item can cause
+(`item_error`: a value the database refuses, say) is retried in halves, down to the item that
+fails alone, which gets that error; the others get their results. A batch that fails otherwise
+(PostgreSQL down) fails every caller of it: the leader raises the original, the others an error
+of their own.
 """
 
 import threading
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError, IntegrityError
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -36,6 +41,12 @@ def _database_error(exc: BaseException) -> BaseException:
     return DatabaseError(f"batch failed: {exc!r}")
 
 
+def _caused_by_an_item(exc: BaseException) -> bool:
+    """A value PostgreSQL refuses (a NUL, a bad address), a constraint one row breaks, or text
+    with no UTF-8 spelling: errors of one item, not of the batch."""
+    return isinstance(exc, DataError | IntegrityError | UnicodeEncodeError)
+
+
 class GroupCommit(Generic[Item, Result]):
     """`call(item)` returns `run([... item ...])[its index]`, sharing `run` with concurrent
     callers. `run` gets 1 to MAX_BATCH items and returns one result per item, in order."""
@@ -48,10 +59,12 @@ class GroupCommit(Generic[Item, Result]):
         *,
         max_batch: int = MAX_BATCH,
         follower_error: Callable[[BaseException], BaseException] | None = None,
+        item_error: Callable[[BaseException], bool] = _caused_by_an_item,
     ) -> None:
         self.run = run
         self.max_batch = max_batch
         self.follower_error = follower_error or _database_error
+        self.item_error = item_error
         self._mutex = threading.Lock()
         self._queue: list[_Waiter[Item, Result]] = []
         self._busy = False
@@ -90,9 +103,7 @@ class GroupCommit(Generic[Item, Result]):
 
     def _flush(self, batch: list["_Waiter[Item, Result]"], leader: "_Waiter[Item, Result]") -> None:
         try:
-            results = self.run([waiter.item for waiter in batch])
-            if len(results) != len(batch):
-                raise DatabaseError(f"a batch of {len(batch)} gave {len(results)} results")
+            outcomes = self._outcomes(batch)
         except BaseException as exc:
             # The leader raises the original; the others an error of their own (one exception
             # object raised in several threads would share its traceback).
@@ -102,7 +113,39 @@ class GroupCommit(Generic[Item, Result]):
                     waiter.error.__cause__ = exc
                     waiter.lock.release()
             raise
-        for waiter, result in zip(batch, results, strict=True):
-            waiter.result = result
+        for waiter, (result, error) in zip(batch, outcomes, strict=True):
+            waiter.result, waiter.error = result, error
             if waiter is not leader:
                 waiter.lock.release()
+
+    def _outcomes(
+        self, batch: Sequence["_Waiter[Item, Result]"]
+    ) -> list[tuple[Result | None, BaseException | None]]:
+        """(result, None) or (None, the item's own error) per waiter. Raises what fails the
+        batch as a whole."""
+        try:
+            results = self.run([waiter.item for waiter in batch])
+            if len(results) != len(batch):
+                raise DatabaseError(f"a batch of {len(batch)} gave {len(results)} results")
+        except Exception as exc:
+            if not self.item_error(exc):
+                raise
+            if len(batch) == 1:
+                return [(None, exc)]
+            # Halves, not one by one: a bad item among 128 costs about 14 runs, not 128.
+            middle = len(batch) // 2
+            return self._retried(batch[:middle]) + self._retried(batch[middle:])
+        return [(result, None) for result in results]
+
+    def _retried(
+        self, part: Sequence["_Waiter[Item, Result]"]
+    ) -> list[tuple[Result | None, BaseException | None]]:
+        # A part that fails as a whole (PostgreSQL gone meanwhile) fails its own callers only:
+        # the other part may be committed and answered already.
+        try:
+            return self._outcomes(part)
+        except Exception as exc:
+            errors = [self.follower_error(exc) for _ in part]
+            for error in errors:
+                error.__cause__ = exc
+            return [(None, error) for error in errors]

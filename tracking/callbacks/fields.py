@@ -17,6 +17,8 @@ CLICK_ID_PATTERN = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 STATUSES = ("approved", "pending", "rejected")
 MAX_TXN_ID_LENGTH = 128
 MAX_TEXT_LENGTH = 255
+# Bigint ids: a numeric offer id or goal id longer than this names nothing we have.
+MAX_ID_DIGITS = 18
 
 # Per dialect: our name -> the parameter names that carry it, first present wins.
 DIALECTS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -91,6 +93,48 @@ class CallbackShapeError(ValueError):
         self.message = message
 
 
+def text_is_storable(value: str) -> bool:
+    """Can PostgreSQL keep this text? Not with a NUL (no text or jsonb value may hold one), nor
+    with a lone surrogate (JSON's "\\ud800" decodes to one; it has no UTF-8 spelling)."""
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def unstorable_parameter(pairs: Iterable[tuple[str, str]]) -> str | None:
+    """The name of the first parameter whose name or value PostgreSQL cannot keep, or None.
+
+    Checked at the door, before anything is stored: such a value would fail its insert, and in a
+    group commit (tracking/group_commit.py) the insert of its neighbours too until the batch is
+    retried apart.
+    """
+    for name, value in pairs:
+        if not (text_is_storable(name) and text_is_storable(value)):
+            # A name that is itself the problem is named with escapes, so the answer can say it.
+            return name if text_is_storable(name) else ascii(name)[1:-1]
+    return None
+
+
+def params_first(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The parameters as read: the first value of a repeated name wins (a later one cannot
+    override what a proxy or a signature saw first)."""
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        params.setdefault(name, value)
+    return params
+
+
+def _ascii_number(value: str) -> bool:
+    # str.isdigit() is true of superscripts and other scripts' digits, which int() refuses.
+    return value.isascii() and value.isdigit()
+
+
 def _first(params: Mapping[str, str], names: tuple[str, ...]) -> str:
     for name in names:
         value = params.get(name)
@@ -138,10 +182,14 @@ def callback_fields(*, dialect: str, params: Mapping[str, str]) -> CallbackField
     goal = _first(params, names["goal"])
     if len(goal) > MAX_TEXT_LENGTH:
         raise CallbackShapeError("goal", "goal_invalid", "The goal is too long.")
+    if goal.isdigit() and not (_ascii_number(goal) and len(goal) <= MAX_ID_DIGITS):
+        raise CallbackShapeError(
+            "goal", "goal_invalid", f"A goal id is a number of at most {MAX_ID_DIGITS} digits."
+        )
     raw_offer = _first(params, names["offer_id"])
     offer_id = None
     if raw_offer:
-        if not raw_offer.isdigit() or len(raw_offer) > 18:
+        if not _ascii_number(raw_offer) or len(raw_offer) > MAX_ID_DIGITS:
             raise CallbackShapeError("offer_id", "offer_id_invalid", "The offer id is a number.")
         offer_id = int(raw_offer)
     adv = tuple(params.get(f"adv{n}", "")[:MAX_TEXT_LENGTH] for n in range(1, 6))

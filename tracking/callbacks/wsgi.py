@@ -29,12 +29,15 @@ from django.utils.http import parse_header_parameters
 from config.errors import DomainError
 from config.proxy import proxy_client_ip
 from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER
+from tracking.callbacks.fields import params_first
 from tracking.callbacks.services import CallbackRequest
 from tracking.callbacks.views import (
     JSON_TYPE,
+    MAX_BODY,
     PIXEL_GIF,
     PIXEL_HEADERS,
     Answer,
+    body_too_large,
     callback_answer,
     click_cookie_name,
     json_pairs,
@@ -154,7 +157,7 @@ class _Lean:
             dialect=dialect,
             method=method,
             path=path,
-            params=dict(pairs),
+            params=params_first(pairs),
             pairs=pairs,
             headers=headers,
             remote_ip=proxy_client_ip(environ) or environ.get("REMOTE_ADDR"),
@@ -165,8 +168,10 @@ class _Lean:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             raise _Delegate from None
-        if length < 0 or (self.max_body is not None and length > self.max_body):
-            raise _Delegate  # Django's 400 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+        if length < 0:
+            raise _Delegate
+        if length > MAX_BODY:
+            raise body_too_large()  # as the view answers: 413, the body unread
         body = environ["wsgi.input"].read(length) if length else b""
         # Django reads it again if it has to answer after all.
         environ["wsgi.input"] = io.BytesIO(body)
@@ -211,6 +216,7 @@ class _Lean:
                 headers = [("Content-Type", result.content_type)]
             else:
                 headers = list(PIXEL_HEADERS)
+            headers += result.headers
             headers += self.headers[_is_secure(environ)]
             headers.append(("Content-Length", str(len(result.body))))
             start_response(STATUS_LINES[result.status], headers)
