@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connections, router
 
 from tracking.attribution.queue import attribution_kick
 from tracking.callbacks.spool import (
@@ -83,6 +84,9 @@ def callback_spool_drain(*, max_batches: int = 100) -> DrainOutcome:
     client = spool_client()
     if client is None:
         return DrainOutcome()
+    # Fail before reading while PostgreSQL is still down: entries read and not acked would wait
+    # CALLBACK_SPOOL_CLAIM_IDLE_MS for a claim once it is back.
+    connections[router.db_for_write(CallbackInbox)].ensure_connection()
     spool_group_ensure(client=client)
     consumer = _consumer()
     size = spool_batch_size()
