@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
@@ -100,8 +101,31 @@ def net(db) -> Network:
     return network_build()
 
 
-def client_as(user: User) -> Client:
+class PortalClient(Client):
+    """A browser-like client: a session, and Django's CSRF checks ON (enforce_csrf_checks).
+
+    Like a browser, it sends back the CSRF token the pages gave it: every portal page renders
+    the sign-out form, so the first page it sees sets the `csrftoken` cookie, and `post` puts
+    that token in the form's `csrfmiddlewaretoken` field (fetching a page first if it has seen
+    none). `post(..., csrf_token=False)` sends none, as a forged cross-site form would.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(enforce_csrf_checks=True)
+
+    def csrf_token(self) -> str:
+        if settings.CSRF_COOKIE_NAME not in self.cookies:
+            self.get("/", follow=True)
+        return self.cookies[settings.CSRF_COOKIE_NAME].value
+
+    def post(self, path, data=None, *args, csrf_token: bool = True, **extra):
+        if csrf_token and (data is None or isinstance(data, dict)):
+            data = {"csrfmiddlewaretoken": self.csrf_token(), **(data or {})}
+        return super().post(path, data, *args, **extra)
+
+
+def client_as(user: User) -> PortalClient:
     """A browser-like client (session, CSRF checks on) signed in as `user`."""
-    client = Client(enforce_csrf_checks=False)
+    client = PortalClient()
     client.force_login(user)
     return client
