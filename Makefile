@@ -32,8 +32,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Two web nodes and two workers behind nginx on loopback; kills one of each and restarts Redis
-# mid-traffic, then checks that nothing redirected or accepted was lost (deploy/rehearse.py).
+# Two web nodes and six workers behind nginx on loopback; kills a web node and an ingester and
+# restarts Redis mid-traffic, then checks that nothing redirected or accepted was lost and every
+# money effect happened once (deploy/rehearse.py, about a minute). Options, e.g.:
+#   make cluster-demo REHEARSE_ARGS=--hard            20,000 clicks, a worker SIGKILLed every 5 s,
+#                                                     a web node every 15 s, Redis restarted
+#                                                     twice, PostgreSQL once (several minutes)
+#   make cluster-demo REHEARSE_ARGS=--redis-cluster   the click buffer on a 3-primary Redis Cluster
 cluster-demo: $(STAMP)
 	$(BIN)/python deploy/rehearse.py $(REHEARSE_ARGS)
 

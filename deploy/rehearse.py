@@ -2,24 +2,38 @@
 """A many-machine rehearsal on one machine (`make cluster-demo`).
 
 Starts one PostgreSQL, one Redis (deploy/redis.conf), two web nodes (granian, deploy/granian.env)
-and two Celery workers plus the scheduler as separate processes on loopback ports, behind nginx
-(the production locations, deploy/nginx/affnet-locations.conf). Then it drives clicks and
-conversion callbacks through nginx, and on the way:
+and Celery workers plus the scheduler as separate processes on loopback ports, behind nginx
+(the production locations, deploy/nginx/affnet-locations.conf), and a publisher's postback
+server. Then it drives clicks and conversion callbacks (one for every second click) through
+nginx, and on the way, by default (quick, about a minute):
 
 - kills one web node and one worker with SIGKILL, halfway;
 - restarts Redis once, while traffic flows (the redirect falls back to a direct write);
 
-drains, and checks the invariants from PostgreSQL:
+With `--hard` (`make cluster-demo REHEARSE_ARGS=--hard`, several minutes), over 20,000 clicks
+and 10,000 callbacks, with two ingesters, two attribution workers and two for the rest:
+
+- SIGKILLs a random worker every 5 s and a web node every 15 s, each restarted at once;
+- restarts Redis twice and PostgreSQL once while traffic flows (visitors are still redirected:
+  clicks wait in Redis; callbacks are spooled in Redis, or counted as refused if not);
+
+each of which can be set alone (--clicks, --kill-worker-every, --kill-web-every,
+--redis-restarts, --postgres-restarts). `--redis-cluster` puts the click buffer and repeat
+markers on a three-primary Redis Cluster (CLICK_REDIS_MODE=cluster, --shards stream shards;
+each Redis restart then also restarts one cluster primary). It drains, and checks from
+PostgreSQL:
 
 - every visitor was redirected (none turned away with an error);
 - every redirected click is in PostgreSQL exactly once;
-- every accepted callback is in the inbox exactly once, and was processed;
-- every approved conversion has exactly one ledger earning.
+- every accepted callback is in the inbox exactly once, processed, with exactly one conversion;
+- every approved conversion has exactly one ledger earning, for its payout;
+- every approved conversion owed one postback per template, each sent and received once;
+- every report rollup table adds up to the click and conversion rows it counts.
 
 It prints the counts and exits 0 only when all hold. Everything runs on 127.0.0.1 and stops by
 itself (bounded request counts, bounded waits).
 
-    python deploy/rehearse.py [--clicks 1200] [--keep]
+    python deploy/rehearse.py [--clicks 1200] [--hard] [--redis-cluster] [--keep]
 """
 
 import argparse
@@ -48,6 +62,14 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 import requests  # noqa: E402
 
+from config.streams import shard_tags  # noqa: E402
+from deploy.rehearsal.checks import (  # noqa: E402
+    PostbackReceiver,
+    money_and_reports,
+    postbacks_outstanding,
+)
+from deploy.rehearsal.faults import Chaos, FaultCounts, postgres_restart  # noqa: E402
+from deploy.rehearsal.redis_cluster import RedisClusterNodes  # noqa: E402
 from scripts.with_services import (  # noqa: E402
     ensure_redis_server,
     free_port,
@@ -58,6 +80,18 @@ from scripts.with_services import (  # noqa: E402
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 CALLBACK_SECRET = "rehearsal-advertiser-secret"
+# Two workers of each kind, as deploy/systemd sizes them per queue: two ingesters and two
+# attribution workers run throughout (the hard run kills any of them at random). On one worker
+# for every queue, the long ingest runs would hold its threads and starve the postbacks.
+WORKERS = {
+    "ingest1": ("clicks", 1),
+    "ingest2": ("clicks", 1),
+    "attribution1": ("attribution", 2),
+    "attribution2": ("attribution", 2),
+    "worker1": ("default,postbacks,payouts", 2),
+    "worker2": ("default,postbacks,payouts", 2),
+}
+POSTBACK_TEMPLATES = ["a", "b"]
 USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0 Safari/537.36"
@@ -137,6 +171,9 @@ class Cluster:
     redis_port: int
     nginx_port: int
     web_ports: list[int]
+    workers: dict[str, tuple[str, int]] = field(default_factory=lambda: dict(WORKERS))
+    fail_timeout: int = 30
+    redis_nodes: RedisClusterNodes | None = None
     procs: dict[str, Proc] = field(default_factory=dict)
 
     @property
@@ -151,6 +188,27 @@ class Cluster:
     def stop_all(self) -> None:
         for proc in reversed(list(self.procs.values())):
             proc.stop()
+        if self.redis_nodes is not None:
+            self.redis_nodes.stop()
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (its whole group) and reap it."""
+        proc = self.procs[name]
+        proc.kill()
+        if proc.popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.popen.wait(10)
+
+    def stream_client(self) -> redis.Redis:
+        if self.redis_nodes is not None:
+            return redis.RedisCluster.from_url(self.redis_nodes.urls[0])
+        return redis.Redis(port=self.redis_port)
+
+    def stream_keys(self) -> list[str]:
+        key, shards = self.env["CLICK_STREAM_KEY"], int(self.env.get("CLICK_STREAM_SHARDS", "1"))
+        if self.redis_nodes is None and shards == 1:
+            return [key]
+        return [f"{key}:{{{tag}}}" for tag in shard_tags(shards)]
 
 
 # Services -----------------------------------------------------------------------------------
@@ -179,12 +237,16 @@ def redis_start(cluster: Cluster) -> Proc:
     return proc
 
 
-def redis_restart(cluster: Cluster) -> float:
-    """SIGTERM (Redis fsyncs its AOF and exits), then start it again on the same data."""
+def redis_restart(cluster: Cluster, turn: int = 0) -> float:
+    """SIGTERM (Redis fsyncs its AOF and exits), then start it again on the same data; with the
+    buffer on a Redis Cluster, then one of its primaries (a different one each turn)."""
     started = time.monotonic()
     cluster.procs["redis"].stop()
     time.sleep(1.0)  # traffic keeps flowing while Redis is away
     redis_start(cluster)
+    if cluster.redis_nodes is not None:
+        ports = cluster.redis_nodes.ports
+        cluster.redis_nodes.node_restart(ports[turn % len(ports)])
     return time.monotonic() - started
 
 
@@ -221,7 +283,7 @@ http {{
 def nginx_start(cluster: Cluster) -> Proc:
     (cluster.workdir / "nginx-tmp").mkdir()
     servers = "\n".join(
-        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=30s;"
+        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout={cluster.fail_timeout}s;"
         for port in cluster.web_ports
     )
     conf = cluster.workdir / "nginx.conf"
@@ -256,10 +318,10 @@ def web_start(cluster: Cluster, index: int) -> Proc:
     return proc
 
 
-def worker_start(cluster: Cluster, index: int) -> Proc:
-    queues = "default,clicks,attribution,postbacks,payouts"
+def worker_start(cluster: Cluster, name: str) -> Proc:
+    queues, concurrency = cluster.workers[name]
     return cluster.spawn(
-        f"worker{index + 1}",
+        name,
         [
             str(BIN / "celery"),
             "--app",
@@ -268,11 +330,11 @@ def worker_start(cluster: Cluster, index: int) -> Proc:
             "--queues",
             queues,
             "--hostname",
-            f"worker{index + 1}@%h",
+            f"{name}@%h",
             "--pool",
             "threads",
             "--concurrency",
-            "2",
+            str(concurrency),
             "--without-gossip",
             "--without-mingle",
             "--loglevel",
@@ -297,13 +359,16 @@ offer = factories.OfferFactory(
 goal = factories.GoalFactory(offer=offer, ref="sale")
 factories.TermsFactory(goal=goal)
 link = factories.TrackingLinkFactory(offer=offer)
+for url in {postback_urls!r}:
+    factories.PostbackTemplateFactory(publisher=link.publisher, url=url)
 print(json.dumps({{"code": link.code}}))
 """
 
 
-def seed(cluster: Cluster) -> str:
+def seed(cluster: Cluster, receiver: PostbackReceiver) -> str:
+    urls = [receiver.url(template) for template in POSTBACK_TEMPLATES]
     out = subprocess.run(
-        [PYTHON, "-c", SEED.format(secret=CALLBACK_SECRET)],
+        [PYTHON, "-c", SEED.format(secret=CALLBACK_SECRET, postback_urls=urls)],
         env=cluster.env,
         cwd=ROOT,
         check=True,
@@ -322,8 +387,10 @@ class Tally:
     redirected: list[str] = field(default_factory=list)
     click_errors: dict[str, int] = field(default_factory=dict)
     callbacks_sent: int = 0
-    accepted: list[tuple[int, str, str]] = field(default_factory=list)  # (inbox id, click, txn)
+    # (inbox id, or None when spooled in Redis while PostgreSQL was down; click; txn)
+    accepted: list[tuple[int | None, str, str]] = field(default_factory=list)
     callback_errors: dict[str, int] = field(default_factory=dict)
+    refused_clicks: list[str] = field(default_factory=list)  # their callbacks, to send again
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def error(self, bucket: dict[str, int], key: str) -> None:
@@ -381,12 +448,16 @@ def callback_once(base: str, click_id: str, tally: Tally) -> None:
         )
     except requests.RequestException as exc:
         tally.error(tally.callback_errors, type(exc).__name__)
+        with tally.lock:
+            tally.refused_clicks.append(click_id)
         return
     if response.status_code != 200:
         tally.error(tally.callback_errors, f"http_{response.status_code}")
+        with tally.lock:
+            tally.refused_clicks.append(click_id)
         return
     with tally.lock:
-        tally.accepted.append((response.json()["id"], click_id, txn))
+        tally.accepted.append((response.json().get("id"), click_id, txn))
 
 
 def drive(base: str, code: str, numbers: range, tally: Tally, pool: ThreadPoolExecutor) -> None:
@@ -400,13 +471,16 @@ def drive(base: str, code: str, numbers: range, tally: Tally, pool: ThreadPoolEx
 
 
 def wait_drained(cluster: Cluster, tally: Tally, timeout: float) -> bool:
-    """Until the buffer is empty, the inbox processed and every redirected click is stored."""
-    client = redis.Redis(port=cluster.redis_port)
+    """Until the buffer and the callback spool are empty, the inbox processed, every redirected
+    click stored and every postback owed sent."""
+    client = cluster.stream_client()
+    plain = redis.Redis(port=cluster.redis_port)
     deadline = time.monotonic() + timeout
     wanted = set(tally.redirected)
     while time.monotonic() < deadline:
         with contextlib.suppress(redis.RedisError, psycopg.Error):
-            stream_len = client.xlen(cluster.env["CLICK_STREAM_KEY"])
+            stream_len = sum(client.xlen(key) for key in cluster.stream_keys())
+            spooled = plain.xlen(cluster.env["CALLBACK_SPOOL_KEY"])
             with psycopg.connect(cluster.env["DATABASE_URL"]) as conn:
                 stored = conn.execute(
                     "SELECT count(DISTINCT click_id) FROM tracking_click WHERE click_id = ANY(%s)",
@@ -415,7 +489,8 @@ def wait_drained(cluster: Cluster, tally: Tally, timeout: float) -> bool:
                 backlog = conn.execute(
                     "SELECT count(*) FROM tracking_callbackinbox WHERE state = 'received'"
                 ).fetchone()[0]
-            if stream_len == 0 and backlog == 0 and stored == len(wanted):
+                postbacks = postbacks_outstanding(conn)
+            if (stream_len, spooled, backlog, postbacks) == (0, 0, 0, 0) and stored == len(wanted):
                 return True
         time.sleep(1)
     return False
@@ -431,12 +506,17 @@ def verify(cluster: Cluster, tally: Tally) -> tuple[dict[str, int], list[str]]:
         ).fetchall()
         per_click = dict(rows)
         clicks_total = conn.execute("SELECT count(*) FROM tracking_click").fetchone()[0]
-        accepted_ids = [inbox_id for inbox_id, _, _ in tally.accepted]
-        inbox = dict(
-            conn.execute(
-                "SELECT id, state FROM tracking_callbackinbox WHERE id = ANY(%s)", [accepted_ids]
-            ).fetchall()
-        )
+        # By transaction id: a callback spooled while PostgreSQL was down had no inbox id yet.
+        accepted_txns = [txn for _, _, txn in tally.accepted]
+        inbox_rows = conn.execute(
+            "SELECT params->>'txn_id', id, state FROM tracking_callbackinbox "
+            "WHERE params->>'txn_id' = ANY(%s)",
+            [accepted_txns],
+        ).fetchall()
+        inbox = {inbox_id: state for _, inbox_id, state in inbox_rows}
+        inbox_per_txn: dict[str, int] = {}
+        for txn, _, _ in inbox_rows:
+            inbox_per_txn[txn] = inbox_per_txn.get(txn, 0) + 1
         conversions_by_txn = dict(
             conn.execute(
                 "SELECT advertiser_txn_id, count(*) FROM tracking_conversion "
@@ -468,9 +548,12 @@ def verify(cluster: Cluster, tally: Tally) -> tuple[dict[str, int], list[str]]:
         failures.append(f"{len(missing)} redirected clicks missing from PostgreSQL")
     if duplicated:
         failures.append(f"{len(duplicated)} redirected clicks stored more than once")
-    lost = [i for i in accepted_ids if i not in inbox]
+    lost = [txn for txn in accepted_txns if txn not in inbox_per_txn]
     if lost:
         failures.append(f"{len(lost)} accepted callbacks missing from the inbox")
+    twice = [txn for txn, n in inbox_per_txn.items() if n > 1]
+    if twice:
+        failures.append(f"{len(twice)} accepted callbacks in the inbox more than once")
     unprocessed = [i for i, state in inbox.items() if state == "received"]
     if unprocessed:
         failures.append(f"{len(unprocessed)} accepted callbacks never processed")
@@ -489,7 +572,11 @@ def verify(cluster: Cluster, tally: Tally) -> tuple[dict[str, int], list[str]]:
         "click rows in PostgreSQL (all)": clicks_total,
         "callbacks sent": tally.callbacks_sent,
         "callbacks accepted": len(tally.accepted),
-        "accepted callbacks in the inbox": len(inbox),
+        "callbacks accepted into the Redis spool (PostgreSQL down)": sum(
+            1 for inbox_id, _, _ in tally.accepted if inbox_id is None
+        ),
+        "accepted callbacks in the inbox": len(inbox_per_txn),
+        "accepted callbacks in the inbox more than once": len(twice),
         "accepted callbacks still unprocessed": len(unprocessed),
         "approved conversions": approved,
         "ledger earnings": earnings,
@@ -502,11 +589,27 @@ def verify(cluster: Cluster, tally: Tally) -> tuple[dict[str, int], list[str]]:
 # Main ---------------------------------------------------------------------------------------
 
 
-def base_env(workdir: Path, database_url: str, redis_port: int) -> dict[str, str]:
+@dataclass(frozen=True)
+class Options:
+    clicks: int = 1200
+    kill_worker_every: float = 0.0  # 0: the quick run's single kill, halfway
+    kill_web_every: float = 0.0
+    redis_restarts: int = 1
+    postgres_restarts: int = 0
+    redis_cluster: bool = False
+    shards: int = 0  # 0: one plain stream, or 6 on a cluster
+    seed: int = 11
+
+    @property
+    def chaotic(self) -> bool:
+        return bool(self.kill_worker_every or self.kill_web_every)
+
+
+def base_env(workdir: Path, database_url: str, redis_port: int, options: Options) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "GRANIAN_"))
+        if not key.startswith(("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "GRANIAN_", "CLICK_"))
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -523,27 +626,44 @@ def base_env(workdir: Path, database_url: str, redis_port: int) -> dict[str, str
         CLICK_STREAM_KEY="affnet:clicks",
         # A dead ingester's entries are claimed back quickly, so the drain is short.
         CLICK_STREAM_CLAIM_IDLE_MS="3000",
+        CALLBACK_SPOOL_KEY="{affnet:callback-spool}",
+        CALLBACK_SPOOL_CLAIM_IDLE_MS="3000",
         ATTRIBUTION_CLICK_WAIT_SECONDS="300",
         API_KEY_THROTTLE_RATE="",
+        # The publisher's postback server is on loopback; a failed call is retried in seconds.
+        POSTBACK_ALLOW_LOOPBACK="on",
+        POSTBACK_RETRY_BASE_SECONDS="2",
         PYTHONUNBUFFERED="1",
     )
+    if options.shards:
+        env["CLICK_STREAM_SHARDS"] = str(options.shards)
     return env
 
 
 @contextlib.contextmanager
-def cluster_up(workdir: Path) -> Iterator[Cluster]:
+def cluster_up(workdir: Path, options: Options) -> Iterator[Cluster]:
     with throwaway_postgres(workdir) as database_url:
         redis_port = free_port()
         cluster = Cluster(
             workdir=workdir,
-            env=base_env(workdir, database_url, redis_port),
+            env=base_env(workdir, database_url, redis_port, options),
             redis_port=redis_port,
             nginx_port=free_port(),
             web_ports=[free_port(), free_port()],
         )
+        if options.chaotic:
+            # A restarted node is tried again after this long, not after nginx's 30 s default.
+            cluster.fail_timeout = 2
         (workdir / "logs").mkdir()
         try:
             redis_start(cluster)
+            if options.redis_cluster:
+                cluster.redis_nodes = RedisClusterNodes(workdir, ensure_redis_server()).start()
+                cluster.env.update(
+                    CLICK_REDIS_MODE="cluster",
+                    CLICK_REDIS_CLUSTER_URL=",".join(cluster.redis_nodes.urls),
+                    CLICK_STREAM_SHARDS=str(options.shards or 6),
+                )
             say("migrating")
             manage(cluster, "migrate", "--noinput", "-v", "0")
             yield cluster
@@ -551,54 +671,186 @@ def cluster_up(workdir: Path) -> Iterator[Cluster]:
             cluster.stop_all()
 
 
-def rehearse(clicks: int, workdir: Path) -> tuple[int, bool]:
-    """(exit status, whether any request was turned away)."""
-    with cluster_up(workdir) as cluster:
-        code = seed(cluster)
-        for index in range(2):
-            web_start(cluster, index)
-        for index in range(2):
-            worker_start(cluster, index)
-        cluster.spawn(
+def beat_start(cluster: Cluster) -> Proc:
+    return cluster.spawn(
+        "beat",
+        [
+            str(BIN / "celery"),
+            "--app",
+            "config",
             "beat",
-            [
-                str(BIN / "celery"),
-                "--app",
-                "config",
-                "beat",
-                "--schedule",
-                str(workdir / "celerybeat-schedule"),
-                "--loglevel",
-                "WARNING",
-            ],
-        )
-        nginx_start(cluster)
-        say(
-            f"up: nginx :{cluster.nginx_port} -> web :{cluster.web_ports[0]} "
-            f":{cluster.web_ports[1]}, 2 workers + beat, Redis :{cluster.redis_port}"
-        )
+            "--schedule",
+            str(cluster.workdir / "celerybeat-schedule"),
+            "--loglevel",
+            "WARNING",
+        ],
+    )
 
-        tally = Tally()
-        half, three_quarters = clicks // 2, clicks * 3 // 4
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            drive(cluster.base, code, range(0, half), tally, pool)
-            say(f"halfway ({len(tally.redirected)} redirected): kill -9 web1 and worker1")
-            cluster.procs["web1"].kill()
-            cluster.procs["worker1"].kill()
-            drive(cluster.base, code, range(half, three_quarters), tally, pool)
+
+def restart(cluster: Cluster, name: str) -> None:
+    """Start a killed process again, as systemd's Restart=always would."""
+    if name.startswith("web"):
+        with contextlib.suppress(RuntimeError):  # port not back in 60 s: the next kill retries
+            web_start(cluster, int(name[3:]) - 1)
+    else:
+        worker_start(cluster, name)
+
+
+def traffic_quick(cluster: Cluster, code: str, options: Options, tally: Tally) -> FaultCounts:
+    """The default run: kill one web node and one worker halfway, restart Redis once."""
+    faults = FaultCounts()
+    clicks = options.clicks
+    half, three_quarters = clicks // 2, clicks * 3 // 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        drive(cluster.base, code, range(0, half), tally, pool)
+        say(f"halfway ({len(tally.redirected)} redirected): kill -9 web1 and ingest1")
+        cluster.procs["web1"].kill()
+        cluster.procs["ingest1"].kill()
+        faults.kill_noted("web1", web=True)
+        faults.kill_noted("ingest1", web=False)
+        drive(cluster.base, code, range(half, three_quarters), tally, pool)
+        restarter = None
+        if options.redis_restarts:
             say("restarting Redis while traffic flows")
             restarter = threading.Thread(
                 target=lambda: say(f"Redis back after {redis_restart(cluster):.1f}s")
             )
             restarter.start()
-            drive(cluster.base, code, range(three_quarters, clicks), tally, pool)
+            faults.redis_restarts += 1
+            faults.cluster_node_restarts += int(cluster.redis_nodes is not None)
+        drive(cluster.base, code, range(three_quarters, clicks), tally, pool)
+        if restarter is not None:
             restarter.join()
+    return faults
+
+
+def traffic_chaotic(cluster: Cluster, code: str, options: Options, tally: Tally) -> FaultCounts:
+    """Traffic in chunks, with the chaos clock running and Redis and PostgreSQL restarted at
+    evenly spread points of the run (never two at once)."""
+    faults = FaultCounts()
+    events: list[tuple[float, str]] = [
+        ((k + 1) / (options.redis_restarts + 1), "redis") for k in range(options.redis_restarts)
+    ]
+    events += [
+        ((k + 1) / (options.postgres_restarts + 1) + 0.05, "postgres")
+        for k in range(options.postgres_restarts)
+    ]
+    events.sort()
+    chaos = Chaos(
+        workers=list(cluster.workers),
+        webs=["web1", "web2"],
+        worker_every=options.kill_worker_every,
+        web_every=options.kill_web_every,
+        kill=cluster.kill,
+        restart=lambda name: restart(cluster, name),
+        counts=faults,
+        say=say,
+        seed=options.seed,
+    )
+
+    def fault(kind: str) -> None:
+        if kind == "redis":
+            seconds = redis_restart(cluster, faults.redis_restarts)
+            faults.redis_restarts += 1
+            faults.cluster_node_restarts += int(cluster.redis_nodes is not None)
+            say(f"Redis back after {seconds:.1f}s")
+        else:
+            seconds = postgres_restart()
+            faults.postgres_restarts += 1
+            say(f"PostgreSQL back after {seconds:.1f}s")
+
+    chunk = 1000
+    running: threading.Thread | None = None
+    chaos.start()
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            for start in range(0, options.clicks, chunk):
+                done = start / options.clicks
+                if events and done >= events[0][0] and (running is None or not running.is_alive()):
+                    _at, kind = events.pop(0)
+                    say(f"{start} clicks sent: restarting {kind} while traffic flows")
+                    running = threading.Thread(target=fault, args=(kind,))
+                    running.start()
+                drive(
+                    cluster.base,
+                    code,
+                    range(start, min(start + chunk, options.clicks)),
+                    tally,
+                    pool,
+                )
+                say(
+                    f"{len(tally.redirected)} redirected, {len(tally.accepted)} callbacks "
+                    f"accepted; kills: {faults.worker_kills} workers, {faults.web_kills} web"
+                )
+            if running is not None:
+                running.join()
+            for _at, kind in events:  # a run too short to reach them
+                fault(kind)
+    finally:
+        chaos.stop()
+    return faults
+
+
+def rehearse(options: Options, workdir: Path) -> tuple[int, bool]:
+    """(exit status, whether any request was turned away)."""
+    with cluster_up(workdir, options) as cluster, PostbackReceiver() as receiver:
+        code = seed(cluster, receiver)
+        for index in range(2):
+            web_start(cluster, index)
+        for name in cluster.workers:
+            worker_start(cluster, name)
+        beat_start(cluster)
+        nginx_start(cluster)
+        say(
+            f"up: nginx :{cluster.nginx_port} -> web :{cluster.web_ports[0]} "
+            f":{cluster.web_ports[1]}, workers {', '.join(cluster.workers)} + beat, "
+            f"Redis :{cluster.redis_port}"
+            + (
+                f", click buffer on Redis Cluster :{' :'.join(map(str, cluster.redis_nodes.ports))}"
+                f" ({len(cluster.stream_keys())} shards)"
+                if cluster.redis_nodes
+                else ""
+            )
+        )
+
+        tally = Tally()
+        started = time.monotonic()
+        traffic = traffic_chaotic if options.chaotic else traffic_quick
+        faults = traffic(cluster, code, options, tally)
+        refused = list(tally.refused_clicks)
+        if refused:
+            # What an advertiser that retries would do; most do not (issue 11).
+            say(f"sending the {len(refused)} refused callbacks again")
+            tally.refused_clicks.clear()
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                list(pool.map(lambda cid: callback_once(cluster.base, cid, tally), refused))
         say(f"traffic done in {time.monotonic() - started:.1f}s; draining")
-        drained = wait_drained(cluster, tally, timeout=240)
+        timeout = 600 if options.chaotic else 240
+        drained = wait_drained(cluster, tally, timeout=timeout)
         counts, failures = verify(cluster, tally)
+        with psycopg.connect(cluster.env["DATABASE_URL"]) as conn:
+            more, more_failures = money_and_reports(conn, receiver, POSTBACK_TEMPLATES)
+        counts.update(more)
+        failures.extend(more_failures)
+        if cluster.redis_nodes is not None:
+            client = cluster.stream_client()
+            added = [client.xinfo_stream(key)["entries-added"] for key in cluster.stream_keys()]
+            counts["clicks appended per stream shard"] = added  # type: ignore[assignment]
+        counts.update(
+            {
+                "callbacks refused (sent again afterwards)": len(refused),
+                "workers SIGKILLed": faults.worker_kills,
+                "web nodes SIGKILLed": faults.web_kills,
+                "Redis restarts": faults.redis_restarts,
+                "Redis Cluster primary restarts": faults.cluster_node_restarts,
+                "PostgreSQL restarts": faults.postgres_restarts,
+                "seconds of traffic and faults": round(time.monotonic() - started),
+            }
+        )
+        if faults.killed:
+            counts["kills by process"] = dict(sorted(faults.killed.items()))  # type: ignore[assignment]
         if not drained:
-            failures.append("the cluster did not drain within 240 s")
+            failures.append(f"the cluster did not drain within {timeout} s")
         if tally.click_errors:
             counts.update({f"click not redirected: {k}": v for k, v in tally.click_errors.items()})
         if tally.callback_errors:
@@ -626,18 +878,61 @@ def rehearse(clicks: int, workdir: Path) -> tuple[int, bool]:
         return 1, True
     print(
         "PASS: every redirected click and accepted callback is in PostgreSQL exactly once; "
-        "every approved conversion has exactly one ledger earning."
+        "every approved conversion has exactly one ledger earning and one postback per "
+        "template; every report adds up to the rows it counts."
     )
     return 0, bool(tally.callback_errors)
 
 
+HARD = Options(
+    clicks=20_000,
+    kill_worker_every=5,
+    kill_web_every=15,
+    redis_restarts=2,
+    postgres_restarts=1,
+)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clicks", type=int, default=1200)
+    parser.add_argument(
+        "--hard",
+        action="store_true",
+        help="20,000 clicks, a worker killed every 5 s and a web node every 15 s, Redis "
+        "restarted twice and PostgreSQL once (the options below override it)",
+    )
+    parser.add_argument("--clicks", type=int, help="clicks to send (a callback every second)")
+    parser.add_argument("--kill-worker-every", type=float, help="seconds; 0: once, halfway")
+    parser.add_argument("--kill-web-every", type=float, help="seconds")
+    parser.add_argument("--redis-restarts", type=int)
+    parser.add_argument("--postgres-restarts", type=int)
+    parser.add_argument(
+        "--redis-cluster",
+        action="store_true",
+        help="the click buffer and repeat markers on a local three-primary Redis Cluster",
+    )
+    parser.add_argument("--shards", type=int, help="click stream shards (default 1, or 6)")
+    parser.add_argument("--seed", type=int, help="for the choice of worker to kill")
     parser.add_argument("--keep", action="store_true", help="keep the work dir (logs)")
     args = parser.parse_args()
+    base = HARD if args.hard else Options()
+    chosen = {
+        name: getattr(args, name)
+        for name in (
+            "clicks",
+            "kill_worker_every",
+            "kill_web_every",
+            "redis_restarts",
+            "postgres_restarts",
+            "shards",
+            "seed",
+        )
+        if getattr(args, name) is not None
+    }
+    options = Options(**{**base.__dict__, **chosen, "redis_cluster": args.redis_cluster})
     workdir = Path(tempfile.mkdtemp(prefix="affnet-rehearse-"))
-    status, turned_away = rehearse(args.clicks, workdir)
+    say(f"options: {options}")
+    status, turned_away = rehearse(options, workdir)
     # Logs are kept when something failed or was turned away (the path is printed), or asked.
     if status == 0 and not args.keep and not turned_away:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from affiliates.models import PostbackTemplate
@@ -187,4 +187,33 @@ def deliveries_due(*, limit: int = 500) -> list[int]:
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
+    )
+
+
+def conversions_unnotified(*, settle_seconds: int = 30, window_hours: int = 24) -> list[int]:
+    """Approved conversions of the last `window_hours` that owe an approved postback but have no
+    delivery: the message that was to owe it was lost (a worker SIGKILLed holding it, or Redis
+    down when it was sent after the commit). The sweep owes them; deliveries_create is
+    idempotent, so one owed meanwhile is not owed twice. Other events (reversed, ...) are owed
+    by their own message only."""
+    now = timezone.now()
+    publishers = PostbackTemplate.objects.filter(is_active=True).filter(
+        Q(events=[]) | Q(events__contains=[PostbackTemplate.Event.APPROVED])
+    )
+    return list(
+        Conversion.objects.filter(
+            status=Conversion.Status.APPROVED,
+            created_at__gte=now - timedelta(hours=window_hours),
+            created_at__lte=now - timedelta(seconds=settle_seconds),
+            publisher_id__in=publishers.values("publisher_id"),
+        )
+        .exclude(
+            Exists(
+                PostbackDelivery.objects.filter(
+                    conversion_id=OuterRef("pk"), event=PostbackTemplate.Event.APPROVED
+                )
+            )
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
     )

@@ -3,7 +3,12 @@
 from celery import shared_task
 from django.db import transaction
 
-from tracking.postbacks.services import deliveries_create, deliveries_due, delivery_attempt
+from tracking.postbacks.services import (
+    conversions_unnotified,
+    deliveries_create,
+    deliveries_due,
+    delivery_attempt,
+)
 
 COUNTDOWN_MAX_SECONDS = 300
 
@@ -25,7 +30,9 @@ def postback_deliver(delivery_id: int) -> None:
 
 @shared_task(name="tracking.tasks.postbacks.postbacks_sweep")
 def postbacks_sweep() -> int:
-    """Periodic: send what is due and has no message in flight (lost, or a crashed worker)."""
+    """Periodic: owe what a lost message never owed, then send what is due and has no message
+    in flight (lost, or a crashed worker)."""
+    deliveries_create(conversion_ids=conversions_unnotified())
     due = deliveries_due()
     for delivery_id in due:
         postback_deliver.delay(delivery_id)
