@@ -5,6 +5,7 @@ Celery broker under var/, so `make run` needs no server. Production sets both, p
 A bad value stops start-up with a message naming the variable (see config/env.py).
 """
 
+import re
 import secrets
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -341,6 +342,31 @@ except InvalidOperation as exc:
 # A callback whose click is not in PostgreSQL yet is retried this long, then `unknown_click`.
 ATTRIBUTION_CLICK_WAIT_SECONDS = env_int("ATTRIBUTION_CLICK_WAIT_SECONDS", 120, minimum=0)
 ATTRIBUTION_CLICK_RETRY_SECONDS = env_int("ATTRIBUTION_CLICK_RETRY_SECONDS", 2, minimum=1)
+# Limits for unauthenticated work on the callback and pixel paths (tracking/callbacks/limits.py),
+# as "<count>/<s|min|h>", counted in Redis across web nodes; empty: no limit. Per client address:
+# callbacks stored unauthenticated or refused at auth, and pixels; per advertiser: authenticated
+# callbacks (high: month-end bursts are normal). Over a limit: 429 with Retry-After, nothing
+# stored (a pixel still answers its GIF).
+_RATE_PATTERN = re.compile(r"\A\s*(|[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour))\s*\Z", re.I)
+CALLBACK_RATE_ADDRESS = env_str("CALLBACK_RATE_ADDRESS", "300/min")
+CALLBACK_RATE_ADVERTISER = env_str("CALLBACK_RATE_ADVERTISER", "2000/s")
+CALLBACK_RATE_PIXEL = env_str("CALLBACK_RATE_PIXEL", "600/min")
+for _name in ("CALLBACK_RATE_ADDRESS", "CALLBACK_RATE_ADVERTISER", "CALLBACK_RATE_PIXEL"):
+    if not _RATE_PATTERN.match(globals()[_name]):
+        raise ImproperlyConfigured(
+            f"Environment variable {_name}={globals()[_name]!r} is invalid: expected a rate"
+            " such as 300/min or 2000/s, or empty for no limit"
+        )
+# Parameters one callback may keep, and the length of each name and value: beyond, 400.
+CALLBACK_MAX_PARAMS = env_int("CALLBACK_MAX_PARAMS", 50, minimum=1)
+CALLBACK_MAX_PARAM_LENGTH = env_int("CALLBACK_MAX_PARAM_LENGTH", 2048, minimum=64)
+# Inbox rows refused at the door (rejected_auth) or by attribution (no conversion) are deleted
+# after this many days by a scheduled task; rows that made a conversion are kept.
+CALLBACK_REFUSED_KEEP_DAYS = env_int("CALLBACK_REFUSED_KEEP_DAYS", 30, minimum=1)
+CELERY_BEAT_SCHEDULE["callback-inbox-refused-purge"] = {
+    "task": "tracking.tasks.retention.callback_inbox_refused_purge",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE.update(
     {
         "attribution-sweep": {
@@ -378,6 +404,10 @@ CLICK_STREAM_SHARDS = env_int(
 # Link snapshots: fresh for this long (an edit is seen within it), then re-read from PostgreSQL;
 # a stale snapshot is still served while PostgreSQL is down.
 CLICK_LINK_CACHE_SECONDS = env_int("CLICK_LINK_CACHE_SECONDS", 5, minimum=1)
+# Link snapshots each web process keeps in memory (least recently used evicted first), and how
+# many stream entries a lookup of a click still in the buffer reads at most each way from its time.
+CLICK_LINK_LOCAL_MAX = env_int("CLICK_LINK_LOCAL_MAX", 10_000, minimum=1)
+CLICK_BUFFER_LOOKUP_MAX = env_int("CLICK_BUFFER_LOOKUP_MAX", 1000, minimum=1)
 # Where a visitor goes when the offer has no fallback URL. Empty: our own small page.
 CLICK_FALLBACK_URL = env_str("CLICK_FALLBACK_URL")
 # Behind a trusted proxy: the header carrying the client IP (e.g. X-Real-IP; the last address of

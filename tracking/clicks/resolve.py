@@ -3,7 +3,9 @@
 The redirect must not wait for PostgreSQL, so a snapshot of the link (offer URLs, statuses,
 targeting, access, caps) is cached at two levels:
 
-- in the process, for at most one second (most clicks are answered from here, no network);
+- in the process, for at most one second (most clicks are answered from here, no network),
+  at most CLICK_LINK_LOCAL_MAX links, the least recently used forgotten first, so a flood of
+  made-up codes cannot grow a web process without bound;
 - in Redis (production) for CLICK_LINK_CACHE_SECONDS, shared by every web process.
 
 Past that the snapshot is rebuilt from PostgreSQL, so an edit to an offer, a publisher, an access
@@ -16,7 +18,9 @@ made-up codes cannot turn into a flood of queries.
 import json
 import logging
 import re
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -71,8 +75,51 @@ class LinkSnapshot:
     caps: list[list] = field(default_factory=list)
 
 
-# key -> (snapshot or None for unknown, monotonic time it stays fresh until)
-_local: dict[str, tuple[LinkSnapshot | None, float]] = {}
+_Cached = tuple[LinkSnapshot | None, float]
+
+
+class LinkLru:
+    """key -> (snapshot or None for unknown, monotonic time it stays fresh until), holding at
+    most `maxsize()` keys: reading or writing a key makes it the most recently used, and a
+    write past the size forgets the least recently used. An entry past its time is kept (the
+    stale copy served while PostgreSQL is down) until it is evicted or rewritten."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, _Cached] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def maxsize() -> int:
+        return settings.CLICK_LINK_LOCAL_MAX
+
+    def get(self, key: str) -> _Cached | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def __setitem__(self, key: str, value: _Cached) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize():
+                self._items.popitem(last=False)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_local = LinkLru()
+
+
 
 
 def link_key_for_code(code: str) -> str | None:
