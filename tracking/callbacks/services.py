@@ -44,6 +44,7 @@ from tracking.callbacks.fields import (
     callback_fields,
     url_origin,
 )
+from tracking.callbacks.limits import callback_admit, callback_params_bound, pixel_admit
 from tracking.callbacks.selectors import advertiser_auth_for_offer, click_offer_id
 from tracking.callbacks.spool import spool_append
 from tracking.callbacks.store import ReplayKey, database_unreachable, inbox_insert
@@ -73,7 +74,9 @@ def _kept(params: Mapping[str, str]) -> dict[str, str]:
 
 
 def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
-    """Store one callback. Raises DomainError (400) on bad shape, ForbiddenError (403) on auth."""
+    """Store one callback. Raises DomainError (400) on bad shape, ForbiddenError (403) on auth,
+    RateLimitedError (429) over a rate limit (tracking/callbacks/limits.py)."""
+    callback_params_bound(params=request.params)
     try:
         fields = callback_fields(dialect=request.dialect, params=request.params)
     except CallbackShapeError as exc:
@@ -121,6 +124,7 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
         row.headers = {**headers, "_token_sha256": digest, "_canonical": canonical}
         if not reachable:
             _door_precheck(digest=digest, signature=signature, timestamp=timestamp)
+        callback_admit(row=row)
         return _store(row=row, replay_key=replay_key, reachable=reachable)
 
     row.advertiser_id = auth.advertiser_id
@@ -144,6 +148,7 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
     if reason is not None:
         row.state = CallbackInbox.State.REJECTED_AUTH
         row.result = reason
+        callback_admit(row=row)
         try:
             inbox_insert(row=row)
         except DatabaseError as exc:
@@ -153,6 +158,7 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
         raise ForbiddenError(reason, _AUTH_MESSAGES.get(reason, "Authentication failed."))
     if replay_key is not None:
         replay_key = replay_key._replace(advertiser_id=auth.advertiser_id)
+    callback_admit(row=row)
     return _store(row=row, replay_key=replay_key)
 
 
@@ -280,6 +286,8 @@ def pixel_receive(
     is on the goal's pixel domains, and then only as a conversion held for review (`pixel`),
     whatever amount it names. The Referer is kept without its path and query.
     """
+    if not pixel_admit(params=request.params, remote_ip=request.remote_ip):
+        return None
     source = "cookie" if click_id else "parameter"
     params = {**_kept(request.params), "goal": goal_ref}
     if click_id:
