@@ -8,6 +8,8 @@ pipeline), so the limit holds across every web node:
   (`rejected_auth`). Over it they are answered 429 and nothing is stored. Callbacks that
   authenticate are never counted here: advertisers that post through a shared platform share
   its addresses, and one misconfigured sender must not cost the others their conversions.
+  While PostgreSQL is down no callback can be told from its advertiser (all are deferred into
+  the spool): those are counted per address at CALLBACK_RATE_ADVERTISER instead.
 - CALLBACK_RATE_ADVERTISER, per advertiser: authenticated callbacks, high (month-end bursts are
   normal); over it 429 and nothing stored, with Retry-After.
 - CALLBACK_RATE_PIXEL, per client address: every pixel (a pixel carries no credential). Over it
@@ -194,16 +196,19 @@ def callback_params_bound(*, params: Mapping[str, str]) -> None:
             )
 
 
-def callback_admit(*, row: Any) -> None:
+def callback_admit(*, row: Any, outage: bool = False) -> None:
     """Count a callback about to be stored (an unsaved CallbackInbox row); raise
     RateLimitedError (429) when its caller is over its limit, before anything is stored.
 
     Deferred and refused rows count against their client address, authenticated ones against
-    their advertiser.
+    their advertiser. During a PostgreSQL outage (`outage`) the advertiser cannot be told, so
+    every callback is deferred: those count against their address at the advertiser's rate,
+    not the unauthenticated one, so an advertiser's normal traffic is still spooled.
     """
     if row.auth_deferred or row.state == "rejected_auth":
+        rate = _rate("CALLBACK_RATE_ADVERTISER" if outage else "CALLBACK_RATE_ADDRESS")
         wait = _limiter.take(
-            scope="cb", ident=row.remote_ip or "-", rate=_rate("CALLBACK_RATE_ADDRESS")
+            scope="spool" if outage else "cb", ident=row.remote_ip or "-", rate=rate
         )
         if wait is not None:
             raise RateLimitedError(

@@ -124,7 +124,7 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
         row.headers = {**headers, "_token_sha256": digest, "_canonical": canonical}
         if not reachable:
             _door_precheck(digest=digest, signature=signature, timestamp=timestamp)
-        callback_admit(row=row)
+        callback_admit(row=row, outage=not reachable)
         return _store(row=row, replay_key=replay_key, reachable=reachable)
 
     row.advertiser_id = auth.advertiser_id

@@ -207,3 +207,39 @@ def test_a_callback_with_more_parameters_than_kept_is_refused_400(settings):
     assert long.json()["error"]["code"] == "parameter_too_long"
     assert CallbackInbox.objects.count() == 0
     assert web.get("/postback", {**base, "x1": "1", "adv1": "v" * 100}).status_code == 200
+
+
+def test_during_a_postgresql_outage_callbacks_count_at_the_advertiser_rate_not_the_address_one(
+    settings, app
+):
+    from django.db import connections
+
+    from tests.tracking.conversions.test_callbacks_while_postgresql_is_down import (
+        postgresql_down,
+    )
+    from tracking.callbacks import selectors, spool
+
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("the spool needs PostgreSQL")
+    settings.CALLBACK_SPOOL_KEY = "{affnet:test-spool-limits}"
+    settings.CALLBACK_RATE_ADDRESS = "1/min"
+    settings.CALLBACK_RATE_ADVERTISER = "3/min"
+    world = world_build()
+    selectors._by_offer.clear()  # nothing known of the advertiser: every callback is deferred
+    spool.spool_client_reset()
+    try:
+        with postgresql_down():
+            answers = [
+                serve(
+                    app,
+                    "/postback",
+                    {"click_id": world.click.click_id, "txn_id": f"P{n}", "token": SECRET},
+                )
+                for n in range(4)
+            ]
+    finally:
+        spool.spool_client().delete(settings.CALLBACK_SPOOL_KEY)
+        spool.spool_client_reset()
+    assert [status for status, _, _ in answers] == [200, 200, 200, 429]
+    assert b'"spooled": true' in answers[0][2]
+    _retry_after(answers[3][1]["Retry-After"])
