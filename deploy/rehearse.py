@@ -412,8 +412,13 @@ def click_once(base: str, code: str, n: int, tally: Tally) -> str | None:
     with tally.lock:
         tally.clicks_sent += 1
     try:
+        # Many visitors, not one: a visitor's clicks share a repeat key, and so a stream shard.
         response = _session().get(
-            f"{base}/c/{code}", params={"sub1": f"r{n}"}, allow_redirects=False, timeout=15
+            f"{base}/c/{code}",
+            params={"sub1": f"r{n}"},
+            headers={"User-Agent": USER_AGENT.replace("126.0", f"126.0.{n % 5000}")},
+            allow_redirects=False,
+            timeout=15,
         )
     except requests.RequestException as exc:
         tally.error(tally.click_errors, type(exc).__name__)

@@ -60,9 +60,16 @@ class PostbackReceiver:
 
 
 def postbacks_outstanding(conn: psycopg.Connection) -> int:
-    return conn.execute(
+    """Deliveries still to send, plus approved conversions that owe none yet (their message
+    was lost: the sweep owes them after a while)."""
+    pending = conn.execute(
         "SELECT count(*) FROM tracking_postbackdelivery WHERE status = 'pending'"
     ).fetchone()[0]
+    unowed = conn.execute(
+        "SELECT count(*) FROM tracking_conversion c WHERE c.status = 'approved' AND NOT EXISTS "
+        "(SELECT 1 FROM tracking_postbackdelivery d WHERE d.conversion_id = c.id)"
+    ).fetchone()[0]
+    return pending + unowed
 
 
 def money_and_reports(

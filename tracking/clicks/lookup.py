@@ -17,6 +17,7 @@ backlog is not found here: its callback then waits for the click to reach Postgr
 
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 
 from tracking.clicks import buffer
@@ -60,7 +61,13 @@ def click_find_buffered(*, click_id: str) -> Click | None:
         pipe.xrange(key, min=middle, max=str(high), count=most)
         pipe.xrevrange(key, max=middle, min=str(low), count=most)
     needle = f'"id":"{click_id}"'.encode()
-    for entries in pipe.execute():
+    try:
+        replies = pipe.execute()
+    except redis.RedisError:
+        # Redis (or a cluster primary) is away: not found here, as when Redis is down; the
+        # callback is stored all the same and attribution looks again later.
+        return None
+    for entries in replies:
         for entry in buffer.entries_decode([e for e in entries if needle in e[1].get(b"d", b"")]):
             if entry.record is not None:
                 return click_from_record(
