@@ -639,6 +639,9 @@ def base_env(workdir: Path, database_url: str, redis_port: int, options: Options
         POSTBACK_ALLOW_LOOPBACK="on",
         POSTBACK_RETRY_BASE_SECONDS="2",
         PYTHONUNBUFFERED="1",
+        # This checkout's code, even when the virtualenv's editable install names another one
+        # (a snapshot of the tree rehearsed while the main checkout changes).
+        PYTHONPATH=str(ROOT),
     )
     if options.shards:
         env["CLICK_STREAM_SHARDS"] = str(options.shards)
