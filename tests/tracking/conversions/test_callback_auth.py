@@ -2,29 +2,29 @@
 and a rejected inbox row with its reason. Then the ways that pass."""
 
 import time
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from ulid import ULID
 
 from affiliates.keys import secret_hash
 from offers.models import Advertiser
 from tests import factories
 from tests.tracking.conversions.conftest import SECRET, drain
-from tracking.callbacks.auth import canonical_request, signature_compute
+from tests.tracking.conversions.signing import (
+    KNOWN_CLICK_ID,
+    KNOWN_TIMESTAMP,
+    KNOWN_V1_AMOUNT_5,
+    signed_v1,
+)
 from tracking.models import CallbackInbox, Conversion
 
-KEY = secret_hash(SECRET)
 
-
-def _signed(path: str, params: dict, *, at: int | None = None, key: str = KEY) -> dict:
-    timestamp = str(at if at is not None else int(time.time()))
-    canonical = canonical_request(method="GET", path=path, params=list(params.items()))
-    return {
-        "HTTP_X_AFFNET_TIMESTAMP": timestamp,
-        "HTTP_X_AFFNET_SIGNATURE": signature_compute(
-            key_hex=key, timestamp=timestamp, canonical=canonical
-        ),
-    }
+def _signed(path: str, params: dict, *, at: int | None = None, secret: str = SECRET) -> dict:
+    # Signed by Python's hmac module (tests/tracking/conversions/signing.py), never by the code
+    # under test.
+    return signed_v1(path, params, secret=secret, at=at)
 
 
 def _assert_refused(response, reason: str) -> None:
@@ -47,7 +47,7 @@ def test_a_wrong_token_is_refused(world, web):
 
 def test_a_wrong_signature_is_refused(world, web):
     params = {"click_id": world.click.click_id}
-    headers = _signed("/postback", params, key=secret_hash("another secret"))
+    headers = _signed("/postback", params, secret="another secret")
     _assert_refused(web.get("/postback", params, **headers), "bad_signature")
 
 
@@ -107,6 +107,33 @@ def test_a_valid_signature_alone_is_enough_and_so_is_an_allowed_address(world, w
     assert response.status_code == 200, response.content
     drain()
     assert Conversion.objects.get().status == "approved"
+
+
+def test_the_test_signer_matches_the_known_answer():
+    """The signer these tests use reproduces the hex computed once by hand."""
+    headers = signed_v1(
+        "/postback", {"click_id": KNOWN_CLICK_ID, "amount": "5"}, secret=SECRET, at=KNOWN_TIMESTAMP
+    )
+    assert headers["HTTP_X_AFFNET_SIGNATURE"] == KNOWN_V1_AMOUNT_5
+
+
+def test_a_request_signed_with_the_known_answer_is_accepted_and_one_digit_off_is_not(world, web):
+    """The endpoint checks a v1 signature typed in as a literal, at the moment it was made for."""
+    with time_machine.travel(KNOWN_TIMESTAMP + 5, tick=False):
+        world.new_click(click_id=KNOWN_CLICK_ID, created_at=datetime.now(UTC))
+        params = {"click_id": KNOWN_CLICK_ID, "amount": "5"}
+        headers = {"HTTP_X_AFFNET_TIMESTAMP": str(KNOWN_TIMESTAMP)}
+        wrong = KNOWN_V1_AMOUNT_5[:-1] + ("0" if KNOWN_V1_AMOUNT_5[-1] != "0" else "1")
+        refused = web.get("/postback", params, HTTP_X_AFFNET_SIGNATURE=wrong, **headers)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "bad_signature"
+        accepted = web.get(
+            "/postback", params, HTTP_X_AFFNET_SIGNATURE=f"sha256={KNOWN_V1_AMOUNT_5}", **headers
+        )
+        assert accepted.status_code == 200, accepted.content
+        drain()
+    conversion = Conversion.objects.get(click_id=KNOWN_CLICK_ID)
+    assert (conversion.status, conversion.reject_reason) == ("approved", "")
 
 
 def test_another_advertisers_secret_cannot_convert_this_advertisers_click(world, web):

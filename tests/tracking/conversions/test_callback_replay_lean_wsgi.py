@@ -1,15 +1,21 @@
 """Replay keys and header tokens on the production path: the lean WSGI handler, outside any
 transaction, where inbox inserts go through the group commit (tracking/callbacks/store.py)."""
 
-import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.db import connection
 
 from tests.tracking.conversions.conftest import SECRET, world_build
+from tests.tracking.conversions.signing import (
+    KNOWN_CLICK_ID,
+    KNOWN_TIMESTAMP,
+    KNOWN_V2_KAT_1,
+    signed_v2,
+)
 from tests.tracking.conversions.test_callback_fast_wsgi import serve
-from tracking.callbacks.auth import canonical_request, signature_v2_compute
 from tracking.callbacks.wsgi import callback_paths_first
 from tracking.models import CallbackInbox, CallbackReplayKey
 
@@ -25,10 +31,32 @@ def lean_only():
 
 
 def _signature(params: dict) -> dict:
-    timestamp = str(int(time.time()))
-    canonical = canonical_request(method="GET", path="/postback", params=list(params.items()))
-    signature = signature_v2_compute(secret=SECRET, timestamp=timestamp, canonical=canonical)
-    return {"HTTP_X_AFFNET_TIMESTAMP": timestamp, "HTTP_X_AFFNET_SIGNATURE": f"v2={signature}"}
+    # Signed by Python's hmac module (tests/tracking/conversions/signing.py), never by the code
+    # under test.
+    return signed_v2("/postback", params, secret=SECRET)
+
+
+def test_the_lean_handler_accepts_the_known_answer_signature_and_not_one_digit_off(lean_only):
+    """A v2 signature typed in as a literal (computed once by hand), at its moment."""
+    with time_machine.travel(KNOWN_TIMESTAMP + 5, tick=False):
+        world = world_build()
+        world.new_click(click_id=KNOWN_CLICK_ID, created_at=datetime.now(UTC))
+        params = {"click_id": KNOWN_CLICK_ID, "goal": "sale", "txn_id": "kat-1"}
+        headers = {"HTTP_X_AFFNET_TIMESTAMP": str(KNOWN_TIMESTAMP)}
+        wrong = KNOWN_V2_KAT_1[:-1] + ("0" if KNOWN_V2_KAT_1[-1] != "0" else "1")
+        status, _, body = serve(
+            lean_only, "/postback", params, HTTP_X_AFFNET_SIGNATURE=f"v2={wrong}", **headers
+        )
+        assert status == 403 and b"bad_signature" in body
+        status, _, body = serve(
+            lean_only,
+            "/postback",
+            params,
+            HTTP_X_AFFNET_SIGNATURE=f"v2={KNOWN_V2_KAT_1}",
+            **headers,
+        )
+        assert status == 200, body
+    assert CallbackInbox.objects.filter(params__txn_id="kat-1", state="received").count() == 1
 
 
 def test_the_lean_handler_takes_the_token_from_the_header(lean_only):
