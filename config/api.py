@@ -1,9 +1,138 @@
-"""API plumbing shared by every app's endpoints."""
+"""API plumbing shared by every app's endpoints, and the one place malformed input is refused.
 
+Malformed input answers a documented 4xx with the error body (config/errors.py), never a 500:
+- `ApiInputGuardMiddleware`: under /api/, a body larger than API_MAX_BODY_BYTES is a 413, and
+  NUL or a lone surrogate in the path or any query parameter a 400 `invalid_characters` naming
+  the parameter (PostgreSQL refuses NUL in text; a surrogate cannot be encoded at all).
+- `config.parsers.JSONParser`: the same characters anywhere in a JSON body (keys too), nesting
+  deeper than API_MAX_JSON_DEPTH, or a body over the limit without a Content-Length.
+- `FilterBackend`: number filters on integer columns (ids, foreign keys) are bounded to the
+  column's range, and date filters to dates that survive a time zone conversion, so a huge id
+  or the year 9999 in a filter is a 400 naming it instead of a database error.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import connection, models
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_filters import filters as django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import get_model_field
 from rest_framework.pagination import PageNumberPagination
+
+from config.errors import error_body
+from config.parsers import NUL, BodyTooLarge, bad_characters, body_too_large_message
 
 
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def invalid_characters(fields: dict[str, list[str]]) -> dict[str, Any]:
+    return error_body(
+        "invalid_characters",
+        "Invalid characters in: " + ", ".join(sorted(fields)) + ".",
+        fields,
+    )
+
+
+class ApiInputGuardMiddleware:
+    """Refuses oversized bodies and unstorable characters in the URL before any view runs."""
+
+    prefix = "/api/"
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(self.prefix):
+            refused = self.refuse(request)
+            if refused is not None:
+                return refused
+        return self.get_response(request)
+
+    def refuse(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.API_MAX_BODY_BYTES:
+            return JsonResponse(
+                error_body(BodyTooLarge.default_code, body_too_large_message()), status=413
+            )
+        fields: dict[str, list[str]] = {}
+        reason = bad_characters(request.path_info)
+        if reason:
+            fields["path"] = [reason]
+        for name, values in request.GET.lists():
+            for value in [name, *values]:
+                reason = bad_characters(value)
+                if reason:
+                    fields[name.replace(NUL, "\\x00").encode("utf-8", "replace").decode()] = [
+                        reason
+                    ]
+                    break
+        if fields:
+            return JsonResponse(invalid_characters(fields), status=400)
+        return None
+
+
+# Python's datetime spans years 1..9999; a bound a day inside them survives any UTC offset.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def validate_in_date_range(value: date | datetime | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, datetime):
+        try:
+            in_range = EARLIEST <= value.astimezone(UTC) <= LATEST
+        except OverflowError:
+            in_range = False
+    else:
+        in_range = EARLIEST.date() <= value <= LATEST.date() - timedelta(days=1)
+    if not in_range:
+        raise ValidationError("Date out of range (years 1 to 9999).", code="date_out_of_range")
+
+
+INTEGER_FIELDS = (models.IntegerField, models.AutoField)
+DATE_FILTERS = (django_filters.DateFilter, django_filters.DateTimeFilter)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter with every integer filter bounded to its column and dates to their range."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        for filter_ in filterset.filters.values():
+            if isinstance(filter_, DATE_FILTERS):
+                filter_.field.validators.append(validate_in_date_range)
+            elif isinstance(filter_, django_filters.NumberFilter):
+                bounds = integer_range(queryset.model, filter_.field_name)
+                if bounds is not None:
+                    filter_.field.validators.extend(
+                        [MinValueValidator(bounds[0]), MaxValueValidator(bounds[1])]
+                    )
+        return filterset
+
+
+def integer_range(model: type[models.Model], field_name: str) -> tuple[int, int] | None:
+    field = get_model_field(model, field_name)
+    if field is None and field_name.endswith("_id"):
+        field = get_model_field(model, field_name[: -len("_id")])
+    while field is not None and field.is_relation and field.target_field is not field:
+        field = field.target_field
+    if not isinstance(field, INTEGER_FIELDS):
+        return None
+    low, high = connection.ops.integer_field_range(field.get_internal_type())
+    return (low if low is not None else -(2**63), high if high is not None else 2**63 - 1)
+

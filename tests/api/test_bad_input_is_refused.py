@@ -303,3 +303,99 @@ def test_several_bad_fields_are_all_named_at_once(manager, offer):
     body = offer_body(offer, landing_url="ftp://x", currency="ZZZ", devices=["toaster"])
     error = assert_refused(manager.post("/api/v1/offers/", body, format="json"), "landing_url")
     assert {"landing_url", "currency", "devices"} <= set(error["fields"])
+
+
+# Malformed input anywhere in the API: a documented 4xx with the error body, never a 500.
+# Each case was a 500 (or an undocumented status) before; the fuzzer's findings are pinned here.
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/goals/?offer_id=17134893333144080384", "offer_id"),
+        ("/api/v1/goals/?offer_id=-17134893333144080384", "offer_id"),
+        ("/api/v1/clicks/?offer=99999999999999999999", "offer"),
+        ("/api/v1/terms/?goal_id=9223372036854775808", "goal_id"),
+        ("/api/v1/caps/?publisher_id=9223372036854775808", "publisher_id"),
+    ],
+)
+def test_an_integer_filter_beyond_its_column_is_refused_naming_it(manager, url, field):
+    assert_refused(manager.get(url), field)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/offers/17134893333144080384/", "/api/v1/goals/-9223372036854775809/"],
+)
+def test_an_id_beyond_its_column_is_not_found(manager, url):
+    response = manager.get(url)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/offers/?name=a%00b", "name"),
+        ("/api/v1/clicks/?sub1=%00", "sub1"),
+        ("/api/v1/reports/?group_by=offer&sub1=x%00", "sub1"),
+        ("/api/v1/offers/?ordering=%00", "ordering"),
+        ("/api/v1/offers/?unknown=%00", "unknown"),
+    ],
+)
+def test_a_nul_in_a_query_parameter_is_refused_naming_it(manager, url, field):
+    error = assert_refused(manager.get(url), field, "invalid_characters")
+    assert "NUL" in error["fields"][field][0]
+
+
+def test_a_nul_in_the_path_is_refused(manager):
+    assert_refused(manager.get("/api/v1/offers/1%00/"), "path", "invalid_characters")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"name": "Adv\\u0000"}', "name"),
+        ('{"name": "Adv\\ud800"}', "name"),
+        ('{"name": "Adv", "ip_allowlist": ["10.0.0.0/8", "\\udfff"]}', "ip_allowlist"),
+        ('{"name": "Adv", "\\u0000": 1}', "\\x00"),
+    ],
+)
+def test_nul_or_a_lone_surrogate_in_a_json_body_is_refused_naming_the_field(manager, body, field):
+    before = counts()
+    response = manager.generic(
+        "POST", "/api/v1/advertisers/", body, content_type="application/json"
+    )
+    assert_refused(response, field, "invalid_characters")
+    assert counts() == before
+
+
+def test_json_nested_too_deeply_is_refused(manager):
+    for depth in (40, 100_000):
+        body = '{"name": ' + "[" * depth + "]" * depth + "}"
+        response = manager.generic(
+            "POST", "/api/v1/advertisers/", body, content_type="application/json"
+        )
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["code"] == "parse_error"
+
+
+def test_a_body_over_the_limit_is_refused_with_413(manager, settings):
+    settings.API_MAX_BODY_BYTES = 2048
+    body = '{"name": "' + "x" * 4096 + '"}'
+    for content_type in ("application/json", "application/x-www-form-urlencoded"):
+        response = manager.generic("POST", "/api/v1/advertisers/", body, content_type=content_type)
+        assert response.status_code == 413, response.content
+        assert response.json()["error"]["code"] == "body_too_large"
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/clicks/?created_after=9999-12-31T23:59:59-14:00", "created_after"),
+        ("/api/v1/callbacks/?received_before=0001-01-01T00:00:00%2B14:00", "received_before"),
+        ("/api/v1/conversions/?created_before=0001-01-01", "created_before"),
+    ],
+)
+def test_a_date_filter_out_of_range_is_refused_naming_it(manager, url, field):
+    assert_refused(manager.get(url), field)

@@ -1,0 +1,92 @@
+"""The error answers every API operation can give, written into the OpenAPI schema in one place.
+
+Views describe their successes; this postprocessing hook (SPECTACULAR_SETTINGS) adds the 4xx
+each operation can answer, all with the one error body of config/errors.py, so a client
+generated from the schema knows every status it may receive:
+
+- 400 everywhere: any query parameter may carry NUL or a lone surrogate (`invalid_characters`),
+  a number beyond its column or a date out of range (`invalid`); a body may be malformed.
+- 401 everywhere: no key, or a revoked or unknown one.
+- 403 everywhere: the caller's role may not do this (or the money policy refuses it).
+- 404 where a path names a row (a missing or foreign one), or a query pages (past the end) or
+  names a row the caller cannot see (reports, payouts).
+- 409 on every write: the row's state or a uniqueness rule refuses it.
+- 413 where there is a request body: larger than API_MAX_BODY_BYTES.
+- 429 everywhere: the per-key rate limit (config/throttling.py).
+
+tests/api/test_schemathesis.py fails on any status an operation answers that is not listed.
+"""
+
+from typing import Any
+
+ERROR_COMPONENT = "ErrorBody"
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every 4xx answer. `fields` names each refused input with its reasons.",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "Stable, machine-readable reason."},
+                "message": {"type": "string", "description": "What was wrong, for a person."},
+                "fields": {
+                    "type": "object",
+                    "description": "Input name -> list of reasons (nested for nested input).",
+                    "additionalProperties": {},
+                },
+            },
+            "required": ["code", "message", "fields"],
+        }
+    },
+    "required": ["error"],
+}
+
+DESCRIPTIONS = {
+    "400": "Malformed input: a field, a query parameter or the body is refused (see `fields`).",
+    "401": "No API key, or an unknown, revoked or inactive one.",
+    "403": "The caller's role may not do this.",
+    "404": "No such row among those the caller may see, or a page past the end.",
+    "409": "The row's current state (or a uniqueness rule) refuses this change.",
+    "413": "The request body is larger than the API accepts.",
+    "429": "Too many requests for this key; retry after the `Retry-After` seconds.",
+}
+
+WRITES = frozenset({"post", "put", "patch", "delete"})
+METHODS = frozenset({"get", "head", "post", "put", "patch", "delete", "options", "trace"})
+
+
+def error_statuses(method: str, operation: dict[str, Any]) -> list[str]:
+    """The error statuses `operation` can answer, from what it declares (path, paging, body)."""
+    parameters = operation.get("parameters", [])
+    statuses = ["400", "401", "403", "429"]
+    names_a_row = any(parameter.get("in") == "path" for parameter in parameters)
+    # A query parameter pages (a page past the end) or filters by a row the caller cannot see.
+    queried = any(parameter.get("in") == "query" for parameter in parameters)
+    if names_a_row or queried:
+        statuses.append("404")
+    if method in WRITES:
+        statuses.append("409")
+    if "requestBody" in operation:
+        statuses.append("413")
+    return sorted(statuses)
+
+
+def add_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every operation lists its error answers."""
+    result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
+    reference = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in error_statuses(method, operation):
+                responses.setdefault(
+                    status,
+                    {
+                        "description": DESCRIPTIONS[status],
+                        "content": {"application/json": {"schema": reference}},
+                    },
+                )
+    return result
