@@ -66,6 +66,10 @@ class Click(models.Model):
     fallback_reason = models.CharField(
         max_length=32, choices=Reason.choices, blank=True, default=Reason.NONE
     )
+    # The parameters the redirect dropped as malformed (a NUL, bytes that are not UTF-8, over
+    # 255 characters), comma-separated, e.g. "sub1,source": the visitor was redirected anyway.
+    # A database default too, so an ingester that does not know the column can still insert.
+    bad_params = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]

@@ -11,10 +11,11 @@ the same bytes.
 """
 
 import base64
+import ipaddress
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 from django.conf import settings
@@ -115,6 +116,12 @@ def _storable(request: CallbackRequest, headers: tuple[str, ...]) -> CallbackReq
             "invalid_characters",
             "A parameter holds a NUL character or text that is not valid Unicode.",
         )
+    if request.remote_ip:
+        try:
+            ipaddress.ip_address(request.remote_ip)
+        except ValueError:
+            # The server's own REMOTE_ADDR (a unix socket's, say): no address, not a refusal.
+            return replace(request, remote_ip=None)
     return request
 
 

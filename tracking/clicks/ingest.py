@@ -77,26 +77,36 @@ def clicks_ingest(
 def _ingest_batch(*, client, entries: list[buffer.Entry], result: IngestResult) -> None:
     good = [entry for entry in entries if entry.record is not None]
     dead = [entry for entry in entries if entry.record is None]
-    try:
-        inserted = len(clicks_store(buffered=[_buffered(entry) for entry in good]))
-    except (DataError, IntegrityError):
-        # One bad record must not block the stream: write them one by one, set the bad aside.
-        # OperationalError (PostgreSQL down) is not caught: the batch stays pending.
-        inserted = 0
-        kept = []
-        for entry in good:
-            try:
-                inserted += len(clicks_store(buffered=[_buffered(entry)]))
-                kept.append(entry)
-            except (DataError, IntegrityError):
-                logger.exception("click entry %s refused by the database", entry.entry_id)
-                dead.append(entry)
-        good = kept
+    inserted, good, refused = _store_apart(good)
+    dead += refused
     buffer.buffer_done(client=client, entries=good)
     buffer.buffer_dead_letter(client=client, entries=dead)
     result.read += len(entries)
     result.inserted += inserted
     result.dead += len(dead)
+
+
+def _store_apart(entries: list[buffer.Entry]) -> tuple[int, list[buffer.Entry], list[buffer.Entry]]:
+    """Store the entries; (rows inserted, entries stored, entries the database refused).
+
+    One bad record must not block the stream nor its batch: a batch the database refuses is
+    stored again in halves, down to the record refused alone, which is set aside (dead letter)
+    with its reason logged; a bad click among a thousand costs about twenty statements, not a
+    thousand. click_from_record makes the known bad values (NUL, lone surrogates, over-long
+    text, a bad address) storable, so this is the fallback for what it does not know.
+    OperationalError (PostgreSQL down) is not caught: what was not stored stays pending.
+    """
+    if not entries:
+        return 0, [], []
+    try:
+        return len(clicks_store(buffered=[_buffered(entry) for entry in entries])), entries, []
+    except (DataError, IntegrityError, UnicodeEncodeError):
+        if len(entries) == 1:
+            logger.exception("click entry %s refused by the database", entries[0].entry_id)
+            return 0, [], entries
+    middle = len(entries) // 2
+    first, second = _store_apart(entries[:middle]), _store_apart(entries[middle:])
+    return first[0] + second[0], first[1] + second[1], first[2] + second[2]
 
 
 def _buffered(entry: buffer.Entry) -> Buffered:

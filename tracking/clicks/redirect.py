@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_to_bytes
 
 import redis
 from django.conf import settings
@@ -31,6 +31,7 @@ from tracking.clicks.resolve import (
     link_key_for_code,
     link_key_for_pair,
     link_resolve,
+    url_normalised,
 )
 from tracking.clicks.store import click_write_direct
 from tracking.models import Click
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 MAX_FIELD = 255
 MAX_PARAMS = 64
 MAX_TEXT = 1000
+MAX_DEEP_LINK = 2000
 SUB_PARAMS = ("sub1", "sub2", "sub3", "sub4", "sub5")
 TUNE_SUB_PARAMS = ("aff_sub", "aff_sub2", "aff_sub3", "aff_sub4", "aff_sub5")
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -80,21 +82,53 @@ def busy() -> ClickResponse:
 
 def _query(environ: Mapping[str, str]) -> dict[str, str]:
     """The query string's parameters; the first value of each name wins, so a name given twice
-    cannot smuggle in a second value. (parse_qs, without its cost on the hot path.)"""
+    cannot smuggle in a second value. A malformed value (see `_text`) reads as "".
+    (parse_qs, without its cost on the hot path.)"""
+    return _query_read(environ)[0]
+
+
+def _query_read(environ: Mapping[str, str]) -> tuple[dict[str, str], set[str]]:
+    """The parameters, and the names whose (first) value was malformed."""
     raw = environ.get("QUERY_STRING", "")
     found: dict[str, str] = {}
+    malformed: set[str] = set()
     if not raw:
-        return found
+        return found, malformed
     for part in raw.split("&", MAX_PARAMS)[:MAX_PARAMS]:
         name, _, value = part.partition("=")
-        if "%" in name or "+" in name:
-            name = unquote_plus(name)
+        name = _text(name) or ""
         if not name or name in found:
             continue
-        if "%" in value or "+" in value:
-            value = unquote_plus(value)
-        found[name] = value
-    return found
+        text = _text(value)
+        if text is None:
+            malformed.add(name)
+        found[name] = text or ""
+    return found, malformed
+
+
+def _text(raw: str) -> str | None:
+    """A query value as text, or None when it is malformed: percent-escapes (or raw bytes)
+    that are not UTF-8, such as a lone surrogate's, or a NUL, which no database column keeps.
+
+    The environ holds the raw bytes as latin-1 (PEP 3333; the ASGI handler does the same)."""
+    if raw.isascii() and "%" not in raw and "+" not in raw:
+        text = raw
+    else:
+        try:
+            text = unquote_to_bytes(raw.replace("+", " ").encode("latin-1")).decode()
+        except UnicodeError:
+            return None
+    return None if "\x00" in text else text
+
+
+def _kept(query: dict[str, str], malformed: set[str], name: str, bad: list[str], flag: str) -> str:
+    """The value of `name` to keep, or "" with `flag` (the Click column it would have filled)
+    added to `bad` when it is malformed or over-long."""
+    value = query.get(name, "")
+    if name in malformed or len(value) > MAX_FIELD:
+        bad.append(flag)
+        return ""
+    return value
 
 
 def _link_key(kind: str, code: str, query: Mapping[str, str]) -> str | None:
@@ -145,7 +179,7 @@ def click_prepare(
     `cached_only` (the async handler): raise LinkNotCached rather than wait on Redis or
     PostgreSQL for a snapshot; the caller then runs this again in a thread.
     """
-    query = _query(environ)
+    query, malformed = _query_read(environ)
     try:
         snapshot = _resolve(kind, code, query, cached_only=cached_only)
     except LinkUnavailable:
@@ -154,9 +188,18 @@ def click_prepare(
     if snapshot is None:
         return not_found()
 
+    # A malformed sub id never strands the visitor: it is dropped, and the click says so.
+    bad: list[str] = []
     names = SUB_PARAMS if kind == "c" else TUNE_SUB_PARAMS
-    subs = [query.get(name, "")[:MAX_FIELD] for name in names]
-    source = query.get("source", "")[:MAX_FIELD]
+    subs = [
+        _kept(query, malformed, name, bad, f"sub{index}")
+        for index, name in enumerate(names, start=1)
+    ]
+    source = _kept(query, malformed, "source", bad, "source")
+    deep_link = query.get("url", "")
+    if "url" in malformed or len(deep_link) > MAX_DEEP_LINK:
+        bad.append("url")
+        deep_link = ""
     ip = client_ip(environ)
     user_agent = environ.get("HTTP_USER_AGENT", "")[:MAX_TEXT]
     country = client_country(environ, ip)
@@ -190,6 +233,8 @@ def click_prepare(
         "src": source,
         "fr": reason,
     }
+    if bad:
+        record["bp"] = ",".join(bad)
     repeat_key = hashlib.blake2b(
         f"{ip}|{user_agent}|{snapshot.offer_id}|{snapshot.publisher_id}".encode(), digest_size=16
     ).hexdigest()
@@ -212,7 +257,8 @@ def click_prepare(
         repeat_key=repeat_key,
         cap_keys=cap_keys,
         values=values,
-        deep_link=query.get("url", ""),
+        # Percent-encoded as a configured URL is, so the Location header is plain ASCII.
+        deep_link=url_normalised(deep_link),
     )
 
 

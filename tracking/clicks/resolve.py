@@ -120,14 +120,13 @@ class LinkLru:
 _local = LinkLru()
 
 
-
-
 def link_key_for_code(code: str) -> str | None:
     return f"c:{code}" if LINK_CODE_PATTERN.fullmatch(code) else None
 
 
 def link_key_for_pair(offer_id: str, publisher_id: str) -> str | None:
-    if not (offer_id.isdigit() and publisher_id.isdigit()):
+    # ASCII digits only: str.isdigit() is true of "\u00b2", which int() refuses.
+    if not all(part.isascii() and part.isdigit() for part in (offer_id, publisher_id)):
         return None
     if len(offer_id) > 18 or len(publisher_id) > 18:
         return None
@@ -250,8 +249,8 @@ def _snapshot_for_pair(
         and offer.advertiser.status == Advertiser.Status.ACTIVE,
         publisher_active=publisher_status == Publisher.Status.ACTIVE,
         allowed=offer_is_runnable_by(publisher_id=publisher_id, offer_id=offer_id),
-        landing_url=_url_normalised(offer.landing_url),
-        fallback_url=_url_normalised(offer.fallback_url),
+        landing_url=url_normalised(offer.landing_url),
+        fallback_url=url_normalised(offer.fallback_url),
         countries=[code.upper() for code in offer.countries or []],
         devices=[kind.lower() for kind in offer.devices or []],
         deep_links=offer.deep_links_allowed,
@@ -260,7 +259,8 @@ def _snapshot_for_pair(
     )
 
 
-def _url_normalised(url: str) -> str:
+def url_normalised(url: str) -> str:
+    """`url` with anything not URL-safe percent-encoded once, or "" unless http(s)."""
     if not url:
         return ""
     url = quote(url.strip(), safe=_URL_SAFE)

@@ -29,6 +29,7 @@ def lean(
     body: bytes = b"",
     content_type: str = "",
     cookie: str = "",
+    remote_addr: str = "203.0.113.9",
 ) -> tuple[int, bytes, str]:
     """One request through config.wsgi's application, as a WSGI server sends it."""
     from config.wsgi import application
@@ -37,7 +38,7 @@ def lean(
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
         "QUERY_STRING": query,
-        "REMOTE_ADDR": "203.0.113.9",
+        "REMOTE_ADDR": remote_addr,
         "HTTP_HOST": "testserver",
         "SERVER_NAME": "testserver",
         "SERVER_PORT": "80",
@@ -233,3 +234,10 @@ def test_a_pixel_answers_its_gif_whatever_it_is_sent_and_stores_only_what_is_sto
         if "txn_id" in row
     )
     assert stored == ["\ufffd\ufffd\ufffd"] * 2
+
+
+def test_a_server_address_that_is_no_ip_address_is_stored_as_none_not_refused(client):
+    world = world_build()
+    status, body, _ = lean("/postback", good_query(world), remote_addr="unix:/run/web.sock")
+    assert status == 200, body
+    assert CallbackInbox.objects.get().remote_ip is None
