@@ -2,6 +2,7 @@
 attribution batches racing on their own database connections."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -99,18 +100,52 @@ def test_two_racing_workers_make_one_conversion_of_a_reused_txn_id(live_server):
     assert loser.params["amount"] == amounts[loser.click_id]
 
 
-def test_a_cap_of_10_against_50_concurrent_callbacks_approves_exactly_10(client):
+def test_a_cap_of_10_against_50_concurrent_callbacks_approves_exactly_10(live_server):
+    """50 senders released at once by a barrier, over real HTTP, while 5 attribution workers
+    drain the inbox as the callbacks land: the cap's lock and count hold under both."""
     world = world_build()
     Cap.objects.create(offer=world.offer, limit=10, period="day", action="reject")
     clicks = [world.new_click() for _ in range(50)]
-    for click in clicks:
-        assert (
-            client.get("/postback", {"click_id": click.click_id, "token": SECRET}).status_code
-            == 200
-        )
+    start = threading.Barrier(50 + 5)
+    all_sent = threading.Event()
+    spans: list[tuple[float, float]] = []
 
-    _drain_in_threads(threads=5, batch=3)
+    def send(click_id: str) -> int:
+        with requests.Session() as session:
+            start.wait()
+            began = time.monotonic()
+            response = session.get(
+                f"{live_server.url}/postback",
+                params={"click_id": click_id, "token": SECRET},
+                timeout=60,
+            )
+            spans.append((began, time.monotonic()))
+            return response.status_code
 
+    def attribute() -> None:
+        try:
+            start.wait()
+            while True:
+                finished = all_sent.is_set()
+                if not inbox_batch_attribute(limit=3).claimed:
+                    if finished:
+                        return
+                    time.sleep(0.01)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(5) as workers, ThreadPoolExecutor(50) as senders:
+        drains = [workers.submit(attribute) for _ in range(5)]
+        codes = list(senders.map(send, [click.click_id for click in clicks]))
+        all_sent.set()
+        for drain in drains:
+            drain.result()
+
+    assert codes == [200] * 50
+    # They were in flight together, not one after another.
+    most_at_once = max(sum(1 for b, e in spans if b <= began < e) for began, _ in spans)
+    assert most_at_once >= 5, most_at_once
+    assert CallbackInbox.objects.filter(state="processed").count() == 50
     assert Conversion.objects.filter(status="approved").count() == 10
     assert Conversion.objects.filter(status="rejected", reject_reason="cap_reached").count() == 40
     assert LedgerEntry.objects.count() == 10
