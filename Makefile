@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format migrate demo clean cluster-demo
+.PHONY: run test test-fast lint format migrate demo clean cluster-demo fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,16 @@ format: $(STAMP)
 #   make cluster-demo REHEARSE_ARGS=--redis-cluster   the click buffer on a 3-primary Redis Cluster
 cluster-demo: $(STAMP)
 	$(BIN)/python deploy/rehearse.py $(REHEARSE_ARGS)
+
+# The API fuzzed for longer than `make test` does: fresh randomness, every schemathesis check,
+# the coverage phase, up to FUZZ_SECONDS (then the remaining operations are skipped). Each
+# failure prints a curl line to reproduce it; pin it in tests/api/test_bad_input_is_refused.py.
+FUZZ_SECONDS ?= 600
+FUZZ_EXAMPLES ?= 50
+fuzz: $(STAMP)
+	SCHEMATHESIS_FUZZ=1 FUZZ_SECONDS=$(FUZZ_SECONDS) SCHEMATHESIS_MAX_EXAMPLES=$(FUZZ_EXAMPLES) \
+		$(BIN)/python scripts/with_services.py -- $(BIN)/pytest -q -p no:cacheprovider \
+		tests/api/test_schemathesis.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var
