@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format migrate demo clean cluster-demo fuzz
+.PHONY: run test test-fast lint format migrate demo clean cluster-demo fuzz mutation
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ fuzz: $(STAMP)
 	SCHEMATHESIS_FUZZ=1 FUZZ_SECONDS=$(FUZZ_SECONDS) SCHEMATHESIS_MAX_EXAMPLES=$(FUZZ_EXAMPLES) \
 		$(BIN)/python scripts/with_services.py -- $(BIN)/pytest -q -p no:cacheprovider \
 		tests/api/test_schemathesis.py $(PYTEST_ARGS)
+
+# Hand-picked mutants of the money modules (rounding, ledger, build, terms, caps, attribution),
+# each applied to a snapshot of HEAD and run against its tests: prints the mutation score and the
+# survivors (scripts/mutation_check.py; about 15 minutes). Not part of `make test`.
+mutation: $(STAMP)
+	$(BIN)/python scripts/with_services.py -- $(BIN)/python scripts/mutation_check.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) var
