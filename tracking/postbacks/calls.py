@@ -22,8 +22,15 @@ class CallResult:
     duration_ms: int
 
 
-def target_call(*, target: Target, method: str, timeout: float = TIMEOUT_SECONDS) -> CallResult:
+def target_call(
+    *, target: Target, method: str, timeout: float = TIMEOUT_SECONDS, idempotency_key: str = ""
+) -> CallResult:
+    """`idempotency_key` goes out as the Idempotency-Key header, the same on every attempt of
+    one delivery: a worker killed after the publisher answered but before the attempt was
+    recorded sends the delivery again, and a publisher that keeps the key counts it once."""
     headers = {"Host": target.host_header, "User-Agent": USER_AGENT}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
     if target.scheme == "https":
         # Connect to the checked address, but verify the certificate for (and send SNI of) the
         # name the publisher gave.

@@ -102,6 +102,12 @@ def deliveries_create(*, conversion_ids: list[int], event: str | None = None) ->
     return created
 
 
+def delivery_key(delivery_id: int) -> str:
+    """The Idempotency-Key of every attempt of one delivery (one conversion event, one
+    template): delivery is at least once, a publisher keeping the key counts it once."""
+    return f"affnet-postback-{delivery_id}"
+
+
 def delivery_attempt(*, delivery_id: int) -> float | None:
     """Make one attempt if the delivery is due and nobody else is on it.
 
@@ -126,7 +132,9 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
         outcome, status_code, excerpt, duration = f"refused_{exc.reason}", None, "", 0
     else:
         address = target.address
-        result = target_call(target=target, method=delivery.method)
+        result = target_call(
+            target=target, method=delivery.method, idempotency_key=delivery_key(delivery.pk)
+        )
         outcome, status_code = result.outcome, result.status_code
         excerpt, duration = result.excerpt, result.duration_ms
 
