@@ -66,7 +66,7 @@ def goal_resolve(*, goals: list[Goal], wanted: str) -> Goal | None:
     for goal in goals:
         if goal.ref == wanted:
             return goal
-    if wanted.isdigit():
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:
         return next((goal for goal in goals if goal.pk == int(wanted)), None)
     return None
 
