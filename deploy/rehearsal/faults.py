@@ -64,7 +64,7 @@ class Chaos(threading.Thread):
         self.kill, self.restart = kill, restart
         self.counts, self.say = counts, say
         self.random = random.Random(seed)
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._web_turn = 0
         self._restarting: list[threading.Thread] = []
 
@@ -72,7 +72,7 @@ class Chaos(threading.Thread):
         started = time.monotonic()
         next_worker = started + self.worker_every if self.worker_every else float("inf")
         next_web = started + self.web_every if self.web_every else float("inf")
-        while not self._stop.wait(0.1):
+        while not self._halt.wait(0.1):
             now = time.monotonic()
             if now >= next_worker:
                 next_worker += self.worker_every
@@ -91,7 +91,7 @@ class Chaos(threading.Thread):
                 self._restarting.append(thread)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
         for thread in self._restarting:
             thread.join(90)
