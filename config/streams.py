@@ -22,6 +22,7 @@ from django.conf import settings
 from redis.backoff import ExponentialBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
+from redis.exceptions import RedisClusterException
 from redis.retry import Retry
 
 # When Redis cannot compute a group's lag (entries deleted in the middle of the stream), we
@@ -99,15 +100,20 @@ def click_cluster_client() -> RedisCluster:
                 for url in others:
                     options = redis.connection.parse_url(url)
                     extra.append(ClusterNode(options.get("host"), options.get("port", 6379)))
-                _cluster = RedisCluster.from_url(
-                    first,
-                    startup_nodes=extra or None,
-                    socket_timeout=5,
-                    socket_connect_timeout=2,
-                    # A visitor waits on these: two quick retries, then the redirect writes
-                    # the click directly (redirect.py), as it does when a single Redis fails.
-                    retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
-                )
+                try:
+                    _cluster = RedisCluster.from_url(
+                        first,
+                        startup_nodes=extra or None,
+                        socket_timeout=5,
+                        socket_connect_timeout=2,
+                        # A visitor waits on these: two quick retries, then the redirect writes
+                        # the click directly (redirect.py), as it does when a single Redis fails.
+                        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+                    )
+                except RedisClusterException as exc:
+                    # No node answered: a RedisError like any other Redis outage, so callers
+                    # fall back (direct write, claim later) instead of failing.
+                    raise redis.ConnectionError(f"Redis Cluster unreachable: {exc}") from exc
     return _cluster
 
 

@@ -77,32 +77,64 @@ _lock = threading.Lock()
 _client: redis.Redis | None = None
 _hot: RespClient | None = None
 _append: Callable[[list[str], list], Any] | None = None
+_cluster_script: Any = None
+# The eviction policy is checked once Redis answers: a web node (re)started while Redis is
+# restarting must serve its visitors (the redirect writes directly) rather than fail them all.
+_policy_unchecked = False
+_policy_next_check = 0.0
+POLICY_RECHECK_SECONDS = 1.0
 
 
 def redis_client() -> redis.Redis | None:
     """The buffer's Redis client, or None in the embedded mode (no REDIS_URL)."""
-    global _client, _hot, _append
-    if _client is not None or not settings.REDIS_URL:
-        return _client
-    with _lock:
-        if _client is None:
-            client = redis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2
-            )
-            buffer_check_policy(client=client)
-            if click_redis_clustered():
-                cluster = click_cluster_client()
-                buffer_check_policy(client=cluster)
-                script = cluster.register_script(CLUSTER_APPEND_LUA)
-                _append = lambda keys, args: script(keys=keys, args=args, client=cluster)  # noqa: E731
-            elif settings.REDIS_URL.startswith("rediss://"):
-                script = client.register_script(APPEND_LUA)
-                _append = lambda keys, args: script(keys=keys, args=args, client=client)  # noqa: E731
-            else:
-                _hot = RespClient(settings.REDIS_URL)
-                _append = RespScript(GroupCommit(_hot), APPEND_LUA)
-            _client = client
+    global _client, _hot, _append, _policy_unchecked
+    if _client is None and settings.REDIS_URL:
+        with _lock:
+            if _client is None:
+                client = redis.Redis.from_url(
+                    settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2
+                )
+                if click_redis_clustered():
+                    _append = _cluster_append
+                elif settings.REDIS_URL.startswith("rediss://"):
+                    script = client.register_script(APPEND_LUA)
+                    _append = lambda keys, args: script(keys=keys, args=args, client=client)  # noqa: E731
+                else:
+                    _hot = RespClient(settings.REDIS_URL)
+                    _append = RespScript(GroupCommit(_hot), APPEND_LUA)
+                _policy_unchecked = True
+                _client = client
+    if _policy_unchecked:
+        _policy_check()
     return _client
+
+
+def _policy_check() -> None:
+    """buffer_check_policy on every Redis holding clicks, as soon as they answer; a wrong policy
+    raises ImproperlyConfigured (loud), an unreachable Redis is tried again a second later."""
+    global _policy_unchecked, _policy_next_check
+    now = time.monotonic()
+    if now < _policy_next_check or _client is None:
+        return
+    _policy_next_check = now + POLICY_RECHECK_SECONDS
+    try:
+        buffer_check_policy(client=_client)
+        if click_redis_clustered():
+            buffer_check_policy(client=click_cluster_client())
+    except redis.RedisError as exc:
+        logger.warning("click buffer: Redis eviction policy not checked yet (%s)", exc)
+        return
+    _policy_unchecked = False
+
+
+def _cluster_append(keys: list[str], args: list) -> Any:
+    """The append on the cluster (client and script made on first use: the cluster may be
+    unreachable when this process starts)."""
+    global _cluster_script
+    cluster = click_cluster_client()
+    if _cluster_script is None:
+        _cluster_script = cluster.register_script(CLUSTER_APPEND_LUA)
+    return _cluster_script(keys=keys, args=args, client=cluster)
 
 
 def hot_call(*args: bytes | str | int) -> Any:
@@ -125,13 +157,14 @@ def stream_client() -> redis.Redis | None:
 
 def redis_client_reset() -> None:
     """Forget the clients (tests switching Redis servers)."""
-    global _client, _hot, _append
+    global _client, _hot, _append, _cluster_script, _policy_unchecked, _policy_next_check
+    _policy_unchecked, _policy_next_check = False, 0.0
     with _lock:
         if _client is not None:
             _client.close()
         if _hot is not None:
             _hot.close()
-        _client = _hot = _append = None
+        _client = _hot = _append = _cluster_script = None
     click_cluster_client_reset()
 
 
