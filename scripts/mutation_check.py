@@ -20,9 +20,11 @@ test. Add a mutant when a money rule is added.
     python scripts/with_services.py -- python scripts/mutation_check.py --only M10,M32
     python scripts/mutation_check.py --list
 
-Mutants marked `sqlite` run their tests on the embedded SQLite mode (-m sqlite), which has its
-own SQL for some rules. Exit status: 0 when every mutant is killed, 1 when one survived, 2 when
-the unmutated tests fail (a mutation score means nothing then).
+Each run empties the Redis database named by REDIS_URL first (the throwaway one that
+scripts/with_services.py starts; never point it at a Redis you keep). Mutants marked `sqlite`
+run their tests on the embedded SQLite mode (-m sqlite), which has its own SQL for some rules.
+Exit status: 0 when every mutant is killed, 1 when one survived, 2 when the unmutated tests
+fail (a mutation score means nothing then).
 """
 
 import argparse
@@ -448,6 +450,11 @@ def run_tests(tree: Path, tests: tuple[str, ...], *, sqlite: bool, timeout: int)
         command += ["-m", "sqlite"]
     else:
         env["AFFNET_VAR_DIR"] = str(tree / "var")
+        # Each run gets a fresh test database but the same Redis: flags and caches keyed by ids
+        # that start again at 1 would leak from one run into the next.
+        import redis
+
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     try:
         done = subprocess.run(
             command, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout
