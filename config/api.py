@@ -135,4 +135,3 @@ def integer_range(model: type[models.Model], field_name: str) -> tuple[int, int]
         return None
     low, high = connection.ops.integer_field_range(field.get_internal_type())
     return (low if low is not None else -(2**63), high if high is not None else 2**63 - 1)
-

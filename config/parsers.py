@@ -92,5 +92,3 @@ def check_json(data: Any, *, max_depth: int) -> None:
         # Named by the top-level field, as serializers name their errors.
         top = {name.split(".")[0].split("[")[0] or name: why for name, why in fields.items()}
         raise InvalidCharacters(top)
-
-

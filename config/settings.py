@@ -220,6 +220,8 @@ SPECTACULAR_SETTINGS = {
         "CallbackInboxStateEnum": "tracking.models.CallbackInbox.State",
         "PayoutDetailsChangeStateEnum": "affiliates.models.PayoutDetailsChange.State",
         "PayoutRequestStateEnum": "payouts.models.Decision",
+        # Offers read by staff and by publishers (two components) share their status.
+        "OfferStatusEnum": "offers.models.Offer.Status",
     },
 }
 

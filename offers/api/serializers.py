@@ -120,6 +120,8 @@ class PublisherOfferSerializer(serializers.ModelSerializer):
 
     access = serializers.SerializerMethodField()
     goals = serializers.SerializerMethodField()
+    # Often "" (no preview): a string, not a `uri` that "" would break for schema clients.
+    preview_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Offer

@@ -6,7 +6,7 @@ differ, one service per write.
 
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,6 +51,20 @@ class AdvertiserViewSet(ScopedViewSet):
         )
 
 
+def _offer_as_seen(*, many: bool) -> PolymorphicProxySerializer:
+    """The reading shape depends on the caller: a publisher's is narrower (documented as such)."""
+    return PolymorphicProxySerializer(
+        component_name="OfferAsSeen",
+        serializers=[serializers.OfferSerializer, serializers.PublisherOfferSerializer],
+        resource_type_field_name=None,
+        many=many,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(responses=_offer_as_seen(many=True)),
+    retrieve=extend_schema(responses=_offer_as_seen(many=False)),
+)
 class OfferViewSet(ScopedViewSet):
     """Offers. Managers and the owning advertiser write; publishers read a narrower shape.
     Deleting is not offered (clicks and conversions name offers): set status expired."""

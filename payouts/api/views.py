@@ -4,8 +4,9 @@ Thin: validate, call one service or selector, serialize. Refusals are config.err
 """
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status, viewsets
+from rest_framework import serializers as drf_serializers
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
@@ -302,7 +303,17 @@ class PublisherPayoutsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("publisher", int, required=False)],
-        responses={200: serializers.BalanceSerializer(many=True)},
+        responses={
+            200: inline_serializer(
+                "PublisherPayouts",
+                {
+                    "publisher": drf_serializers.IntegerField(),
+                    "balances": serializers.BalanceSerializer(many=True),
+                    "lines": serializers.PublisherLineSerializer(many=True),
+                    "payments": serializers.PublisherLedgerEntrySerializer(many=True),
+                },
+            )
+        },
     )
     def get(self, request: Request) -> Response:
         publisher_id = _publisher_id_for(request)

@@ -1,0 +1,169 @@
+"""The whole API schema fuzzed with every role's key: no 5xx, and only documented statuses.
+
+Schemathesis (through its pytest integration) generates valid and invalid requests for every
+operation of the schema drf-spectacular serves, sends them to the Django WSGI app in-process,
+and checks each answer: not a server error, a status the schema documents for the operation,
+and a body that matches the documented schema for that status. The seed is fixed (derandomized)
+so `make test` is repeatable; `make fuzz` runs the same test for longer with fresh randomness
+(SCHEMATHESIS_FUZZ=1, all checks) and prints what it finds.
+
+Rows come from the small world of tests/api/world.py, built once per module; path ids are drawn
+from its rows as often as they are generated, so detail, update and action endpoints answer
+real rows as well as 404s. Each request runs in a savepoint that is rolled back, so a DELETE or
+a revoked key never changes what the next example sees.
+
+PostgreSQL only: the SQLite (embedded) run selects `-m sqlite` and never collects this as run.
+"""
+
+import json
+import os
+import time
+
+import hypothesis
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections, transaction
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import strategies as st
+from rest_framework.renderers import JSONRenderer
+from schemathesis.checks import load_all_checks, not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.api.world import build_world
+
+# role -> the world's user holding it (one key each).
+ROLES = {"manager": "manager", "finance": "finance", "advertiser": "adv_a", "publisher": "pub_p"}
+
+FUZZ = os.environ.get("SCHEMATHESIS_FUZZ") == "1"
+# Per operation and role in `make test` (about two minutes for the whole schema, four roles).
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "200" if FUZZ else "4"))
+SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20261111"))
+# `make fuzz`: once this many seconds have passed, the remaining operations are skipped.
+FUZZ_DEADLINE = time.monotonic() + float(os.environ.get("FUZZ_SECONDS", "600"))
+
+STATS = {"examples": 0, "operations": set(), "roles": set(), "seconds": 0.0, "statuses": {}}
+WORLD_IDS: dict[str, list[int]] = {}  # endpoint -> ids of the world's rows (filled per module)
+
+
+def load_schema() -> schemathesis.BaseSchema:
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    raw = json.loads(JSONRenderer().render(generated))
+    config = schemathesis.Config.from_dict(
+        {
+            "seed": SEED,
+            "generation": {
+                "mode": "all",
+                "max-examples": MAX_EXAMPLES,
+                "deterministic": not FUZZ,
+                "database": "none",
+            },
+            # The coverage phase enumerates every boundary of every parameter: hundreds of
+            # requests per operation. The fuzz run has the time for it; `make test` has not.
+            "phases": {"coverage": {"enabled": FUZZ}, "stateful": {"enabled": False}},
+        }
+    )
+    loaded = schemathesis.openapi.from_dict(raw, config=config)
+    loaded.app = get_wsgi_application()
+    return loaded
+
+
+schema = load_schema()
+load_all_checks()
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    """Half the time, a real row of the world for `{id}` (a 200 or a 403), else the fuzz value."""
+    if not path_parameters or "id" not in path_parameters:
+        return st.just(path_parameters)
+    endpoint = context.operation.path.removeprefix("/api/v1/").split("/")[0]
+    ids = WORLD_IDS.get(endpoint)
+    if not ids:
+        return st.just(path_parameters)
+    return st.one_of(
+        st.just(path_parameters),
+        st.sampled_from(ids).map(lambda row_id: path_parameters | {"id": row_id}),
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module inside a transaction rolled back at its end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        built = build_world()
+        WORLD_IDS.update({endpoint: sorted(rows.values()) for endpoint, rows in built.rows.items()})
+        yield built
+        WORLD_IDS.clear()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(params=sorted(ROLES))
+def role_key(request, world) -> str:
+    STATS["roles"].add(request.param)
+    return world.clients[ROLES[request.param]]._credentials["HTTP_AUTHORIZATION"]
+
+
+@pytest.fixture
+def in_process(settings, db):
+    """Requests straight into the WSGI app, inside the test's transaction, with no rate limit."""
+    settings.ALLOWED_HOSTS = ["localhost"]
+    settings.API_KEY_THROTTLE_RATE = ""
+    # As Django's test client does: a request's end must not close the test's connection.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report(request):
+    """Prints what ran: the figures `make test` and `make fuzz` report."""
+    started = time.monotonic()
+    yield
+    if not STATS["examples"]:
+        return
+    statuses = ", ".join(f"{code}: {n}" for code, n in sorted(STATS["statuses"].items()))
+    line = (
+        f"\nschemathesis: {len(STATS['operations'])} operations x {len(STATS['roles'])} roles, "
+        f"{STATS['examples']} requests ({statuses}), "
+        f"{STATS['seconds']:.1f} s in requests, {time.monotonic() - started:.1f} s in all"
+    )
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(line)
+
+
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="PostgreSQL only"
+)
+@schema.parametrize()
+@hypothesis.settings(
+    deadline=None,
+    # Fixtures are per operation and role; each example is isolated by its own savepoint.
+    suppress_health_check=list(hypothesis.HealthCheck),
+    print_blob=FUZZ,
+)
+def test_no_request_gets_a_server_error_or_an_undocumented_status(case, role_key, in_process):
+    if FUZZ and time.monotonic() > FUZZ_DEADLINE:
+        pytest.skip("FUZZ_SECONDS spent")
+    started = time.monotonic()
+    with transaction.atomic():
+        response = case.call(headers={"Authorization": role_key})
+        transaction.set_rollback(True)
+    STATS["seconds"] += time.monotonic() - started
+    STATS["examples"] += 1
+    STATS["operations"].add(case.operation.label)
+    STATS["statuses"][response.status_code] = STATS["statuses"].get(response.status_code, 0) + 1
+    if FUZZ:
+        case.validate_response(response)  # every check schemathesis has
+    else:
+        case.validate_response(response, checks=CHECKS)
