@@ -833,7 +833,9 @@ def rehearse(options: Options, workdir: Path) -> tuple[int, bool]:
             with ThreadPoolExecutor(max_workers=8) as pool:
                 list(pool.map(lambda cid: callback_once(cluster.base, cid, tally), refused))
         say(f"traffic done in {time.monotonic() - started:.1f}s; draining")
-        timeout = 600 if options.chaotic else 240
+        # Postbacks whose messages died with their workers wait for the sweep (every 30 s,
+        # 500 at a time): after a hard run, thousands of them.
+        timeout = 1500 if options.chaotic else 240
         drained = wait_drained(cluster, tally, timeout=timeout)
         counts, failures = verify(cluster, tally)
         with psycopg.connect(cluster.env["DATABASE_URL"]) as conn:

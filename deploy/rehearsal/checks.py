@@ -28,7 +28,7 @@ class PostbackReceiver:
     def __init__(self) -> None:
         self.hits: Counter[tuple[str, str]] = Counter()
         self.keys: dict[tuple[str, str], set[str]] = {}
-        lock = threading.Lock()
+        self.lock = lock = threading.Lock()
         hits, keys = self.hits, self.keys
 
         class Handler(BaseHTTPRequestHandler):
@@ -135,13 +135,15 @@ def money_and_reports(
     owed_twice = [pair for pair, n in per_pair.items() if n > 1]
     template_ids = sorted({template for _conv, template, _s, _n in owed})
     missing_owed = len(approved_ids) * len(templates) - len(per_pair)
-    hits = {key: n for key, n in receiver.hits.items() if key[1] in approved_ids}
+    with receiver.lock:  # a late call may still come in
+        hits = {key: n for key, n in receiver.hits.items() if key[1] in approved_ids}
+        keys = {key: set(found) for key, found in receiver.keys.items()}
     expected = {(t, conv) for t in templates for conv in approved_ids}
     never = expected - set(hits)
     hit_twice = [key for key, n in hits.items() if n > 1]
     # A worker SIGKILLed after the publisher answered, before the attempt was recorded, sends
     # the delivery again (at least once): the same key, so the publisher counts it once.
-    counted_twice = [key for key in hits if len(receiver.keys.get(key, {""}) - {""}) != 1]
+    counted_twice = [key for key in hits if len(keys.get(key, {""}) - {""}) != 1]
     counts.update(
         {
             "postback templates": len(templates),
