@@ -116,6 +116,34 @@ def test_entries_after_the_cut_off_wait_for_the_next_batch(finance, publisher):
 
 @pytest.mark.sqlite
 @override_settings(PAYOUT_HOLD_DAYS=0)
+def test_an_entry_written_at_the_cut_off_itself_waits_for_the_next_batch(finance, publisher):
+    """The cut-off is exclusive. A reversal (never held) isolates it from the hold."""
+    cut_off = days_ago(1)
+    entry_write(publisher=publisher, amount="60.00", at=days_ago(2))
+    at_cut_off = entry_write(publisher=publisher, amount="-10.00", kind="reversal", at=cut_off)
+    assert at_cut_off.created_at == cut_off
+
+    batch = payout_batch_build(currency="USD", cut_off=cut_off, built_by=finance)
+
+    assert batch.lines.get().amount == Decimal("60.00")
+    assert not PayoutLineEntry.objects.filter(entry=at_cut_off).exists()
+
+
+@pytest.mark.sqlite
+@override_settings(PAYOUT_HOLD_DAYS=0)
+def test_a_balance_netting_to_zero_makes_no_line_even_without_a_minimum(finance, publisher):
+    nothing = factories.PublisherFactory(minimum_payout=Decimal("0"))
+    entry_write(publisher=nothing, amount="10.00", at=days_ago(2))
+    entry_write(publisher=nothing, amount="-10.00", kind="reversal", at=days_ago(1))
+    entry_write(publisher=publisher, amount="60.00", at=days_ago(1))
+
+    batch = payout_batch_build(currency="USD", built_by=finance)
+
+    assert list(batch.lines.values_list("publisher_id", flat=True)) == [publisher.id]
+
+
+@pytest.mark.sqlite
+@override_settings(PAYOUT_HOLD_DAYS=0)
 def test_payments_are_never_taken_by_a_build(finance, finance2, publisher):
     """A paid batch leaves a -60.00 payment in the ledger, unbatched. Were the next build to
     take it, 70.00 earned since would net to 10.00, below the 50.00 minimum: no line at all."""
