@@ -3,7 +3,8 @@
 Malformed input answers a documented 4xx with the error body (config/errors.py), never a 500:
 - `ApiInputGuardMiddleware`: under /api/, a body larger than API_MAX_BODY_BYTES is a 413, and
   NUL or a lone surrogate in the path or any query parameter a 400 `invalid_characters` naming
-  the parameter (PostgreSQL refuses NUL in text; a surrogate cannot be encoded at all).
+  the parameter (PostgreSQL refuses NUL in text; a surrogate cannot be encoded at all); Django's
+  HTML error pages (a URL no route matches) become the JSON error body.
 - `config.parsers.JSONParser`: the same characters anywhere in a JSON body (keys too), nesting
   deeper than API_MAX_JSON_DEPTH, or a body over the limit without a Content-Length.
 - `FilterBackend`: number filters on integer columns (ids, foreign keys) are bounded to the
@@ -22,6 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_filters import filters as django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import get_model_field
+from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 
 from config.errors import error_body
@@ -32,6 +34,15 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request) -> int:
+        # DRF falls back to the default on a malformed size; we name it (found by `make fuzz`).
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return super().get_page_size(request)
 
 
 def invalid_characters(fields: dict[str, list[str]]) -> dict[str, Any]:
@@ -51,11 +62,19 @@ class ApiInputGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info.startswith(self.prefix):
-            refused = self.refuse(request)
-            if refused is not None:
-                return refused
-        return self.get_response(request)
+        if not request.path_info.startswith(self.prefix):
+            return self.get_response(request)
+        refused = self.refuse(request)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        if response.status_code >= 400 and response.get("Content-Type", "").startswith("text/html"):
+            # Django's own pages (a URL no route matches, e.g. a non-numeric line id): the API
+            # answers every error in its one JSON shape, as the schema documents.
+            code = {404: "not_found", 405: "method_not_allowed"}.get(response.status_code, "error")
+            message = response.reason_phrase or "Error."
+            return JsonResponse(error_body(code, f"{message}."), status=response.status_code)
+        return response
 
     def refuse(self, request: HttpRequest) -> HttpResponse | None:
         try:

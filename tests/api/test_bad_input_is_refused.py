@@ -399,3 +399,18 @@ def test_a_body_over_the_limit_is_refused_with_413(manager, settings):
 )
 def test_a_date_filter_out_of_range_is_refused_naming_it(manager, url, field):
     assert_refused(manager.get(url), field)
+
+
+def test_a_url_no_route_matches_answers_the_json_error_body(manager):
+    # Found by `make fuzz`: a non-numeric line id matched no route and got Django's HTML 404.
+    response = manager.post("/api/v1/payout-batches/1/lines/%C2%84/confirm-failed/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("size", ["abc", "0", "-1", "1.5", "\u0661"])
+def test_a_malformed_page_size_is_refused_naming_it(manager, size):
+    # Found by `make fuzz`: DRF silently used the default size instead.
+    assert_refused(manager.get("/api/v1/offers/", {"page_size": size}), "page_size")
+    assert manager.get("/api/v1/offers/", {"page_size": "9999"}).status_code == 200  # capped
