@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from payouts.money import Money, currency_exponent, money_round
+from payouts.money import Money, currency_exponent, money_round, money_str
 
 
 @pytest.mark.sqlite
@@ -37,3 +37,19 @@ def test_it_refuses_unknown_currencies():
         money_round(Decimal("1"), "XYZ")
     with pytest.raises(ValueError):
         Money(Decimal("1"), "usd")
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [("7.000000", "USD", "7.00"), ("150.000000", "JPY", "150"), ("1.500000", "BHD", "1.500")],
+)
+def test_money_str_writes_the_minor_unit_digits(amount, currency, shown):
+    assert money_str(Decimal(amount), currency) == shown
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize(("amount", "currency"), [("7.005", "USD"), ("149.5", "JPY")])
+def test_money_str_refuses_to_round_a_second_time(amount, currency):
+    with pytest.raises(ValueError, match="not rounded"):
+        money_str(Decimal(amount), currency)

@@ -111,3 +111,16 @@ def test_a_batch_of_one_is_checked_and_idempotent_like_any_other(publisher):
         with transaction.atomic():
             ledger_entries_append(entries=_entries(publisher, ["7.00"]))
     assert len(_ledger()) == 1
+
+
+@pytest.mark.parametrize(("currency", "amount"), [("USD", "7.005"), ("JPY", "100.5")])
+def test_a_single_append_not_rounded_to_the_minor_unit_is_refused(publisher, currency, amount):
+    with pytest.raises(ValueError, match="not rounded"):
+        ledger_entry_append(
+            publisher_id=publisher.pk,
+            currency=currency,
+            kind=LedgerEntry.Kind.EARNING,
+            amount=Decimal(amount),
+            idempotency_key="test:unrounded",
+        )
+    assert _ledger() == []
