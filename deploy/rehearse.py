@@ -465,6 +465,20 @@ def callback_once(base: str, click_id: str, tally: Tally) -> None:
         tally.accepted.append((response.json().get("id"), click_id, txn))
 
 
+def drive_interleaved(
+    base: str, code: str, numbers: range, tally: Tally, pool: ThreadPoolExecutor
+) -> None:
+    """Each click, then its callback for every second one: callbacks flow all the time (through
+    a PostgreSQL restart too), not in bursts after the clicks."""
+
+    def one(n: int) -> None:
+        click_id = click_once(base, code, n, tally)
+        if click_id and n % 2 == 0:
+            callback_once(base, click_id, tally)
+
+    list(pool.map(one, numbers))
+
+
 def drive(base: str, code: str, numbers: range, tally: Tally, pool: ThreadPoolExecutor) -> None:
     """Clicks for `numbers`; a callback for every second redirected click."""
     click_ids = list(pool.map(lambda n: click_once(base, code, n, tally), numbers))
@@ -514,14 +528,21 @@ def verify(cluster: Cluster, tally: Tally) -> tuple[dict[str, int], list[str]]:
         # By transaction id: a callback spooled while PostgreSQL was down had no inbox id yet.
         accepted_txns = [txn for _, _, txn in tally.accepted]
         inbox_rows = conn.execute(
-            "SELECT params->>'txn_id', id, state FROM tracking_callbackinbox "
+            "SELECT params->>'txn_id', id, state, result FROM tracking_callbackinbox "
             "WHERE params->>'txn_id' = ANY(%s)",
             [accepted_txns],
         ).fetchall()
-        inbox = {inbox_id: state for _, inbox_id, state in inbox_rows}
+        inbox = {inbox_id: state for _, inbox_id, state, _ in inbox_rows}
         inbox_per_txn: dict[str, int] = {}
-        for txn, _, _ in inbox_rows:
+        for txn, _, _, _ in inbox_rows:
             inbox_per_txn[txn] = inbox_per_txn.get(txn, 0) + 1
+        # A callback stored twice (its web node died after storing it, before answering, and
+        # nginx sent it to the other node) is harmless if the extra row is refused as a duplicate.
+        extra_not_duplicate = [
+            inbox_id
+            for txn, inbox_id, _, result in inbox_rows
+            if inbox_per_txn[txn] > 1 and result != "approved" and not result.startswith("dup")
+        ]
         conversions_by_txn = dict(
             conn.execute(
                 "SELECT advertiser_txn_id, count(*) FROM tracking_conversion "
@@ -557,8 +578,11 @@ def verify(cluster: Cluster, tally: Tally) -> tuple[dict[str, int], list[str]]:
     if lost:
         failures.append(f"{len(lost)} accepted callbacks missing from the inbox")
     twice = [txn for txn, n in inbox_per_txn.items() if n > 1]
-    if twice:
-        failures.append(f"{len(twice)} accepted callbacks in the inbox more than once")
+    if extra_not_duplicate:
+        failures.append(
+            f"{len(extra_not_duplicate)} extra inbox rows of accepted callbacks not refused as "
+            "duplicates"
+        )
     unprocessed = [i for i, state in inbox.items() if state == "received"]
     if unprocessed:
         failures.append(f"{len(unprocessed)} accepted callbacks never processed")
@@ -575,13 +599,17 @@ def verify(cluster: Cluster, tally: Tally) -> tuple[dict[str, int], list[str]]:
         "redirected clicks missing": len(missing),
         "redirected clicks duplicated": len(duplicated),
         "click rows in PostgreSQL (all)": clicks_total,
+        "  of which for requests nginx retried after a node died (visitor redirected once)": (
+            clicks_total - len(per_click)
+        ),
         "callbacks sent": tally.callbacks_sent,
         "callbacks accepted": len(tally.accepted),
         "callbacks accepted into the Redis spool (PostgreSQL down)": sum(
             1 for inbox_id, _, _ in tally.accepted if inbox_id is None
         ),
         "accepted callbacks in the inbox": len(inbox_per_txn),
-        "accepted callbacks in the inbox more than once": len(twice),
+        "accepted callbacks stored twice (node died before answering; nginx retried)": len(twice),
+        "  of which the extra row was not refused as a duplicate": len(extra_not_duplicate),
         "accepted callbacks still unprocessed": len(unprocessed),
         "approved conversions": approved,
         "ledger earnings": earnings,
@@ -779,7 +807,7 @@ def traffic_chaotic(cluster: Cluster, code: str, options: Options, tally: Tally)
                     say(f"{start} clicks sent: restarting {kind} while traffic flows")
                     running = threading.Thread(target=fault, args=(kind,))
                     running.start()
-                drive(
+                drive_interleaved(
                     cluster.base,
                     code,
                     range(start, min(start + chunk, options.clicks)),

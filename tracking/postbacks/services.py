@@ -74,31 +74,35 @@ def postback_values(*, conversion: Conversion, event: str) -> dict[str, str]:
 
 
 def deliveries_create(*, conversion_ids: list[int], event: str | None = None) -> list[int]:
-    """Owe the postbacks of these conversions' current status (or `event`). Idempotent."""
+    """Owe the postbacks of these conversions' current status (or `event`). Idempotent.
+
+    A conversion's deliveries are owed together (one transaction): a worker killed half-way
+    owes none of them, and the sweep (conversions_unnotified) then owes them all."""
     created: list[int] = []
     conversions = Conversion.objects.filter(id__in=conversion_ids).select_related("goal")
     for conversion in conversions:
         what = event or conversion.status
-        for template in templates_for(conversion=conversion, event=what):
-            url = macros_fill(
-                template.url,
-                postback_values(conversion=conversion, event=what),
-                POSTBACK_MACRO_ALIASES,
-            )
-            try:
-                with transaction.atomic():
-                    delivery = PostbackDelivery.objects.create(
-                        conversion=conversion,
-                        template=template,
-                        publisher_id=conversion.publisher_id,
-                        event=what,
-                        method=template.method,
-                        url=url,
-                        next_attempt_at=timezone.now(),
-                    )
-            except IntegrityError:
-                continue  # owed already
-            created.append(delivery.pk)
+        with transaction.atomic():
+            for template in templates_for(conversion=conversion, event=what):
+                url = macros_fill(
+                    template.url,
+                    postback_values(conversion=conversion, event=what),
+                    POSTBACK_MACRO_ALIASES,
+                )
+                try:
+                    with transaction.atomic():
+                        delivery = PostbackDelivery.objects.create(
+                            conversion=conversion,
+                            template=template,
+                            publisher_id=conversion.publisher_id,
+                            event=what,
+                            method=template.method,
+                            url=url,
+                            next_attempt_at=timezone.now(),
+                        )
+                except IntegrityError:
+                    continue  # owed already
+                created.append(delivery.pk)
     return created
 
 
