@@ -449,6 +449,8 @@ def run_tests(tree: Path, tests: tuple[str, ...], *, sqlite: bool, timeout: int)
         env["AFFNET_VAR_DIR"] = tempfile.mkdtemp(prefix="affnet-mutation-var-")
         command += ["-m", "sqlite"]
     else:
+        # No mutant touches a migration: the test database is built once and kept between runs.
+        command.append("--reuse-db")
         env["AFFNET_VAR_DIR"] = str(tree / "var")
         # Each run gets a fresh test database but the same Redis: flags and caches keyed by ids
         # that start again at 1 would leak from one run into the next.
