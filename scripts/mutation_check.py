@@ -71,6 +71,7 @@ CAPS = [
 ]
 DECIDE = [
     "tests/tracking/conversions/test_cap_boundaries.py",
+    "tests/tracking/conversions/test_cpc_terms_pay_nothing_per_conversion.py",
     "tests/tracking/conversions/test_reason_codes.py",
     "tests/tracking/conversions/test_amount_limits.py",
     "tests/tracking/conversions/test_hold_reasons.py",

@@ -97,6 +97,19 @@ def test_a_goal_override_beats_an_offer_override_which_beats_the_goal_terms():
 
 
 @pytest.mark.django_db
+def test_a_goal_override_beats_an_offer_override_whichever_was_made_first():
+    terms = factories.TermsFactory(payout_amount=Decimal("5.00"))
+    goal, offer = terms.goal, terms.goal.offer
+    publisher = factories.PublisherFactory()
+    factories.PublisherOverrideFactory(publisher=publisher, offer=offer, goal=goal, payout_amount=7)
+    factories.PublisherOverrideFactory(publisher=publisher, offer=offer, payout_amount=6)
+
+    frozen = terms_in_force(goal=goal, publisher_id=publisher.id, at=datetime.now(UTC))
+
+    assert (frozen.payout_amount, frozen.source) == (7, "goal_override")
+
+
+@pytest.mark.django_db
 def test_an_override_counts_only_inside_its_validity_window():
     terms = factories.TermsFactory(payout_amount=Decimal("5.00"))
     publisher = factories.PublisherFactory()

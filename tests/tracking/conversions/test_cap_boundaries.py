@@ -2,15 +2,22 @@
 redirect; only the next one is over it. Pins `>` (would exceed) against `>=` (is full), which
 swapped either way would still pass a test that only checks "one over the cap is refused"."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
 
 from offers.models import Cap
 from payouts.models import LedgerEntry
+from tests import factories
 from tests.tracking.conversions.conftest import SECRET, drain
-from tracking.caps import cap_flag_key, cap_flags_refresh, cap_is_reached, cap_period_start
+from tracking.caps import (
+    cap_flag_key,
+    cap_flags_refresh,
+    cap_is_reached,
+    cap_period_start,
+    cap_usage,
+)
 from tracking.models import Conversion
 
 
@@ -101,3 +108,30 @@ def test_recounting_a_cap_filled_exactly_sets_its_flag(
     cap_flags_refresh(offer_id=world.offer.id, publisher_id=world.publisher.id, now=now)
 
     assert _reached(world)
+
+
+def test_a_conversion_at_the_first_instant_of_the_period_counts_against_the_cap(world):
+    cap = _cap(world, limit=2, period="day")
+    start = cap_period_start(period="day", now=datetime.now(UTC))
+    conversion = factories.ConversionFactory(goal=world.goal, publisher=world.publisher)
+    Conversion.objects.filter(pk=conversion.pk).update(created_at=start)
+    before = factories.ConversionFactory(goal=world.goal, publisher=world.publisher)
+    Conversion.objects.filter(pk=before.pk).update(created_at=start - timedelta(microseconds=1))
+
+    assert cap_usage(cap=cap, period_start=start) == (1, Decimal("7.00"))
+
+
+def test_a_rejected_conversion_does_not_use_up_a_cap_in_its_batch(world, web):
+    """A bot's conversion (rejected) and a real one in the same batch: the cap of 1 is the
+    real one's."""
+    _cap(world, limit=1, action="reject")
+    bot = world.new_click(is_bot=True)
+    real = world.new_click()
+    for click in (bot, real):
+        response = web.get("/postback", {"click_id": click.click_id, "token": SECRET})
+        assert response.status_code == 200, response.content
+
+    drain()  # one batch: both rows at once
+
+    assert Conversion.objects.get(click_id=bot.click_id).reject_reason == "bot_click"
+    assert Conversion.objects.get(click_id=real.click_id).status == "approved"
