@@ -22,7 +22,7 @@ from payouts.models import (
     PayoutBatchLine,
     PayoutLineEntry,
 )
-from payouts.money import money_str
+from payouts.money import money_round, money_str
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,19 @@ def publisher_balances(*, publisher_id: int, at: datetime | None = None) -> list
         )
         .order_by("currency")
     )
-    zero = Decimal(0)
+
+    def exact(row: dict, name: str) -> Decimal:
+        # Every entry is in the currency's minor unit, so its sum is too; the embedded SQLite
+        # adds decimals as floats (0.0899999... for 0.09), which this puts back exactly.
+        return money_round(Decimal(str(row[name] or 0)), row["currency"])
+
     return [
         PublisherBalance(
             currency=row["currency"],
-            total=row["total"] or zero,
-            eligible=row["eligible"] or zero,
-            held=row["held"] or zero,
-            in_batches=row["in_batches"] or zero,
+            total=exact(row, "total"),
+            eligible=exact(row, "eligible"),
+            held=exact(row, "held"),
+            in_batches=exact(row, "in_batches"),
         )
         for row in rows
     ]

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
@@ -374,13 +374,6 @@ class PayoutMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-# Run alone without scripts/with_services.py (no DATABASE_URL), pytest uses the embedded SQLite
-# database, where Django sums decimal columns as floats: publisher_balances then reports
-# 0.0899999999999999 for 0.09 and this test fails. That is a defect of the embedded mode's
-# balances (reported in issue 11), not of this test, which checks PostgreSQL's ledger.
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite sums decimals as floats (issue 11)"
-)
 # Adjustments here stay under the confirmation limit (tests/payouts/test_adjustment_confirmation).
 @override_settings(PAYOUT_HOLD_DAYS=NETWORK_HOLD_DAYS, PAYOUT_ADJUSTMENT_CONFIRM_ABOVE=10**12)
 def test_the_ledger_and_batches_always_add_up():
