@@ -183,42 +183,52 @@ def confirmations(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*STAFF)
-@require_POST
-def payout_details_change_decide(request: HttpRequest, change_id: int, verb: str) -> HttpResponse:
+def _second_person_decide(
+    request: HttpRequest, *, verb: str, label: str, visible: bool, confirm, reject
+) -> HttpResponse:
+    """Confirm or reject a request waiting for a second person; the service asks the policy."""
     if verb not in ("confirm", "reject"):
         raise Http404("No such action.")
-    if not payout_details_changes_visible_to(user=request.user).filter(id=change_id).exists():
-        raise Http404("No such payout details change.")
+    if not visible:
+        raise Http404(f"No such {label}.")
     try:
         if verb == "confirm":
-            payout_details_change_confirm(change_id=change_id, confirmed_by=request.user)
+            confirm()
         else:
-            payout_details_change_reject(change_id=change_id, rejected_by=request.user)
+            reject()
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Payout details change {change_id} {verb}ed.")
+        messages.success(request, f"{label.capitalize()} {verb}ed.")
     return redirect("portal:finance-confirmations")
+
+
+@role_required(*STAFF)
+@require_POST
+def payout_details_change_decide(request: HttpRequest, change_id: int, verb: str) -> HttpResponse:
+    return _second_person_decide(
+        request,
+        verb=verb,
+        label=f"payout details change {change_id}",
+        visible=payout_details_changes_visible_to(user=request.user).filter(id=change_id).exists(),
+        confirm=lambda: payout_details_change_confirm(
+            change_id=change_id, confirmed_by=request.user
+        ),
+        reject=lambda: payout_details_change_reject(change_id=change_id, rejected_by=request.user),
+    )
 
 
 @role_required(*STAFF)
 @require_POST
 def adjustment_decide(request: HttpRequest, request_id: int, verb: str) -> HttpResponse:
-    if verb not in ("confirm", "reject"):
-        raise Http404("No such action.")
-    if not adjustment_requests_for(user=request.user).filter(id=request_id).exists():
-        raise Http404("No such adjustment request.")
-    try:
-        if verb == "confirm":
-            ledger_adjustment_confirm(request_id=request_id, confirmed_by=request.user)
-        else:
-            ledger_adjustment_reject(request_id=request_id, rejected_by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Adjustment request {request_id} {verb}ed.")
-    return redirect("portal:finance-confirmations")
+    return _second_person_decide(
+        request,
+        verb=verb,
+        label=f"adjustment request {request_id}",
+        visible=adjustment_requests_for(user=request.user).filter(id=request_id).exists(),
+        confirm=lambda: ledger_adjustment_confirm(request_id=request_id, confirmed_by=request.user),
+        reject=lambda: ledger_adjustment_reject(request_id=request_id, rejected_by=request.user),
+    )
 
 
 @role_required(*STAFF)
