@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "tracking",
     "payouts",
     "reports",
+    "fraud",
     "portal",
     "config.apps.OpsConfig",
 ]

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class FraudConfig(AppConfig):
+    """Traffic quality: signals, rules per offer and the review queue.
+
+    Tracking calls in (the ingester and attribution); the portal and the API read it.
+    """
+
+    name = "fraud"
+    default_auto_field = "django.db.models.BigAutoField"
