@@ -47,7 +47,7 @@ class DrainOutcome:
 
 
 def spool_batch_size() -> int:
-    return getattr(settings, "CALLBACK_SPOOL_BATCH", 500)
+    return settings.CALLBACK_SPOOL_BATCH
 
 
 def _consumer() -> str:

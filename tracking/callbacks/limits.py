@@ -170,10 +170,6 @@ def limits_reset() -> None:
     _limiter.reset()
 
 
-def _rate(name: str) -> Rate | None:
-    return rate_parse(getattr(settings, name, ""))
-
-
 # -- what the endpoints ask --------------------------------------------------------------------
 
 
@@ -206,7 +202,9 @@ def callback_admit(*, row: Any, outage: bool = False) -> None:
     not the unauthenticated one, so an advertiser's normal traffic is still spooled.
     """
     if row.auth_deferred or row.state == "rejected_auth":
-        rate = _rate("CALLBACK_RATE_ADVERTISER" if outage else "CALLBACK_RATE_ADDRESS")
+        rate = rate_parse(
+            settings.CALLBACK_RATE_ADVERTISER if outage else settings.CALLBACK_RATE_ADDRESS
+        )
         wait = _limiter.take(
             scope="spool" if outage else "cb", ident=row.remote_ip or "-", rate=rate
         )
@@ -219,7 +217,9 @@ def callback_admit(*, row: Any, outage: bool = False) -> None:
             )
         return
     wait = _limiter.take(
-        scope="adv", ident=str(row.advertiser_id), rate=_rate("CALLBACK_RATE_ADVERTISER")
+        scope="adv",
+        ident=str(row.advertiser_id),
+        rate=rate_parse(settings.CALLBACK_RATE_ADVERTISER),
     )
     if wait is not None:
         raise RateLimitedError(
@@ -236,5 +236,7 @@ def pixel_admit(*, params: Mapping[str, str], remote_ip: str | None) -> bool:
         callback_params_bound(params=params)
     except DomainError:
         return False
-    wait = _limiter.take(scope="px", ident=remote_ip or "-", rate=_rate("CALLBACK_RATE_PIXEL"))
+    wait = _limiter.take(
+        scope="px", ident=remote_ip or "-", rate=rate_parse(settings.CALLBACK_RATE_PIXEL)
+    )
     return wait is None

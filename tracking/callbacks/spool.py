@@ -48,11 +48,11 @@ _append = None
 
 
 def spool_key() -> str:
-    return getattr(settings, "CALLBACK_SPOOL_KEY", "{affnet:callback-spool}")
+    return settings.CALLBACK_SPOOL_KEY
 
 
 def spool_group() -> str:
-    return getattr(settings, "CALLBACK_SPOOL_GROUP", "inbox")
+    return settings.CALLBACK_SPOOL_GROUP
 
 
 def spool_client() -> redis.Redis | None:
@@ -140,7 +140,7 @@ def spool_claim_stale(*, client: redis.Redis, consumer: str, count: int) -> list
         spool_key(),
         spool_group(),
         consumer,
-        min_idle_time=getattr(settings, "CALLBACK_SPOOL_CLAIM_IDLE_MS", 30_000),
+        min_idle_time=settings.CALLBACK_SPOOL_CLAIM_IDLE_MS,
         start_id="0-0",
         count=count,
     )

@@ -5,7 +5,7 @@ from django.urls import path
 
 from tracking.callbacks import views
 
-everflow_path = getattr(settings, "CALLBACK_EVERFLOW_PATH", "/everflow").strip("/")
+everflow_path = settings.CALLBACK_EVERFLOW_PATH.strip("/")
 
 urlpatterns = [
     path("postback", views.postback, name="callback-postback"),

@@ -237,7 +237,7 @@ def tune(request: HttpRequest) -> HttpResponse:
 
 
 def click_cookie_name() -> str:
-    return getattr(settings, "CLICK_COOKIE_NAME", "affnet_click")
+    return settings.CLICK_COOKIE_NAME
 
 
 @require_GET

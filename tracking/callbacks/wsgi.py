@@ -66,7 +66,7 @@ class _Delegate(Exception):
 
 def callback_dialects() -> dict[str, str]:
     """Path -> dialect of the S2S callback paths, as tracking/callbacks/urls.py routes them."""
-    everflow = getattr(settings, "CALLBACK_EVERFLOW_PATH", "/everflow").strip("/")
+    everflow = settings.CALLBACK_EVERFLOW_PATH.strip("/")
     return {"/postback": "s2s", "/aff_lsr": "tune", f"/{everflow}": "everflow"}
 
 
@@ -89,7 +89,7 @@ def _security_headers(secure: bool) -> list[tuple[str, str]]:
         headers.append(("Referrer-Policy", policy))
     if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
         headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    headers.append(("X-Frame-Options", getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()))
+    headers.append(("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()))
     return headers
 
 
@@ -277,7 +277,7 @@ def _query_pairs(data: bytes, max_fields: int | None) -> list[tuple[str, str]]:
 
 
 def _is_secure(environ: dict) -> bool:
-    header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    header = settings.SECURE_PROXY_SSL_HEADER
     if header:
         name, secure_value = header
         value = environ.get(name)

@@ -26,12 +26,12 @@ CLAIM_SECONDS = 60
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "POSTBACK_MAX_ATTEMPTS", 8))
+    return int(settings.POSTBACK_MAX_ATTEMPTS)
 
 
 def retry_delay_seconds(*, attempts: int) -> float:
     """Backoff after the `attempts`-th failure: base * 3^(attempts-1), +-20% jitter."""
-    base = float(getattr(settings, "POSTBACK_RETRY_BASE_SECONDS", 60))
+    base = float(settings.POSTBACK_RETRY_BASE_SECONDS)
     return base * 3 ** (attempts - 1) * random.uniform(0.8, 1.2)
 
 

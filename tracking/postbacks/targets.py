@@ -80,7 +80,7 @@ def address_refusal(address: IPAddress, *, allow_loopback: bool = False) -> str 
 
 def target_resolve(url: str) -> Target:
     """Check `url` and pick the address to connect to. Raises UnsafeTargetError."""
-    allow_loopback = getattr(settings, "POSTBACK_ALLOW_LOOPBACK", False)
+    allow_loopback = settings.POSTBACK_ALLOW_LOOPBACK
     try:
         parts = urlsplit(url)
         port = parts.port
