@@ -13,7 +13,7 @@ from accounts.services import (
     user_password_reset,
     user_save,
 )
-from config.errors import DomainError
+from core.errors import DomainError
 
 # Only superusers see or set these: with them a manager could make itself anything.
 STAFF_ONLY_FIELDS = frozenset({"is_staff", "is_superuser", "groups", "user_permissions"})

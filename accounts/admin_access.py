@@ -14,7 +14,7 @@ from django.db import models
 from django.forms import ModelForm
 
 from accounts.policy import Action, policy_allows
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 def _is_manager(request) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from config.errors import ForbiddenError
+from core.errors import ForbiddenError
 
 VISITOR = "visitor"
 PUBLISHER = "publisher"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role, StaffChange, User
 from accounts.policy import Action, policy_allows, policy_require
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 def user_create(

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from payouts.fields import money_field
+from core.fields import money_field
 
 
 class Publisher(models.Model):

@@ -18,8 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.policy import Action, policy_require
 from affiliates.models import PayoutDetailsChange, Publisher
-from config.errors import DomainError, NotFoundError
-from offers.validation import Problems
+from core.errors import DomainError, NotFoundError
+from core.validation import Problems
 
 # The payout set-up that is not "where the money goes", but still finance's alone.
 PAYOUT_SETTINGS = frozenset({"payout_currency", "minimum_payout", "hold_days"})

@@ -14,10 +14,10 @@ from django.utils import timezone
 from accounts.models import User
 from affiliates.keys import MintedKey, api_key_create, api_key_revoke
 from affiliates.models import ApiKey, OfferAccess, PostbackTemplate, Publisher
-from config.errors import DomainError
+from core.errors import DomainError
+from core.macros import POSTBACK_MACROS
+from core.validation import Problems, check_currency, check_url
 from offers.models import Offer
-from offers.validation import Problems, check_currency, check_url
-from tracking.macros import POSTBACK_MACROS
 
 
 def _apply(instance: Any, fields: Mapping[str, Any]) -> None:

@@ -112,7 +112,7 @@ def main() -> int:
         from django.db import connection
 
         from accounts.models import Role, User
-        from config.errors import DomainError
+        from core.errors import DomainError
         from payouts.models import PayoutBatch
         from payouts.selectors import payout_batch_digest
         from payouts.services import (

@@ -1,7 +1,7 @@
 """`config` as a Django app, only so start-up wiring runs in every process (web and workers).
 
 Registers the deployment checks (config/checks.py) and connects the Celery signal handlers that
-count task failures and retries (config/metrics.py). It has no models.
+count task failures and retries (core/metrics.py). It has no models.
 """
 
 from django.apps import AppConfig
@@ -16,7 +16,7 @@ class OpsConfig(AppConfig):
         from celery.signals import task_failure, task_retry
 
         from config import checks  # noqa: F401  (registers the checks)
-        from config.metrics import celery_task_failed, celery_task_retried
+        from core.metrics import celery_task_failed, celery_task_retried
 
         task_failure.connect(celery_task_failed, dispatch_uid="affnet.metrics.task_failure")
         task_retry.connect(celery_task_retried, dispatch_uid="affnet.metrics.task_retry")

@@ -13,7 +13,7 @@ import redis
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
-from config.metrics import redis_client
+from core.metrics import redis_client
 
 TAG = "affnet"
 

@@ -23,8 +23,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from config.metrics import redis_client
-from config.streams import click_stream_state
+from core.metrics import redis_client
+from core.streams import click_stream_state
 
 Check = Callable[[], dict[str, Any]]
 

@@ -24,14 +24,14 @@ from prometheus_client.core import (
     Metric,
 )
 
-from config.metrics import (
+from core.metrics import (
     COUNTERS_KEY,
     HISTOGRAM_BUCKETS,
     HISTOGRAM_KEY_PREFIX,
     field_parse,
     redis_client,
 )
-from config.streams import click_stream_state
+from core.streams import click_stream_state
 
 logger = logging.getLogger(__name__)
 

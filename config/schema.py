@@ -1,7 +1,7 @@
 """The error answers every API operation can give, written into the OpenAPI schema in one place.
 
 Views describe their successes; this postprocessing hook (SPECTACULAR_SETTINGS) adds the 4xx
-each operation can answer, all with the one error body of config/errors.py, so a client
+each operation can answer, all with the one error body of core/errors.py, so a client
 generated from the schema knows every status it may receive:
 
 - 400 everywhere: any query parameter may carry NUL or a lone surrogate (`invalid_characters`),

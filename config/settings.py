@@ -59,7 +59,7 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=HTTPS_ONLY)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS_ONLY else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS_ONLY)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=HTTPS_ONLY)
-# Peers whose CLICK_IP_HEADER is believed (config/proxy.py): our own nginx, by address.
+# Peers whose CLICK_IP_HEADER is believed (core/proxy.py): our own nginx, by address.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["127.0.0.0/8", "::1/128"])
 # Trust X-Forwarded-Proto only when a proxy we run sets it (deploy/nginx overwrites it).
 if env_bool("SECURE_PROXY_SSL_HEADER", default=HTTPS_ONLY):
@@ -91,12 +91,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.proxy.TrustedProxyMiddleware",
+    "core.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # /api/ only: 413 for oversized bodies, 400 for NUL or lone surrogates in the URL.
-    "config.api.ApiInputGuardMiddleware",
+    "core.api.ApiInputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.audit.middleware.AuditMiddleware",
@@ -172,20 +172,20 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Integer and date filters bounded to what the columns hold (config/api.py).
+    # Integer and date filters bounded to what the columns hold (core/api.py).
     "DEFAULT_FILTER_BACKENDS": [
-        "config.api.FilterBackend",
+        "core.api.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     # JSON with a size and depth limit and no NUL or lone surrogates; forms as DRF parses them.
     "DEFAULT_PARSER_CLASSES": [
-        "config.parsers.JSONParser",
+        "core.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["config.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -455,7 +455,7 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
-# Operations: probes, metrics, logs (config/health.py, config/metrics.py, config/logging.py).
+# Operations: probes, metrics, logs (config/health.py, core/metrics.py, config/logging.py).
 READY_MAX_CLICK_STREAM_LAG = env_int("READY_MAX_CLICK_STREAM_LAG", 100_000, minimum=0)
 READY_MAX_INBOX_BACKLOG = env_int("READY_MAX_INBOX_BACKLOG", 10_000, minimum=0)
 # Unset: /metrics answers direct loopback requests only. Set: a bearer token is required.

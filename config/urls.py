@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from config.health import healthz, readyz
-from config.metrics import metrics_view
+from core.metrics import metrics_view
 
 api_v1 = [
     path("", include("offers.api.urls")),
@@ -18,7 +18,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    # Operations: liveness, readiness, Prometheus (config/health.py, config/metrics.py).
+    # Operations: liveness, readiness, Prometheus (config/health.py, core/metrics.py).
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),

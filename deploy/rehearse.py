@@ -62,7 +62,7 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 import requests  # noqa: E402
 
-from config.streams import shard_tags  # noqa: E402
+from core.streams import shard_tags  # noqa: E402
 from deploy.rehearsal.checks import (  # noqa: E402
     PostbackReceiver,
     money_and_reports,

@@ -3,7 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
-from payouts.fields import money_field, percent_field
+from core.fields import money_field, percent_field
 
 
 class Advertiser(models.Model):

@@ -20,20 +20,19 @@ from django.db.models import Model, Q
 
 from accounts.policy import Action, policy_allows, policy_require
 from affiliates.models import Publisher
-from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
-from offers.secret_box import secret_encrypt, secret_reencrypt
-from offers.validation import (
+from core.macros import CLICK_MACROS
+from core.validation import (
     Problems,
     check_cidrs,
     check_countries,
     check_currency,
     check_devices,
     check_hosts,
-    check_payout_not_above_revenue,
-    check_side,
     check_url,
 )
-from tracking.macros import CLICK_MACROS
+from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
+from offers.secret_box import secret_encrypt, secret_reencrypt
+from offers.validation import check_payout_not_above_revenue, check_side
 
 POSTBACK_SECRET_PREFIX_LENGTH = 12
 

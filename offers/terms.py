@@ -2,7 +2,7 @@
 
 `terms_compute` is pure and is the only place revenue and payout are computed: each figure is
 `amount + sale_amount * percent / 100` over the parts its kind uses, rounded ONCE with
-`payouts.money.money_round` (design.md, examples/payout-cases.csv). `terms_in_force` picks what
+`core.money.money_round` (design.md, examples/payout-cases.csv). `terms_in_force` picks what
 applies to one publisher at one moment and freezes it, so attribution can snapshot it onto the
 conversion: later edits of terms or overrides never change a conversion.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db.models import Q
 
-from config.errors import DomainError
+from core.errors import DomainError
+from core.money import money_round
 from offers.models import Goal, PublisherOverride, Terms, TermsKind
-from payouts.money import money_round
 
 # Which parts each kind uses. CPC's amount is per unique click, not per conversion.
 FLAT_KINDS = frozenset({TermsKind.CPA_FLAT, TermsKind.CPA_PLUS_REVSHARE, TermsKind.CPC})

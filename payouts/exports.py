@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterable
 from enum import StrEnum
 
-from config.errors import DomainError
+from core.errors import DomainError
+from core.money import money_str
 from payouts.models import PayoutBatch, PayoutBatchLine
-from payouts.money import money_str
 
 
 class ExportFormat(StrEnum):

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from config.bulk_insert import rows_insert
+from core.bulk_insert import rows_insert
+from core.money import money_round
 from payouts.models import LedgerEntry
-from payouts.money import money_round
 
 
 def ledger_entry_append(
@@ -57,7 +57,7 @@ def ledger_entries_append(*, entries: list[LedgerEntry]) -> None:
 
     Every amount is checked first, so a batch with one amount not rounded to its currency's
     minor unit writes nothing. Then one INSERT ... ON CONFLICT (idempotency_key) DO NOTHING for
-    the batch (config.bulk_insert; on SQLite, the keys already stored are left out): a key
+    the batch (core.bulk_insert; on SQLite, the keys already stored are left out): a key
     already in the ledger (or twice in the batch) keeps its first entry, and nothing is
     updated, which the ledger's append-only triggers would refuse anyway. A row breaking a
     CHECK constraint fails the batch with IntegrityError. The entries' primary keys may stay

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from payouts.fields import money_field
+from core.fields import money_field
 
 
 class LedgerEntry(models.Model):

@@ -13,7 +13,8 @@ from django.utils import timezone
 from accounts.models import User
 from affiliates.models import Publisher
 from affiliates.payout_details import payout_details_requesters_since
-from config.errors import ForbiddenError, NotFoundError
+from core.errors import ForbiddenError, NotFoundError
+from core.money import money_round, money_str
 from payouts.models import (
     AdjustmentRequest,
     LedgerEntry,
@@ -22,7 +23,6 @@ from payouts.models import (
     PayoutBatchLine,
     PayoutLineEntry,
 )
-from payouts.money import money_round, money_str
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from celery import shared_task
 
-from config.errors import DomainError
+from core.errors import DomainError
 from payouts.schedule import payout_currencies_due, payout_scheduled_cut_off
 from payouts.services import payout_batch_build
 

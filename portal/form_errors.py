@@ -7,7 +7,7 @@ lost.
 
 from django import forms
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 def form_errors_add(*, form: forms.Form, error: DomainError) -> None:

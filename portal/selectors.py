@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from accounts.selectors import user_role
 from affiliates.selectors import publishers_visible_to
-from payouts.money import money_round
+from core.money import money_round
 from payouts.selectors import PublisherBalance, publisher_balances
 from reports.query import ReportQuery
 from reports.selectors import Report, report_run

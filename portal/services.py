@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from affiliates.models import PostbackTemplate
-from tracking.macros import POSTBACK_MACRO_ALIASES, macros_fill
+from core.macros import POSTBACK_MACRO_ALIASES, macros_fill
 from tracking.postbacks.calls import target_call
 from tracking.postbacks.targets import UnsafeTargetError, target_resolve
 

@@ -13,7 +13,7 @@ Money is per currency; money figures are rounded with `money_round`, percentages
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from payouts.money import currency_is_known, money_round
+from core.money import currency_is_known, money_round
 
 # Sums a report reads; conversion sums come from the basis' columns (ct_* or cv_*).
 BASE_TRAFFIC = ("impressions", "clicks", "unique_clicks", "bot_clicks")

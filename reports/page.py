@@ -17,7 +17,7 @@ from typing import Any
 
 from babel.numbers import list_currencies
 
-from payouts.money import currency_exponent
+from core.money import currency_exponent
 from reports.query import ID_DIMENSIONS, ReportQuery
 
 TIME = ("day", "hour")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from config.errors import DomainError
+from core.errors import DomainError
 from reports.metrics import BASE_TRAFFIC
 from reports.query import COLUMNS, ReportQuery
 from reports.rollups import DAILY, HOURLY, Rollup

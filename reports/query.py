@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.utils import timezone
 
-from config.errors import DomainError
+from core.errors import DomainError
 from reports.metrics import HIDDEN_FROM, METRICS
 
 TIME_DIMENSIONS = ("day", "hour")

@@ -8,7 +8,7 @@ from django.db import connection
 
 from accounts.models import Role
 from affiliates.models import Publisher
-from config.errors import ForbiddenError
+from core.errors import ForbiddenError
 from offers.models import Advertiser, Goal, Offer
 from reports.metrics import NEEDS, metrics_compute
 from reports.page import page_sql, report_order

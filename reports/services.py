@@ -16,8 +16,8 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from config.bulk_insert import rows_insert
-from config.pg_cursor import pg_cursor
+from core.bulk_insert import rows_insert
+from core.pg_cursor import pg_cursor
 from offers.models import Offer
 from reports.models import CONVERSION_COUNTERS, COUNTERS, ConversionCounted
 from reports.rollups import ALL, Rollup

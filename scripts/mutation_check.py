@@ -97,10 +97,10 @@ def m(id, path, before, after, what, tests, sqlite=False) -> Mutant:
 
 
 MUTANTS = [
-    # payouts/money.py: the one rounding rule.
+    # core/money.py: the one rounding rule.
     m(
         "M01",
-        "payouts/money.py",
+        "core/money.py",
         "rounding=ROUND_HALF_UP)",
         "rounding=ROUND_HALF_EVEN)",
         "money_round rounds half-even (banker's) instead of half-up",
@@ -108,7 +108,7 @@ MUTANTS = [
     ),
     m(
         "M02",
-        "payouts/money.py",
+        "core/money.py",
         "rounding=ROUND_HALF_UP)",
         "rounding=ROUND_DOWN)",
         "money_round truncates",
@@ -116,7 +116,7 @@ MUTANTS = [
     ),
     m(
         "M03",
-        "payouts/money.py",
+        "core/money.py",
         "Decimal(1).scaleb(-currency_exponent(currency))",
         "Decimal(1).scaleb(-2)",
         "every currency rounds to cents (JPY, BHD wrong)",
@@ -124,7 +124,7 @@ MUTANTS = [
     ),
     m(
         "M04",
-        "payouts/money.py",
+        "core/money.py",
         "    if not isinstance(amount, Decimal):\n        raise TypeError",
         "    if False:\n        raise TypeError",
         "money_round accepts floats",
@@ -132,7 +132,7 @@ MUTANTS = [
     ),
     m(
         "M05",
-        "payouts/money.py",
+        "core/money.py",
         "    if shown != amount:\n",
         "    if False:\n",
         "money_str silently rounds an unrounded amount",

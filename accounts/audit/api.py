@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from accounts.audit.registry import audited_labels
 from accounts.audit.selectors import ACTIONS, audit_entries_visible_to, audit_entry_for
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 class AuditActorSerializer(serializers.Serializer):

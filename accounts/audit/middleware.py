@@ -33,7 +33,7 @@ class AuditMiddleware:
 def audit_actor_fill(sender, instance, **kwargs) -> None:
     """pre_save of LogEntry: name the request's user and address, unless already set.
 
-    The address is the one config.proxy.TrustedProxyMiddleware believes; never a client's own
+    The address is the one core.proxy.TrustedProxyMiddleware believes; never a client's own
     X-Forwarded-For, which auditlog's middleware would take.
     """
     request = _request.get()

@@ -2,10 +2,10 @@
 
 from rest_framework import serializers
 
+from accounts.api_roles import ADVERTISER, FINANCE, MANAGER, PUBLISHER, RoleFieldsSerializer
 from accounts.models import User
 from affiliates.models import ApiKey, OfferAccess, PayoutDetailsChange, PostbackTemplate, Publisher
 from affiliates.selectors import publishers_visible_to
-from config.api_roles import ADVERTISER, FINANCE, MANAGER, PUBLISHER, RoleFieldsSerializer
 from offers.selectors import goals_visible_to, offers_visible_to
 
 

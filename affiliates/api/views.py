@@ -9,11 +9,7 @@ from rest_framework.decorators import action, api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.policy import Action, policy_require
-from affiliates import filtersets, payout_details, selectors, services
-from affiliates.api import serializers
-from affiliates.models import ApiKey, OfferAccess
-from config.api_roles import (
+from accounts.api_roles import (
     ADVERTISER,
     FINANCE,
     MANAGER,
@@ -21,7 +17,11 @@ from config.api_roles import (
     ScopedViewSet,
     user_role,
 )
-from config.errors import DomainError
+from accounts.policy import Action, policy_require
+from affiliates import filtersets, payout_details, selectors, services
+from affiliates.api import serializers
+from affiliates.models import ApiKey, OfferAccess
+from core.errors import DomainError
 
 EVERYONE = frozenset({MANAGER, FINANCE, ADVERTISER, PUBLISHER})
 

@@ -2,5 +2,3 @@
 
 Import every model module below so Django sees its models.
 """
-
-from fraud.models.rules import FraudAction, FraudRule, FraudRuleChange  # noqa: F401

@@ -9,9 +9,9 @@ from typing import ClassVar
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.api_roles import ADVERTISER, MANAGER, RoleFieldsSerializer
 from affiliates.models import Publisher
 from affiliates.selectors import publishers_visible_to
-from config.api_roles import ADVERTISER, MANAGER, RoleFieldsSerializer
 from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
 from offers.selectors import advertisers_visible_to, goals_visible_to, offers_visible_to
 

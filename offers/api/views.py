@@ -11,8 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api_roles import ADVERTISER, MANAGER, PUBLISHER, ScopedViewSet
 from affiliates.models import OfferAccess
-from config.api_roles import ADVERTISER, MANAGER, PUBLISHER, ScopedViewSet
 from offers import filtersets, selectors, services
 from offers.api import serializers
 from offers.models import Goal, PublisherOverride

@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.money import money_str
 from payouts.models import (
     AdjustmentRequest,
     LedgerEntry,
@@ -14,7 +15,6 @@ from payouts.models import (
     PayoutBatch,
     PayoutBatchLine,
 )
-from payouts.money import money_str
 
 
 @extend_schema_field(OpenApiTypes.DECIMAL)

@@ -1,6 +1,6 @@
 """Payouts endpoints: batches for finance (managers read), balances and history for publishers.
 
-Thin: validate, call one service or selector, serialize. Refusals are config.errors.
+Thin: validate, call one service or selector, serialize. Refusals are core.errors.
 """
 
 from django.http import HttpResponse
@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_role
-from config.api import Pagination
-from config.errors import DomainError, ForbiddenError
+from core.api import Pagination
+from core.errors import DomainError, ForbiddenError
 from payouts import selectors, services
 from payouts.api import serializers
 from payouts.exports import payout_batch_csv, payout_batch_csv_filename

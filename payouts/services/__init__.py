@@ -1,4 +1,4 @@
-"""Writes of the payouts app. Each takes keyword arguments and raises config.errors on refusal.
+"""Writes of the payouts app. Each takes keyword arguments and raises core.errors on refusal.
 
 Who may do each is accounts.policy's to say; every service here asks it."""
 

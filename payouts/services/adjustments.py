@@ -17,10 +17,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.policy import Action, policy_require
 from affiliates.models import Publisher
-from config.errors import DomainError, NotFoundError
+from core.errors import DomainError, NotFoundError
+from core.money import currency_is_known, money_round
 from payouts.ledger import ledger_entry_append
 from payouts.models import AdjustmentRequest, LedgerEntry, PayoutBatch, PayoutBatchLine
-from payouts.money import currency_is_known, money_round
 
 
 def _adjusted_since_last_paid(*, publisher_id: int, currency: str, author_id: int) -> Decimal:

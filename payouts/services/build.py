@@ -25,10 +25,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.policy import Action, policy_require
 from affiliates.models import Publisher
-from config.errors import DomainError, NotFoundError
+from core.errors import DomainError, NotFoundError
+from core.money import currency_is_known, money_str
 from payouts.locks import payout_batch_lock, payout_currency_lock
 from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine, PayoutLineEntry
-from payouts.money import currency_is_known, money_str
 
 # SQL below is composed from these table names (ours, from model metadata) and fixed fragments;
 # every value is a query parameter.

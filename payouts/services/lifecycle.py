@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.policy import Action, policy_require
-from config.errors import DomainError, NotFoundError
+from core.errors import DomainError, NotFoundError
 from payouts.exports import payout_batch_csv
 from payouts.ledger import ledger_entry_append
 from payouts.locks import payout_batch_lock

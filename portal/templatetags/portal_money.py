@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from payouts.money import currency_is_known, money_str
+from core.money import currency_is_known, money_str
 
 register = template.Library()
 

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.policy import Action, policy_allows
-from config.errors import DomainError
+from core.errors import DomainError
 from offers.secret_box import secret_decrypt
 from offers.selectors import advertisers_visible_to, offers_visible_to
 from offers.services import advertiser_postback_secret_rotate

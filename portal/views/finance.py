@@ -18,7 +18,7 @@ from affiliates.payout_details import (
     payout_details_changes_visible_to,
 )
 from affiliates.selectors import publishers_visible_to
-from config.errors import DomainError
+from core.errors import DomainError
 from payouts.exports import payout_batch_csv_filename
 from payouts.selectors import (
     adjustment_requests_for,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.selectors import user_role
-from config.errors import DomainError
+from core.errors import DomainError
 from portal.form_errors import form_errors_add
 from portal.forms import ReportForm
 from portal.roles import ANYONE, MANAGER, role_home, role_required

@@ -24,7 +24,7 @@ from affiliates.services import (
     postback_template_create,
     postback_template_update,
 )
-from config.errors import DomainError
+from core.errors import DomainError
 from offers.selectors import goals_visible_to, offers_visible_to
 from offers.terms import TermsNotSetError, terms_in_force
 from payouts.selectors import publisher_balances, publisher_payments, publisher_payout_lines

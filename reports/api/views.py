@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.csv_cells import csv_cell
+from core.csv_cells import csv_cell
 from reports.query import COLUMNS, report_query_parse
 from reports.selectors import Report, report_run
 

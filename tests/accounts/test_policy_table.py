@@ -21,7 +21,7 @@ from accounts.policy import (
     policy_require,
 )
 from accounts.policy_doc import SECURITY_DOC, policy_matrix_markdown
-from config.errors import ForbiddenError
+from core.errors import ForbiddenError
 
 
 def a_user(role: str, pk: int = 7) -> User | None:

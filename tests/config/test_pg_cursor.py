@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from config.pg_cursor import pg_cursor
+from core.pg_cursor import pg_cursor
 from tests import factories
 from tracking.models import TrackingLink
 

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from config.metrics import redis_client
+from core.metrics import redis_client
 from scripts.with_services import free_port
 from tests import factories
 

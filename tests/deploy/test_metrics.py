@@ -10,7 +10,7 @@ from django.test import override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.celery import app
-from config.metrics import metric_incr, metric_observe, redis_client
+from core.metrics import metric_incr, metric_observe, redis_client
 from scripts.with_services import free_port
 from tests import factories
 

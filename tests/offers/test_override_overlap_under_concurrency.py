@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from config.errors import DomainError
+from core.errors import DomainError
 from offers.models import PublisherOverride
 from offers.services import override_create
 from tests import factories

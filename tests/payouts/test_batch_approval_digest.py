@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from config.errors import DomainError, ForbiddenError
+from core.errors import DomainError, ForbiddenError
 from payouts.models import PayoutBatch
 from payouts.selectors import payout_batch_digest
 from payouts.services import payout_batch_approve, payout_batch_build, payout_batch_rebuild

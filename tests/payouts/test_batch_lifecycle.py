@@ -7,7 +7,7 @@ import pytest
 from django.db.models import Sum
 from django.test import override_settings
 
-from config.errors import DomainError, ForbiddenError
+from core.errors import DomainError, ForbiddenError
 from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine
 from payouts.selectors import publisher_balances
 from payouts.services import (

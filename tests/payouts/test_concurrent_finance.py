@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.test import override_settings
 
-from config.errors import DomainError
+from core.errors import DomainError
 from payouts.models import PayoutBatch, PayoutBatchLine, PayoutLineEntry
 from payouts.services import payout_batch_build
 from tests import factories

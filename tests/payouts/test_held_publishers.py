@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from affiliates.payout_details import payout_details_change_confirm, payout_details_change_request
-from config.errors import DomainError
+from core.errors import DomainError
 from payouts.models import PayoutLineEntry
 from payouts.services import payout_batch_build
 from tests import factories

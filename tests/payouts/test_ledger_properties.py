@@ -28,9 +28,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from config.errors import DomainError, ForbiddenError
+from core.errors import DomainError, ForbiddenError
+from core.money import money_quantum
 from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine, PayoutLineEntry
-from payouts.money import money_quantum
 from payouts.selectors import publisher_balances
 from payouts.services import (
     ledger_adjustment_create,

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from payouts.money import Money, currency_exponent, money_round, money_str
+from core.money import Money, currency_exponent, money_round, money_str
 
 
 @pytest.mark.sqlite

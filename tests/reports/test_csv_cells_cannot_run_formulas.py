@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from affiliates.models import Publisher
-from config.csv_cells import csv_cell
+from core.csv_cells import csv_cell
 from tests import factories
 from tests.conftest import client_for
 from tests.reports.conftest import clicks_ingest

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.selectors import user_role
-from config.errors import DomainError, ForbiddenError
+from core.errors import DomainError, ForbiddenError
 from tracking.attribution.actions import conversion_act
 from tracking.explanations import explanation_for_advertiser
 from tracking.models import Conversion, ConversionHistory, PostbackAttempt, PostbackDelivery

@@ -25,11 +25,11 @@ from django.db.models import Count, Sum
 
 from accounts.policy import Action as PolicyAction
 from accounts.policy import policy_require
-from config.errors import DomainError, NotFoundError
+from core.errors import DomainError, NotFoundError
+from core.money import money_round
 from offers.models import Cap, Offer
 from payouts.ledger import ledger_entry_append
 from payouts.models import LedgerEntry
-from payouts.money import money_round
 from tracking.attribution.context import CAP_COUNTED
 from tracking.caps import cap_period_end, cap_period_start
 from tracking.hooks import after_conversion_changed

@@ -20,11 +20,11 @@ from decimal import Decimal
 
 from django.db.models import Q
 
+from core.money import money_round
 from offers.models import Goal, TermsKind
 from offers.terms import TermsNotSetError, terms_in_force
 from payouts.ledger import ledger_entry_append
 from payouts.models import LedgerEntry
-from payouts.money import money_round
 from tracking.models import Click
 
 ZERO = Decimal(0)

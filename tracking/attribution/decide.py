@@ -31,8 +31,8 @@ from typing import Any
 from django.conf import settings
 
 from affiliates.models import Publisher
+from core.money import money_round
 from offers.models import Cap, Goal, Offer, TermsKind
-from payouts.money import money_round
 from tracking.attribution.context import BatchContext, CapState
 from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, callback_auth_check
 from tracking.callbacks.fields import (

@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from affiliates.models import PostbackTemplate
-from config.bulk_insert import rows_insert
+from core.bulk_insert import rows_insert
 from payouts.ledger import ledger_entries_append
 from payouts.models import LedgerEntry
 from tracking.attribution.context import batch_context_build

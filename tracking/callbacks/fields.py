@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
-from payouts.money import currency_is_known
+from core.money import currency_is_known
 
 # A ULID: 26 Crockford base32 characters, the first at most 7 (48-bit timestamp).
 CLICK_ID_PATTERN = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")

@@ -15,7 +15,7 @@ pipeline), so the limit holds across every web node:
 - CALLBACK_RATE_PIXEL, per client address: every pixel (a pixel carries no credential). Over it
   the pixel still answers its GIF and stores nothing.
 
-The client address is the one config/proxy.py believes (our proxy's header from TRUSTED_PROXIES
+The client address is the one core/proxy.py believes (our proxy's header from TRUSTED_PROXIES
 only), as the callback request carries it. Once a process has seen a counter over its limit it
 remembers that until the window ends, so a flood past the limit costs no round trip at all.
 
@@ -40,7 +40,7 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

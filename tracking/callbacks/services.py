@@ -23,8 +23,8 @@ from django.conf import settings
 from django.db import DatabaseError, connections, router
 from django.utils import timezone
 
-from config.errors import DomainError, ForbiddenError
-from config.metrics import metric_incr
+from core.errors import DomainError, ForbiddenError
+from core.metrics import metric_incr
 from tracking.attribution.queue import attribution_kick
 from tracking.callbacks.auth import (
     SIGNATURE_HEADER,

@@ -37,7 +37,7 @@ from django.db import (
 )
 from django.utils import timezone
 
-from config.pg_cursor import pg_cursor
+from core.pg_cursor import pg_cursor
 from tracking.group_commit import GroupCommit
 from tracking.models import CallbackInbox, CallbackReplayKey, Click
 

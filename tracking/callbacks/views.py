@@ -26,7 +26,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.errors import DomainError, error_body
+from core.errors import DomainError, error_body
 from tracking.callbacks.fields import PIXEL_ORIGIN_HEADERS, params_first, unstorable_parameter
 from tracking.callbacks.limits import retry_after_headers
 from tracking.callbacks.services import (

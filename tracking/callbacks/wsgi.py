@@ -9,7 +9,7 @@ What a callback answers is decided by the same functions the Django views call
 The handler takes only the plain case and hands everything else to Django unchanged, so Django's
 own answers (405, a disallowed Host, the HTTPS redirect, an oversized or multipart body, too many
 fields) stay exactly what they were. What the skipped middleware would have done on the plain
-case is done here: the proxy's client address (config/proxy.py), the security headers, and the
+case is done here: the proxy's client address (core/proxy.py), the security headers, and the
 request_started / request_finished signals that recycle database connections.
 """
 
@@ -26,8 +26,8 @@ from django.http.cookie import parse_cookie
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import parse_header_parameters
 
-from config.errors import DomainError
-from config.proxy import proxy_client_ip
+from core.errors import DomainError
+from core.proxy import proxy_client_ip
 from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, TOKEN_HEADER
 from tracking.callbacks.fields import params_first
 from tracking.callbacks.services import CallbackRequest

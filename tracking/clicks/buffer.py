@@ -8,7 +8,7 @@ Redis only once it is committed; entries a dead ingester held are claimed back (
 Redis must never evict a buffered click: the first use checks that `maxmemory-policy` is
 `noeviction` and refuses to run otherwise.
 
-On a Redis Cluster (CLICK_REDIS_MODE=cluster; config/streams.py names the keys and builds the
+On a Redis Cluster (CLICK_REDIS_MODE=cluster; core/streams.py names the keys and builds the
 client) the stream is split into shards, and a click goes to the shard its repeat marker's
 hash tag names, so the script touches one hash slot; the cap flags live in Django's cache on
 the plain Redis, so there they are read first (one more round trip, for capped offers only)
@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
-from config.streams import (
+from core.streams import (
     click_cluster_client,
     click_cluster_client_reset,
     click_redis_clustered,

@@ -4,7 +4,7 @@ Country comes from iptocc, an offline IP-to-country table shipped inside its PyP
 takes well under a microsecond), unless a trusted proxy in front of us already tells it
 (CLICK_COUNTRY_HEADER, e.g. a CDN's country header, believed only from TRUSTED_PROXIES). The
 client address is REMOTE_ADDR unless CLICK_IP_HEADER names the header our own proxy sets and the
-request comes from one of TRUSTED_PROXIES (config/proxy.py).
+request comes from one of TRUSTED_PROXIES (core/proxy.py).
 """
 
 import ipaddress
@@ -12,11 +12,11 @@ from collections.abc import Mapping
 
 import iptocc
 
-from config.proxy import proxy_client_ip, proxy_country
+from core.proxy import proxy_client_ip, proxy_country
 
 
 def client_ip(environ: Mapping[str, str]) -> str | None:
-    # config.proxy believes CLICK_IP_HEADER only from TRUSTED_PROXIES (our own nginx).
+    # core.proxy believes CLICK_IP_HEADER only from TRUSTED_PROXIES (our own nginx).
     raw = proxy_client_ip(environ) or environ.get("REMOTE_ADDR", "")
     try:
         return str(ipaddress.ip_address(raw))
@@ -25,7 +25,7 @@ def client_ip(environ: Mapping[str, str]) -> str | None:
 
 
 def client_country(environ: Mapping[str, str], ip: str | None) -> str:
-    # config.proxy believes CLICK_COUNTRY_HEADER only from TRUSTED_PROXIES; otherwise GeoIP.
+    # core.proxy believes CLICK_COUNTRY_HEADER only from TRUSTED_PROXIES; otherwise GeoIP.
     told = proxy_country(environ)
     if told:
         return told

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 
-from tracking.macros import CLICK_MACRO_ALIASES, MACRO_PATTERN
+from core.macros import CLICK_MACRO_ALIASES, MACRO_PATTERN
 
 UNAVAILABLE_PATH = "/offer-unavailable"
 # Control characters, space, backslash and non-ASCII: browsers strip, fold or re-interpret them.

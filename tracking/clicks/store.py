@@ -14,7 +14,7 @@ import redis
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from config.pg_cursor import pg_cursor
+from core.pg_cursor import pg_cursor
 from tracking.clicks.bots import user_agent_is_bot
 from tracking.clicks.buffer import UNIQUE_PREFIX, UNIQUE_SECONDS
 from tracking.clicks.ids import click_id_is_valid, click_id_time

@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from affiliates.models import PostbackTemplate
-from tracking.macros import POSTBACK_MACRO_ALIASES, macros_fill
+from core.macros import POSTBACK_MACRO_ALIASES, macros_fill
 from tracking.models import Conversion, PostbackAttempt, PostbackDelivery
 from tracking.postbacks.calls import target_call
 from tracking.postbacks.targets import UnsafeTargetError, target_resolve

@@ -2,9 +2,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from core.macros import CLICK_MACRO_ALIASES, macros_fill
 from tests import factories
 from tests.tracking.clicks.visits import GB_IP, IPHONE_UA, only_click, visit
-from tracking.macros import CLICK_MACRO_ALIASES, macros_fill
 
 
 def test_every_click_macro_and_alias_is_filled_and_url_encoded():

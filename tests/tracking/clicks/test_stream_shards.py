@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
-from config.streams import click_stream_keys, click_stream_state, shard_tags
+from core.streams import click_stream_keys, click_stream_state, shard_tags
 from tests.tracking.clicks.visits import visit
 from tracking.clicks import buffer
 from tracking.clicks.ingest import clicks_ingest

@@ -1,4 +1,4 @@
-"""Attribution's bulk insert (config.bulk_insert) stores exactly what bulk_create stores."""
+"""Attribution's bulk insert (core.bulk_insert) stores exactly what bulk_create stores."""
 
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from ulid import ULID
 
-from config.bulk_insert import rows_insert
+from core.bulk_insert import rows_insert
 from tests import factories
 from tracking.models import Conversion
 

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from payouts.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
+from core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS
 
 
 def money_field(**kwargs) -> models.DecimalField:

@@ -1,11 +1,11 @@
 """API plumbing shared by every app's endpoints, and the one place malformed input is refused.
 
-Malformed input answers a documented 4xx with the error body (config/errors.py), never a 500:
+Malformed input answers a documented 4xx with the error body (core/errors.py), never a 500:
 - `ApiInputGuardMiddleware`: under /api/, a body larger than API_MAX_BODY_BYTES is a 413, and
   NUL or a lone surrogate in the path or any query parameter a 400 `invalid_characters` naming
   the parameter (PostgreSQL refuses NUL in text; a surrogate cannot be encoded at all); Django's
   HTML error pages (a URL no route matches) become the JSON error body.
-- `config.parsers.JSONParser`: the same characters anywhere in a JSON body (keys too), nesting
+- `core.parsers.JSONParser`: the same characters anywhere in a JSON body (keys too), nesting
   deeper than API_MAX_JSON_DEPTH, or a body over the limit without a Content-Length.
 - `FilterBackend`: number filters on integer columns (ids, foreign keys) are bounded to the
   column's range, and date filters to dates that survive a time zone conversion, so a huge id
@@ -26,8 +26,8 @@ from django_filters.utils import get_model_field
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 
-from config.errors import error_body
-from config.parsers import NUL, BodyTooLarge, bad_characters, body_too_large_message
+from core.errors import error_body
+from core.parsers import NUL, BodyTooLarge, bad_characters, body_too_large_message
 
 
 class Pagination(PageNumberPagination):

@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from config.parsers import BodyTooLarge, InvalidCharacters
+from core.parsers import BodyTooLarge, InvalidCharacters
 
 
 class DomainError(Exception):

@@ -16,7 +16,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from accounts.selectors import user_role
-from config.errors import DomainError, ForbiddenError
+from core.errors import DomainError, ForbiddenError
 
 MANAGER = "manager"
 FINANCE = "finance"

@@ -1,7 +1,7 @@
 """The API's JSON parser: a size limit, a depth limit, and only text PostgreSQL can store.
 
-Kept apart from config/api.py and free of config.errors: DRF imports parser classes while it
-builds APIView, which config.errors imports, so this module may only lean on DRF's leaves.
+Kept apart from core/api.py and free of core.errors: DRF imports parser classes while it
+builds APIView, which core.errors imports, so this module may only lean on DRF's leaves.
 """
 
 import codecs

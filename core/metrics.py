@@ -9,7 +9,7 @@ every process already shares:
   batch totals): see config/metrics_collect.py; nothing to call, it is computed from the truth.
 - Counters and histograms kept in Redis, which any process bumps cheaply:
 
-      from config.metrics import metric_incr, metric_observe
+      from core.metrics import metric_incr, metric_observe
 
       metric_incr("postback_failures", reason="timeout")   # -> affnet_postback_failures_total
       metric_observe("attribution_seconds", 0.042)         # -> affnet_attribution_seconds
@@ -33,7 +33,7 @@ import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.errors import error_body
+from core.errors import error_body
 
 logger = logging.getLogger(__name__)
 
