@@ -19,6 +19,7 @@ run: $(STAMP)
 # REDIS_URL are set), then the small part that keeps the embedded SQLite mode working.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	sh scripts/chromium_ensure.sh
 	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest -q $(PYTEST_ARGS)
 	env -u DATABASE_URL -u REDIS_URL AFFNET_VAR_DIR=$$(mktemp -d) \
@@ -27,6 +28,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

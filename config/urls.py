@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from config.health import healthz, readyz
-from core.metrics import metrics_view
+from ops.metrics import metrics_view
 
 api_v1 = [
     path("", include("offers.api.urls")),
@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("tracking.api.urls")),
     path("", include("payouts.api.urls")),
     path("", include("reports.api.urls")),
+    path("", include("fraud.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("accounts.audit.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -6,7 +6,7 @@ per machine. Instead, everything /metrics shows is read at scrape time from the 
 every process already shares:
 
 - PostgreSQL and Redis state (stream lag, inbox backlog, queue lengths, conversions by status,
-  batch totals): see config/metrics_collect.py; nothing to call, it is computed from the truth.
+  batch totals): see ops/metrics.py; nothing to call, it is computed from the truth.
 - Counters and histograms kept in Redis, which any process bumps cheaply:
 
       from core.metrics import metric_incr, metric_observe
@@ -23,17 +23,12 @@ Celery task failures and retries are counted by signal handlers connected at sta
 (config/apps.py), as affnet_celery_task_failures_total{task} and ..._retries_total{task}.
 """
 
-import hmac
-import ipaddress
 import logging
 import re
 from typing import Any
 
 import redis
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
-
-from core.errors import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -120,44 +115,3 @@ def celery_task_failed(sender: Any = None, **_: Any) -> None:
 
 def celery_task_retried(sender: Any = None, **_: Any) -> None:
     metric_incr("celery_task_retries", task=getattr(sender, "name", "unknown"))
-
-
-def _loopback_direct(request: HttpRequest) -> bool:
-    """A request from this machine that did not come through a proxy.
-
-    Behind nginx every request arrives from loopback, so loopback alone proves nothing: a
-    forwarded request (nginx always sets X-Forwarded-For, deploy/nginx) is not direct.
-    """
-    if "HTTP_X_FORWARDED_FOR" in request.META or "HTTP_X_REAL_IP" in request.META:
-        return False
-    try:
-        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
-    except ValueError:
-        return False
-
-
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus exposition. With METRICS_TOKEN set: `Authorization: Bearer <token>` required;
-    without it: open to direct loopback requests only (a Prometheus agent on the same host)."""
-    from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-
-    from config.metrics_collect import AffnetCollector
-
-    token = settings.METRICS_TOKEN
-    if token:
-        given = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return JsonResponse(
-                error_body("not_authenticated", "A valid metrics bearer token is required."),
-                status=401,
-            )
-    elif not _loopback_direct(request):
-        return JsonResponse(
-            error_body(
-                "forbidden", "Metrics are served to loopback only unless METRICS_TOKEN is set."
-            ),
-            status=403,
-        )
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(AffnetCollector())
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

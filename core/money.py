@@ -1,7 +1,7 @@
 """Money: `Decimal` amounts beside an ISO 4217 currency code, and the one rounding rule.
 
-The rule (design.md): round once, to the currency's minor unit, half-up. Every revenue and payout
-goes through `money_round`; totals are sums of already-rounded amounts and are never re-rounded.
+The rule (docs/design.md, "Payout arithmetic"): round once, to the minor unit, half-up. Every payout
+and revenue goes through `money_round`; totals are sums of rounded amounts, never re-rounded.
 """
 
 from dataclasses import dataclass

@@ -2,7 +2,7 @@
 
 `terms_compute` is pure and is the only place revenue and payout are computed: each figure is
 `amount + sale_amount * percent / 100` over the parts its kind uses, rounded ONCE with
-`core.money.money_round` (design.md, examples/payout-cases.csv). `terms_in_force` picks what
+`core.money.money_round` (docs/design.md, "Payout arithmetic"). `terms_in_force` picks what
 applies to one publisher at one moment and freezes it, so attribution can snapshot it onto the
 conversion: later edits of terms or overrides never change a conversion.
 """

@@ -8,7 +8,7 @@ never lose an increment (the upsert adds under the row lock; no read-modify-writ
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +21,17 @@ from core.pg_cursor import pg_cursor
 from offers.models import Offer
 from reports.models import CONVERSION_COUNTERS, COUNTERS, ConversionCounted
 from reports.rollups import ALL, Rollup
-from tracking.models import Click, Conversion
+
+# The rows counted are tracking's Click and Conversion. tracking is the layer above this sink
+# (it calls in, inside its own transaction), so they are not imported here: the sink reads only
+# the attributes it names, and what it cannot read from a conversion (its click's country and
+# device) the caller passes in as `places_of`.
+Click = Any
+Conversion = Any
+# Conversion ids -> (country, device) of each conversion's click, for the conversions given.
+PlacesOf = Callable[[list[Conversion]], Mapping[int, tuple[str, str]]]
+# tracking.models.Conversion.Status.APPROVED: only an approved conversion counts its money.
+_APPROVED = "approved"
 
 # A fact: when it happened (UTC), every dimension any rollup keeps, and what it adds.
 Fact = tuple[datetime, dict[str, Any], dict[str, int]]
@@ -94,23 +104,26 @@ def rollup_impressions_add(*, counts: Iterable[tuple[datetime, int, int, int]]) 
     rollup_facts_add(facts=facts)
 
 
-def rollup_conversion_apply(*, conversion: Conversion, previous_status: str | None) -> None:
+def rollup_conversion_apply(
+    *, conversion: Conversion, previous_status: str | None, places_of: PlacesOf
+) -> None:
     """Make the rollups count `conversion` as it is now (see rollup_conversions_apply).
 
     `previous_status` is not needed: the stored row is the truth.
     """
-    rollup_conversions_apply(conversions=[conversion])
+    rollup_conversions_apply(conversions=[conversion], places_of=places_of)
 
 
 def rollup_conversions_apply(
     *,
     conversions: list[Conversion],
-    clicks: Mapping[str, Click] | None = None,
+    places_of: PlacesOf,
     created: bool = False,
 ) -> None:
     """Make the rollups count each of `conversions` as it is now.
 
-    `clicks` (by click id) are the conversions' clicks when the caller has already read them;
+    `places_of` gives the country and device of the clicks of the conversions not counted yet
+    (the caller knows where clicks are kept; tracking.clicks.lookup.clicks_place);
     `created` says the conversions were inserted in this transaction, so none was counted yet.
 
     What a conversion added before (ConversionCounted) is subtracted and its current figures
@@ -134,9 +147,8 @@ def rollup_conversions_apply(
             .filter(pk__in=ids)
             .order_by("conversion_id")
         }
-    places = _clicks_place(
-        conversions=[latest[pk] for pk in ids if pk not in counted], known=clicks or {}
-    )
+    uncounted = [latest[pk] for pk in ids if pk not in counted]
+    places = places_of(uncounted) if uncounted else {}
     facts: list[Fact] = []
     changed: list[ConversionCounted] = []
     for pk in ids:
@@ -315,47 +327,6 @@ def _subs_key(values: list[str]) -> str:
     return hashlib.md5("\x1f".join(values).encode(), usedforsecurity=False).hexdigest()
 
 
-def _clicks_place(
-    *, conversions: list[Conversion], known: Mapping[str, Click]
-) -> dict[int, tuple[str, str]]:
-    """Country and device of each conversion's click, by conversion id.
-
-    A click in `known` (its id and time matching the conversion's) is not read again.
-
-    Country and device live on the click only (still buffered or in PostgreSQL); a click
-    already dropped leaves them empty. One read names each click by id and by the time the
-    conversion copied from it, so PostgreSQL reads only those days' partitions; a click not
-    found so (still buffered, or written otherwise) is looked for as click_find does.
-    """
-    places: dict[int, tuple[str, str]] = {}
-    unknown: list[Conversion] = []
-    for conversion in conversions:
-        click = known.get(conversion.click_id)
-        if click is not None and click.created_at == conversion.click_created_at:
-            places[conversion.pk] = (click.country, click.device)
-        else:
-            unknown.append(conversion)
-    if not unknown:
-        return places
-    # Imported here: the click store imports tracking.hooks, which imports this module.
-    from tracking.clicks.lookup import click_find
-
-    found = {
-        (click_id, created_at): (country, device)
-        for click_id, created_at, country, device in Click.objects.filter(
-            click_id__in={c.click_id for c in unknown},
-            created_at__in={c.click_created_at for c in unknown},
-        ).values_list("click_id", "created_at", "country", "device")
-    }
-    for conversion in unknown:
-        place = found.get((conversion.click_id, conversion.click_created_at))
-        if place is None:
-            click = click_find(click_id=conversion.click_id)
-            place = (click.country, click.device) if click else ("", "")
-        places[conversion.pk] = place
-    return places
-
-
 def _conversion_dims(*, conversion: Conversion, place: tuple[str, str] | None) -> dict[str, Any]:
     country, device = place or ("", "")
     dims = _dims(
@@ -376,7 +347,7 @@ def _conversion_dims(*, conversion: Conversion, place: tuple[str, str] | None) -
 def _conversion_facts(*, dims: dict[str, Any], state: dict[str, Any], sign: int) -> list[Fact]:
     counters: dict[str, int] = defaultdict(int)
     counters[state["status"]] = sign
-    if state["status"] == Conversion.Status.APPROVED:
+    if state["status"] == _APPROVED:
         counters["revenue_micros"] = sign * state["revenue_micros"]
         counters["payout_micros"] = sign * state["payout_micros"]
         if state["sale_micros"] is not None:

@@ -5,6 +5,7 @@ other modules' functions; the writers (click ingester, attribution) call the hoo
 """
 
 from datetime import datetime
+from functools import partial
 
 from reports.services import (
     rollup_clicks_add,
@@ -14,6 +15,7 @@ from reports.services import (
 )
 from tracking.attribution.cpc import cpc_clicks_earn, cpc_clicks_price
 from tracking.caps import cap_flags_refresh_after_commit
+from tracking.clicks.lookup import clicks_place
 from tracking.models import Click, Conversion
 
 
@@ -26,20 +28,26 @@ def after_clicks_ingested(*, clicks: list[Click]) -> None:
 
 def after_conversion_changed(*, conversion: Conversion, previous_status: str | None) -> None:
     """Called after a conversion is created (previous_status None) or changes status/amounts."""
-    rollup_conversion_apply(conversion=conversion, previous_status=previous_status)
+    rollup_conversion_apply(
+        conversion=conversion,
+        previous_status=previous_status,
+        places_of=partial(clicks_place, known={}),
+    )
     if previous_status is not None:
         cap_flags_refresh_after_commit(conversion=conversion)
 
 
 def after_conversions_changed(*, conversions: list[Conversion]) -> None:
     """The batch form of after_conversion_changed, for a writer that changed many conversions."""
-    rollup_conversions_apply(conversions=conversions)
+    rollup_conversions_apply(conversions=conversions, places_of=partial(clicks_place, known={}))
 
 
 def after_conversions_created(*, conversions: list[Conversion], clicks: dict[str, Click]) -> None:
     """Called by attribution once per batch with the conversions it inserted and their clicks
     (by click id), as it read them."""
-    rollup_conversions_apply(conversions=conversions, clicks=clicks, created=True)
+    rollup_conversions_apply(
+        conversions=conversions, places_of=partial(clicks_place, known=clicks), created=True
+    )
 
 
 def after_impressions_counted(*, counts: list[tuple[datetime, int, int, int]]) -> None:

@@ -15,6 +15,7 @@ backlog is not found here: its callback then waits for the click to reach Postgr
 (ATTRIBUTION_CLICK_WAIT_SECONDS), as when Redis is down.
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 import redis
@@ -22,8 +23,8 @@ from django.conf import settings
 
 from tracking.clicks import buffer
 from tracking.clicks.ids import click_id_is_valid, click_id_time
-from tracking.clicks.store import click_from_record
-from tracking.models import Click
+from tracking.clicks.records import click_from_record
+from tracking.models import Click, Conversion
 
 BUFFER_WINDOW = timedelta(seconds=30)
 
@@ -74,3 +75,44 @@ def click_find_buffered(*, click_id: str) -> Click | None:
                     record=entry.record, unique=entry.unique, capped=entry.capped
                 )
     return None
+
+
+def clicks_place(
+    conversions: list[Conversion], *, known: Mapping[str, Click]
+) -> dict[int, tuple[str, str]]:
+    """Country and device of each conversion's click, by conversion id.
+
+    A click in `known` (its id and time matching the conversion's) is not read again.
+
+    Country and device live on the click only (still buffered or in PostgreSQL); a click
+    already dropped leaves them empty. One read names each click by id and by the time the
+    conversion copied from it, so PostgreSQL reads only those days' partitions; a click not
+    found so (still buffered, or written otherwise) is looked for by click_find.
+
+    The rollups (reports.services) are given this, through tracking.hooks, for the conversions
+    they have not counted yet.
+    """
+    places: dict[int, tuple[str, str]] = {}
+    unknown: list[Conversion] = []
+    for conversion in conversions:
+        click = known.get(conversion.click_id)
+        if click is not None and click.created_at == conversion.click_created_at:
+            places[conversion.pk] = (click.country, click.device)
+        else:
+            unknown.append(conversion)
+    if not unknown:
+        return places
+    found = {
+        (click_id, created_at): (country, device)
+        for click_id, created_at, country, device in Click.objects.filter(
+            click_id__in={c.click_id for c in unknown},
+            created_at__in={c.click_created_at for c in unknown},
+        ).values_list("click_id", "created_at", "country", "device")
+    }
+    for conversion in unknown:
+        place = found.get((conversion.click_id, conversion.click_created_at))
+        if place is None:
+            click = click_find(click_id=conversion.click_id)
+            place = (click.country, click.device) if click else ("", "")
+        places[conversion.pk] = place
+    return places

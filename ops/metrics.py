@@ -1,10 +1,15 @@
-"""What /metrics shows, computed at scrape time from PostgreSQL and Redis.
+"""What /metrics shows, computed at scrape time from PostgreSQL and Redis, and the view.
+
+The counters and histograms any process adds to live in core/metrics.py; this module reads
+them, and the tables of tracking and payouts, when Prometheus scrapes.
 
 Gauges read from the truth add up across processes and machines for free, and a scrape every
 15-60 s costs a handful of indexed queries. Each source is read on its own: when PostgreSQL is
 down the Redis figures still show, and `affnet_up{component}` says which source failed.
 """
 
+import hmac
+import ipaddress
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -16,7 +21,9 @@ from django.conf import settings
 from django.db import Error as DatabaseError
 from django.db import connection
 from django.db.models import Count, Sum
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -24,6 +31,7 @@ from prometheus_client.core import (
     Metric,
 )
 
+from core.errors import error_body
 from core.metrics import (
     COUNTERS_KEY,
     HISTOGRAM_BUCKETS,
@@ -302,3 +310,40 @@ def _batch_totals() -> list[Metric]:
         count.add_metric([row["status"], row["currency"]], row["n"])
         total.add_metric([row["status"], row["currency"]], float(row["t"] or 0))
     return [count, total]
+
+
+def _loopback_direct(request: HttpRequest) -> bool:
+    """A request from this machine that did not come through a proxy.
+
+    Behind nginx every request arrives from loopback, so loopback alone proves nothing: a
+    forwarded request (nginx always sets X-Forwarded-For, deploy/nginx) is not direct.
+    """
+    if "HTTP_X_FORWARDED_FOR" in request.META or "HTTP_X_REAL_IP" in request.META:
+        return False
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus exposition. With METRICS_TOKEN set: `Authorization: Bearer <token>` required;
+    without it: open to direct loopback requests only (a Prometheus agent on the same host)."""
+    token = settings.METRICS_TOKEN
+    if token:
+        given = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return JsonResponse(
+                error_body("not_authenticated", "A valid metrics bearer token is required."),
+                status=401,
+            )
+    elif not _loopback_direct(request):
+        return JsonResponse(
+            error_body(
+                "forbidden", "Metrics are served to loopback only unless METRICS_TOKEN is set."
+            ),
+            status=403,
+        )
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(AffnetCollector())
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,3 @@
+"""Operations edge: what /metrics shows, computed from every app's tables and Redis. It sits at the
+top with portal and the API edges (it reads tracking and payouts), and config/urls.py wires it.
+"""
