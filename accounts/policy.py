@@ -51,6 +51,8 @@ class Action(StrEnum):
     API_KEY_MINT_FOR_OTHER = "api_key.mint_for_other"
     USER_MANAGE = "user.manage"
     USER_STAFF_CONFIRM = "user.staff_confirm"
+    FRAUD_RULE_EDIT = "fraud_rule.edit"
+    PUBLISHER_BAN = "publisher.ban"
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,17 @@ POLICY: dict[Action, Rule] = {
         Rule(
             Action.USER_STAFF_CONFIRM,
             (Grant(FINANCE, (NOT_THE_REQUESTER, NOT_THE_TARGET)),),
+        ),
+        Rule(
+            Action.FRAUD_RULE_EDIT,
+            (Grant(MANAGER),),
+            "Fraud rules decide which conversions earn; an edit applies to new conversions only.",
+        ),
+        Rule(
+            Action.PUBLISHER_BAN,
+            (Grant(MANAGER),),
+            "Setting or lifting status banned: a banned publisher is never paid, and its e-mail "
+            "domains, sign-up address and payout details mark the publishers sharing them.",
         ),
     )
 }

@@ -9,3 +9,7 @@ class FraudConfig(AppConfig):
 
     name = "fraud"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Each module registers its signals into fraud.signals.REGISTRY when imported.
+        from fraud import traffic  # noqa: F401

@@ -59,9 +59,16 @@ class ConversionFacts:
 
 @dataclass(frozen=True)
 class SignalContext:
+    """One click (and its conversion, at attribution) with what its batch prepared.
+
+    `facts` holds the counts a batch fetched at once (Redis windows, per-publisher rates), so a
+    signal's function is a cheap read, never a round trip per click.
+    """
+
     click: ClickFacts
     conversion: ConversionFacts | None = None
     now: dt.datetime | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,11 @@ class SignalSpec:
     threshold: float | int | str | bool
     action: str
     description: str
+    code: str = ""  # the reason code a reject or hold shows; default fraud_<name>
+
+    @property
+    def reason_code(self) -> str:
+        return self.code or f"fraud_{self.name}"[:48]
 
 
 REGISTRY: dict[str, SignalSpec] = {}
@@ -84,6 +96,7 @@ def signal(
     threshold: float | int | str | bool,
     action: str,
     description: str,
+    code: str = "",
 ) -> Callable[[Callable[[SignalContext], SignalValue]], Callable[[SignalContext], SignalValue]]:
     """Register a signal with its network default rule (threshold and action)."""
     if action not in ACTIONS:
@@ -94,7 +107,7 @@ def signal(
     ) -> Callable[[SignalContext], SignalValue]:
         if name in REGISTRY and REGISTRY[name].compute is not fn:
             raise ValueError(f"signal {name!r} registered twice")
-        REGISTRY[name] = SignalSpec(name, stage, fn, threshold, action, description)
+        REGISTRY[name] = SignalSpec(name, stage, fn, threshold, action, description, code)
         return fn
 
     return register
@@ -110,3 +123,8 @@ def fires(value: SignalValue, threshold: float | int | str | bool) -> bool:
     if isinstance(value, bool | str):
         return False
     return value >= threshold
+
+
+def signals_compute(*, stage: Stage, ctx: SignalContext) -> dict[str, SignalValue]:
+    """Every registered signal of `stage` for this context, by name (None: not computable)."""
+    return {name: spec.compute(ctx) for name, spec in REGISTRY.items() if spec.stage == stage}

@@ -25,6 +25,7 @@ from accounts.models import StaffChange, User
 from accounts.policy import POLICY, Action, policy_allows
 from affiliates.models import ApiKey, PayoutDetailsChange, Publisher
 from affiliates.payout_details import payout_details_change_request
+from fraud.models import FraudRule
 from offers.models import Terms
 from payouts.models import AdjustmentRequest, LedgerEntry, LineFailureRequest, PayoutBatch
 from payouts.selectors import payout_batch_authors, payout_batch_digest
@@ -347,6 +348,24 @@ SCENES = [
         money_state,
     ),
     Scene(
+        Action.FRAUD_RULE_EDIT,
+        "an offer's rule for a signal",
+        lambda net: {},
+        lambda net, who: net.api(who).post(
+            "/api/v1/fraud-rules/",
+            {
+                "offer": net.goal.offer_id,
+                "signal": "ip_velocity",
+                "threshold": 3,
+                "action": "reject",
+            },
+            format="json",
+        ),
+        lambda net: list(
+            FraudRule.objects.values_list("offer_id", "signal", "threshold", "action")
+        ),
+    ),
+    Scene(
         Action.LEDGER_ADJUST,
         "a small adjustment",
         lambda net: {"publisher_id": net.publisher.id},
@@ -478,6 +497,16 @@ SCENES = [
         _prepare_staff_change,
         lambda net, who: net.api(who).post(f"/api/v1/staff-changes/{net.row.id}/confirm/"),
         money_state,
+    ),
+    # Compliance and fraud (fraud/): who may ban.
+    Scene(
+        Action.PUBLISHER_BAN,
+        "an active publisher",
+        lambda net: {"publisher_id": net.publisher.id},
+        lambda net, who: net.api(who).patch(
+            f"/api/v1/publishers/{net.publisher.pk}/", {"status": "banned"}, format="json"
+        ),
+        lambda net: Publisher.objects.filter(pk=net.publisher.pk).values_list("status")[0],
     ),
 ]
 

@@ -8,12 +8,14 @@ in id order, one statement) so that counting and deciding happen under the lock.
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Sum
 
 from affiliates.models import Publisher
 from offers.models import Cap, Goal, Offer
 from offers.terms import FrozenTerms, TermsNotSetError, terms_in_force
+from tracking.attribution.locks import clicks_attribution_lock
 from tracking.caps import CAP_COUNTED, cap_period_start
 from tracking.clicks.lookup import click_find
 from tracking.models import CallbackInbox, Click, Conversion
@@ -54,6 +56,7 @@ class BatchContext:
     seen_txn: set[tuple[int, str]]
     seen_click_goal: set[tuple[str, int]]
     caps: dict[int, list[CapState]]
+    fraud: Any = None  # tracking/attribution/fraud.py BatchFraud, set by the batch
     _terms: dict[tuple[int, int], FrozenTerms | None] = field(default_factory=dict)
     _snapshots: dict[int, dict] = field(default_factory=dict)
 
@@ -102,6 +105,9 @@ def batch_context_build(
         Publisher.objects.filter(id__in=publisher_ids).values_list("id", "status")
     )
 
+    # Before reading what is converted: a worker holding another callback of one of these
+    # clicks finishes first, and the read below sees its conversion (tracking/attribution/locks).
+    clicks_attribution_lock(click_ids=list(clicks))
     seen_txn: set[tuple[int, str]] = set()
     if txn_ids:
         seen_txn = set(

@@ -14,7 +14,11 @@ Outcomes (the inbox row's `result`, machine-readable):
   amount_above_limit (sale amount above the goal's max_sale_amount, else MAX_SALE_AMOUNT),
   pixel (every pixel conversion), advertiser_approval (the goal's approval is manual: the only
   hold the advertiser may release), advertiser_pending (the advertiser's callback said pending);
-  a full cap with action hold makes it cap_reached whatever it was. Every check is recorded in
+  a full cap with action hold makes it cap_reached whatever it was.
+- the fraud verdict (fraud/rules.py through tracking/attribution/fraud.py) comes after those:
+  a rule with action reject rejects with the signal's reason code (bot_click for the bot user
+  agent, else fraud_<signal>), one with action hold makes it pending fraud_review before any
+  other hold; its signals and the rules that fired are the explanation's `fraud` entry. Every check is recorded in
   the conversion's explanation, so a hold shows all that applied, not only the first.
 
 Times (window, min and max click-to-conversion) run from the click to the callback's arrival
@@ -32,8 +36,11 @@ from django.conf import settings
 
 from affiliates.models import Publisher
 from core.money import money_round
+from fraud.models import FraudAction
+from fraud.rules import Verdict
 from offers.models import Cap, Goal, Offer, TermsKind
 from tracking.attribution.context import BatchContext, CapState
+from tracking.attribution.fraud import conversion_judge
 from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, callback_auth_check
 from tracking.callbacks.fields import (
     PIXEL_CLICK_SOURCE,
@@ -163,6 +170,18 @@ def callback_decide(
         )
         if reason is not None:
             status = Conversion.Status.PENDING
+    verdict = None
+    if ctx.fraud is not None:
+        verdict = conversion_judge(
+            fraud=ctx.fraud,
+            row=row,
+            click=click,
+            advertiser_id=offer.advertiser_id,
+            goal_id=goal.pk,
+            now=ctx.now,
+        )
+        explanation.append(verdict.explanation())
+        status, reason = _fraud_apply(verdict=verdict, status=status, reason=reason)
     caps_taken: list[CapState] = []
     if status != Conversion.Status.REJECTED:
         status, cap_reason, caps_taken = _caps_apply(
@@ -198,6 +217,7 @@ def callback_decide(
         source=click.source,
         terms=ctx.terms_snapshot(terms),
         explanation=explanation,
+        fraud=verdict.as_dict() if verdict is not None else {},
     )
     if status != Conversion.Status.REJECTED:
         if fields.txn_id:
@@ -206,6 +226,18 @@ def callback_decide(
             ctx.seen_click_goal.add((click.click_id, goal.pk))
     result = reason if status == Conversion.Status.REJECTED else status
     return Decision(row=row, result=result or status, conversion=conversion, caps_taken=caps_taken)
+
+
+def _fraud_apply(*, verdict: Verdict, status: str, reason: str | None) -> tuple[str, str | None]:
+    """A fraud reject rejects what was not rejected already; a hold is a network hold, so it
+    comes before every other hold reason (a manager decides it in the review queue)."""
+    if status == Conversion.Status.REJECTED:
+        return status, reason
+    if verdict.action == FraudAction.REJECT:
+        return Conversion.Status.REJECTED, verdict.reason_code
+    if verdict.action == FraudAction.HOLD:
+        return Conversion.Status.PENDING, Conversion.HoldReason.FRAUD_REVIEW
+    return status, reason
 
 
 def pixel_refusal(*, row: CallbackInbox, goal: Goal) -> str | None:
@@ -286,7 +318,8 @@ def _first_rejection(
     age = max(0.0, (arrived - click.created_at).total_seconds())
     rules = [
         ("advertiser_status", fields.status != "rejected", "advertiser_rejected", fields.status),
-        ("bot", not click.is_bot, "bot_click", ""),
+        # Recorded here; the rejection is the fraud rule bot_user_agent's (code bot_click).
+        ("bot", not click.is_bot, None, "judged by the fraud rule bot_user_agent"),
         ("offer_active", offer.status == Offer.Status.ACTIVE, "offer_inactive", offer.status),
         (
             "publisher_active",
@@ -329,7 +362,7 @@ def _first_rejection(
     reason = None
     for name, ok, code, detail in rules:
         _check(explanation, name, ok, detail)
-        if not ok and reason is None:
+        if not ok and reason is None and code is not None:
             reason = code
     return reason
 

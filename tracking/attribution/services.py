@@ -19,6 +19,7 @@ from payouts.ledger import ledger_entries_append
 from payouts.models import LedgerEntry
 from tracking.attribution.context import batch_context_build
 from tracking.attribution.decide import Decision, callback_decide
+from tracking.attribution.fraud import batch_fraud_prepare
 from tracking.attribution.queue import click_retry_seconds, click_wait_seconds
 from tracking.callbacks.fields import CallbackFields, CallbackShapeError, callback_fields
 from tracking.caps import cap_reached_set
@@ -66,6 +67,7 @@ def _decide_all(*, rows: list[CallbackInbox], now) -> tuple[list[Decision], dict
         txn_ids={fields.txn_id for fields in parsed.values() if fields.txn_id},
         now=now,
     )
+    ctx.fraud = batch_fraud_prepare(rows=rows, clicks=ctx.clicks, now=now)
     wait = timedelta(seconds=click_wait_seconds())
     for row in rows:
         fields = parsed.get(row.pk)

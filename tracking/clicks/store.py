@@ -5,6 +5,7 @@ twice, or a click claimed back from a dead ingester, is stored once; only rows r
 are handed to `after_clicks_ingested`, in the same transaction.
 """
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,8 +13,11 @@ from dataclasses import dataclass
 import redis
 from django.core.cache import cache
 from django.db import connection, transaction
+from psycopg.types.json import Jsonb
 
 from core.pg_cursor import pg_cursor
+from fraud.scoring import click_signals_compute
+from fraud.signals import ClickFacts
 from tracking.clicks.buffer import UNIQUE_PREFIX, UNIQUE_SECONDS
 from tracking.clicks.ids import click_id_is_valid
 from tracking.clicks.records import click_from_record
@@ -44,6 +48,7 @@ COLUMNS = (
     "is_bot",
     "fallback_reason",
     "bad_params",
+    "signals",
 )
 # PostgreSQL array types of COLUMNS, in order, for the unnest insert.
 _PG_TYPES = (
@@ -67,6 +72,7 @@ _PG_TYPES = (
     "boolean",
     "varchar",
     "varchar",
+    "jsonb",
 )
 
 
@@ -94,6 +100,7 @@ def clicks_store(*, buffered: Iterable[Buffered]) -> list[Click]:
     if not clicks:
         return []
     rows = list(clicks.values())
+    _signals_attach(rows)
     inserted: list[Click] = []
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -109,6 +116,29 @@ def clicks_store(*, buffered: Iterable[Buffered]) -> list[Click]:
     return inserted
 
 
+def _signals_attach(clicks: list[Click]) -> None:
+    """The traffic quality signals of each click (fraud/scoring.py), stored with it: computed
+    here, off the redirect, with one Redis pipeline per batch."""
+    facts = [
+        ClickFacts(
+            click_id=click.click_id,
+            created_at=click.created_at,
+            offer_id=click.offer_id,
+            publisher_id=click.publisher_id,
+            ip=click.ip,
+            user_agent=click.user_agent,
+            country=click.country,
+            device=click.device,
+            sub1=click.sub1,
+            source=click.source,
+            is_bot=click.is_bot,
+        )
+        for click in clicks
+    ]
+    for click, signals in zip(clicks, click_signals_compute(clicks=facts), strict=True):
+        click.signals = signals
+
+
 def _insert(cursor, clicks: list[Click]) -> list[tuple[int, str]]:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING (id, click_id) of the rows really inserted.
 
@@ -121,7 +151,8 @@ def _insert(cursor, clicks: list[Click]) -> list[tuple[int, str]]:
     table = Click._meta.db_table
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%b::{kind}[]" for kind in _PG_TYPES)
-        values = [[getattr(click, column) for click in clicks] for column in COLUMNS]
+        values = [[getattr(click, column) for click in clicks] for column in COLUMNS[:-1]]
+        values.append([Jsonb(click.signals) for click in clicks])
         # A plain psycopg cursor on the same connection (so the same transaction): server-side
         # binding with binary parameters (%b), so the arrays are dumped in C. Django's own cursor
         # binds on the client and escapes every array element in Python.
@@ -134,7 +165,11 @@ def _insert(cursor, clicks: list[Click]) -> list[tuple[int, str]]:
     adapt = connection.ops.adapt_datetimefield_value
     row = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     params = [
-        adapt(getattr(click, column)) if column == "created_at" else getattr(click, column)
+        adapt(getattr(click, column))
+        if column == "created_at"
+        else json.dumps(click.signals)
+        if column == "signals"
+        else getattr(click, column)
         for click in clicks
         for column in COLUMNS
     ]

@@ -49,4 +49,5 @@ def test_the_codes_are_named_in_one_place():
         "amount_above_limit",
         "cap_reached",
         "payout_not_set",
+        "fraud_review",
     }

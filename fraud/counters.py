@@ -1,0 +1,196 @@
+"""Windowed counts in Redis: clicks and conversions per address, device and publisher.
+
+Each count is a sorted set of member ids (the click id, the inbox row id) scored by their time,
+so adding the same click or callback twice (an ingester claiming back a batch, a batch retried)
+counts it once, and a window is a ZCOUNT from the item's own time backwards: a backlog counts
+what happened around the click, not around the worker's clock. One pipeline per batch.
+
+Without Redis (the embedded mode) no count is known and the signals that read them are None.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from fraud.signals import ClickFacts
+
+MINUTE = 60
+DAY = 24 * 3600
+PREFIX = "fraud:"
+
+_client: redis.Redis | None = None
+
+
+def counters_client() -> redis.Redis | None:
+    global _client
+    if not settings.REDIS_URL:
+        return None
+    if _client is None:
+        _client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+    return _client
+
+
+def device_key(click: ClickFacts) -> str:
+    """The address and user agent together: the nearest thing to a device we see."""
+    agent = hashlib.blake2b(click.user_agent.encode(), digest_size=8).hexdigest()
+    return f"{click.ip}|{agent}"
+
+
+def _count_batch(
+    *, items: Sequence[tuple[float, str, list[tuple[str, list[int], bool]]]]
+) -> list[dict[str, int]] | None:
+    """For each (time, member, [(key, [windows in seconds], add?)]): add member to the keys
+    marked so, then count each key over each window ending at time.
+    Returns {f"{kind}@{window}": count}, kind being the key's second part."""
+    client = counters_client()
+    if client is None or not items:
+        return None
+    pipe = client.pipeline(transaction=False)
+    touched: dict[str, float] = {}
+    for when, member, keys in items:
+        for key, _, add in keys:
+            if add:
+                pipe.zadd(key, {member: when})
+                touched[key] = max(touched.get(key, 0.0), when)
+    for when, _, keys in items:
+        for key, windows, _ in keys:
+            for window in windows:
+                pipe.zcount(key, when - window, when)
+    for key, latest in touched.items():
+        pipe.zremrangebyscore(key, "-inf", latest - DAY - MINUTE)
+        pipe.expire(key, DAY + 3600)
+    try:
+        replies = pipe.execute()
+    except redis.RedisError:
+        return None  # counting is advisory: a Redis away must not stop clicks or attribution
+    added = sum(1 for _, _, keys in items for _, _, add in keys if add)
+    counts = iter(replies[added:])
+    out: list[dict[str, int]] = []
+    for _, _, keys in items:
+        found: dict[str, int] = {}
+        for key, windows, _ in keys:
+            for window in windows:
+                found[f"{key.split(':', 2)[1]}@{window}"] = int(next(counts))
+        out.append(found)
+    return out
+
+
+def click_counts(*, clicks: Sequence[ClickFacts]) -> list[dict[str, int]]:
+    """Per click: clicks from its address (same offer and publisher) in the last minute and
+    day, and from its device (address + user agent) likewise; {} when unknown."""
+    items = []
+    for click in clicks:
+        if not click.ip:
+            items.append((0.0, click.click_id, []))
+            continue
+        scope = f"{click.offer_id}:{click.publisher_id}"
+        items.append(
+            (
+                click.created_at.timestamp(),
+                click.click_id,
+                [
+                    (f"{PREFIX}cip:{scope}:{click.ip}", [MINUTE, DAY], True),
+                    (f"{PREFIX}cdev:{scope}:{device_key(click)}", [MINUTE, DAY], True),
+                ],
+            )
+        )
+    counted = _count_batch(items=items)
+    return counted if counted is not None else [{} for _ in clicks]
+
+
+def conversion_counts(
+    *, items: Sequence[tuple[str, float, ClickFacts, int, bool]]
+) -> list[dict[str, Any]]:
+    """Per conversion (member, arrival time, its click, publisher, fast?): conversions from the
+    click's address and device on the offer in the last day, and the publisher's conversions
+    and fast conversions in the last day (fast: under FAST_SECONDS from click)."""
+    rows = []
+    for member, when, click, publisher_id, fast in items:
+        keys: list[tuple[str, list[int], bool]] = [
+            (f"{PREFIX}pub:{publisher_id}", [DAY], True),
+            (f"{PREFIX}pubfast:{publisher_id}", [DAY], fast),
+        ]
+        if click.ip:
+            keys.append((f"{PREFIX}vip:{click.offer_id}:{click.ip}", [DAY], True))
+            keys.append((f"{PREFIX}vdev:{click.offer_id}:{device_key(click)}", [DAY], True))
+        rows.append((when, member, keys))
+    counted = _count_batch(items=rows)
+    return counted if counted is not None else [{} for _ in items]
+
+
+def _hour(when: float) -> int:
+    return int(when // 3600)
+
+
+def sub_clicks_add(*, clicks: Sequence[ClickFacts]) -> None:
+    """Count clicks per publisher and sub id (sub1) in hourly buckets (and "*": all of the
+    publisher's), for the sub id anomaly. A batch claimed back counts twice: advisory."""
+    client = counters_client()
+    if client is None or not clicks:
+        return
+    counted: dict[tuple[int, int, str], int] = {}
+    for click in clicks:
+        hour = _hour(click.created_at.timestamp())
+        for sub in (click.sub1, "*"):
+            key = (click.publisher_id, hour, sub)
+            counted[key] = counted.get(key, 0) + 1
+    _hincr(client, "subc", counted)
+
+
+def sub_conversions_add(*, items: Sequence[tuple[int, float, str]]) -> None:
+    """The same for conversions: (publisher id, arrival time, sub1) each."""
+    client = counters_client()
+    if client is None or not items:
+        return
+    counted: dict[tuple[int, int, str], int] = {}
+    for publisher_id, when, sub1 in items:
+        for sub in (sub1, "*"):
+            key = (publisher_id, _hour(when), sub)
+            counted[key] = counted.get(key, 0) + 1
+    _hincr(client, "subv", counted)
+
+
+def _hincr(client: redis.Redis, kind: str, counted: dict[tuple[int, int, str], int]) -> None:
+    pipe = client.pipeline(transaction=False)
+    for (publisher_id, hour, sub), amount in counted.items():
+        key = f"{PREFIX}{kind}:{publisher_id}:{hour}"
+        pipe.hincrby(key, sub, amount)
+        pipe.expire(key, DAY + 2 * 3600)
+    try:
+        pipe.execute()
+    except redis.RedisError:
+        return
+
+
+def sub_rates(
+    *, wanted: set[tuple[int, str]], now: float
+) -> dict[tuple[int, str], tuple[int, int]]:
+    """(conversions, clicks) of the last day per (publisher, sub1) asked; sub "*" is the
+    publisher's total. Empty without Redis."""
+    client = counters_client()
+    if client is None or not wanted:
+        return {}
+    hours = range(_hour(now) - 23, _hour(now) + 1)
+    order = sorted(wanted)
+    pipe = client.pipeline(transaction=False)
+    for publisher_id, sub in order:
+        for kind in ("subv", "subc"):
+            for hour in hours:
+                pipe.hget(f"{PREFIX}{kind}:{publisher_id}:{hour}", sub)
+    try:
+        replies = iter(pipe.execute())
+    except redis.RedisError:
+        return {}
+    out = {}
+    for key in order:
+        conversions = sum(int(next(replies) or 0) for _ in hours)
+        clicks = sum(int(next(replies) or 0) for _ in hours)
+        out[key] = (conversions, clicks)
+    return out
