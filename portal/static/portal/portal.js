@@ -32,3 +32,9 @@ document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
     options: { animation: false, responsive: true, maintainAspectRatio: false, scales, interaction: { mode: "index", intersect: false } },
   });
 });
+
+// A form with data-confirm asks before it is sent (ending an override, rejecting in bulk...).
+document.addEventListener("submit", (event) => {
+  const message = event.target.dataset && event.target.dataset.confirm;
+  if (message && !window.confirm(message)) event.preventDefault();
+});

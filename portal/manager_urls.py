@@ -1,0 +1,44 @@
+"""The manager desk's pages, under /network/ (names in the `portal` namespace)."""
+
+from django.urls import path
+
+from portal.views import manager_access, manager_conversions, manager_offers, manager_partners
+
+urlpatterns = [
+    path("offers/", manager_offers.offers, name="manager-offers"),
+    path("offers/new/", manager_offers.offer_new, name="manager-offer-new"),
+    path("offers/<int:offer_id>/", manager_offers.offer_edit, name="manager-offer"),
+    path(
+        "offers/<int:offer_id>/overrides/<int:override_id>/end/",
+        manager_offers.override_end,
+        name="manager-override-end",
+    ),
+    path("access-requests/", manager_access.access_requests, name="manager-access"),
+    path(
+        "access-requests/decide/",
+        manager_access.access_requests_decide,
+        name="manager-access-decide",
+    ),
+    path("conversions/", manager_conversions.conversions, name="manager-conversions"),
+    path(
+        "conversions/bulk/", manager_conversions.conversions_bulk, name="manager-conversions-bulk"
+    ),
+    path(
+        "conversions/<int:conversion_id>/",
+        manager_conversions.conversion_detail,
+        name="manager-conversion",
+    ),
+    path("publishers/", manager_partners.publishers, name="manager-publishers"),
+    path(
+        "publishers/<int:publisher_id>/",
+        manager_partners.publisher_detail,
+        name="manager-publisher",
+    ),
+    path("advertisers/", manager_partners.advertisers, name="manager-advertisers"),
+    path(
+        "advertisers/<int:advertiser_id>/",
+        manager_partners.advertiser_detail,
+        name="manager-advertiser",
+    ),
+    path("callbacks/", manager_partners.callback_inbox, name="manager-inbox"),
+]
