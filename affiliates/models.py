@@ -11,7 +11,11 @@ class Publisher(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending"
         ACTIVE = "active"
-        SUSPENDED = "suspended"
+        SUSPENDED = "suspended"  # paused: by a manager, a refused sign-up, or the quality check
+        # Removed for fraud, for good: its e-mail domains, sign-up address and payout details
+        # mark other publishers that share them (fraud/payee_links.py). Managers only
+        # (accounts.policy: publisher.ban).
+        BANNED = "banned"
 
     class PayoutMethod(models.TextChoices):
         PAYPAL = "paypal", "PayPal"
@@ -34,6 +38,9 @@ class Publisher(models.Model):
     payout_details_changed_at = models.DateTimeField(null=True, blank=True)
     # Days an earning waits before it can be paid; null takes the network's PAYOUT_HOLD_DAYS.
     hold_days = models.PositiveIntegerField(null=True, blank=True)
+    # The address the sign-up came from: publishers sharing one with a banned publisher are
+    # linked to it (fraud/payee_links.py).
+    signup_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,7 @@ A bad value stops start-up with a message naming the variable (see config/env.py
 
 import re
 import secrets
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -79,6 +80,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "auditlog",
+    # Two-factor sign-in (TOTP) and sign-in throttling (accounts/two_factor.py and
+    # accounts/sign_in_throttle.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "accounts",
     "offers",
     "affiliates",
@@ -99,14 +105,22 @@ MIDDLEWARE = [
     "core.api.ApiInputGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a throttled sign-in into the sign-in page with the reason (status 429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a (username, address) pair over its failures before a password is tried.
+    "accounts.sign_in_throttle.ThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 TEMPLATES = [
     {
@@ -455,6 +469,30 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# Fraud: hosting networks, compliance and the quality report (fraud/asn.py, fraud/quality.py).
+# The ASN database `manage.py asn_load <file>` installs (GeoLite2-ASN .mmdb or an ip-to-ASN
+# table); no file there: the `hosting_network` signal is `unknown`.
+FRAUD_ASN_DB_PATH = env_str("FRAUD_ASN_DB_PATH", str(VAR_DIR / "fraud" / "asn.db"))
+# The AS numbers that count as hosting: the shipped list unless this names another file, plus
+# FRAUD_HOSTING_ASNS_EXTRA (comma-separated numbers).
+FRAUD_HOSTING_ASNS_FILE = env_str("FRAUD_HOSTING_ASNS_FILE")
+FRAUD_HOSTING_ASNS_EXTRA = env_list("FRAUD_HOSTING_ASNS_EXTRA", [])
+# E-mail domains shared by strangers, never a link between publishers (fraud/payee_links.py).
+FRAUD_WEBMAIL_DOMAINS_EXTRA = env_list("FRAUD_WEBMAIL_DOMAINS_EXTRA", [])
+# Seconds a worker keeps an offer's traffic policy and a publisher's links before reading again.
+FRAUD_POLICY_CACHE_SECONDS = env_int("FRAUD_POLICY_CACHE_SECONDS", 60, minimum=0)
+# Pause publishers whose flagged share of conversions over the last
+# FRAUD_AUTO_PAUSE_WINDOW_DAYS is at least FRAUD_AUTO_PAUSE_FLAGGED_PERCENT, with at least
+# FRAUD_AUTO_PAUSE_MIN_CONVERSIONS conversions. Off by default: a manager decides.
+FRAUD_AUTO_PAUSE = env_bool("FRAUD_AUTO_PAUSE", default=False)
+FRAUD_AUTO_PAUSE_FLAGGED_PERCENT = env_int("FRAUD_AUTO_PAUSE_FLAGGED_PERCENT", 50, minimum=1)
+FRAUD_AUTO_PAUSE_MIN_CONVERSIONS = env_int("FRAUD_AUTO_PAUSE_MIN_CONVERSIONS", 50, minimum=1)
+FRAUD_AUTO_PAUSE_WINDOW_DAYS = env_int("FRAUD_AUTO_PAUSE_WINDOW_DAYS", 7, minimum=1)
+CELERY_BEAT_SCHEDULE["fraud-quality-auto-pause"] = {
+    "task": "fraud.tasks.quality_auto_pause",
+    "schedule": 3600.0,
+}
+
 # Operations: probes, metrics, logs (config/health.py, core/metrics.py, config/logging.py).
 READY_MAX_CLICK_STREAM_LAG = env_int("READY_MAX_CLICK_STREAM_LAG", 100_000, minimum=0)
 READY_MAX_INBOX_BACKLOG = env_int("READY_MAX_INBOX_BACKLOG", 10_000, minimum=0)
@@ -467,3 +505,46 @@ try:
     )
 except ValueError as exc:
     raise ImproperlyConfigured(f"Environment variable LOG_FORMAT: {exc}") from exc
+
+# Getting in (portal/views/account.py, docs/portal.md).
+# "Sign in as" buttons for the demo users on the sign-in page: the embedded mode only, and only
+# to a visitor on loopback. Never on with DATABASE_URL, whatever the environment says.
+DEMO_SIGN_IN = EMBEDDED and env_bool("DEMO_SIGN_IN", default=True)
+# Sign-in throttling (django-axes): after SIGN_IN_FAILURE_LIMIT failed passwords for one
+# username from one address, that pair is refused for SIGN_IN_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.sign_in_throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "portal.views.account.sign_in_locked_out"
+AXES_VERBOSE = False
+# Invitations (a link mailed by a manager) are valid this many hours, once.
+INVITATION_VALID_HOURS = env_int("INVITATION_VALID_HOURS", 72, minimum=1)
+# Password reset links (Django's) are valid this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
+# Two-factor: the name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Affnet")
+# The public base URL of the pages, for links in emails (invitations, password reset).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", TRACKING_BASE_URL).rstrip("/")
+
+# Email: a file per message under var/mail in the embedded mode (read them there); SMTP from
+# these settings in production (deploy/env.example).
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Affnet <no-reply@affnet.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend"
+    if EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on: pick one")

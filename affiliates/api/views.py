@@ -20,7 +20,7 @@ from accounts.api_roles import (
 from accounts.policy import Action, policy_require
 from affiliates import filtersets, payout_details, selectors, services
 from affiliates.api import serializers
-from affiliates.models import ApiKey, OfferAccess
+from affiliates.models import ApiKey, OfferAccess, Publisher
 from core.errors import DomainError
 
 EVERYONE = frozenset({MANAGER, FINANCE, ADVERTISER, PUBLISHER})
@@ -61,6 +61,15 @@ class PublisherViewSet(ScopedViewSet):
             publisher_id=serializer.instance.id,
             fields=serializer.validated_data,
         )
+        new_status = serializer.validated_data.get("status", serializer.instance.status)
+        if Publisher.Status.BANNED in (new_status, serializer.instance.status) and (
+            new_status != serializer.instance.status
+        ):
+            policy_require(
+                action=Action.PUBLISHER_BAN,
+                user=self.request.user,
+                facts={"publisher_id": serializer.instance.id},
+            )
         serializer.instance = services.publisher_update(
             publisher=serializer.instance, fields=serializer.validated_data
         )

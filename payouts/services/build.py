@@ -79,7 +79,8 @@ def _eligible_where() -> str:
 
 # Publishers no batch pays now (alias p): suspended, or payout details changed too recently.
 PUBLISHER_HELD = (
-    "(p.status = 'suspended' OR COALESCE(p.payout_details_changed_at > %(cooldown_since)s, false))"
+    "(p.status IN ('suspended', 'banned')"
+    " OR COALESCE(p.payout_details_changed_at > %(cooldown_since)s, false))"
 )
 
 
@@ -181,8 +182,8 @@ def _held(params: dict) -> list[dict]:
             "name": name,
             "amount": money_str(Decimal(amount), params["currency"]),
         }
-        if status == Publisher.Status.SUSPENDED:
-            row["reason"] = "publisher_suspended"
+        if status in (Publisher.Status.SUSPENDED, Publisher.Status.BANNED):
+            row["reason"] = f"publisher_{status}"
         else:
             if isinstance(changed_at, str):  # SQLite hands back text
                 changed_at = datetime.fromisoformat(changed_at)
