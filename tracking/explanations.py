@@ -5,7 +5,8 @@ actions) is for the network first: it names publisher overrides, payout caps and
 An advertiser reads it to know why a conversion was decided so, but never learns what a
 publisher is paid, so its view drops what would tell: override ids and the terms' source, every
 entry about a cap counting payout, and the ids of the caps a conversion passed (one of them may
-be a payout cap).
+be a payout cap). Of the fraud verdict it sees the reason code of a rejection only; publishers
+see no explanation, only the conversion's reason code.
 """
 
 from collections.abc import Iterable
@@ -26,6 +27,12 @@ def explanation_for_advertiser(explanation: Iterable[dict[str, Any]] | None) -> 
     shown = []
     for step in explanation or ():
         if not isinstance(step, dict):
+            continue
+        if step.get("check") == "fraud":
+            # The evidence (signal values, thresholds) is the network's: an advertiser learns
+            # only the reason code of a rejection, nothing of a flag or a hold.
+            if step.get("action") == "reject":
+                shown.append({"check": "fraud", "ok": False, "reason_code": step["reason_code"]})
             continue
         if step.get("check") in CAP_CHECKS:
             if _mentions_payout_cap(step):

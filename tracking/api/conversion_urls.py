@@ -2,9 +2,11 @@ from rest_framework.routers import SimpleRouter
 
 from tracking.api.callbacks import CallbackViewSet
 from tracking.api.conversions import ConversionViewSet, PostbackDeliveryViewSet
+from tracking.api.review_queue import ReviewQueueViewSet
 
 router = SimpleRouter()
 router.register("conversions", ConversionViewSet, basename="conversion")
+router.register("review-queue", ReviewQueueViewSet, basename="review-queue")
 router.register("callbacks", CallbackViewSet, basename="callback")
 router.register("postback-deliveries", PostbackDeliveryViewSet, basename="postback-delivery")
 

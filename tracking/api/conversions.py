@@ -76,6 +76,7 @@ class StaffConversionSerializer(serializers.ModelSerializer):
             "payout",
             "terms",
             "explanation",
+            "fraud",
             "history",
         ]
 
