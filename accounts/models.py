@@ -116,3 +116,50 @@ class StaffChange(models.Model):
                 | Q(kind="reset") & ~Q(password_hash=""),
             ),
         ]
+
+
+class Invitation(models.Model):
+    """A manager's invitation to become a user of one advertiser or publisher.
+
+    The link carries a random token that is shown once (in the email); only its SHA-256 is
+    kept, so a copy of the database cannot be turned into sign-ins. Used once (`accepted_at`
+    and the user it made are set together), and worthless after `expires_at`.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=16,
+        choices=[(Role.ADVERTISER, Role.ADVERTISER.label), (Role.PUBLISHER, Role.PUBLISHER.label)],
+    )
+    advertiser = models.ForeignKey(
+        "offers.Advertiser", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="invitation"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="invitation_role_matches_organisation",
+                condition=Q(role=Role.ADVERTISER, advertiser__isnull=False, publisher__isnull=True)
+                | Q(role=Role.PUBLISHER, publisher__isnull=False, advertiser__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="invitation_accepted_makes_a_user",
+                condition=Q(accepted_at__isnull=True, user__isnull=True)
+                | Q(accepted_at__isnull=False, user__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role})"

@@ -1,24 +1,16 @@
 """The people's pages, at the site root (after the API, admin and tracking paths)."""
 
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
+from portal import account_urls, manager_urls
 from portal.views import advertiser, finance, network, publisher
 
 app_name = "portal"
 
 urlpatterns = [
     path("", network.landing, name="landing"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="portal/login.html",
-            redirect_authenticated_user=True,
-            next_page="portal:landing",
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(next_page="portal:login"), name="logout"),
+    # Sign-in, sign-up, invitations, two-factor, password reset; managers' sign-ups.
+    *account_urls.urlpatterns,
     path("reports/", network.reports, name="reports"),
     # Publisher portal.
     path("publisher/", publisher.dashboard, name="publisher-dashboard"),
@@ -98,4 +90,5 @@ urlpatterns = [
     path("finance/balances/", finance.balances, name="finance-balances"),
     # Managers (plus the Django admin at /admin/).
     path("network/", network.network_dashboard, name="network-dashboard"),
+    path("network/", include(manager_urls)),
 ]

@@ -7,6 +7,9 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from affiliates.keys import secret_hash
@@ -124,8 +127,27 @@ class PortalClient(Client):
         return super().post(path, data, *args, **extra)
 
 
-def client_as(user: User) -> PortalClient:
-    """A browser-like client (session, CSRF checks on) signed in as `user`."""
+def totp_code(device: TOTPDevice) -> str:
+    """The code the user's authenticator app would show now."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def two_factor_device(user: User) -> TOTPDevice:
+    """The user's confirmed authenticator (made once)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test app", confirmed=True)
+
+
+def client_as(user: User, *, verified: bool = True) -> PortalClient:
+    """A browser-like client (session, CSRF checks on) signed in as `user`.
+
+    Finance users and superusers cannot open pages before giving a two-factor code; unless
+    `verified=False`, the session is marked as having given one (as django-otp does)."""
     client = PortalClient()
     client.force_login(user)
+    if verified and (user.role == "finance" or user.is_superuser):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = two_factor_device(user).persistent_id
+        session.save()
     return client

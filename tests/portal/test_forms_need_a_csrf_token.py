@@ -32,6 +32,22 @@ POST_FORMS = [
     ("finance-line-fail", {"batch_id": 1, "line_id": 1, "verb": "request"}, "finance", {}),
     ("finance-payout-details-change", {"change_id": 1, "verb": "confirm"}, "finance", {}),
     ("finance-adjustment-request", {"request_id": 1, "verb": "confirm"}, "finance", {}),
+    # Getting in (portal/views/account.py, people.py).
+    ("login-as", {}, None, {"username": "maria"}),
+    ("sign-up", {}, None, {"company": "New Media"}),
+    ("invitation-accept", {"token": "no-such-token"}, None, {"username": "new"}),
+    ("two-factor", {}, "publisher_user", {"token": "000000"}),
+    ("two-factor-verify", {}, "publisher_user", {"token": "000000"}),
+    ("two-factor-remove", {}, "publisher_user", {}),
+    ("password-reset", {}, None, {"email": "nobody@example.com"}),
+    ("password-reset-confirm", {"uidb64": "MQ", "token": "set-password"}, None, {}),
+    (
+        "network-sign-up-decide",
+        {"publisher_id": "net.publisher", "verb": "approve"},
+        "manager",
+        {},
+    ),
+    ("network-invitations", {}, "manager", {"email": "new@example.com"}),
 ]
 
 
@@ -86,6 +102,13 @@ def test_every_form_of_the_portal_is_in_the_list_above():
         "payout_details.html": "publisher-payout-details",
         "offer_detail.html": "publisher-offer",
         "conversion_detail.html": "advertiser-conversion",
+        "sign_up.html": "sign-up",
+        "invitation_accept.html": "invitation-accept",
+        "two_factor.html": "two-factor",
+        "two_factor_verify.html": "two-factor-verify",
+        "password_reset_form.html": "password-reset",
+        "password_reset_confirm.html": "password-reset-confirm",
+        "invitations.html": "network-invitations",
     }
     templates = Path(__file__).resolve().parents[2] / "portal" / "templates"
     found = set()
