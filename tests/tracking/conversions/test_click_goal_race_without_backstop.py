@@ -1,10 +1,13 @@
 """Two attribution workers on the same click and goal, with the database's backstop (the partial
-unique index `conversion_once_per_click_and_goal`) removed: does the application's own guard
-(`seen_click_goal`, read when a batch starts) still make one conversion?
+unique index `conversion_once_per_click_and_goal`) removed: the application's own guard (the
+per-click lock of tracking/attribution/locks.py, taken before `seen_click_goal` is read) still
+makes one conversion.
 
 The race is forced, not hoped for: a third connection holds a SHARE lock on the conversion
-table, so both workers claim their row, read what is converted (nothing yet), decide, and then
-wait at their INSERT; the lock is released only once both are waiting there.
+table, so the first worker claims its row, takes the click's lock, reads what is converted
+(nothing yet), decides, and waits at its INSERT; the second claims its row and waits for the
+click's lock (without that lock it would read "nothing yet" too and wait at its INSERT). The
+table lock is released only once both are waiting.
 """
 
 import threading
@@ -25,10 +28,6 @@ pytestmark = [
 ]
 
 CONSTRAINT = "conversion_once_per_click_and_goal"
-
-
-class DoubleConversionError(AssertionError):
-    """The finding itself; any other failure of the test is a real failure, not the xfail."""
 
 
 def _connect() -> psycopg.Connection:
@@ -61,10 +60,12 @@ def without_the_backstop():
             assert cursor.fetchone()[0] >= 1, "the unique index was not put back"
 
 
-def _waiting_on_conversions(probe: psycopg.Connection) -> int:
+def _workers_waiting(probe: psycopg.Connection) -> int:
+    """Workers blocked at the conversion table (their INSERT) or at an advisory (click) lock."""
     return probe.execute(
-        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-        " WHERE NOT l.granted AND c.relname LIKE 'tracking_conversion%%'"
+        "SELECT count(DISTINCT l.pid) FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation"
+        " WHERE NOT l.granted"
+        " AND (c.relname LIKE 'tracking_conversion%%' OR l.locktype = 'advisory')"
     ).fetchone()[0]
 
 
@@ -98,10 +99,10 @@ def _race_two_workers_on_one_click_and_goal(client) -> tuple[int, int]:
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 20
-        while _waiting_on_conversions(probe) < 2 and time.monotonic() < deadline:
+        while _workers_waiting(probe) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
-        both_waited = _waiting_on_conversions(probe) >= 2
-        gate.commit()  # release: both now insert what they decided
+        both_waited = _workers_waiting(probe) >= 2
+        gate.commit()  # release: the first inserts and commits, then the second goes on
         for thread in threads:
             thread.join(timeout=30)
     assert not errors, errors
@@ -118,18 +119,10 @@ def test_with_the_index_two_racing_workers_make_one_conversion(client):
     assert results == ["approved", "duplicate_conversion"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=DoubleConversionError,
-    reason=(
-        "finding (issue 11): without the unique index, two workers that claim two callbacks of "
-        "one click and goal at once both convert it: seen_click_goal is read before either "
-        "commits and nothing else serializes them. The index is the only guard today."
-    ),
-)
 def test_two_racing_workers_make_one_conversion_of_a_click_and_goal_without_the_index(
     client, without_the_backstop
 ):
-    conversions, earnings = _race_two_workers_on_one_click_and_goal(client)
-    if (conversions, earnings) != (1, 1):
-        raise DoubleConversionError(f"{conversions} conversions, {earnings} ledger earnings")
+    """The click's lock alone serializes them: the second sees the first's conversion."""
+    assert _race_two_workers_on_one_click_and_goal(client) == (1, 1)
+    results = sorted(CallbackInbox.objects.values_list("result", flat=True))
+    assert results == ["approved", "duplicate_conversion"]
