@@ -34,7 +34,7 @@ def proxy_peer_trusted(peer: str) -> bool:
 
 def proxy_client_ip(meta: dict) -> str | None:
     """The address our proxy reports, or None when it is not to be believed."""
-    header = getattr(settings, "CLICK_IP_HEADER", "")
+    header = settings.CLICK_IP_HEADER
     if not header or not proxy_peer_trusted(meta.get("REMOTE_ADDR", "")):
         return None
     raw = meta.get("HTTP_" + header.upper().replace("-", "_"), "")
@@ -56,7 +56,7 @@ def proxy_country(meta: Mapping[str, str]) -> str | None:
     """The two-letter country our proxy (or CDN) reports in CLICK_COUNTRY_HEADER, or None when
     there is none or it is not to be believed: from anyone but TRUSTED_PROXIES the header is the
     visitor's own choice, and offer targeting would follow it."""
-    header = getattr(settings, "CLICK_COUNTRY_HEADER", "")
+    header = settings.CLICK_COUNTRY_HEADER
     if not header or not proxy_peer_trusted(proxy_peer(meta)):
         return None
     told = meta.get("HTTP_" + header.upper().replace("-", "_"), "").strip().upper()

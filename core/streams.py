@@ -43,18 +43,18 @@ class StreamState:
 def click_stream_names() -> tuple[str, str]:
     """(stream key, consumer group) of the click buffer, as the click path configures them."""
     return (
-        getattr(settings, "CLICK_STREAM_KEY", "affnet:clicks"),
-        getattr(settings, "CLICK_STREAM_GROUP", "ingest"),
+        settings.CLICK_STREAM_KEY,
+        settings.CLICK_STREAM_GROUP,
     )
 
 
 def click_redis_clustered() -> bool:
-    return getattr(settings, "CLICK_REDIS_MODE", "single") == "cluster"
+    return settings.CLICK_REDIS_MODE == "cluster"
 
 
 def click_stream_sharded() -> bool:
     """Whether keys carry a shard's hash tag (a cluster always; one plain stream never)."""
-    return click_redis_clustered() or getattr(settings, "CLICK_STREAM_SHARDS", 1) > 1
+    return click_redis_clustered() or settings.CLICK_STREAM_SHARDS > 1
 
 
 @functools.cache

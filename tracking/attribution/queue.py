@@ -51,13 +51,13 @@ def attribution_kick_clear() -> None:
 
 
 def attribution_batch_size() -> int:
-    return getattr(settings, "ATTRIBUTION_BATCH_SIZE", 1000)
+    return settings.ATTRIBUTION_BATCH_SIZE
 
 
 def click_wait_seconds() -> float:
     """How long a callback waits for its click to reach PostgreSQL before `unknown_click`."""
-    return float(getattr(settings, "ATTRIBUTION_CLICK_WAIT_SECONDS", 120))
+    return float(settings.ATTRIBUTION_CLICK_WAIT_SECONDS)
 
 
 def click_retry_seconds() -> float:
-    return float(getattr(settings, "ATTRIBUTION_CLICK_RETRY_SECONDS", 2))
+    return float(settings.ATTRIBUTION_CLICK_RETRY_SECONDS)
