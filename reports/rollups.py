@@ -1,56 +1,152 @@
-"""The rollup tables as data: which time grain and dimensions each one keeps.
+"""The rollup tables, declared once: each one's time grain, dimensions, unique key and indexes.
 
-Writers (services.py) aggregate a batch once per table from this list; the report planner
-(plan.py) picks the smallest table covering a report's dimensions from the same list.
+Everything else reads this list: reports/models.py builds each table's model from it (and so
+its migrations), the writers (services.py) aggregate a batch once per table and upsert on its
+key, and the report planner (plan.py) picks the smallest table covering a report's dimensions.
+A new rollup is one entry here and a migration (`makemigrations reports`).
 """
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import models
 
-from reports import models as rollup_models
+# Every dimension column a rollup may keep: None for an id (bigint), else its text's max length.
+DIMENSIONS: dict[str, int | None] = {
+    "offer_id": None,
+    "advertiser_id": None,
+    "publisher_id": None,
+    "goal_id": None,
+    "currency": 3,
+    "country": 2,
+    "device": 16,
+    "subs_key": 32,
+    "sub1": 255,
+    "sub2": 255,
+    "sub3": 255,
+    "sub4": 255,
+    "sub5": 255,
+    "source": 255,
+}
 
 
 @dataclass(frozen=True)
 class Rollup:
-    model: type[models.Model]
+    name: str  # the model's class name; its table is Django's default, reports_<name>
+    prefix: str  # of its constraint and index names
     grain: str  # "hour" or "day": also the time column's name
-    dims: tuple[str, ...]
+    key_dims: tuple[str, ...]  # the unique key after the time column, in the constraint's order
+    plain: tuple[str, ...] = ()  # dimensions stored beside the key, not in it
+    indexed: tuple[str, ...] = ()  # each has an index on (column, time)
+    doc: str = ""
+
+    @property
+    def dims(self) -> tuple[str, ...]:
+        """Every dimension the table holds (what a report may group or filter on)."""
+        return (*self.key_dims, *self.plain)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The unique key the upsert conflicts on."""
+        return (self.grain, *self.key_dims)
+
+    @property
+    def model(self) -> type[models.Model]:
+        return apps.get_model("reports", self.name)
 
     @property
     def table(self) -> str:
         return self.model._meta.db_table
 
-    @property
-    def key(self) -> tuple[str, ...]:
-        """The unique key the upsert conflicts on (subs_key stands for the six sub values)."""
-        if "subs_key" in self.dims:
-            return (
-                self.grain,
-                *(d for d in self.dims if not d.startswith(("sub", "source"))),
-                "subs_key",
-            )
-        return (self.grain, *self.dims)
-
 
 _OFFER = ("offer_id", "advertiser_id", "currency")
-_PAIR = (*_OFFER, "publisher_id", "goal_id")
-_COUNTRY = (*_OFFER, "country", "device")
-# Without advertiser_id: it would triple the rows; advertiser-scoped reports use PairDay.
-_PUBLISHER = ("publisher_id", "currency")
-_GEO = (*_PAIR, "country", "device", "sub1")
-_SUBS = (*_PAIR, "subs_key", "sub1", "sub2", "sub3", "sub4", "sub5", "source")
+_PAIR = ("offer_id", "publisher_id", "goal_id", "advertiser_id", "currency")
+_COUNTRY = ("offer_id", "country", "device", "advertiser_id", "currency")
+_GEO = (
+    "offer_id",
+    "publisher_id",
+    "goal_id",
+    "country",
+    "device",
+    "sub1",
+    "advertiser_id",
+    "currency",
+)
+# Six free-text columns are too wide for a btree key, so the key holds `subs_key`, the MD5 of
+# the six values; the values themselves are plain columns beside it.
+_SUBS = ("offer_id", "publisher_id", "goal_id", "subs_key", "advertiser_id", "currency")
+_SUB_VALUES = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
 
-OFFER_HOUR = Rollup(rollup_models.OfferHour, "hour", _OFFER)
-OFFER_DAY = Rollup(rollup_models.OfferDay, "day", _OFFER)
-PAIR_HOUR = Rollup(rollup_models.PairHour, "hour", _PAIR)
-PAIR_DAY = Rollup(rollup_models.PairDay, "day", _PAIR)
-PUBLISHER_DAY = Rollup(rollup_models.PublisherDay, "day", _PUBLISHER)
-COUNTRY_HOUR = Rollup(rollup_models.CountryHour, "hour", _COUNTRY)
-COUNTRY_DAY = Rollup(rollup_models.CountryDay, "day", _COUNTRY)
-GEO_HOUR = Rollup(rollup_models.GeoHour, "hour", _GEO)
-GEO_DAY = Rollup(rollup_models.GeoDay, "day", _GEO)
-SUBS_HOUR = Rollup(rollup_models.SubsHour, "hour", _SUBS)
+OFFER_HOUR = Rollup(
+    "OfferHour",
+    "rep_offer_h",
+    "hour",
+    _OFFER,
+    doc="Per hour and offer: network and advertiser overviews (day, hour, offer, advertiser).",
+)
+OFFER_DAY = Rollup("OfferDay", "rep_offer_d", "day", _OFFER, doc="OfferHour by UTC day.")
+PAIR_HOUR = Rollup(
+    "PairHour",
+    "rep_pair_h",
+    "hour",
+    _PAIR,
+    indexed=("publisher_id", "offer_id", "advertiser_id"),
+    doc="Per hour, offer, publisher and goal: publisher reports and offer drill-downs.",
+)
+PAIR_DAY = Rollup(
+    "PairDay",
+    "rep_pair_d",
+    "day",
+    _PAIR,
+    indexed=("publisher_id", "offer_id", "advertiser_id"),
+    doc="PairHour by UTC day.",
+)
+# Without advertiser_id: it would triple the rows; advertiser-scoped reports use PairDay.
+PUBLISHER_DAY = Rollup(
+    "PublisherDay",
+    "rep_pub_d",
+    "day",
+    ("publisher_id", "currency"),
+    doc="Per UTC day and publisher, nothing else: the network's publisher rankings.\n\n"
+    "A fifth of PairDay's rows (a publisher runs several offers and goals). It has no "
+    "advertiser, so an advertiser's reports, which are scoped by advertiser, read PairDay.",
+)
+COUNTRY_HOUR = Rollup(
+    "CountryHour",
+    "rep_country_h",
+    "hour",
+    _COUNTRY,
+    doc="Per hour, offer, country and device, without publishers: network geo reports.",
+)
+COUNTRY_DAY = Rollup("CountryDay", "rep_country_d", "day", _COUNTRY, doc="CountryHour by UTC day.")
+GEO_HOUR = Rollup(
+    "GeoHour",
+    "rep_geo_h",
+    "hour",
+    _GEO,
+    indexed=("publisher_id", "offer_id"),
+    doc="Hour x offer x publisher x goal x country x device x sub1.\n\n"
+    "Near one row per click at low traffic per pair; read through the publisher or offer index.",
+)
+GEO_DAY = Rollup(
+    "GeoDay",
+    "rep_geo_d",
+    "day",
+    _GEO,
+    indexed=("publisher_id", "offer_id"),
+    doc="GeoHour by UTC day: sub1, country and device reports over several days.\n\n"
+    "A busy publisher repeats most of its (offer, country, device, sub1) combinations every "
+    "hour, so a day holds a few times fewer rows than its 24 hours.",
+)
+SUBS_HOUR = Rollup(
+    "SubsHour",
+    "rep_subs_h",
+    "hour",
+    _SUBS,
+    plain=_SUB_VALUES,
+    indexed=("publisher_id", "offer_id"),
+    doc="Per hour, pair and goal, with all sub ids and the source (no country or device).",
+)
 
 ALL = (
     OFFER_HOUR,

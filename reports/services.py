@@ -20,7 +20,7 @@ from core.bulk_insert import rows_insert
 from core.pg_cursor import pg_cursor
 from offers.models import Offer
 from reports.models import CONVERSION_COUNTERS, COUNTERS, ConversionCounted
-from reports.rollups import ALL, Rollup
+from reports.rollups import ALL, DIMENSIONS, Rollup
 
 # The rows counted are tracking's Click and Conversion. tracking is the layer above this sink
 # (it calls in, inside its own transaction), so they are not imported here: the sink reads only
@@ -209,9 +209,8 @@ def rollup_facts_add(*, facts: list[Fact]) -> None:
     for rollup in ALL:
         rows: dict[tuple, list[int]] = {}
         extra: dict[tuple, tuple] = {}
-        key_dims = rollup.key[1:]
-        plain = tuple(d for d in rollup.dims if d not in key_dims)
-        key_at = [1 + _FACT_DIMS.index(d) for d in key_dims]
+        plain = rollup.plain
+        key_at = [1 + _FACT_DIMS.index(d) for d in rollup.key_dims]
         plain_at = [1 + _FACT_DIMS.index(d) for d in plain]
         for group, group_sums in groups.items():
             bucket = group[0] if rollup.grain == "hour" else days[group[0]]
@@ -228,7 +227,7 @@ def rollup_facts_add(*, facts: list[Fact]) -> None:
 
 
 # Every dimension any rollup keeps, in one fixed order.
-_FACT_DIMS = tuple(sorted({d for rollup in ALL for d in (*rollup.dims, *rollup.key[1:])}))
+_FACT_DIMS = tuple(sorted({d for rollup in ALL for d in rollup.dims}))
 _COUNTER_INDEX = {name: index for index, name in enumerate(COUNTERS)}
 
 
@@ -277,7 +276,7 @@ def _upsert(
 def _pg_type(column: str, grain: str) -> str:
     if column == grain:
         return "timestamptz" if grain == "hour" else "date"
-    if column.endswith("_id") or column in COUNTERS:
+    if column in COUNTERS or DIMENSIONS[column] is None:
         return "bigint"
     return "text"
 
