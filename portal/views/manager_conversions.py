@@ -24,6 +24,7 @@ from portal.manager_forms import ConversionBulkForm, ConversionDecideForm, Conve
 from portal.manager_selectors import conversions_search
 from portal.roles import MANAGER, role_required
 from portal.selectors import conversions_visible_to
+from portal.templatetags.portal_money import money
 from tracking.attribution.actions import ALLOWED_FROM, conversion_act
 from tracking.explanation_words import explanation_in_words, reason_in_words
 
@@ -51,6 +52,7 @@ CSV_COLUMNS = (
     ("revenue", "Revenue"),
     ("payout", "Payout"),
 )
+MONEY_COLUMNS = ("sale_amount", "revenue", "payout")
 
 
 class _Echo:
@@ -106,12 +108,11 @@ def _csv(rows) -> StreamingHttpResponse:
     def lines():
         yield writer.writerow([label for _, label in CSV_COLUMNS])
         for row in rows.values_list(*names).iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    csv_cell(value.isoformat() if hasattr(value, "isoformat") else value)
-                    for value in row
-                ]
-            )
+            values = dict(zip(names, row, strict=True))
+            for name in MONEY_COLUMNS:  # in the currency's minor unit, as on the page
+                values[name] = money(values[name], values["currency"])
+            values["created_at"] = values["created_at"].isoformat()
+            yield writer.writerow([csv_cell(value) for value in values.values()])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="conversions.csv"'
