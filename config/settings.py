@@ -519,6 +519,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "accounts.sign_in_throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "portal.views.account.sign_in_locked_out"
 AXES_VERBOSE = False
+# Axes logs every sign-in at INFO; failures and lockouts are what operators need.
+LOGGING.setdefault("loggers", {})["axes"] = {"level": "WARNING"}
 # Invitations (a link mailed by a manager) are valid this many hours, once.
 INVITATION_VALID_HOURS = env_int("INVITATION_VALID_HOURS", 72, minimum=1)
 # Password reset links (Django's) are valid this long.
