@@ -1,6 +1,14 @@
-"""Appending to the ledger. Entries are only ever inserted; a correction is a new entry."""
+"""Appending to the ledger. Entries are only ever inserted; a correction is a new entry.
 
+This module is the ledger's one write sink: it builds every entry's idempotency key and the
+entries that tracking books (conversion earnings, manual changes, CPC hours), so the key
+formats live in one place (docs/design.md, "Ledger keys").
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 
@@ -71,3 +79,129 @@ def ledger_entries_append(*, entries: list[LedgerEntry]) -> None:
     # A savepoint, as the single form has: a refused batch leaves the caller's transaction usable.
     with transaction.atomic():
         rows_insert(objs=entries, ignore_conflicts=True, unique_fields=["idempotency_key"])
+
+
+# Idempotency keys. Every key the ledger holds is built here (docs/design.md, "Ledger keys").
+# Rows already stored must keep deduplicating, so a format never changes: the literal strings
+# are pinned by tests/payouts/test_ledger_keys.py.
+
+
+def ledger_key_conversion_earning(conversion_id: int) -> str:
+    """A conversion's earning, booked when attribution approves it."""
+    return f"conversion:{conversion_id}:earning"
+
+
+def ledger_key_conversion_change(conversion_id: int, kind: str, history_id: int) -> str:
+    """A manual change of a conversion (approval, reversal, adjustment): one per history row."""
+    return f"conversion:{conversion_id}:{kind}:{history_id}"
+
+
+def ledger_key_cpc_hour(
+    publisher_id: int, offer_id: int, hour: datetime, first_click_id: str
+) -> str:
+    """The CPC earnings of one publisher, offer and hour of an ingested batch of clicks, named by
+    the batch's smallest click id in that group (a later batch in the same hour books its own)."""
+    return f"cpc:{publisher_id}:{offer_id}:{hour:%Y%m%d%H}:{first_click_id}"
+
+
+def ledger_key_payment(line_id: int) -> str:
+    """A batch line's payment."""
+    return f"batch_line:{line_id}:payment"
+
+
+def ledger_key_payment_sql(line_id_sql: str) -> str:
+    """ledger_key_payment as an SQL expression over a line id column (set-based inserts)."""
+    return f"'batch_line:' || {line_id_sql} || ':payment'"
+
+
+def ledger_key_payment_failure(line_id: int) -> str:
+    """A batch line's failed payment put back."""
+    return f"batch_line:{line_id}:payment_failure"
+
+
+def ledger_key_adjustment(publisher_id: int, client_key: str) -> str:
+    """A manual adjustment, from the client's Idempotency-Key (or a random one): the adjustment
+    request, and the entry it becomes once confirmed, share it."""
+    return f"adjustment:{publisher_id}:{client_key}"
+
+
+# Booking. Tracking calls these inside its own transaction and passes what they need: the ledger
+# imports nothing of tracking (a conversion is any object with the fields below).
+
+
+class BookedConversion(Protocol):
+    pk: Any
+    publisher_id: int
+    offer_id: int
+    currency: str
+    payout: Decimal
+
+
+def ledger_book_conversion_earnings(*, conversions: Iterable[BookedConversion]) -> None:
+    """Book the payout of each newly approved conversion as an earning (one statement for the
+    batch). Conversions paying nothing book nothing; a conversion booked before books nothing."""
+    ledger_entries_append(
+        entries=[
+            LedgerEntry(
+                publisher_id=conversion.publisher_id,
+                currency=conversion.currency,
+                kind=LedgerEntry.Kind.EARNING,
+                amount=conversion.payout,
+                idempotency_key=ledger_key_conversion_earning(conversion.pk),
+                conversion_id=conversion.pk,
+                offer_id=conversion.offer_id,
+            )
+            for conversion in conversions
+            if conversion.payout > 0
+        ]
+    )
+
+
+def ledger_book_conversion_change(
+    *,
+    conversion: BookedConversion,
+    kind: str,
+    amount: Decimal,
+    history_id: int,
+    reason: str,
+    created_by_id: int,
+) -> tuple[LedgerEntry, bool]:
+    """Book what a manual change of a conversion moves (an earning on approval, a reversal, an
+    adjustment of the difference), keyed by the change's history row."""
+    return ledger_entry_append(
+        publisher_id=conversion.publisher_id,
+        currency=conversion.currency,
+        kind=kind,
+        amount=amount,
+        idempotency_key=ledger_key_conversion_change(conversion.pk, kind, history_id),
+        conversion_id=conversion.pk,
+        offer_id=conversion.offer_id,
+        reason=reason,
+        created_by_id=created_by_id,
+    )
+
+
+def ledger_book_cpc_hour(
+    *,
+    publisher_id: int,
+    offer_id: int,
+    hour: datetime,
+    first_click_id: str,
+    clicks: int,
+    per_click: Decimal,
+    currency: str,
+) -> tuple[LedgerEntry, bool] | None:
+    """Book `clicks` x `per_click` (rounded once) as one earning for a publisher, offer and hour.
+    Books nothing (None) when the rounded amount is zero."""
+    amount = money_round(per_click * Decimal(clicks), currency)
+    if not amount:
+        return None
+    return ledger_entry_append(
+        publisher_id=publisher_id,
+        currency=currency,
+        kind=LedgerEntry.Kind.EARNING,
+        amount=amount,
+        idempotency_key=ledger_key_cpc_hour(publisher_id, offer_id, hour, first_click_id),
+        offer_id=offer_id,
+        reason=f"CPC: {clicks} unique clicks x {per_click} {currency}",
+    )

@@ -19,7 +19,7 @@ from accounts.policy import Action, policy_require
 from affiliates.models import Publisher
 from core.errors import DomainError, NotFoundError
 from core.money import currency_is_known, money_round
-from payouts.ledger import ledger_entry_append
+from payouts.ledger import ledger_entry_append, ledger_key_adjustment
 from payouts.models import AdjustmentRequest, LedgerEntry, PayoutBatch, PayoutBatchLine
 
 
@@ -68,7 +68,7 @@ def ledger_adjustment_create(
         )
     if not reason.strip():
         raise DomainError.for_field("reason", "required", "An adjustment needs a reason.")
-    key = f"adjustment:{publisher_id}:{idempotency_key or uuid.uuid4().hex}"
+    key = ledger_key_adjustment(publisher_id, idempotency_key or uuid.uuid4().hex)
     with transaction.atomic():
         # One adjustment per publisher at a time, so two at once cannot each stay under the
         # limit that their sum is above.

@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.policy import Action, policy_require
 from core.errors import DomainError, NotFoundError
 from payouts.exports import payout_batch_csv
-from payouts.ledger import ledger_entry_append
+from payouts.ledger import ledger_entry_append, ledger_key_payment_failure, ledger_key_payment_sql
 from payouts.locks import payout_batch_lock
 from payouts.models import LedgerEntry, LineFailureRequest, PayoutBatch, PayoutBatchLine
 from payouts.selectors import payout_batch_authors, payout_batch_digest
@@ -134,7 +134,7 @@ def payout_batch_mark_paid(*, batch_id: int, paid_by: User) -> PayoutBatch:
                 INSERT INTO {LEDGER} (publisher_id, currency, kind, amount, idempotency_key,
                     batch_line_id, reason, created_by_id, created_at)
                 SELECT l.publisher_id, l.currency, 'payment', -l.amount,
-                    'batch_line:' || l.id || ':payment', l.id, '', %(user)s, %(now)s
+                    {ledger_key_payment_sql("l.id")}, l.id, '', %(user)s, %(now)s
                 FROM {LINE} l WHERE l.batch_id = %(batch)s
                 ORDER BY l.id
                 ON CONFLICT (idempotency_key) DO NOTHING
@@ -219,7 +219,7 @@ def payout_line_failure_confirm(
             currency=line.currency,
             kind=LedgerEntry.Kind.PAYMENT_FAILURE,
             amount=line.amount,
-            idempotency_key=f"batch_line:{line.id}:payment_failure",
+            idempotency_key=ledger_key_payment_failure(line.id),
             reason=request.reason,
             created_by_id=request.requested_by_id,
             batch_line_id=line.id,

@@ -28,7 +28,7 @@ from accounts.policy import policy_require
 from core.errors import DomainError, NotFoundError
 from core.money import money_round
 from offers.models import Cap, Offer
-from payouts.ledger import ledger_entry_append
+from payouts.ledger import ledger_book_conversion_change
 from payouts.models import LedgerEntry
 from tracking.attribution.context import CAP_COUNTED
 from tracking.caps import cap_period_end, cap_period_start
@@ -188,14 +188,11 @@ def _act(*, conversion_id, action, actor, reason, payout, revenue, override_caps
     entry = _ledger_change(conversion=conversion, previous=previous, old_payout=old_payout)
     if entry is not None:
         kind, amount = entry
-        ledger_entry_append(
-            publisher_id=conversion.publisher_id,
-            currency=conversion.currency,
+        ledger_book_conversion_change(
+            conversion=conversion,
             kind=kind,
             amount=amount,
-            idempotency_key=f"conversion:{conversion.pk}:{kind}:{history.pk}",
-            conversion_id=conversion.pk,
-            offer_id=conversion.offer_id,
+            history_id=history.pk,
             reason=f"{action}: {reason}".strip(": "),
             created_by_id=actor.pk,
         )

@@ -8,9 +8,10 @@ transaction that inserted the clicks, with only the clicks that batch really ins
   after overrides). The reports add both to the click's rollup rows (reports.services), so
   revenue, payout, profit and EPC include CPC money.
 - `cpc_clicks_earn` books the payout in the ledger: one earning per publisher, offer and hour of
-  the batch, count x per-click payout, rounded once. The idempotency key names the smallest
-  click id of the group, so a re-run of the same batch (a retried transaction) books nothing new,
-  while a later batch in the same hour, with other clicks, books its own entry.
+  the batch, count x per-click payout, rounded once (payouts.ledger.ledger_book_cpc_hour).
+  The idempotency key names the smallest click id of the group, so a re-run of the same batch
+  (a retried transaction) books nothing new, while a later batch in the same hour, with other
+  clicks, books its own entry.
 """
 
 from collections import defaultdict
@@ -20,11 +21,9 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from core.money import money_round
 from offers.models import Goal, TermsKind
 from offers.terms import TermsNotSetError, terms_in_force
-from payouts.ledger import ledger_entry_append
-from payouts.models import LedgerEntry
+from payouts.ledger import ledger_book_cpc_hour
 from tracking.models import Click
 
 ZERO = Decimal(0)
@@ -106,18 +105,14 @@ def cpc_clicks_earn(*, clicks: list[Click], priced: dict[str, CpcMoney] | None =
     written = 0
     for (publisher_id, offer_id, hour), members in sorted(groups.items()):
         money = priced[members[0].click_id]
-        amount = money_round(money.payout * Decimal(len(members)), money.currency)
-        if not amount:
-            continue
-        first = min(click.click_id for click in members)
-        _entry, created = ledger_entry_append(
+        booked = ledger_book_cpc_hour(
             publisher_id=publisher_id,
-            currency=money.currency,
-            kind=LedgerEntry.Kind.EARNING,
-            amount=amount,
-            idempotency_key=f"cpc:{publisher_id}:{offer_id}:{hour:%Y%m%d%H}:{first}",
             offer_id=offer_id,
-            reason=f"CPC: {len(members)} unique clicks x {money.payout} {money.currency}",
+            hour=hour,
+            first_click_id=min(click.click_id for click in members),
+            clicks=len(members),
+            per_click=money.payout,
+            currency=money.currency,
         )
-        written += int(created)
+        written += int(booked is not None and booked[1])
     return written

@@ -3,7 +3,7 @@
 A batch claims up to N received rows with FOR UPDATE SKIP LOCKED, so workers never share a row
 and a worker that dies mid-batch leaves its rows (its transaction rolls back) for the next
 drain or the sweep. Each conversion points at its inbox row (unique), and its ledger earning
-has the idempotency key ``conversion:<id>:earning``, so running a row twice is running it once.
+has an idempotency key naming it (payouts.ledger), so running a row twice is running it once.
 """
 
 from dataclasses import dataclass
@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from affiliates.models import PostbackTemplate
 from core.bulk_insert import rows_insert
-from payouts.ledger import ledger_entries_append
-from payouts.models import LedgerEntry
+from payouts.ledger import ledger_book_conversion_earnings
 from tracking.attribution.context import batch_context_build
 from tracking.attribution.decide import Decision, callback_decide
 from tracking.attribution.fraud import batch_fraud_prepare
@@ -88,20 +87,8 @@ def _write(*, decisions: list[Decision], clicks: dict[str, Click], now) -> int:
         # by row so only the loser of each race becomes a duplicate.
         conversions = _write_one_by_one(decisions)
 
-    ledger_entries_append(
-        entries=[
-            LedgerEntry(
-                publisher_id=conversion.publisher_id,
-                currency=conversion.currency,
-                kind=LedgerEntry.Kind.EARNING,
-                amount=conversion.payout,
-                idempotency_key=f"conversion:{conversion.pk}:earning",
-                conversion_id=conversion.pk,
-                offer_id=conversion.offer_id,
-            )
-            for conversion in conversions
-            if conversion.status == Conversion.Status.APPROVED and conversion.payout > 0
-        ]
+    ledger_book_conversion_earnings(
+        conversions=[c for c in conversions if c.status == Conversion.Status.APPROVED]
     )
     after_conversions_created(conversions=conversions, clicks=clicks)
 
