@@ -53,6 +53,8 @@ class Action(StrEnum):
     USER_STAFF_CONFIRM = "user.staff_confirm"
     FRAUD_RULE_EDIT = "fraud_rule.edit"
     PUBLISHER_BAN = "publisher.ban"
+    OFFER_COMPLIANCE_SET = "offer.compliance_set"
+    TRAFFIC_SOURCE_DECLARE = "traffic_source.declare"
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,17 @@ POLICY: dict[Action, Rule] = {
             (Grant(MANAGER),),
             "Setting or lifting status banned: a banned publisher is never paid, and its e-mail "
             "domains, sign-up address and payout details mark the publishers sharing them.",
+        ),
+        Rule(
+            Action.OFFER_COMPLIANCE_SET,
+            (Grant(MANAGER),),
+            "An offer's allowed and forbidden traffic types and its terms text; a published "
+            "terms version never changes, a new one is published instead.",
+        ),
+        Rule(
+            Action.TRAFFIC_SOURCE_DECLARE,
+            (Grant(PUBLISHER, (OWN_PUBLISHER,)), Grant(MANAGER)),
+            "A click from a source the offer does not allow is flagged, and rules may hold it.",
         ),
     )
 }

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.fields import money_field
+from core.traffic_types import TrafficType
 
 
 class Publisher(models.Model):
@@ -209,5 +210,56 @@ class PostbackTemplate(models.Model):
                 condition=Q(scope="global", offer__isnull=True, goal__isnull=True)
                 | Q(scope="offer", offer__isnull=False, goal__isnull=True)
                 | Q(scope="goal", goal__isnull=False),
+            )
+        ]
+
+
+class TermsAcceptance(models.Model):
+    """A publisher's acceptance of one version of an offer's terms: when it asked for access
+    (by its user) or was granted it (by the deciding manager or advertiser, on its behalf)."""
+
+    class How(models.TextChoices):
+        REQUESTED = "requested"
+        GRANTED = "granted"
+
+    publisher = models.ForeignKey(
+        Publisher, on_delete=models.PROTECT, related_name="terms_acceptances"
+    )
+    offer = models.ForeignKey("offers.Offer", on_delete=models.PROTECT, related_name="+")
+    terms = models.ForeignKey("offers.OfferTerms", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    how = models.CharField(max_length=16, choices=How.choices)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publisher", "terms"], name="terms_acceptance_once_per_version"
+            )
+        ]
+
+
+class TrafficSource(models.Model):
+    """Where a publisher's traffic comes from, as it declares it. A click naming the source's
+    `key` (the `source` parameter) is of its type; the offer's terms say whether it may run."""
+
+    publisher = models.ForeignKey(
+        Publisher, on_delete=models.CASCADE, related_name="traffic_sources"
+    )
+    key = models.SlugField(max_length=64, help_text="What clicks send as `source`.")
+    traffic_type = models.CharField(max_length=24, choices=TrafficType.choices)
+    name = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["publisher", "key"], name="traffic_source_key_unique_per_publisher"
             )
         ]

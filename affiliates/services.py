@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from affiliates.compliance import terms_accept
 from affiliates.keys import MintedKey, api_key_create, api_key_revoke
-from affiliates.models import ApiKey, OfferAccess, PostbackTemplate, Publisher
+from affiliates.models import ApiKey, OfferAccess, PostbackTemplate, Publisher, TermsAcceptance
 from core.errors import DomainError
 from core.macros import POSTBACK_MACROS
 from core.validation import Problems, check_currency, check_url
@@ -58,16 +59,26 @@ def publisher_update(*, publisher: Publisher, fields: Mapping[str, Any]) -> Publ
 # Access to offers ----------------------------------------------------------------------------
 
 
-def offer_access_request(*, publisher: Publisher, offer: Offer, message: str = "") -> OfferAccess:
+def offer_access_request(
+    *, publisher: Publisher, offer: Offer, message: str = "", requested_by: User | None = None
+) -> OfferAccess:
     """A publisher asks to run an `approval` offer. Public offers need no request; private ones
-    are granted by staff only (the caller never sees them, so it gets a 404 before this)."""
+    are granted by staff only (the caller never sees them, so it gets a 404 before this).
+    Asking accepts the offer's current terms version (affiliates/compliance.py)."""
     if offer.visibility == Offer.Visibility.PUBLIC:
         raise DomainError.for_field("offer", "no_approval_needed", "This offer is public.")
     if offer.visibility != Offer.Visibility.APPROVAL:
         raise DomainError.for_field("offer", "not_requestable", "This offer cannot be requested.")
     try:
         with transaction.atomic():
-            return OfferAccess.objects.create(publisher=publisher, offer=offer, message=message)
+            access = OfferAccess.objects.create(publisher=publisher, offer=offer, message=message)
+            terms_accept(
+                publisher=publisher,
+                offer=offer,
+                how=TermsAcceptance.How.REQUESTED,
+                accepted_by=requested_by,
+            )
+            return access
     except IntegrityError:
         raise DomainError.for_field(
             "offer", "already_requested", "An access request for this offer already exists."
@@ -88,10 +99,19 @@ def offer_access_decide(*, access: OfferAccess, status: str, decided_by: User) -
     """Approve or reject (again: a decision can be reversed, e.g. revoking access)."""
     if status not in (OfferAccess.Status.APPROVED, OfferAccess.Status.REJECTED):
         raise DomainError.for_field("status", "invalid", "Must be approved or rejected.")
-    access.status = status
-    access.decided_by = decided_by
-    access.decided_at = timezone.now()
-    access.save(update_fields=["status", "decided_by", "decided_at"])
+    with transaction.atomic():
+        access.status = status
+        access.decided_by = decided_by
+        access.decided_at = timezone.now()
+        access.save(update_fields=["status", "decided_by", "decided_at"])
+        if status == OfferAccess.Status.APPROVED:
+            # Granted on the publisher's behalf: it runs under the terms in force now.
+            terms_accept(
+                publisher=access.publisher,
+                offer=access.offer,
+                how=TermsAcceptance.How.GRANTED,
+                accepted_by=decided_by,
+            )
     return access
 
 

@@ -237,6 +237,9 @@ SPECTACULAR_SETTINGS = {
         "PayoutRequestStateEnum": "payouts.models.Decision",
         # Offers read by staff and by publishers (two components) share their status.
         "OfferStatusEnum": "offers.models.Offer.Status",
+        "PublisherStatusEnum": "affiliates.models.Publisher.Status",
+        # Allowed and forbidden traffic, and a declared source's type: one vocabulary.
+        "TrafficTypeEnum": "core.traffic_types.TrafficType",
     },
 }
 

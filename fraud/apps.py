@@ -12,4 +12,5 @@ class FraudConfig(AppConfig):
 
     def ready(self) -> None:
         # Each module registers its signals into fraud.signals.REGISTRY when imported.
-        from fraud import traffic  # noqa: F401
+        # network_signals: hosting network, traffic source vs the offer's terms, payee links.
+        from fraud import network_signals, traffic  # noqa: F401

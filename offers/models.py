@@ -234,3 +234,34 @@ class Cap(models.Model):
         constraints = [
             models.CheckConstraint(name="cap_limit_positive", condition=Q(limit__gt=0)),
         ]
+
+
+class OfferTerms(models.Model):
+    """One version of an offer's compliance terms: the traffic it allows and forbids, and the
+    text publishers accept. A version never changes once written (offers/compliance.py offers no
+    update): a change is a new version, and publishers' acceptances name the one they saw.
+
+    `allowed_traffic` empty: every type the offer does not forbid. A type both allowed and
+    forbidden is refused when written.
+    """
+
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="terms_versions")
+    version = models.PositiveIntegerField()
+    allowed_traffic = models.JSONField(default=list, blank=True)
+    forbidden_traffic = models.JSONField(default=list, blank=True)
+    text = models.TextField(blank=True)
+    published_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["offer_id", "-version"]
+        verbose_name_plural = "offer terms"
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "version"], name="offer_terms_version_unique"),
+            models.CheckConstraint(name="offer_terms_version_positive", condition=Q(version__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"Offer {self.offer_id} terms v{self.version}"

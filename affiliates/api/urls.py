@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from affiliates.api import views
+from affiliates.api import compliance, views
 
 router = SimpleRouter()
 router.register("publishers", views.PublisherViewSet, basename="publisher")
@@ -11,5 +11,7 @@ router.register(
 router.register("offer-access", views.OfferAccessViewSet, basename="offer-access")
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
 router.register("postback-templates", views.PostbackTemplateViewSet, basename="postback-template")
+router.register("traffic-sources", compliance.TrafficSourceViewSet, basename="traffic-source")
+router.register("terms-acceptances", compliance.TermsAcceptanceViewSet, basename="terms-acceptance")
 
 urlpatterns = [path("me/", views.me, name="me"), *router.urls]

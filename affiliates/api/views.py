@@ -140,6 +140,7 @@ class OfferAccessViewSet(ScopedViewSet):
                 publisher=self.request.user.publisher,
                 offer=fields["offer"],
                 message=fields.get("message", ""),
+                requested_by=self.request.user,
             )
             return
         if "publisher" not in fields:

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from offers.api import views
+from offers.api import compliance, views
 
 router = SimpleRouter()
 router.register("advertisers", views.AdvertiserViewSet, basename="advertiser")
@@ -9,5 +9,6 @@ router.register("goals", views.GoalViewSet, basename="goal")
 router.register("terms", views.TermsViewSet, basename="terms")
 router.register("overrides", views.PublisherOverrideViewSet, basename="override")
 router.register("caps", views.CapViewSet, basename="cap")
+router.register("offer-terms", compliance.OfferTermsViewSet, basename="offer-terms")
 
 urlpatterns = router.urls

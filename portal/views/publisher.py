@@ -15,7 +15,9 @@ from affiliates.payout_details import (
     payout_details_changes_visible_to,
 )
 from affiliates.selectors import (
+    offer_access_of,
     offer_accesses_visible_to,
+    offer_is_runnable_by,
     offers_runnable_by,
     postback_templates_visible_to,
 )
@@ -25,7 +27,7 @@ from affiliates.services import (
     postback_template_update,
 )
 from core.errors import DomainError
-from offers.selectors import goals_visible_to, offers_visible_to
+from offers.selectors import goals_visible_to, offer_visible_to, offers_visible_to
 from offers.terms import TermsNotSetError, terms_in_force
 from payouts.selectors import publisher_balances, publisher_payments, publisher_payout_lines
 from portal.form_errors import form_errors_add
@@ -70,7 +72,7 @@ def offers(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_offer(request: HttpRequest, offer_id: int):
-    offer = offers_visible_to(user=request.user).filter(id=offer_id).first()
+    offer = offer_visible_to(user=request.user, offer_id=offer_id)
     if offer is None:
         raise Http404("No such offer.")
     return offer
@@ -92,8 +94,8 @@ def _goal_payouts(*, offer, publisher_id: int) -> list[dict]:
 def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
     user = request.user
     offer = _visible_offer(request, offer_id)
-    runnable = offers_runnable_by(publisher=user.publisher).filter(id=offer.id).exists()
-    access = offer_accesses_visible_to(user=user).filter(offer_id=offer.id).first()
+    runnable = offer_is_runnable_by(publisher_id=user.publisher_id, offer_id=offer.id)
+    access = offer_access_of(publisher_id=user.publisher_id, offer_id=offer.id)
     built_url = None
     form = LinkBuilderForm(request.POST or None)
     if request.method == "POST" and runnable and form.is_valid():
@@ -130,6 +132,7 @@ def offer_request(request: HttpRequest, offer_id: int) -> HttpResponse:
                 publisher=request.user.publisher,
                 offer=offer,
                 message=form.cleaned_data["message"],
+                requested_by=request.user,
             )
         except DomainError as exc:
             messages.error(request, exc.message)

@@ -23,10 +23,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import StaffChange, User
 from accounts.policy import POLICY, Action, policy_allows
-from affiliates.models import ApiKey, PayoutDetailsChange, Publisher
+from affiliates.models import ApiKey, PayoutDetailsChange, Publisher, TrafficSource
 from affiliates.payout_details import payout_details_change_request
 from fraud.models import FraudRule
-from offers.models import Terms
+from offers.models import OfferTerms, Terms
 from payouts.models import AdjustmentRequest, LedgerEntry, LineFailureRequest, PayoutBatch
 from payouts.selectors import payout_batch_authors, payout_batch_digest
 from payouts.services import (
@@ -507,6 +507,30 @@ SCENES = [
             f"/api/v1/publishers/{net.publisher.pk}/", {"status": "banned"}, format="json"
         ),
         lambda net: Publisher.objects.filter(pk=net.publisher.pk).values_list("status")[0],
+    ),
+    Scene(
+        Action.OFFER_COMPLIANCE_SET,
+        "a new terms version",
+        lambda net: {"advertiser_id": net.advertiser.id},
+        lambda net, who: net.api(who).post(
+            "/api/v1/offer-terms/",
+            {"offer": net.goal.offer_id, "forbidden_traffic": ["push"], "text": "No push."},
+            format="json",
+        ),
+        lambda net: list(OfferTerms.objects.values_list("offer_id", "version")),
+    ),
+    Scene(
+        Action.TRAFFIC_SOURCE_DECLARE,
+        "the publisher's own source",
+        lambda net: {"publisher_id": net.publisher.id},
+        lambda net, who: net.api(who).post(
+            "/api/v1/traffic-sources/",
+            {"publisher": net.publisher.id, "key": "pushlist", "traffic_type": "push"}
+            if who in ("manager", "superuser")
+            else {"key": "pushlist", "traffic_type": "push"},
+            format="json",
+        ),
+        lambda net: list(TrafficSource.objects.values_list("publisher_id", "key")),
     ),
 ]
 
