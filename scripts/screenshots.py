@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 if __name__ == "__main__":
     env = {**os.environ, "AFFNET_SCREENSHOTS": "1"}
-    test = "tests/portal/test_in_a_real_browser.py"
-    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test]
+    # Every journey in a real browser: tests/portal/test_*in_a_real_browser.py.
+    tests = sorted(
+        str(p.relative_to(ROOT)) for p in ROOT.glob("tests/portal/test_*real_browser.py")
+    )
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests]
     sys.exit(subprocess.call(pytest, cwd=ROOT, env=env))
