@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, User
 from accounts.services import user_create
@@ -100,6 +101,26 @@ def _user(*, username: str, role: str, **org: int) -> User:
     return User.objects.filter(username=username).first() or user_create(
         username=username, role=role, password=demo_user_password(username), **org
     )
+
+
+def demo_totp_key(username: str) -> str:
+    """The demo's authenticator key for a user that must use two-factor (finance, superuser),
+    as hex (django-otp's form); `make run` prints it in base32 for an authenticator app."""
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"demo:totp:{username}".encode(), hashlib.sha256
+    ).digest()
+    return digest[:20].hex()
+
+
+def _demo_two_factor(user: User) -> str | None:
+    """Seed the confirmed TOTP device of a demo user who must use two-factor; its base32 key."""
+    if not (user.role == Role.FINANCE or user.is_superuser):
+        return None
+    key = demo_totp_key(user.username)
+    TOTPDevice.objects.get_or_create(
+        user=user, name="demo", defaults={"key": key, "confirmed": True}
+    )
+    return base64.b32encode(bytes.fromhex(key)).decode().rstrip("=")
 
 
 def _staff(*, username: str, role: str, name: str, keys: list[dict[str, str]]) -> User:
@@ -231,10 +252,15 @@ def demo_network_seed() -> dict[str, Any]:
                 )
 
     return {
-        "admin": {"username": admin.username, "password": demo_password()},
+        "admin": {
+            "username": admin.username,
+            "password": demo_password(),
+            "totp_key": _demo_two_factor(admin),
+        },
         "sign_ins": [
             {"role": str(user.role), "username": user.username}
             | {"password": demo_user_password(user.username)}
+            | {"totp_key": _demo_two_factor(user)}
             for user in User.objects.filter(
                 is_superuser=False, username__in=DEMO_USERNAMES
             ).order_by("role", "username")

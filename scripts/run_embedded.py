@@ -38,11 +38,18 @@ def print_welcome(demo: dict) -> None:
         f" Admin:   {base}/admin/  user {demo['admin']['username']}"
         f"  password {demo['admin']['password']}"
     )
+    if demo["admin"].get("totp_key"):
+        print(f"          two-factor key {demo['admin']['totp_key']}")
     for sign_in in demo.get("sign_ins", []):
         print(
             f" Sign in: {sign_in['role']:<10} {base}/login/  user {sign_in['username']:<12}"
             f" password {sign_in['password']}"
         )
+        if sign_in.get("totp_key"):
+            # Finance and superusers give a code at sign-in: add this key to an authenticator
+            # app (or `oathtool --totp -b KEY`). The page's "sign in as" buttons skip it.
+            print(f"          two-factor key {sign_in['totp_key']}")
+    print(f' Or:      {base}/login/  "sign in as" any demo user (this machine only)')
     print(f" API:     {base}/api/v1/   docs {base}/api/v1/docs/")
     for key in demo.get("api_keys", []):
         print(f" Key:     {key['role']:<10} {key['name']:<24} {key['key']}")
