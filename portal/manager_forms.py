@@ -7,6 +7,7 @@ services' own, so that mapping needs no table.
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -34,6 +35,15 @@ def country_choices() -> list[tuple[str, str]]:
 
 def _lines(value: str) -> list[str]:
     return [line.strip() for line in (value or "").replace(",", "\n").splitlines() if line.strip()]
+
+
+def figure_plain(value: Decimal | None, *, places: int = 2) -> str | None:
+    """A stored figure as a person types it: 10.000000 -> "10.00", 12.5000 (percent) -> "12.5"."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    whole, _, fraction = text.partition(".")
+    return f"{whole}.{fraction.ljust(places, '0')}" if places else text
 
 
 def duration_split(seconds: int | None) -> list[Any]:
@@ -200,10 +210,15 @@ class GoalTermsForm(forms.Form):
             name: getattr(goal, name)
             for name in ("name", "ref", "approval", "is_default", "allow_multiple")
         }
-        initial["max_sale_amount"] = goal.max_sale_amount
+        initial["max_sale_amount"] = figure_plain(goal.max_sale_amount)
         terms = getattr(goal, "terms", None)
         if terms is not None:
             initial.update({name: getattr(terms, name) for name in TERMS_FIELDS})
+            for side in ("revenue", "payout"):
+                initial[f"{side}_amount"] = figure_plain(getattr(terms, f"{side}_amount"))
+                initial[f"{side}_percent"] = figure_plain(
+                    getattr(terms, f"{side}_percent"), places=0
+                )
         return initial
 
     def goal_fields(self) -> dict[str, Any]:

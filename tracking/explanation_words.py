@@ -27,6 +27,7 @@ CHECKS = {
     "approval": ("Waits for the advertiser", "Waits for the advertiser"),
     "cap": ("Within every cap", "A cap was full"),
     "cap_override": ("A manager approved it past a full cap", "Cap override refused"),
+    "fraud": ("No fraud rule stopped it", "A fraud rule fired"),
 }
 
 REASONS = {
@@ -37,6 +38,7 @@ REASONS = {
     "amount_above_limit": "Sale amount above the goal's (or the network's) limit",
     "cap_reached": "A cap of the offer was full",
     "payout_not_set": "The network has not set this goal's payout yet",
+    "fraud_review": "A fraud rule held it for review",
     # Rejections.
     "advertiser_rejected": "The advertiser rejected it",
     "bot_click": "The click came from a bot",
@@ -82,6 +84,8 @@ CALLBACK_RESULTS = {
 
 
 def reason_in_words(code: str) -> str:
+    if code not in REASONS and code.startswith("fraud_"):
+        return f"Rejected by the fraud rule on {code.removeprefix('fraud_').replace('_', ' ')}"
     return REASONS.get(code, code)
 
 

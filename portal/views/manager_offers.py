@@ -33,7 +33,7 @@ from offers.services import (
     terms_update,
 )
 from portal.form_errors import form_errors_add
-from portal.manager_forms import CapForm, GoalTermsForm, OfferForm, OverrideForm
+from portal.manager_forms import CapForm, GoalTermsForm, OfferForm, OverrideForm, figure_plain
 from portal.manager_selectors import offers_for_desk
 from portal.roles import MANAGER, role_required
 
@@ -148,7 +148,7 @@ class OfferPage:
                         "publisher": cap.publisher_id,
                         "period": cap.period,
                         "metric": cap.metric,
-                        "limit": cap.limit,
+                        "limit": figure_plain(cap.limit, places=0),
                         "action": cap.action,
                     },
                 ),

@@ -37,7 +37,7 @@ def test_a_manager_edits_an_offers_terms_and_decides_a_conversion(browser, live_
     screenshot(page, "17-manager-offers")
     page.click(f"#offers >> text={net.offer.name}")
     prefix = f"#id_goal-{net.goal.pk}"
-    assert page.input_value(f"{prefix}-payout_amount") == "7.000000"
+    assert page.input_value(f"{prefix}-payout_amount") == "7.00"
 
     # Above revenue first: refused beside the field, nothing saved.
     page.fill(f"{prefix}-payout_amount", "12")

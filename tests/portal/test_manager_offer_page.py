@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from offers.models import Cap, Goal, Offer, PublisherOverride, Terms
-from portal.manager_forms import duration_split
+from portal.manager_forms import duration_split, figure_plain
 from tests import factories
 from tests.portal.conftest import client_as
 
@@ -282,3 +282,10 @@ def test_windows_are_shown_in_the_largest_whole_unit():
     assert duration_split(30 * 86400) == [30, "days"]
     assert duration_split(7200) == [2, "hours"]
     assert duration_split(90) == [90, "seconds"]
+
+
+def test_figures_are_shown_as_people_type_them():
+    assert figure_plain(Decimal("10.000000")) == "10.00"
+    assert figure_plain(Decimal("8.125000")) == "8.125"
+    assert figure_plain(Decimal("12.5000"), places=0) == "12.5"
+    assert figure_plain(Decimal("0.0000"), places=0) == "0"
