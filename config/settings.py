@@ -222,6 +222,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Bodies are documented as JSON only: a form can carry neither null nor a list of objects,
+    # so the schema could not promise what a form body may say (forms still parse, undocumented).
+    "PARSER_WHITELIST": ["core.parsers.JSONParser"],
     # Every operation's 4xx answers with the error body (config/schema.py), after the enums.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -472,13 +475,13 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
-# Fraud: hosting networks, compliance and the quality report (fraud/asn.py, fraud/quality.py).
+# Fraud: hosting networks, compliance and the quality report (fraud/asn.py, reports/quality.py).
 # The ASN database `manage.py asn_load <file>` installs (GeoLite2-ASN .mmdb or an ip-to-ASN
 # table); no file there: the `hosting_network` signal is `unknown`.
 FRAUD_ASN_DB_PATH = env_str("FRAUD_ASN_DB_PATH", str(VAR_DIR / "fraud" / "asn.db"))
 # The AS numbers that count as hosting: the shipped list unless this names another file, plus
 # FRAUD_HOSTING_ASNS_EXTRA (comma-separated numbers).
-FRAUD_HOSTING_ASNS_FILE = env_str("FRAUD_HOSTING_ASNS_FILE")
+FRAUD_HOSTING_ASNS_PATH = env_str("FRAUD_HOSTING_ASNS_PATH")
 FRAUD_HOSTING_ASNS_EXTRA = env_list("FRAUD_HOSTING_ASNS_EXTRA", [])
 # E-mail domains shared by strangers, never a link between publishers (fraud/payee_links.py).
 FRAUD_WEBMAIL_DOMAINS_EXTRA = env_list("FRAUD_WEBMAIL_DOMAINS_EXTRA", [])
@@ -492,7 +495,7 @@ FRAUD_AUTO_PAUSE_FLAGGED_PERCENT = env_int("FRAUD_AUTO_PAUSE_FLAGGED_PERCENT", 5
 FRAUD_AUTO_PAUSE_MIN_CONVERSIONS = env_int("FRAUD_AUTO_PAUSE_MIN_CONVERSIONS", 50, minimum=1)
 FRAUD_AUTO_PAUSE_WINDOW_DAYS = env_int("FRAUD_AUTO_PAUSE_WINDOW_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE["fraud-quality-auto-pause"] = {
-    "task": "fraud.tasks.quality_auto_pause",
+    "task": "reports.tasks.quality_auto_pause",
     "schedule": 3600.0,
 }
 

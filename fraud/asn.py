@@ -12,7 +12,7 @@ modification time), so `asn_load` refreshes running workers without a restart. W
 there, every address is `unknown`: the signal then says nothing rather than "clean".
 
 An address whose AS is in the hosting list (fraud/data/hosting_asns.txt, extended by
-FRAUD_HOSTING_ASNS_EXTRA or replaced by FRAUD_HOSTING_ASNS_FILE) is `hosting`. Hosting is
+FRAUD_HOSTING_ASNS_EXTRA or replaced by FRAUD_HOSTING_ASNS_PATH) is `hosting`. Hosting is
 flagged, never rejected by default: privacy relays and corporate proxies come from such
 networks too.
 """
@@ -252,7 +252,7 @@ class _Cache:
             old.close()
 
     def hosting_asns(self) -> frozenset[int]:
-        path = settings.FRAUD_HOSTING_ASNS_FILE or str(SHIPPED_HOSTING_ASNS)
+        path = settings.FRAUD_HOSTING_ASNS_PATH or str(SHIPPED_HOSTING_ASNS)
         extra = tuple(settings.FRAUD_HOSTING_ASNS_EXTRA)
         try:
             mtime = os.stat(path).st_mtime_ns

@@ -20,7 +20,7 @@ from tests.fraud.asn_files import (
 @pytest.fixture(autouse=True)
 def asn_db_path(settings, tmp_path):
     settings.FRAUD_ASN_DB_PATH = str(tmp_path / "installed" / "asn.db")
-    settings.FRAUD_HOSTING_ASNS_FILE = ""
+    settings.FRAUD_HOSTING_ASNS_PATH = ""
     settings.FRAUD_HOSTING_ASNS_EXTRA = []
     asn.asn_cache_clear()
     yield settings.FRAUD_ASN_DB_PATH
@@ -120,7 +120,7 @@ def test_the_operator_extends_the_hosting_list(settings, tmp_path):
 
     own_list = tmp_path / "hosting.txt"
     own_list.write_text("3320  # only this one\n")
-    settings.FRAUD_HOSTING_ASNS_FILE = str(own_list)
+    settings.FRAUD_HOSTING_ASNS_PATH = str(own_list)
     settings.FRAUD_HOSTING_ASNS_EXTRA = []
     assert asn.hosting_network(RESIDENTIAL_IP).value == "hosting"
     assert asn.hosting_network(HOSTING_IP).value == "not_hosting"

@@ -8,7 +8,7 @@ from fraud import compliance
 from offers.models import Offer, OfferTerms
 from tests import factories
 from tests.conftest import client_for
-from tests.fraud.traffic import fired, fresh_redis, net, of  # noqa: F401
+from tests.fraud.traffic import fired, of
 from tests.tracking.clicks.visits import ingest, visit
 from tracking.models import Click
 
@@ -152,7 +152,7 @@ def test_the_verdict_reads_the_source_parameter_and_the_declared_sources():
     assert verdict(offer_id=offer.id, publisher_id=publisher.id, source="content") is True
 
 
-def test_a_click_from_a_forbidden_source_is_flagged_on_the_click_and_its_conversion(net):  # noqa: F811
+def test_a_click_from_a_forbidden_source_is_flagged_on_the_click_and_its_conversion(net):
     OfferTerms.objects.create(offer=net.offer, version=1, forbidden_traffic=["push"])
     net.links["bad"].publisher.traffic_sources.create(key="pushnet", traffic_type="push")
 
