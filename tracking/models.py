@@ -70,6 +70,8 @@ class Click(models.Model):
     # 255 characters), comma-separated, e.g. "sub1,source": the visitor was redirected anyway.
     # A database default too, so an ingester that does not know the column can still insert.
     bad_params = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # Traffic quality signals the ingester computed for this click (fraud/signals.py).
+    signals = models.JSONField(default=dict, db_default={}, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -180,6 +182,7 @@ class Conversion(models.Model):
         AMOUNT_ABOVE_LIMIT = "amount_above_limit"  # sale amount above the goal's or network's max
         CAP_REACHED = "cap_reached"  # a cap with action `hold` was full
         PAYOUT_NOT_SET = "payout_not_set"  # the goal has no payout yet
+        FRAUD_REVIEW = "fraud_review"  # a fraud rule with action hold fired (fraud/rules.py)
 
     inbox = models.OneToOneField(
         CallbackInbox, null=True, blank=True, on_delete=models.PROTECT, related_name="conversion"
@@ -210,6 +213,8 @@ class Conversion(models.Model):
     source = models.CharField(max_length=255, blank=True)
     terms = models.JSONField(default=dict)
     explanation = models.JSONField(default=list)
+    # Signal values, the rules that fired and the rule set version (fraud/rules.py); managers'.
+    fraud = models.JSONField(default=dict, db_default={}, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

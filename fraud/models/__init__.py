@@ -2,3 +2,5 @@
 
 Import every model module below so Django sees its models.
 """
+
+from fraud.models.rules import FraudAction, FraudRule, FraudRuleChange  # noqa: F401
