@@ -12,7 +12,15 @@ def click_signals_compute(*, clicks: Sequence[ClickFacts]) -> list[dict[str, Sig
     """Each click's click-stage signals, in order: one Redis pipeline for the whole batch."""
     counts = click_counts(clicks=clicks)
     sub_clicks_add(clicks=clicks)
+    # None and False are not stored (about half of a click row's signal bytes): a missing
+    # click signal is computed again at attribution, where it is None or False again.
     return [
-        signals_compute(stage="click", ctx=SignalContext(click=click, facts=found))
+        {
+            name: value
+            for name, value in signals_compute(
+                stage="click", ctx=SignalContext(click=click, facts=found)
+            ).items()
+            if value is not None and value is not False
+        }
         for click, found in zip(clicks, counts, strict=True)
     ]

@@ -114,7 +114,10 @@ def repeated_conversions_device(ctx: SignalContext) -> int | None:
     "fast_conversion_share",
     stage="conversion",
     threshold=0.5,
-    action="hold",
+    # Flagged by default: each conversion faster than its offer's min_click_to_conversion_seconds
+    # is already rejected on its own; a manager raises this to hold where an offer's
+    # conversions can never be that fast (installs, leads with a form).
+    action="flag",
     description=f"share of the publisher's last day of conversions that came under "
     f"{FAST_SECONDS}s after their click (at least {FAST_MIN_CONVERSIONS} conversions)",
 )

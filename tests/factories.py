@@ -154,7 +154,9 @@ class ClickFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyAttribute(lambda o: ULID.from_str(o.click_id).datetime)
     offer_id = factory.LazyAttribute(lambda o: OfferFactory().id)
     publisher_id = factory.LazyAttribute(lambda o: PublisherFactory().id)
-    ip = "203.0.113.7"
+    # One visitor a click (TEST-NET-3, then 198.18/15): a shared address is a fraud signal
+    # (repeated conversions per address, fraud/traffic.py) that only the fraud tests mean.
+    ip = factory.Sequence(lambda n: f"198.{18 + n // 65025 % 2}.{n // 255 % 255}.{n % 255 + 1}")
     user_agent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
 
 

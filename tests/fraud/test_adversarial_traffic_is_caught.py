@@ -1,6 +1,7 @@
 """Each attack ends as the default rules say (fraud/traffic.py), with its evidence; the clean
 traffic beside it stays approved and earns."""
 
+from fraud.models import FraudRule
 from payouts.models import LedgerEntry
 from tests.fraud.traffic import addresses, fired, of
 
@@ -31,7 +32,9 @@ def test_a_click_flood_from_one_address_holds_its_conversions(net):
         assert _earned(conversion)
 
 
-def test_conversions_one_second_after_their_click_are_held_once_the_publisher_has_twenty(net):
+def test_conversions_one_second_after_their_click_are_flagged_once_the_publisher_has_twenty(
+    net,
+):
     fast = net.clicks("bad", ips=addresses("8.8.4", 22))
     clean = net.clicks("clean", ips=addresses("81.2.70", 22))
     net.convert(fast, later=1)
@@ -41,9 +44,18 @@ def test_conversions_one_second_after_their_click_are_held_once_the_publisher_ha
     assert all(c.fraud["signals"]["click_to_conversion_seconds"] <= 2 for c in conversions)
     assert conversions[0].status == "approved"  # 1 of at least 20: too little to judge
     last = conversions[-1]
-    assert (last.status, last.reject_reason) == ("pending", "fraud_review")
+    assert (last.status, last.fraud["action"]) == ("approved", "flag")  # the default: flag
     assert fired(last)["fast_conversion_share"] == 1.0
+    assert not any(fired(c) for c in of(clean))
     assert {c.status for c in of(clean)} == {"approved"}
+
+    # A manager who knows this offer's conversions are never that fast holds them.
+    FraudRule.objects.create(
+        offer=net.offer, signal="fast_conversion_share", threshold=0.5, action="hold"
+    )
+    more = net.clicks("bad", ips=["8.8.4.100"])
+    net.convert(more, later=1)
+    assert of(more)[0].reject_reason == "fraud_review"
 
 
 def test_twenty_conversions_from_one_address_on_one_offer_are_held_from_the_fifth(net):
