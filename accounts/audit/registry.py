@@ -135,6 +135,8 @@ AUDITED: tuple[Audited, ...] = (
     Audited("affiliates.ApiKey", _user_owned, money=False),
     Audited("affiliates.PostbackTemplate", _publisher_owned, money=False),
     Audited("accounts.User", _user, money=True, m2m_fields=("groups", "user_permissions")),
+    # Who invited whom, to which organisation (the token's hash is a secret field: left out).
+    Audited("accounts.Invitation", _unscoped, money=False),
     # Manual adjustments only (see _ledger_entry_is_manual); earnings are the conversions'.
     Audited("payouts.LedgerEntry", _publisher_owned, money=True),
     Audited("payouts.PayoutBatch", _unscoped, money=True),
