@@ -12,6 +12,7 @@ Malformed input answers a documented 4xx with the error body (core/errors.py), n
   or the year 9999 in a filter is a 400 naming it instead of a database error.
 """
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -43,6 +44,16 @@ class Pagination(PageNumberPagination):
                 {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
             )
         return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view) -> list[dict[str, Any]]:
+        # What get_page_size refuses (0, negatives) is documented, so a client knows it is a 400;
+        # a size above max_page_size is capped, not refused, so no maximum is declared.
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = f"Results per page (at most {self.max_page_size})."
+        return parameters
 
 
 def invalid_characters(fields: dict[str, list[str]]) -> dict[str, Any]:
@@ -125,13 +136,49 @@ INTEGER_FIELDS = (models.IntegerField, models.AutoField)
 DATE_FILTERS = (django_filters.DateFilter, django_filters.DateTimeFilter)
 
 
+# A filter's value is read as the schema types it, and anything else is a 400 naming it
+# (django-filter alone reads `1.5` or `1e3` as an id, `yes` as no filter at all, and a bare date
+# or a naive time as a date-time).
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+RFC3339 = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?:\.(?P<fraction>[0-9]+))?(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+BOOLEANS = frozenset({"true", "false"})
+EXAMPLE_TIME = "2026-01-31T00:00:00Z"
+
+
+def rfc3339_normalized(raw: str) -> str | None:
+    """`raw` as Python parses it (offset spelled out, microseconds), None unless RFC 3339."""
+    match = RFC3339.fullmatch(raw)
+    if match is None:
+        return None
+    offset = match["offset"].upper().replace("Z", "+00:00")
+    fraction = (match["fraction"] or "0")[:6].ljust(6, "0")
+    return f"{match['date']}T{match['time']}.{fraction}{offset}"
+
+
 class FilterBackend(DjangoFilterBackend):
-    """django-filter with every integer filter bounded to its column and dates to their range."""
+    """django-filter with every integer filter bounded to its column and dates to their range.
+
+    Every filter's raw value must have the schema's type (a whole number for an integer column, an
+    RFC 3339 date-time with its offset, `true` or `false`; an empty value is none of them), or the
+    request is a 400 naming it. A
+    filter on a foreign key compares ids (as the explicit `<name>_id` filters do): an id that
+    names no row the caller can see matches nothing, as any other filter would.
+    """
 
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is None:
             return None
+        for name, filter_ in list(filterset.filters.items()):
+            if type(filter_) is django_filters.ModelChoiceFilter:
+                filterset.filters[name] = by_id = django_filters.NumberFilter(
+                    field_name=filter_.field_name, lookup_expr=filter_.lookup_expr
+                )
+                by_id.model, by_id.parent = filter_.model, filterset
+        filterset.data = strict_filter_values(filterset, queryset.model)
         for filter_ in filterset.filters.values():
             if isinstance(filter_, DATE_FILTERS):
                 filter_.field.validators.append(validate_in_date_range)
@@ -142,6 +189,35 @@ class FilterBackend(DjangoFilterBackend):
                         [MinValueValidator(bounds[0]), MaxValueValidator(bounds[1])]
                     )
         return filterset
+
+
+def strict_filter_values(filterset, model: type[models.Model]):
+    """The filterset's query values, each checked against its filter's type (400 naming the
+    first refused), with date-times spelled as Python parses them."""
+    data = filterset.data.copy()
+    refused: dict[str, list[str]] = {}
+    for name, filter_ in filterset.filters.items():
+        values = data.getlist(name)
+        if not values:
+            continue  # an empty value is refused too: the schema types it, and "" is not one
+        if isinstance(filter_, django_filters.IsoDateTimeFilter | django_filters.DateTimeFilter):
+            normalized = [rfc3339_normalized(value) for value in values]
+            if None in normalized:
+                refused[name] = [f"An RFC 3339 date-time with its offset, e.g. {EXAMPLE_TIME}."]
+            else:
+                data.setlist(name, normalized)
+        elif isinstance(filter_, django_filters.BooleanFilter):
+            if any(value not in BOOLEANS for value in values):
+                refused[name] = ["true or false."]
+        elif (
+            isinstance(filter_, django_filters.NumberFilter)
+            and integer_range(model, filter_.field_name) is not None
+            and not all(WHOLE_NUMBER.fullmatch(value) for value in values)
+        ):
+            refused[name] = ["A whole number."]
+    if refused:
+        raise exceptions.ValidationError(refused)
+    return data
 
 
 def integer_range(model: type[models.Model], field_name: str) -> tuple[int, int] | None:

@@ -290,9 +290,22 @@ def _publisher_id_for(request: Request) -> int:
     if role not in STAFF:
         raise ForbiddenError("forbidden", "Payouts are for publishers, finance and managers.")
     raw = request.query_params.get("publisher", "")
-    if not raw.isdigit():
+    if not raw:
         raise DomainError.for_field("publisher", "required", "Name a publisher: ?publisher=<id>.")
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) < 2**63):
+        raise DomainError.for_field("publisher", "invalid", "A publisher id: a whole number.")
     return int(raw)
+
+
+# Staff must name the publisher; a publisher's own is implied (the parameter is ignored). OpenAPI
+# cannot make a parameter required for some callers only, so the extension says for whom.
+PUBLISHER_PARAMETER = OpenApiParameter(
+    "publisher",
+    {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+    required=False,
+    description="Required for finance and managers (400 without it); ignored for a publisher.",
+    extensions={"x-required-for-roles": ["finance", "manager"]},
+)
 
 
 class PublisherPayoutsView(APIView):
@@ -302,7 +315,7 @@ class PublisherPayoutsView(APIView):
     RECENT = 20
 
     @extend_schema(
-        parameters=[OpenApiParameter("publisher", int, required=False)],
+        parameters=[PUBLISHER_PARAMETER],
         responses={
             200: inline_serializer(
                 "PublisherPayouts",
@@ -340,7 +353,10 @@ class _PublisherListView(APIView):
 
 
 class PublisherPayoutLinesView(_PublisherListView):
-    @extend_schema(responses={200: serializers.PublisherLineSerializer(many=True)})
+    @extend_schema(
+        parameters=[PUBLISHER_PARAMETER],
+        responses={200: serializers.PublisherLineSerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         publisher_id = _publisher_id_for(request)
         lines = selectors.publisher_payout_lines(publisher_id=publisher_id)
@@ -348,7 +364,10 @@ class PublisherPayoutLinesView(_PublisherListView):
 
 
 class PublisherPaymentsView(_PublisherListView):
-    @extend_schema(responses={200: serializers.PublisherLedgerEntrySerializer(many=True)})
+    @extend_schema(
+        parameters=[PUBLISHER_PARAMETER],
+        responses={200: serializers.PublisherLedgerEntrySerializer(many=True)},
+    )
     def get(self, request: Request) -> Response:
         publisher_id = _publisher_id_for(request)
         payments = selectors.publisher_payments(publisher_id=publisher_id)

@@ -18,6 +18,7 @@ PostgreSQL only: the SQLite (embedded) run selects `-m sqlite` and never collect
 import json
 import os
 import time
+import zlib
 
 import hypothesis
 import pytest
@@ -35,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.api.world import build_world
+from tests.api.world import VISIBLE, build_world
 
 # role -> the world's user holding it (one key each).
 ROLES = {"manager": "manager", "finance": "finance", "advertiser": "adv_a", "publisher": "pub_p"}
@@ -51,9 +52,13 @@ STATS = {"examples": 0, "operations": set(), "roles": set(), "seconds": 0.0, "st
 WORLD_IDS: dict[str, list[int]] = {}  # endpoint -> ids of the world's rows (filled per module)
 
 
+RAW_SCHEMA: dict = {}
+
+
 def load_schema() -> schemathesis.BaseSchema:
     generated = SchemaGenerator().get_schema(request=None, public=True)
     raw = json.loads(JSONRenderer().render(generated))
+    RAW_SCHEMA.update(raw)
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
@@ -92,6 +97,51 @@ def flatmap_path_parameters(context, path_parameters):
     )
 
 
+# A body field naming a row -> the world's endpoint of such rows. The schema types these as
+# integers; what makes one valid is a row that exists and that the caller may use, which is what
+# positive (schema-valid) examples are given, so they are truly valid.
+REFERENCES = {
+    "advertiser": "advertisers",
+    "offer": "offers",
+    "goal": "goals",
+    "publisher": "publishers",
+}
+
+
+def _pick(choices: list[str], seed: object) -> str:
+    # crc32, not hash(): str hashes change per process, and `make test` must repeat itself.
+    return sorted(choices)[zlib.crc32(repr(seed).encode()) % len(choices)]
+
+
+def positive_data_made_real(case, role: str, world) -> None:
+    """A positive example's ids made real for `role`: references in its body point at rows the
+    role can see (one offer, with its goal and advertiser), and a query parameter the schema
+    requires for the role (`x-required-for-roles`) is given when the example left it out."""
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return
+    user = ROLES[role]
+    operation = RAW_SCHEMA["paths"][case.operation.path][case.method.lower()]
+    for parameter in operation.get("parameters", []):
+        name = parameter["name"]
+        required = role in parameter.get("x-required-for-roles", []) and name in REFERENCES
+        if required and (case.query or {}).get(name) is None:
+            endpoint = REFERENCES[name]
+            row = _pick(list(VISIBLE[endpoint][user]), case.query)
+            case.query = {**(case.query or {}), name: world.rows[endpoint][row]}
+    body = case.body
+    if not isinstance(body, dict) or not any(body.get(name) is not None for name in REFERENCES):
+        return
+    offer = _pick(list(VISIBLE["offers"][user]) or ["A_pub"], body.get("offer"))
+    chosen = {"offer": offer, "goal": offer, "advertiser": offer.split("_")[0]}
+    publishers = VISIBLE["publishers"][user]
+    if publishers:
+        chosen["publisher"] = _pick(list(publishers), body.get("publisher"))
+    for name, endpoint in REFERENCES.items():
+        if body.get(name) is not None and name in chosen:
+            body[name] = world.rows[endpoint][chosen[name]]
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Built once for the module inside a transaction rolled back at its end."""
@@ -104,9 +154,14 @@ def world(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(params=sorted(ROLES))
-def role_key(request, world) -> str:
+def role(request) -> str:
     STATS["roles"].add(request.param)
-    return world.clients[ROLES[request.param]]._credentials["HTTP_AUTHORIZATION"]
+    return request.param
+
+
+@pytest.fixture
+def role_key(role, world) -> str:
+    return world.clients[ROLES[role]]._credentials["HTTP_AUTHORIZATION"]
 
 
 @pytest.fixture
@@ -154,9 +209,12 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
     suppress_health_check=list(hypothesis.HealthCheck),
     print_blob=FUZZ,
 )
-def test_no_request_gets_a_server_error_or_an_undocumented_status(case, role_key, in_process):
+def test_no_request_gets_a_server_error_or_an_undocumented_status(
+    case, role, role_key, world, in_process
+):
     if FUZZ and time.monotonic() > FUZZ_DEADLINE:
         pytest.skip("FUZZ_SECONDS spent")
+    positive_data_made_real(case, role, world)
     started = time.monotonic()
     with transaction.atomic():
         # On the case itself, so the auth checks of `make fuzz` can strip or spoil it.
