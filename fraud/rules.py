@@ -35,8 +35,15 @@ class RuleBook:
     version: int
     network: dict[str, FraudRule] = field(default_factory=dict)
     by_offer: dict[int, dict[str, FraudRule]] = field(default_factory=dict)
+    _memo: dict[tuple[int, str], EffectiveRule | None] = field(default_factory=dict)
 
     def rule_for(self, *, offer_id: int, signal: str) -> EffectiveRule | None:
+        key = (offer_id, signal)
+        if key not in self._memo:
+            self._memo[key] = self._rule_for(offer_id=offer_id, signal=signal)
+        return self._memo[key]
+
+    def _rule_for(self, *, offer_id: int, signal: str) -> EffectiveRule | None:
         row = self.by_offer.get(offer_id, {}).get(signal)
         source = "offer"
         if row is None:
@@ -99,11 +106,11 @@ class Verdict:
 def fraud_verdict(*, ctx: SignalContext, book: RuleBook) -> Verdict:
     """Compute the conversion's signals and judge them together with its click's."""
     values: dict[str, SignalValue] = dict(ctx.click.signals)
-    for name, spec in REGISTRY.items():
-        # A click stored before its signals existed (or by an older ingester): what can be
-        # told without its batch (the bot flag, the address's network) is told now.
-        if spec.stage == "click" and name not in values:
-            values[name] = spec.compute(ctx)
+    if not values:
+        # A click stored before its signals existed (or still in the buffer): what can be told
+        # without its batch (the bot flag, the address's network) is told now. The ingester
+        # leaves out None and False, so a missing one on a scored click is one of those.
+        values.update(signals_compute(stage="click", ctx=ctx))
     values.update(signals_compute(stage="conversion", ctx=ctx))
     if "seconds" in ctx.facts:
         values["click_to_conversion_seconds"] = ctx.facts["seconds"]  # evidence, no rule
