@@ -19,6 +19,7 @@ run: $(STAMP)
 # REDIS_URL are set), then the small part that keeps the embedded SQLite mode working.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 	sh scripts/chromium_ensure.sh
 	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest -q $(PYTEST_ARGS)
@@ -28,6 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: $(STAMP)
