@@ -31,6 +31,11 @@ def offer_is_runnable_by(*, publisher_id: int, offer_id: int) -> bool:
     ).exists()
 
 
+def offer_access_of(*, publisher_id: int, offer_id: int) -> OfferAccess | None:
+    """A publisher's request for (or approval to run) one offer, if it made one."""
+    return OfferAccess.objects.filter(publisher_id=publisher_id, offer_id=offer_id).first()
+
+
 def publishers_visible_to(*, user: User) -> QuerySet[Publisher]:
     """Staff see every publisher; a publisher user its own; advertisers none."""
     if user_role(user) in (Role.MANAGER, Role.FINANCE):

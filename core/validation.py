@@ -5,7 +5,6 @@ one DomainError (400) before anything is written, so the API names every bad fie
 """
 
 import ipaddress
-from collections.abc import Iterable
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -133,10 +132,3 @@ def check_cidrs(problems: Problems, field: str, cidrs: Any) -> None:
 
 def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
-def fields_refused(problems: Problems, given: Iterable[str], allowed: Iterable[str]) -> None:
-    allowed_set = set(allowed)
-    for name in given:
-        if name not in allowed_set:
-            problems.add(name, "not_writable", "This field cannot be set here.")

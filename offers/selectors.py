@@ -10,7 +10,6 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Role, User
 from accounts.selectors import user_role
-from affiliates.models import OfferAccess
 from affiliates.selectors import offers_runnable_by
 from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
 
@@ -41,8 +40,9 @@ def offers_visible_to(*, user: User) -> QuerySet[Offer]:
     return Offer.objects.none()
 
 
-def offer_is_visible_to(*, user: User, offer_id: int) -> bool:
-    return offers_visible_to(user=user).filter(id=offer_id).exists()
+def offer_visible_to(*, user: User, offer_id: int) -> Offer | None:
+    """One offer if `user` may see it (`offers_visible_to`), else None: the caller answers 404."""
+    return offers_visible_to(user=user).filter(id=offer_id).first()
 
 
 def goals_visible_to(*, user: User) -> QuerySet[Goal]:
@@ -78,7 +78,3 @@ def caps_visible_to(*, user: User) -> QuerySet[Cap]:
             metric=Cap.Metric.PAYOUT
         )
     return Cap.objects.none()
-
-
-def offer_access_of(*, publisher_id: int, offer_id: int) -> OfferAccess | None:
-    return OfferAccess.objects.filter(publisher_id=publisher_id, offer_id=offer_id).first()

@@ -61,7 +61,6 @@ def check_payout_not_above_revenue(
     *,
     revenue: tuple[str, Decimal, Decimal],
     payout: tuple[str, Decimal, Decimal],
-    field_prefix: str = "payout",
     reveal_payout: bool = True,
 ) -> None:
     """`reveal_payout=False` for a caller who may not see payouts (an advertiser lowering its
@@ -79,7 +78,7 @@ def check_payout_not_above_revenue(
                 )
                 continue
             problems.add(
-                f"{field_prefix}_{part}",
+                f"payout_{part}",
                 "payout_above_revenue",
                 f"Payout {value} is above revenue {revenue_bases[basis]} "
                 "(allowed only when the offer sets allow_payout_above_revenue).",
