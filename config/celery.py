@@ -6,7 +6,18 @@ from celery.signals import worker_process_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-app = Celery("affnet")
+# tracking's tasks are a package of one module per queue, and the package imports none of them
+# (tracking/tasks/__init__.py), so autodiscovery, which imports each app's `tasks`, would find
+# none: the worker imports them by name. Task names are set on each task (name=), never derived.
+TRACKING_TASK_MODULES = [
+    "tracking.tasks.attribution",
+    "tracking.tasks.callback_spool",
+    "tracking.tasks.clicks",
+    "tracking.tasks.postbacks",
+    "tracking.tasks.retention",
+]
+
+app = Celery("affnet", include=TRACKING_TASK_MODULES)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

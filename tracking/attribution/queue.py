@@ -1,21 +1,20 @@
-"""Waking the attribution workers without one task message per callback.
+"""The attribution queue's bookkeeping: the kick flag in Redis and the queue's settings.
 
-The endpoint calls `attribution_kick` after its insert commits. Only the first kick in a short
-window sends a `drain` task (a cache `add` is atomic: SET NX on Redis); the drain clears the flag
+Waking the attribution workers without one task message per callback: the endpoint calls
+`attribution_kick` (tracking/tasks/attribution.py, which owns the task it sends) after its
+insert commits. Only the first kick in a short window sends a `drain` task: `attribution_kick_take`
+says whether this one is it (a cache `add` is atomic: SET NX on Redis); the drain clears the flag
 before it claims rows, so a row committed after the claim starts sends a new drain. A kick that
 is lost anyway (broker down, worker killed) is covered by the periodic sweep.
+
+This module sends no task and imports neither the tasks nor the attribution services, so the
+services, the task module and the endpoints all import it without a circle.
 """
 
-import logging
 import time
 
-import kombu.exceptions
-import redis
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-
-logger = logging.getLogger(__name__)
 
 KICK_KEY = "attribution:kick"
 KICK_SECONDS = 2
@@ -25,25 +24,16 @@ LOCAL_KICK_INTERVAL = 0.2
 _last_kick = 0.0
 
 
-def attribution_kick() -> None:
-    transaction.on_commit(_kick_now)
-
-
-def _kick_now() -> None:
+def attribution_kick_take() -> bool:
+    """Whether this kick is the one to send a drain: not within LOCAL_KICK_INTERVAL of this
+    process's last try, and the first to set the flag in its window. Raises redis.RedisError
+    when Redis cannot be asked."""
     global _last_kick
     now = time.monotonic()
     if now - _last_kick < LOCAL_KICK_INTERVAL:
-        return
+        return False
     _last_kick = now
-    from tracking.tasks.attribution import attribution_drain
-
-    # The callback is committed when this runs: a kick that cannot go out (Redis restarting,
-    # broker down) must not turn the advertiser's answer into an error. The sweep takes the row.
-    try:
-        if cache.add(KICK_KEY, 1, timeout=KICK_SECONDS):
-            attribution_drain.delay()
-    except (redis.RedisError, kombu.exceptions.OperationalError) as exc:
-        logger.warning("attribution kick not sent, the sweep will take the row: %s", exc)
+    return bool(cache.add(KICK_KEY, 1, timeout=KICK_SECONDS))
 
 
 def attribution_kick_clear() -> None:

@@ -24,10 +24,14 @@ from tracking.callbacks.fields import CallbackFields, CallbackShapeError, callba
 from tracking.caps import cap_reached_set
 from tracking.hooks import after_conversions_created
 from tracking.models import CallbackInbox, Click, Conversion
+from tracking.tasks.postbacks import postbacks_for_conversions
 
 
 @dataclass(frozen=True)
 class BatchOutcome:
+    """What a batch did. `waiting` rows wait for their click (retry_at set): the caller, the
+    attribution task, schedules the drain that takes them when due."""
+
     claimed: int
     conversions: int
     waiting: int
@@ -114,7 +118,7 @@ def _write(*, decisions: list[Decision], clicks: dict[str, Click], now) -> int:
         CallbackInbox.objects.filter(id__in=waiting).update(
             retry_at=now + timedelta(seconds=click_retry_seconds()), attempts=F("attempts") + 1
         )
-    _after_commit(decisions=decisions, conversions=conversions, waiting=bool(waiting))
+    _after_commit(decisions=decisions, conversions=conversions)
     return len(conversions)
 
 
@@ -144,7 +148,7 @@ def _write_one_by_one(decisions: list[Decision]) -> list[Conversion]:
     return written
 
 
-def _after_commit(*, decisions: list[Decision], conversions: list[Conversion], waiting: bool):
+def _after_commit(*, decisions: list[Decision], conversions: list[Conversion]) -> None:
     filled = {
         (state.cap.pk, state.period_start, state.cap.limit)
         for decision in decisions
@@ -165,12 +169,6 @@ def _after_commit(*, decisions: list[Decision], conversions: list[Conversion], w
             # At the limit this batch counted against: raised since, the new key is not set.
             cap_reached_set(cap_id=cap_id, period_start=period_start, reached=True, limit=limit)
         if notify:
-            from tracking.tasks.postbacks import postbacks_for_conversions
-
             postbacks_for_conversions.delay(conversion_ids=notify)
-        if waiting:
-            from tracking.tasks.attribution import attribution_drain
-
-            attribution_drain.apply_async(countdown=click_retry_seconds())
 
     transaction.on_commit(run)

@@ -21,7 +21,6 @@ from datetime import datetime
 from django.conf import settings
 from django.db import connections, router
 
-from tracking.attribution.queue import attribution_kick
 from tracking.callbacks.spool import (
     SpoolEntry,
     spool_claim_stale,
@@ -33,6 +32,7 @@ from tracking.callbacks.spool import (
 )
 from tracking.callbacks.store import ReplayKey, inbox_spooled_insert
 from tracking.models import CallbackInbox
+from tracking.tasks.attribution import attribution_kick
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,6 @@ from django.utils import timezone
 
 from core.errors import DomainError, ForbiddenError
 from core.metrics import metric_incr
-from tracking.attribution.queue import attribution_kick
 from tracking.callbacks.auth import (
     SIGNATURE_HEADER,
     SIGNATURE_TOLERANCE_SECONDS,
@@ -50,6 +49,7 @@ from tracking.callbacks.spool import spool_append
 from tracking.callbacks.store import ReplayKey, database_unreachable, inbox_insert
 from tracking.clicks.ids import click_id_new
 from tracking.models import CallbackInbox
+from tracking.tasks.attribution import attribution_kick
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,16 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_a_worker_killed_mid_batch_leaves_every_row_processed_once_in_effect():
     world = world_build()
     rows = 1500
-    # The endpoint is tested elsewhere: write the backlog as it would have stored it.
+    # The endpoint is tested elsewhere: write the backlog as it would have stored it. The clicks
+    # are an hour old: a thousand conversions seconds after their clicks would be held by the
+    # fast_conversion_share fraud rule (fraud/traffic.py), and this test is about a killed
+    # worker, not about fraud.
+    clicked_at = timezone.now() - timedelta(hours=1)
     clicks = Click.objects.bulk_create(
         [
             Click(
                 click_id=str(ULID()),
-                created_at=timezone.now(),
+                created_at=clicked_at,
                 offer_id=world.offer.id,
                 publisher_id=world.publisher.id,
             )
