@@ -1,7 +1,7 @@
 """Reads behind the manager desk, scoped by the owning apps' selectors (a manager sees all; any
 other role reaching these gets nothing, though the views refuse them before)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -15,7 +15,7 @@ from affiliates.selectors import (
 )
 from offers.models import Advertiser, Offer
 from offers.selectors import advertisers_visible_to, offers_visible_to
-from portal.selectors import UTC, conversions_visible_to
+from portal.selectors import conversions_visible_to
 from tracking.callbacks.selectors import callbacks_visible_to
 from tracking.models import CallbackInbox, Conversion
 

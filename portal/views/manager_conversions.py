@@ -198,7 +198,7 @@ def conversion_detail(request: HttpRequest, conversion_id: int) -> HttpResponse:
             return redirect("portal:manager-conversion", conversion_id=conversion.pk)
     return render(
         request,
-        "portal/manager/conversion_detail.html",
+        "portal/manager/conversion.html",
         {
             "conversion": conversion,
             "reason_words": reason_in_words(conversion.reject_reason),

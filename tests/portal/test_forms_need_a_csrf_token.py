@@ -48,6 +48,13 @@ POST_FORMS = [
         {},
     ),
     ("network-invitations", {}, "manager", {"email": "new@example.com"}),
+    # The manager desk (portal/views/manager_*.py).
+    ("manager-offer-new", {}, "manager", {"name": "Forged"}),
+    ("manager-offer", {"offer_id": "net.offer"}, "manager", {"part": "offer"}),
+    ("manager-override-end", {"offer_id": "net.offer", "override_id": 1}, "manager", {}),
+    ("manager-access-decide", {}, "manager", {"decision": "approved"}),
+    ("manager-conversions-bulk", {}, "manager", {"action": "approve"}),
+    ("manager-conversion", {"conversion_id": 1}, "manager", {"action": "approve"}),
 ]
 
 
@@ -109,6 +116,9 @@ def test_every_form_of_the_portal_is_in_the_list_above():
         "password_reset_form.html": "password-reset",
         "password_reset_confirm.html": "password-reset-confirm",
         "invitations.html": "network-invitations",
+        "offer_new.html": "manager-offer-new",
+        "offer_edit.html": "manager-offer",
+        "conversion.html": "manager-conversion",
     }
     templates = Path(__file__).resolve().parents[2] / "portal" / "templates"
     found = set()
