@@ -55,6 +55,12 @@ class Action(StrEnum):
     PUBLISHER_BAN = "publisher.ban"
     OFFER_COMPLIANCE_SET = "offer.compliance_set"
     TRAFFIC_SOURCE_DECLARE = "traffic_source.declare"
+    INVOICE_BUILD = "invoice.build"
+    INVOICE_ISSUE = "invoice.issue"
+    INVOICE_PAYMENT_RECORD = "invoice.payment_record"
+    ADVERTISER_TOP_UP = "advertiser.top_up"
+    ADVERTISER_CREDIT_LIMIT_SET = "advertiser.credit_limit_set"
+    OFFER_BUDGET_SET = "offer.budget_set"
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,37 @@ POLICY: dict[Action, Rule] = {
             Action.TRAFFIC_SOURCE_DECLARE,
             (Grant(PUBLISHER, (OWN_PUBLISHER,)), Grant(MANAGER)),
             "A click from a source the offer does not allow is flagged, and rules may hold it.",
+        ),
+        Rule(
+            Action.INVOICE_BUILD,
+            (Grant(FINANCE),),
+            "Drafts an advertiser's invoices for a period from approved revenue (billing/).",
+        ),
+        Rule(
+            Action.INVOICE_ISSUE,
+            (Grant(FINANCE),),
+            "Takes the next number of the series; an issued invoice never changes, changes after "
+            "it are credited on the next one.",
+        ),
+        Rule(
+            Action.INVOICE_PAYMENT_RECORD,
+            (Grant(FINANCE),),
+            "Money received against an issued invoice, never more than it still owes.",
+        ),
+        Rule(
+            Action.ADVERTISER_TOP_UP,
+            (Grant(FINANCE),),
+            "Prepaid money: adds to the funds the advertiser's offers run on.",
+        ),
+        Rule(
+            Action.ADVERTISER_CREDIT_LIMIT_SET,
+            (Grant(FINANCE),),
+            "Its offers pause when revenue booked reaches the limit plus money received.",
+        ),
+        Rule(
+            Action.OFFER_BUDGET_SET,
+            (Grant(FINANCE), Grant(MANAGER)),
+            "Revenue per day or month; the offer pauses when it is reached.",
         ),
     )
 }

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "affiliates",
     "tracking",
     "payouts",
+    "billing",
     "reports",
     "fraud",
     "portal",
@@ -497,6 +498,22 @@ FRAUD_AUTO_PAUSE_WINDOW_DAYS = env_int("FRAUD_AUTO_PAUSE_WINDOW_DAYS", 7, minimu
 CELERY_BEAT_SCHEDULE["fraud-quality-auto-pause"] = {
     "task": "reports.tasks.quality_auto_pause",
     "schedule": 3600.0,
+}
+
+# Advertiser billing (billing/): invoice numbers are <prefix>-<year>-<number>, gap-free per year.
+BILLING_INVOICE_PREFIX = env_str("BILLING_INVOICE_PREFIX", "INV").strip() or "INV"
+if not re.fullmatch(r"[A-Z0-9]{1,12}", BILLING_INVOICE_PREFIX):
+    raise ImproperlyConfigured(
+        f"BILLING_INVOICE_PREFIX={BILLING_INVOICE_PREFIX!r}: expected 1 to 12 capital letters "
+        "or digits"
+    )
+# Offers pause when their advertiser's funds are used up or their revenue budget is reached;
+# the holds are recomputed this often (and at once after a top-up, payment or limit change).
+BILLING_HOLDS_REFRESH_SECONDS = env_int("BILLING_HOLDS_REFRESH_SECONDS", 5, minimum=1)
+CELERY_BEAT_SCHEDULE["billing-holds-refresh"] = {
+    "task": "billing.tasks.billing_holds_refresh",
+    "schedule": float(BILLING_HOLDS_REFRESH_SECONDS),
+    "options": {"expires": BILLING_HOLDS_REFRESH_SECONDS * 2},
 }
 
 # Operations: probes, metrics, logs (config/health.py, core/metrics.py, config/logging.py).

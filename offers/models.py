@@ -265,3 +265,29 @@ class OfferTerms(models.Model):
 
     def __str__(self) -> str:
         return f"Offer {self.offer_id} terms v{self.version}"
+
+
+class OfferHold(models.Model):
+    """Why an offer stops taking visitors for now, set by a layer above the catalogue (billing:
+    the advertiser's funds are used up, or the offer's revenue budget is reached).
+
+    A row per reason; the offer runs again when its last hold is lifted. The redirect reads
+    holds from its link snapshot (tracking/clicks/resolve.py), never per click.
+    """
+
+    class Reason(models.TextChoices):
+        FUNDS_EXHAUSTED = "funds_exhausted"
+        BUDGET_REACHED = "budget_reached"
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="holds")
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    since = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["offer_id", "reason"]
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "reason"], name="offer_hold_once_per_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"offer {self.offer_id} held: {self.reason}"

@@ -41,6 +41,10 @@ class Click(models.Model):
         COUNTRY = "country"
         DEVICE = "device"
         CAP_REACHED = "cap_reached"
+        # The offer is held by billing (offers.OfferHold): its advertiser's prepaid balance or
+        # credit limit is used up, or its revenue budget for the day or month is reached.
+        FUNDS_EXHAUSTED = "funds_exhausted"
+        BUDGET_REACHED = "budget_reached"
 
     # Unique with `created_at` (below), not alone: on PostgreSQL the table is partitioned by day
     # and a unique key must hold the partition key. `created_at` is the ULID's own timestamp, so

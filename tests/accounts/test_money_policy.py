@@ -286,6 +286,44 @@ def _settings_patch(net: Network, who: str):
     )
 
 
+# Advertiser billing (billing/): finance bills and records money; budgets also managers.
+def _billing_state(net: Network) -> tuple:
+    from billing.models import FundsLimit, Invoice, Payment, RevenueBudget, TopUp
+
+    return (
+        tuple(Invoice.objects.order_by("id").values_list("status", "number", "total")),
+        tuple(Payment.objects.order_by("id").values_list("amount")),
+        tuple(TopUp.objects.order_by("id").values_list("amount")),
+        tuple(FundsLimit.objects.order_by("id").values_list("credit_limit")),
+        tuple(RevenueBudget.objects.order_by("id").values_list("amount")),
+    )
+
+
+def _billable(net: Network) -> dict[str, Any]:
+    factories.ConversionFactory(goal=net.goal, publisher=net.publisher, revenue=Decimal("9.00"))
+    return {}
+
+
+def _invoice_draft(net: Network) -> dict[str, Any]:
+    from billing.services.invoices import invoice_drafts_build
+
+    _billable(net)
+    (net.row,) = invoice_drafts_build(
+        advertiser_id=net.advertiser.id,
+        period_start=timezone.now().date().replace(day=1),
+        built_by=net.users["finance"],
+    )
+    return {}
+
+
+def _invoice_issued(net: Network) -> dict[str, Any]:
+    from billing.services.invoices import invoice_issue
+
+    _invoice_draft(net)
+    net.row = invoice_issue(invoice_id=net.row.id, issued_by=net.users["finance"])
+    return {}
+
+
 SCENES = [
     Scene(
         Action.CONVERSION_APPROVE,
@@ -531,6 +569,71 @@ SCENES = [
             format="json",
         ),
         lambda net: list(TrafficSource.objects.values_list("publisher_id", "key")),
+    ),
+    Scene(
+        Action.INVOICE_BUILD,
+        "approved revenue this month",
+        _billable,
+        lambda net, who: net.api(who).post(
+            "/api/v1/invoices/",
+            {
+                "advertiser": net.advertiser.id,
+                "period_start": timezone.now().date().replace(day=1).isoformat(),
+            },
+            format="json",
+        ),
+        _billing_state,
+    ),
+    Scene(
+        Action.INVOICE_ISSUE,
+        "a draft",
+        _invoice_draft,
+        lambda net, who: net.api(who).post(f"/api/v1/invoices/{net.row.id}/issue/"),
+        _billing_state,
+    ),
+    Scene(
+        Action.INVOICE_PAYMENT_RECORD,
+        "an issued invoice",
+        _invoice_issued,
+        lambda net, who: net.api(who).post(
+            "/api/v1/invoice-payments/",
+            {"invoice": net.row.id, "amount": "9.00", "received_on": "2025-07-01"},
+            format="json",
+        ),
+        _billing_state,
+    ),
+    Scene(
+        Action.ADVERTISER_TOP_UP,
+        "prepaid money",
+        lambda net: {},
+        lambda net, who: net.api(who).post(
+            "/api/v1/advertiser-top-ups/",
+            {"advertiser": net.advertiser.id, "currency": "USD", "amount": "100.00"},
+            format="json",
+        ),
+        _billing_state,
+    ),
+    Scene(
+        Action.ADVERTISER_CREDIT_LIMIT_SET,
+        "a credit limit",
+        lambda net: {},
+        lambda net, who: net.api(who).post(
+            "/api/v1/advertiser-credit-limits/",
+            {"advertiser": net.advertiser.id, "currency": "USD", "credit_limit": "500.00"},
+            format="json",
+        ),
+        _billing_state,
+    ),
+    Scene(
+        Action.OFFER_BUDGET_SET,
+        "a daily budget",
+        lambda net: {},
+        lambda net, who: net.api(who).post(
+            "/api/v1/revenue-budgets/",
+            {"offer": net.goal.offer_id, "period": "day", "amount": "50.00"},
+            format="json",
+        ),
+        _billing_state,
     ),
 ]
 

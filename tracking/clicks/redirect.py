@@ -288,6 +288,8 @@ def click_reason(*, snapshot: LinkSnapshot, country: str, device: str) -> str:
         return Click.Reason.PUBLISHER_INACTIVE
     if not snapshot.allowed:
         return Click.Reason.NOT_ALLOWED
+    if snapshot.hold_reason:
+        return snapshot.hold_reason
     if snapshot.countries and country not in snapshot.countries:
         return Click.Reason.COUNTRY
     if snapshot.devices and device not in snapshot.devices:

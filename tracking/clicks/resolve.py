@@ -31,6 +31,7 @@ from django.db.models import Q
 
 from affiliates.models import Publisher
 from affiliates.selectors import offer_is_runnable_by
+from offers.holds import offer_hold_reason
 from offers.models import Advertiser, Cap, Offer
 from tracking.caps import REDIRECT_ACTIONS, cap_limit_stamp
 from tracking.clicks import buffer
@@ -73,6 +74,9 @@ class LinkSnapshot:
     # (cap id, period, limit stamp) of the caps that turn this publisher's visitors away when
     # reached; the limit names the flag, so an edited limit reopens the redirect (tracking/caps.py).
     caps: list[list] = field(default_factory=list)
+    # Why the offer is held (offers.OfferHold: funds used up, budget reached), "" when it is not;
+    # seen by the redirect within CLICK_LINK_CACHE_SECONDS of the hold being set or lifted.
+    hold_reason: str = ""
 
 
 _Cached = tuple[LinkSnapshot | None, float]
@@ -256,6 +260,7 @@ def _snapshot_for_pair(
         deep_links=offer.deep_links_allowed,
         deep_hosts=[host.lower().strip() for host in offer.deep_link_allowed_hosts or []],
         caps=caps,
+        hold_reason=offer_hold_reason(offer_id=offer_id),
     )
 
 

@@ -1,0 +1,195 @@
+"""Shapes of the billing API. Amounts are strings with the currency's minor-unit digits."""
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from billing.models import Invoice, InvoiceLine, Payment, RevenueBudget, TopUp
+from billing.selectors import invoice_state
+from core.money import money_str
+
+AMOUNT = {"max_digits": 18, "decimal_places": 6}
+
+
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class MoneyField(serializers.Field):
+    """An amount written as its currency writes it ("7.00" USD, "150" JPY), never re-rounded."""
+
+    def __init__(self, *, currency_attr: str = "currency", **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        self.currency_attr = currency_attr
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> tuple[Decimal | None, str]:
+        return super().get_attribute(instance), _get(instance, self.currency_attr)
+
+    def to_representation(self, value: tuple[Decimal | None, str]) -> str | None:
+        amount, currency = value
+        return None if amount is None else money_str(amount, currency)
+
+
+def _get(instance: Any, name: str) -> Any:
+    node = instance
+    for part in name.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return node
+
+
+class InvoiceLineSerializer(serializers.ModelSerializer):
+    amount = MoneyField(currency_attr="invoice.currency")
+
+    class Meta:
+        model = InvoiceLine
+        fields = ["id", "kind", "offer", "goal", "description", "quantity", "amount"]
+        read_only_fields = fields
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    number = serializers.CharField(source="number_display", read_only=True)
+    advertiser_name = serializers.CharField(source="advertiser.name", read_only=True)
+    state = serializers.SerializerMethodField()
+    charges = MoneyField()
+    credits = MoneyField()
+    total = MoneyField()
+    paid = serializers.SerializerMethodField()
+    outstanding = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "number",
+            "advertiser",
+            "advertiser_name",
+            "currency",
+            "period_start",
+            "period_end",
+            "status",
+            "state",
+            "charges",
+            "credits",
+            "total",
+            "paid",
+            "outstanding",
+            "built_at",
+            "issued_at",
+        ]
+        read_only_fields = fields
+
+    def get_state(self, invoice: Invoice) -> str:
+        return invoice_state(invoice)
+
+    def _paid(self, invoice: Invoice) -> Decimal:
+        return getattr(invoice, "paid", None) or Decimal(0)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_paid(self, invoice: Invoice) -> str:
+        return money_str(self._paid(invoice), invoice.currency)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_outstanding(self, invoice: Invoice) -> str:
+        owed = invoice.total - self._paid(invoice) if invoice.status == "issued" else Decimal(0)
+        return money_str(owed, invoice.currency)
+
+
+class InvoiceDetailSerializer(InvoiceSerializer):
+    lines = InvoiceLineSerializer(many=True, read_only=True)
+
+    class Meta(InvoiceSerializer.Meta):
+        fields = [*InvoiceSerializer.Meta.fields, "lines"]
+        read_only_fields = fields
+
+
+class InvoiceBuildSerializer(serializers.Serializer):
+    advertiser = serializers.IntegerField(min_value=1)
+    period_start = serializers.DateField(help_text="First day billed (a month by default).")
+    period_end = serializers.DateField(
+        required=False, help_text="First day not billed; default: a month after period_start."
+    )
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+    invoice_number = serializers.CharField(source="invoice.number_display", read_only=True)
+    advertiser = serializers.IntegerField(source="invoice.advertiser_id", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "invoice",
+            "invoice_number",
+            "advertiser",
+            "currency",
+            "amount",
+            "source",
+            "received_on",
+            "reference",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class PaymentRecordSerializer(serializers.Serializer):
+    invoice = serializers.IntegerField(min_value=1)
+    amount = serializers.DecimalField(**AMOUNT)
+    received_on = serializers.DateField()
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    source = serializers.ChoiceField(choices=Payment.Source.choices, required=False)
+
+
+class TopUpSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+
+    class Meta:
+        model = TopUp
+        fields = ["id", "advertiser", "currency", "amount", "reference", "recorded_at"]
+        read_only_fields = fields
+
+
+class TopUpRecordSerializer(serializers.Serializer):
+    advertiser = serializers.IntegerField(min_value=1)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$")
+    amount = serializers.DecimalField(**AMOUNT)
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class CreditLimitSerializer(serializers.Serializer):
+    advertiser = serializers.IntegerField(min_value=1)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$")
+    credit_limit = serializers.DecimalField(
+        **AMOUNT, allow_null=True, help_text="0: prepaid only; null: no funds control."
+    )
+
+
+class BalanceSerializer(serializers.Serializer):
+    advertiser_id = serializers.IntegerField()
+    currency = serializers.CharField()
+    invoiced = MoneyField()
+    paid = MoneyField()
+    outstanding = MoneyField()
+    funds_control = serializers.BooleanField()
+    credit_limit = MoneyField(allow_null=True)
+    received = MoneyField(allow_null=True)
+    booked = MoneyField(allow_null=True)
+    available = MoneyField(allow_null=True)
+    paused = serializers.BooleanField()
+
+
+class BudgetSerializer(serializers.ModelSerializer):
+    amount = MoneyField(currency_attr="offer.currency")
+    currency = serializers.CharField(source="offer.currency", read_only=True)
+
+    class Meta:
+        model = RevenueBudget
+        fields = ["id", "offer", "period", "amount", "currency", "updated_at"]
+        read_only_fields = fields
+
+
+class BudgetSetSerializer(serializers.Serializer):
+    offer = serializers.IntegerField(min_value=1)
+    period = serializers.ChoiceField(choices=RevenueBudget.Period.choices)
+    amount = serializers.DecimalField(**AMOUNT, allow_null=True, help_text="null removes it.")
