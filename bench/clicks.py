@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
 """Click redirect benchmark: the production stack on loopback, driven by wrk.
 
-    .venv/bin/python bench/clicks.py [--seconds 20] [--workers 2] [--threads 2]
-                                     [--interface wsgi|asgi|both] [--profile DIR]
+    .venv/bin/python bench/clicks.py [--seconds 20] [--workers 2] [--threads 2] [--profile DIR]
 
 Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, seeds one
 offer, publisher and link, then one Celery worker (queue `clicks`, with beat) and the web
-server: granian with config.wsgi (threads, the lean WSGI click handler; what deploy/ runs) and
-granian with config.asgi (the lean async click handler). For each, then for a baseline (a plain
-Django view saving the click with the ORM, bench/clicks_baseline.py, under WSGI) it runs:
+server: granian with config.wsgi (threads, the lean WSGI click handler; what deploy/ runs). For it,
+then for a baseline (a plain Django view saving the click with the ORM, bench/clicks_baseline.py,
+under WSGI) it runs:
 
 1. wrk at full speed for --seconds (32 connections);
 2. wrk paced to about 1,000 req/s for --seconds (wrk has no rate limiter and Debian ships no
@@ -219,14 +218,12 @@ def wrk(url_base: str, path: str, seconds: int, *, connections: int, delay_ms: i
     return result
 
 
-def run_server(
-    env: dict, target: list[str], port: int, workers: int, threads: int, interface: str = "wsgi"
-):
-    threading = ["--blocking-threads", str(threads)] if interface == "wsgi" else []
+def run_server(env: dict, target: list[str], port: int, workers: int, threads: int):
+    threading = ["--blocking-threads", str(threads)]
     cmd = [
         str(VENV_BIN / "granian"),
         "--interface",
-        interface,
+        "wsgi",
         "--host",
         "127.0.0.1",
         "--port",
@@ -349,7 +346,6 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--interface", choices=["wsgi", "asgi", "both"], default="both")
     parser.add_argument("--worker-nice", type=int, default=10)
     parser.add_argument("--profile", type=Path, help="folder for py-spy stacks of a web worker")
     parser.add_argument(
@@ -422,27 +418,19 @@ def main() -> int:
             "postgres": find_postgres_pid(),
         }
 
-        for interface in ("wsgi", "asgi") if args.interface == "both" else (args.interface,):
-            port = free_port()
-            server = run_server(
-                env,
-                [f"config.{interface}:application"],
-                port,
-                args.workers,
-                args.threads,
-                interface,
-            )
-            roots["web"] = server.pid
-            measure(
-                f"click path, granian {interface.upper()} + lean handler",
-                env,
-                f"http://127.0.0.1:{port}",
-                path,
-                args.seconds,
-                rows,
-                roots,
-            )
-            stop(server)
+        port = free_port()
+        server = run_server(env, ["config.wsgi:application"], port, args.workers, args.threads)
+        roots["web"] = server.pid
+        measure(
+            "click path, granian WSGI + lean handler",
+            env,
+            f"http://127.0.0.1:{port}",
+            path,
+            args.seconds,
+            rows,
+            roots,
+        )
+        stop(server)
 
         if not args.skip_baseline:
             port = free_port()
@@ -469,7 +457,7 @@ def main() -> int:
     print(f"\nMachine: {header}")
     print(
         f"Command: .venv/bin/python bench/clicks.py --seconds {args.seconds} "
-        f"--workers {args.workers} --threads {args.threads} --interface {args.interface} "
+        f"--workers {args.workers} --threads {args.threads} "
         f"--worker-nice {args.worker_nice}"
     )
     print(

@@ -20,10 +20,13 @@ from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core import signals
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.exception import response_for_exception
 from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpRequest, HttpResponse
 from django.http.cookie import parse_cookie
-from django.http.request import split_domain_port, validate_host
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
 from django.utils.http import parse_header_parameters
 
 from core.errors import DomainError
@@ -70,27 +73,28 @@ def callback_dialects() -> dict[str, str]:
     return {"/postback": "s2s", "/aff_lsr": "tune", f"/{everflow}": "everflow"}
 
 
+class _EnvironRequest(HttpRequest):
+    """Just enough of a request for Django's own `is_secure()` and `get_host()` on a WSGI
+    environ, without building a WSGIRequest (its query dict, stream and headers)."""
+
+    def __init__(self, environ: dict) -> None:
+        self.META = environ
+
+    def _get_scheme(self) -> str:
+        return self.META.get("wsgi.url_scheme", "http")
+
+
 def _security_headers(secure: bool) -> list[tuple[str, str]]:
-    """What SecurityMiddleware and XFrameOptionsMiddleware add to a response."""
-    headers = []
-    if settings.SECURE_HSTS_SECONDS and secure:
-        value = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-            value += "; includeSubDomains"
-        if settings.SECURE_HSTS_PRELOAD:
-            value += "; preload"
-        headers.append(("Strict-Transport-Security", value))
-    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        headers.append(("X-Content-Type-Options", "nosniff"))
-    policy = settings.SECURE_REFERRER_POLICY
-    if policy:
-        values = policy.split(",") if isinstance(policy, str) else policy
-        policy = ",".join(value.strip() for value in values)
-        headers.append(("Referrer-Policy", policy))
-    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    headers.append(("X-Frame-Options", settings.X_FRAME_OPTIONS.upper()))
-    return headers
+    """What SecurityMiddleware and XFrameOptionsMiddleware add to a response: Django's own
+    middlewares, run once per scheme on an empty response (they read nothing else of the
+    request or of the response), listed in that order as the handler always has."""
+    request = _EnvironRequest({"wsgi.url_scheme": "https" if secure else "http"})
+    response = HttpResponse()
+    before = set(response.headers)
+    for middleware in (SecurityMiddleware, XFrameOptionsMiddleware):
+        if f"{middleware.__module__}.{middleware.__name__}" in settings.MIDDLEWARE:
+            response = middleware(lambda _: HttpResponse()).process_response(request, response)
+    return [(name, value) for name, value in response.items() if name not in before]
 
 
 class _Lean:
@@ -124,7 +128,12 @@ class _Lean:
     # -- the plain case ----------------------------------------------------------------------
 
     def _plain(self, environ: dict) -> bool:
-        """Would Django serve this request as itself, with no redirect and no refusal?"""
+        """Would Django serve this request as itself, with no redirect and no refusal?
+
+        Each check is one thing Django's stack would do differently: a script prefix changes
+        the path Django routes; SecurityMiddleware redirects plain HTTP when SSL is forced;
+        get_host() refuses a Host outside ALLOWED_HOSTS (or trusts X-Forwarded-Host instead).
+        Those requests go to Django, which answers them itself."""
         if settings.FORCE_SCRIPT_NAME is not None or any(
             environ.get(key) for key in ("SCRIPT_NAME", "SCRIPT_URL", "REDIRECT_URL")
         ):
@@ -277,22 +286,17 @@ def _query_pairs(data: bytes, max_fields: int | None) -> list[tuple[str, str]]:
 
 
 def _is_secure(environ: dict) -> bool:
-    header = settings.SECURE_PROXY_SSL_HEADER
-    if header:
-        name, secure_value = header
-        value = environ.get(name)
-        if value is not None:
-            return value.split(",", 1)[0].strip() == secure_value
-    return environ.get("wsgi.url_scheme") == "https"
+    """As Django judges it (SECURE_PROXY_SSL_HEADER, else the WSGI scheme)."""
+    return _EnvironRequest(environ).is_secure()
 
 
 def _host_allowed(host: str) -> bool:
     """As HttpRequest.get_host() judges HTTP_HOST (a disallowed one is Django's 400)."""
-    allowed = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    domain, _ = split_domain_port(host)
-    return bool(domain) and validate_host(domain, allowed)
+    try:
+        _EnvironRequest({"HTTP_HOST": host}).get_host()
+    except DisallowedHost:
+        return False
+    return True
 
 
 def callback_paths_first(django_app: WsgiApp) -> WsgiApp:

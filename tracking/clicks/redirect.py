@@ -110,7 +110,7 @@ def _text(raw: str) -> str | None:
     """A query value as text, or None when it is malformed: percent-escapes (or raw bytes)
     that are not UTF-8, such as a lone surrogate's, or a NUL, which no database column keeps.
 
-    The environ holds the raw bytes as latin-1 (PEP 3333; the ASGI handler does the same)."""
+    The environ holds the raw bytes as latin-1 (PEP 3333)."""
     if raw.isascii() and "%" not in raw and "+" not in raw:
         text = raw
     else:

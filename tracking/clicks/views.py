@@ -1,7 +1,9 @@
-"""Django views over the click path, for the embedded mode (runserver) and tests.
+"""Django views over the click path: what Django's own request stack answers on these paths
+(the test client, which calls Django's WSGIHandler without config.wsgi's lean handler in front).
 
-Production serves these paths from the lean WSGI handler (wsgi.py) in front of Django; both call
-the same functions in redirect.py with the request's WSGI environ.
+Production and the embedded mode (runserver reads WSGI_APPLICATION) serve these paths from the
+lean WSGI handler (wsgi.py) in front of Django; both call the same functions in redirect.py
+with the request's WSGI environ, so every decision exists once, there.
 """
 
 from django.http import HttpRequest, HttpResponse

@@ -2,30 +2,21 @@
 as a lone surrogate's, over 255 characters) is dropped and named in the click's `bad_params`,
 and of a repeated parameter the first value wins.
 
-Every case goes through the three doors: the lean WSGI handler (config.wsgi), the ASGI
-handler (config.asgi) and the Django view (the test client).
+Every case goes through both doors: the lean WSGI handler (config.wsgi, what production runs)
+and the Django view (the test client).
 """
 
-import asyncio
 import io
 
 import pytest
 
 from offers.models import Offer
 from tests.tracking.clicks.visits import BROWSER_UA, ingest, only_click
-from tracking.clicks import asgi as click_asgi
 from tracking.models import Click
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DOORS = ["wsgi", "asgi", "django"]
-
-
-@pytest.fixture(autouse=True)
-def asgi_client_per_loop():
-    click_asgi._client = click_asgi._append = None  # one client per event loop
-    yield
-    click_asgi._client = click_asgi._append = None
+DOORS = ["wsgi", "django"]
 
 
 def _wsgi(path: str, query: bytes) -> tuple[int, dict[str, str]]:
@@ -53,43 +44,11 @@ def _wsgi(path: str, query: bytes) -> tuple[int, dict[str, str]]:
     return seen["status"], seen["headers"]
 
 
-def _asgi(path: str, query: bytes) -> tuple[int, dict[str, str]]:
-    from config.asgi import application
-
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "query_string": query,
-        "headers": [(b"user-agent", BROWSER_UA.encode()), (b"host", b"testserver")],
-        "client": ("198.51.100.4", 5555),
-        "server": ("testserver", 80),
-        "scheme": "http",
-        "http_version": "1.1",
-        "root_path": "",
-    }
-    sent: list[dict] = []
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        sent.append(message)
-
-    click_asgi._client = click_asgi._append = None  # its client belongs to one event loop
-    asyncio.run(application(scope, receive, send))
-    headers = {name.decode(): value.decode() for name, value in sent[0]["headers"]}
-    return sent[0]["status"], headers
-
-
 def follow(door: str, client, path: str, query: bytes) -> tuple[int, str]:
     """(status, Location) of one visitor following `path?query` through `door`."""
     if door == "wsgi":
         status, headers = _wsgi(path, query)
         return status, headers.get("Location", "")
-    if door == "asgi":
-        status, headers = _asgi(path, query)
-        return status, headers.get("location", "")
     response = client.get(
         path,
         QUERY_STRING=query.decode("latin-1"),
@@ -97,13 +56,6 @@ def follow(door: str, client, path: str, query: bytes) -> tuple[int, str]:
         REMOTE_ADDR="198.51.100.4",
     )
     return response.status_code, response.get("Location", "")
-
-
-@pytest.fixture(autouse=True)
-def needs_redis_for_asgi(request, settings):
-    asgi = "door" in request.fixturenames and request.getfixturevalue("door") == "asgi"
-    if asgi and not settings.REDIS_URL:
-        pytest.skip("the ASGI handler appends through Redis")
 
 
 @pytest.mark.parametrize("door", DOORS)
