@@ -84,6 +84,16 @@ class Click(models.Model):
         ]
 
 
+class ClickRetentionMark(models.Model):
+    """How far click retention has gone: every click at or before (created_at, click_pk) has its
+    address truncated and its user agent reduced (tracking/clicks/retention.py). One row; a run
+    holds its lock for a batch, so two runs never work the same clicks."""
+
+    created_at = models.DateTimeField(null=True, blank=True)
+    click_pk = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
 class Impression(models.Model):
     """Impressions (pixel loads) of one (offer, publisher) pair in one UTC hour.
 

@@ -1,7 +1,7 @@
 """Daily partitions of the clicks table (PostgreSQL only; see migration 0003).
 
 A scheduled task creates the partitions of the next CLICK_PARTITIONS_AHEAD_DAYS days and drops
-those older than CLICK_RETENTION_DAYS: dropping a day is a catalog change, not a DELETE over
+those older than CLICK_DROP_DAYS: dropping a day is a catalog change, not a DELETE over
 millions of rows. Rows that reached the DEFAULT partition (a day without its partition yet) are
 moved into the new partition when it is created, in the same transaction that attaches it.
 """
@@ -82,7 +82,7 @@ def click_partitions_maintain(*, today: date | None = None) -> PartitionReport:
         day = today + timedelta(days=offset)
         if click_partition_create(day=day):
             report.created.append(partition_name(day))
-    oldest_kept = today - timedelta(days=settings.CLICK_RETENTION_DAYS)
+    oldest_kept = today - timedelta(days=settings.CLICK_DROP_DAYS)
     for name, day in sorted(click_partitions_existing().items()):
         if day < oldest_kept:
             with connection.cursor() as cursor:

@@ -50,6 +50,7 @@ def test_partitions_are_created_ahead_and_rows_waiting_in_default_move_in(settin
 def test_days_past_the_retention_are_dropped_whole(settings):
     settings.CLICK_PARTITIONS_AHEAD_DAYS = 1
     settings.CLICK_RETENTION_DAYS = 3
+    settings.CLICK_DROP_DAYS = 3
     click_partitions_maintain(today=date(2031, 6, 1))
     old = _click_at(datetime(2031, 6, 1, 12, tzinfo=UTC))
     stray = _click_at(datetime(2031, 1, 1, 12, tzinfo=UTC))  # in DEFAULT, long expired
