@@ -458,7 +458,19 @@ CLICK_IP_HEADER = env_str("CLICK_IP_HEADER")
 CLICK_COUNTRY_HEADER = env_str("CLICK_COUNTRY_HEADER")
 CLICK_COOKIE_NAME = env_str("CLICK_COOKIE_NAME", "affnet_click")
 CLICK_COOKIE_DAYS = env_int("CLICK_COOKIE_DAYS", 30, minimum=1)
-CLICK_RETENTION_DAYS = env_int("CLICK_RETENTION_DAYS", 90, minimum=1)
+# Privacy: after CLICK_RETENTION_DAYS a click's address is truncated (IPv4 /24, IPv6 /48) and its
+# user agent reduced to browser, OS and device kind, in batches (tracking/clicks/retention.py);
+# after CLICK_DROP_DAYS its whole day is dropped. Keep the retention at least as long as the
+# longest attribution window: a conversion after it is judged on the truncated click.
+CLICK_RETENTION_DAYS = env_int("CLICK_RETENTION_DAYS", 30, minimum=1)
+CLICK_DROP_DAYS = env_int("CLICK_DROP_DAYS", 90, minimum=1)
+if CLICK_DROP_DAYS < CLICK_RETENTION_DAYS:
+    raise ImproperlyConfigured(
+        f"CLICK_DROP_DAYS={CLICK_DROP_DAYS} is shorter than CLICK_RETENTION_DAYS="
+        f"{CLICK_RETENTION_DAYS}: clicks would be dropped before they are truncated"
+    )
+CLICK_RETENTION_BATCH = env_int("CLICK_RETENTION_BATCH", 5000, minimum=1)
+CLICK_RETENTION_MAX_BATCHES = env_int("CLICK_RETENTION_MAX_BATCHES", 200, minimum=1)
 CLICK_PARTITIONS_AHEAD_DAYS = env_int("CLICK_PARTITIONS_AHEAD_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE.update(
     {
@@ -473,6 +485,12 @@ CELERY_BEAT_SCHEDULE.update(
             "schedule": 3600.0,
         },
         "impressions-flush": {"task": "tracking.tasks.clicks.impressions_flush", "schedule": 60.0},
+        # Hourly; a run does at most CLICK_RETENTION_MAX_BATCHES batches and the next goes on.
+        "clicks-retention": {
+            "task": "tracking.tasks.retention.click_retention_apply",
+            "schedule": 3600.0,
+            "options": {"expires": 1800},
+        },
     }
 )
 
