@@ -18,8 +18,9 @@ Outcomes (the inbox row's `result`, machine-readable):
 - the fraud verdict (fraud/rules.py through tracking/attribution/fraud.py) comes after those:
   a rule with action reject rejects with the signal's reason code (bot_click for the bot user
   agent, else fraud_<signal>), one with action hold makes it pending fraud_review before any
-  other hold; its signals and the rules that fired are the explanation's `fraud` entry. Every check is recorded in
-  the conversion's explanation, so a hold shows all that applied, not only the first.
+  other hold; its signals and the rules that fired are the explanation's `fraud` entry.
+Every check is recorded in the conversion's explanation, so a hold shows all that applied, not
+only the first.
 
 Times (window, min and max click-to-conversion) run from the click to the callback's arrival
 (the inbox row's received_at), not to when a worker got to it: a backlog never expires a
