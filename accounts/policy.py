@@ -61,6 +61,10 @@ class Action(StrEnum):
     ADVERTISER_TOP_UP = "advertiser.top_up"
     ADVERTISER_CREDIT_LIMIT_SET = "advertiser.credit_limit_set"
     OFFER_BUDGET_SET = "offer.budget_set"
+    PERIOD_VALIDATE = "period.validate"
+    PERIOD_CLOSE = "period.close"
+    TAX_FORM_UPLOAD = "tax_form.upload"
+    TAX_FORM_REVIEW = "tax_form.review"
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,16 @@ NOT_THE_TARGET = Condition(
     "not_the_target",
     "the user is not the one the change is about",
     lambda user, facts: user.pk != _fact(facts, "target_id"),
+)
+NOT_THE_VALIDATOR = Condition(
+    "not_the_validator",
+    "the user did not validate it",
+    lambda user, facts: user.pk != _fact(facts, "validated_by_id"),
+)
+NOT_THE_UPLOADER = Condition(
+    "not_the_uploader",
+    "the user did not upload it",
+    lambda user, facts: user.pk != _fact(facts, "uploaded_by_id"),
 )
 TARGET_IS_PARTNER = Condition(
     "target_is_partner",
@@ -288,6 +302,24 @@ POLICY: dict[Action, Rule] = {
             (Grant(FINANCE), Grant(MANAGER)),
             "Revenue per day or month; the offer pauses when it is reached.",
         ),
+        Rule(
+            Action.PERIOD_VALIDATE,
+            (Grant(FINANCE),),
+            "A month that has ended, its figures checked; the first step of closing it.",
+        ),
+        Rule(
+            Action.PERIOD_CLOSE,
+            (Grant(FINANCE, (NOT_THE_VALIDATOR,)),),
+            "Months close in order; a closed month's conversions change only through "
+            "adjustments booked in the open month, and its earnings become payable "
+            "(PAYABLE_AFTER_CLOSE_DAYS).",
+        ),
+        Rule(
+            Action.TAX_FORM_UPLOAD,
+            (Grant(PUBLISHER, (OWN_PUBLISHER,)), Grant(FINANCE)),
+            "Where TAX_FORM_REQUIRED is on, a publisher is paid only with an accepted form.",
+        ),
+        Rule(Action.TAX_FORM_REVIEW, (Grant(FINANCE, (NOT_THE_UPLOADER,)),)),
     )
 }
 

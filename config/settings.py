@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -174,6 +175,15 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# Where the network's days and months begin (an IANA name): caps per day/week/month, accounting
+# periods and default report ranges count in it (core/network_time.py). Storage stays UTC.
+NETWORK_TIME_ZONE = env_str("NETWORK_TIME_ZONE", "UTC").strip() or "UTC"
+try:
+    ZoneInfo(NETWORK_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as _exc:
+    raise ImproperlyConfigured(
+        f"NETWORK_TIME_ZONE={NETWORK_TIME_ZONE!r} is not an IANA time zone (e.g. Europe/Berlin)."
+    ) from _exc
 USE_I18N = True
 USE_TZ = True
 
@@ -297,6 +307,28 @@ PAYOUT_DETAILS_COOLDOWN_HOURS = env_int("PAYOUT_DETAILS_COOLDOWN_HOURS", 72, min
 # Manual adjustments one author makes to one publisher (summed, per currency, since the
 # publisher's last paid batch) above this amount wait for a second finance user's confirmation.
 PAYOUT_ADJUSTMENT_CONFIRM_ABOVE = env_int("PAYOUT_ADJUSTMENT_CONFIRM_ABOVE", 1000, minimum=0)
+# Earnings become payable once their month is closed by finance, plus this many days, besides
+# PAYOUT_HOLD_DAYS (both must have passed). 0 by default: a network pays only from closed books,
+# and the close is itself the check that the month's figures are final (the advertisers
+# validated them), so nothing is gained by waiting longer unless the network's payment terms
+# say so (e.g. 15 to pay mid-month after a close around the 10th). "off": the hold alone
+# decides, as before periods existed.
+_after_close = env_str("PAYABLE_AFTER_CLOSE_DAYS", "0").strip().lower()
+if _after_close in ("off", "none", ""):
+    PAYABLE_AFTER_CLOSE_DAYS: int | None = None
+elif _after_close.isdigit():
+    PAYABLE_AFTER_CLOSE_DAYS = int(_after_close)
+else:
+    raise ImproperlyConfigured(
+        f"PAYABLE_AFTER_CLOSE_DAYS={_after_close!r}: a whole number of days (0 or more) or off."
+    )
+# Publishers are paid only once a finance user accepted a tax form of theirs (W-9, W-8BEN...),
+# when on. Off by default: whether a form is needed depends on the network's jurisdiction.
+TAX_FORM_REQUIRED = env_bool("TAX_FORM_REQUIRED", False)
+TAX_FORM_MAX_BYTES = env_int("TAX_FORM_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Uploaded documents (tax forms) go through Django's storage API: files under MEDIA_ROOT by
+# default, never served by URL (finance downloads them through the API).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 if PAYOUT_SCHEDULE:
     from payouts.beat import PAYOUT_SCHEDULES, payout_beat_entry
 

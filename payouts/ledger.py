@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 
 from core.bulk_insert import rows_insert
 from core.money import money_round
-from payouts.models import LedgerEntry
+from payouts.models import AccountingPeriod, LedgerEntry
 
 
 def ledger_entry_append(
@@ -135,6 +135,14 @@ class BookedConversion(Protocol):
     offer_id: int
     currency: str
     payout: Decimal
+    created_at: datetime
+
+
+def ledger_closed_period_of(*, at: datetime) -> AccountingPeriod | None:
+    """The closed accounting period `at` falls in, if any."""
+    return AccountingPeriod.objects.filter(
+        status=AccountingPeriod.Status.CLOSED, starts_at__lte=at, ends_at__gt=at
+    ).first()
 
 
 def ledger_book_conversion_earnings(*, conversions: Iterable[BookedConversion]) -> None:
@@ -167,7 +175,17 @@ def ledger_book_conversion_change(
     created_by_id: int,
 ) -> tuple[LedgerEntry, bool]:
     """Book what a manual change of a conversion moves (an earning on approval, a reversal, an
-    adjustment of the difference), keyed by the change's history row."""
+    adjustment of the difference), keyed by the change's history row.
+
+    A conversion of a closed period (its month, by when it was made, is closed) changes only
+    through an adjustment: whatever the change, the entry is of kind adjustment, names the
+    closed month in its reason, and is dated now, in the open period (docs/design.md,
+    "Accounting periods"), so the closed month's books stay as they were closed.
+    """
+    closed = ledger_closed_period_of(at=conversion.created_at)
+    if closed is not None:
+        reason = f"{reason} (conversion of closed period {closed.month:%Y-%m}: {kind})".strip()
+        kind = LedgerEntry.Kind.ADJUSTMENT
     return ledger_entry_append(
         publisher_id=conversion.publisher_id,
         currency=conversion.currency,

@@ -7,6 +7,8 @@ itself recorded in the ledger). Currencies cannot mix: a line must have its batc
 and every inclusion is checked against its line's and entry's currency and publisher.
 """
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -344,3 +346,137 @@ class LineFailureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Line failure request {self.id} for line {self.line_id} ({self.state})"
+
+
+class AccountingPeriod(models.Model):
+    """One month of the books, in the network's time zone (NETWORK_TIME_ZONE).
+
+    A month with no row is open. Once it has ended, one finance user validates it (the figures
+    were checked against the advertisers) and another closes it (accounts.policy PERIOD_VALIDATE,
+    PERIOD_CLOSE; the database refuses one person doing both). Months close in order.
+
+    A closed month's books never change: PostgreSQL refuses a ledger entry dated inside it
+    (migration 0007), and a later change to one of its conversions is booked as an adjustment
+    dated when it is written, which is always in an open month (docs/design.md, "Accounting
+    periods"). `starts_at` and `ends_at` are the month's instants, fixed when the row is made,
+    so the database needs no time zone rules to check an entry's date.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        VALIDATED = "validated"
+        CLOSED = "closed"
+
+    month = models.DateField(unique=True)  # its first day
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    time_zone = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    validated_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month"]
+        constraints = [
+            models.CheckConstraint(name="period_month_is_first_day", condition=Q(month__day=1)),
+            models.CheckConstraint(
+                name="period_ends_after_start", condition=Q(ends_at__gt=F("starts_at"))
+            ),
+            models.CheckConstraint(
+                name="period_closer_is_not_validator", condition=~Q(closed_by=F("validated_by"))
+            ),
+            models.CheckConstraint(
+                name="period_status_has_its_stamps",
+                condition=Q(status="open", validated_at__isnull=True, closed_at__isnull=True)
+                | Q(
+                    status="validated",
+                    validated_by__isnull=False,
+                    validated_at__isnull=False,
+                    closed_at__isnull=True,
+                )
+                | Q(
+                    status="closed",
+                    validated_by__isnull=False,
+                    validated_at__isnull=False,
+                    closed_by__isnull=False,
+                    closed_at__isnull=False,
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} ({self.status})"
+
+
+def _tax_form_path(instance: "TaxForm", filename: str) -> str:
+    # The publisher's name never enters the path; the original name is kept in a column.
+    return f"tax_forms/{instance.publisher_id}/{secrets.token_hex(16)}"
+
+
+class TaxForm(models.Model):
+    """A publisher's tax document (W-9, W-8BEN...), stored through Django's storage API and
+    reviewed by finance. Where TAX_FORM_REQUIRED is on, a publisher without an accepted form is
+    held out of batches (payouts.services.build). The reviewer is never the uploader."""
+
+    class Kind(models.TextChoices):
+        W9 = "w9", "W-9"
+        W8BEN = "w8ben", "W-8BEN"
+        W8BEN_E = "w8ben_e", "W-8BEN-E"
+        VAT = "vat", "VAT registration"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", on_delete=models.PROTECT, related_name="tax_forms"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    signed_on = models.DateField()  # the date on the form
+    document = models.FileField(upload_to=_tax_form_path, max_length=200)
+    file_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="tax_form_reviewer_is_not_uploader",
+                condition=~Q(reviewed_by=F("uploaded_by")),
+            ),
+            models.CheckConstraint(
+                name="tax_form_review_is_stamped",
+                condition=Q(status="pending", reviewed_at__isnull=True, reviewed_by__isnull=True)
+                | Q(
+                    status__in=["accepted", "rejected"],
+                    reviewed_at__isnull=False,
+                    reviewed_by__isnull=False,
+                ),
+            ),
+            models.CheckConstraint(
+                name="tax_form_rejection_says_why",
+                condition=~Q(status="rejected") | ~Q(review_note=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of publisher {self.publisher_id} ({self.status})"

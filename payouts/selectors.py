@@ -16,12 +16,14 @@ from affiliates.payout_details import payout_details_requesters_since
 from core.errors import ForbiddenError, NotFoundError
 from core.money import money_round, money_str
 from payouts.models import (
+    AccountingPeriod,
     AdjustmentRequest,
     LedgerEntry,
     LineFailureRequest,
     PayoutBatch,
     PayoutBatchLine,
     PayoutLineEntry,
+    TaxForm,
 )
 
 
@@ -197,3 +199,33 @@ def line_failure_requests(*, batch_id: int) -> QuerySet[LineFailureRequest]:
     return LineFailureRequest.objects.filter(line__batch_id=batch_id).select_related(
         "line", "requested_by", "decided_by"
     )
+
+
+# Periods, tax forms and held payees ------------------------------------------------------------
+
+
+def accounting_periods_for(*, user: User) -> QuerySet[AccountingPeriod]:
+    """The months that have a row (validated or closed; a month without one is open): finance
+    and managers only."""
+    if not (user.is_authenticated and user.is_active and (user.is_finance or user.is_manager)):
+        raise ForbiddenError("forbidden", "Accounting periods are for finance and managers.")
+    return AccountingPeriod.objects.select_related("validated_by", "closed_by")
+
+
+def tax_forms_visible_to(*, user: User) -> QuerySet[TaxForm]:
+    """Finance and managers see every form; a publisher user its own publisher's."""
+    forms = TaxForm.objects.select_related("publisher", "uploaded_by", "reviewed_by")
+    if user.is_authenticated and user.is_active and (user.is_finance or user.is_manager):
+        return forms
+    if user.is_authenticated and user.is_active and user.publisher_id:
+        return forms.filter(publisher_id=user.publisher_id)
+    return forms.none()
+
+
+def payout_batch_held(*, batch_id: int, user: User) -> list[dict]:
+    """Who a batch held out and why (as the build wrote it): finance and managers only."""
+    batch = payout_batches_for(user=user).filter(id=batch_id).values_list("held", flat=True)
+    found = batch.first()
+    if found is None:
+        raise NotFoundError("not_found", f"No payout batch {batch_id}.")
+    return list(found)

@@ -18,6 +18,7 @@ from accounts.models import Role, User
 from accounts.selectors import user_role
 from affiliates.selectors import publishers_visible_to
 from core.money import money_round
+from core.network_time import network_today, network_zone
 from payouts.selectors import PublisherBalance, publisher_balances
 from reports.query import ReportQuery
 from reports.selectors import Report, report_run
@@ -66,7 +67,7 @@ def report_for(
             metrics=metrics,
             date_from=date_from,
             date_to=date_to,
-            tz=UTC,
+            tz=network_zone(),
             sort=sort,
             limit=limit,
         ),
@@ -86,9 +87,10 @@ class PeriodFigures:
 
 
 def dashboard_periods(*, user: User, today: date | None = None) -> list[PeriodFigures]:
-    """Today, yesterday and this month (UTC days), per currency; a period without traffic
-    shows zeros in the publisher's payout currency rather than disappearing."""
-    today = today or timezone.now().date()
+    """Today, yesterday and this month (the network's days, NETWORK_TIME_ZONE), per currency; a
+    period without traffic shows zeros in the publisher's payout currency rather than
+    disappearing."""
+    today = today or network_today(now=timezone.now())
     periods = [
         ("Today", today, today),
         ("Yesterday", today - timedelta(days=1), today - timedelta(days=1)),
@@ -127,9 +129,9 @@ def dashboard_periods(*, user: User, today: date | None = None) -> list[PeriodFi
 def daily_chart(
     *, user: User, metrics: tuple[str, ...], days: int = CHART_DAYS, today: date | None = None
 ) -> dict[str, Any]:
-    """Chart.js data for the last `days` UTC days: one dataset per metric and currency, with a
-    zero for each day without a row, so the x axis is continuous."""
-    today = today or timezone.now().date()
+    """Chart.js data for the network's last `days` days: one dataset per metric and currency,
+    with a zero for each day without a row, so the x axis is continuous."""
+    today = today or network_today(now=timezone.now())
     first = today - timedelta(days=days - 1)
     labels = [(first + timedelta(days=n)).isoformat() for n in range(days)]
     report = report_for(

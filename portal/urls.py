@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from portal import account_urls, manager_urls
-from portal.views import advertiser, finance, network, publisher
+from portal.views import advertiser, books, finance, network, publisher
 
 app_name = "portal"
 
@@ -88,6 +88,19 @@ urlpatterns = [
         name="finance-adjustment-request",
     ),
     path("finance/balances/", finance.balances, name="finance-balances"),
+    path("finance/periods/", books.periods, name="finance-periods"),
+    path("finance/periods/<str:month>/<str:verb>/", books.period_decide, name="finance-period"),
+    path("finance/tax-forms/", books.tax_forms, name="finance-tax-forms"),
+    path(
+        "finance/tax-forms/<int:form_id>/document/",
+        books.tax_form_document,
+        name="finance-tax-form-document",
+    ),
+    path(
+        "finance/tax-forms/<int:form_id>/<str:verb>/",
+        books.tax_form_decide,
+        name="finance-tax-form",
+    ),
     # Managers (plus the Django admin at /admin/).
     path("network/", network.network_dashboard, name="network-dashboard"),
     path("network/", include(manager_urls)),

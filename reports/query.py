@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from django.conf import settings
 from django.utils import timezone
 
 from core.errors import DomainError
@@ -106,7 +107,8 @@ def report_query_parse(*, params: Any, role: str) -> ReportQuery:
     else:
         metrics = tuple(name for name in METRICS if name not in hidden_metrics)
 
-    tz_name = (params.get("tz") or "UTC").strip()
+    # Without ?tz= a report counts the network's days (NETWORK_TIME_ZONE).
+    tz_name = (params.get("tz") or settings.NETWORK_TIME_ZONE).strip()
     try:
         if tz_name not in _zone_names():
             raise ZoneInfoNotFoundError(tz_name)

@@ -11,6 +11,24 @@ def fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def payable_without_period_close(settings) -> None:
+    """Most tests pay money earned today, in a month nobody can close yet; the tests of period
+    close (tests/payouts/test_period_close.py) turn PAYABLE_AFTER_CLOSE_DAYS back on."""
+    settings.PAYABLE_AFTER_CLOSE_DAYS = None
+
+
+@pytest.fixture(scope="session")
+def _media_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def media_in_a_temporary_directory(settings, _media_dir) -> None:
+    """Uploaded documents (tax forms) are written by the storage API, never into var/."""
+    settings.MEDIA_ROOT = str(_media_dir)
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

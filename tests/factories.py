@@ -59,6 +59,9 @@ class PublisherFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Publisher {n}")
     status = Publisher.Status.ACTIVE
     payout_details = factory.LazyAttribute(lambda o: {"email": f"pay-{o.name[-3:]}@pub.example"})
+    # Details a second person confirmed long ago (affiliates.payout_details): batches pay only
+    # confirmed details, and hold recent changes.
+    payout_details_changed_at = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

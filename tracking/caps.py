@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
+from core.network_time import month_next, network_midnight, network_zone
 from offers.models import Cap
 from tracking.models import Conversion
 
@@ -42,28 +43,34 @@ CAP_COUNTED = Q(status__in=[Conversion.Status.APPROVED, Conversion.Status.PENDIN
 
 
 def cap_period_start(*, period: str, now: datetime) -> datetime | None:
-    """Start (UTC) of the period that `now` falls in; None for a total cap. Weeks start Monday."""
+    """Start of the period that `now` falls in, in the network's time zone (NETWORK_TIME_ZONE:
+    days begin at its midnight); None for a total cap. Weeks start Monday."""
     if period == Cap.Period.TOTAL:
         return None
-    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    zone = network_zone()
+    day = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0, fold=0)
     if period == Cap.Period.DAY:
-        return day
-    if period == Cap.Period.WEEK:
-        return day - timedelta(days=day.weekday())
-    if period == Cap.Period.MONTH:
-        return day.replace(day=1)
-    raise ValueError(f"unknown cap period {period!r}")
+        start = day
+    elif period == Cap.Period.WEEK:
+        start = day - timedelta(days=day.weekday())
+    elif period == Cap.Period.MONTH:
+        start = day.replace(day=1)
+    else:
+        raise ValueError(f"unknown cap period {period!r}")
+    # Wall-clock arithmetic in the zone, then the instant (a day may be 23 or 25 hours long).
+    return network_midnight(start.date())
 
 
 def cap_period_end(*, period: str, start: datetime | None) -> datetime | None:
     if start is None:
         return None
+    first = start.astimezone(network_zone()).date()
     if period == Cap.Period.DAY:
-        return start + timedelta(days=1)
+        return network_midnight(first + timedelta(days=1))
     if period == Cap.Period.WEEK:
-        return start + timedelta(days=7)
+        return network_midnight(first + timedelta(days=7))
     if period == Cap.Period.MONTH:
-        return (start + timedelta(days=32)).replace(day=1)
+        return network_midnight(month_next(first))
     raise ValueError(f"unknown cap period {period!r}")
 
 
@@ -75,7 +82,10 @@ def cap_limit_stamp(limit: Decimal | str | None) -> str:
 
 
 def cap_flag_key(*, cap_id: int, period_start: datetime | None, limit: Decimal | str | None) -> str:
-    stamp = "total" if period_start is None else period_start.astimezone(UTC).strftime("%Y%m%d")
+    if period_start is None:
+        stamp = "total"
+    else:
+        stamp = period_start.astimezone(network_zone()).strftime("%Y%m%d")
     return f"cap:reached:{cap_id}:{cap_limit_stamp(limit)}:{stamp}"
 
 

@@ -7,15 +7,24 @@ other negative entries are never held: holding them would pay out money already 
 Per publisher it sums them, and makes a line when the sum is positive and reaches the
 publisher's minimum payout; everything else stays unbatched and nets in a later batch.
 
-Two kinds of publisher are held out, their entries left for a later batch and their names
-listed on the batch (`held`): a suspended publisher is not paid, and one whose payout details
-(where the money goes) changed within PAYOUT_DETAILS_COOLDOWN_HOURS waits, so a change the
-publisher did not ask for can be noticed before money goes there.
+With PAYABLE_AFTER_CLOSE_DAYS set (the default, 0), the same conversion money also waits for
+its month to be closed (payouts.services.periods) and that many days more: a batch pays only
+from closed books. Its month is the entry's, in the network's time zone.
+
+Publishers held out have their entries left for a later batch and their names listed on the
+batch (`held`, with every reason that applies; `reason` is the first): a suspended or banned
+publisher is not paid; nor is one whose payout details were never confirmed by a second person
+(payout_details_unverified: affiliates.payout_details, the money policy's confirmation flow);
+one whose payout details changed within PAYOUT_DETAILS_COOLDOWN_HOURS waits, so a change the
+publisher did not ask for can be noticed before money goes there; and where TAX_FORM_REQUIRED
+is on, one without a tax form accepted by finance waits (tax_form_missing, tax_form_pending,
+tax_form_rejected).
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -28,7 +37,14 @@ from affiliates.models import Publisher
 from core.errors import DomainError, NotFoundError
 from core.money import currency_is_known, money_str
 from payouts.locks import payout_batch_lock, payout_currency_lock
-from payouts.models import LedgerEntry, PayoutBatch, PayoutBatchLine, PayoutLineEntry
+from payouts.models import (
+    AccountingPeriod,
+    LedgerEntry,
+    PayoutBatch,
+    PayoutBatchLine,
+    PayoutLineEntry,
+    TaxForm,
+)
 
 # SQL below is composed from these table names (ours, from model metadata) and fixed fragments;
 # every value is a query parameter.
@@ -37,6 +53,8 @@ PUBLISHER = Publisher._meta.db_table
 BATCH = PayoutBatch._meta.db_table
 LINE = PayoutBatchLine._meta.db_table
 INCLUSION = PayoutLineEntry._meta.db_table
+PERIOD = AccountingPeriod._meta.db_table
+TAX_FORM = TaxForm._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -62,26 +80,35 @@ def _eligible_where() -> str:
             "e.created_at < %(cut_off)s"
             " - make_interval(days => COALESCE(p.hold_days, %(hold_days)s))"
         )
+        past_close = "ap.closed_at <= %(cut_off)s - make_interval(days => %(after_close_days)s)"
     else:
         past_hold = (
             "julianday(e.created_at)"
             " < julianday(%(cut_off)s) - COALESCE(p.hold_days, %(hold_days)s)"
         )
+        past_close = "julianday(ap.closed_at) <= julianday(%(cut_off)s) - %(after_close_days)s"
+    # Its month closed (and N days passed), when PAYABLE_AFTER_CLOSE_DAYS is set.
+    closed = f"""(NOT %(close_gate)s OR EXISTS (
+        SELECT 1 FROM {PERIOD} ap
+        WHERE ap.status = 'closed' AND e.created_at >= ap.starts_at
+          AND e.created_at < ap.ends_at AND {past_close}))"""  # noqa: S608
     return f"""
         e.currency = %(currency)s
         AND e.kind <> 'payment'
         AND e.created_at < %(cut_off)s
-        AND (NOT ({HELD_KIND}) OR {past_hold})
+        AND (NOT ({HELD_KIND}) OR ({past_hold} AND {closed}))
         AND NOT EXISTS (SELECT 1 FROM {INCLUSION} i WHERE i.entry_id = e.id)
         AND NOT {PUBLISHER_HELD}
     """  # noqa: S608
 
 
-# Publishers no batch pays now (alias p): suspended, or payout details changed too recently.
-PUBLISHER_HELD = (
-    "(p.status IN ('suspended', 'banned')"
-    " OR COALESCE(p.payout_details_changed_at > %(cooldown_since)s, false))"
-)
+# Publishers no batch pays now (alias p): suspended or banned, payout details never confirmed or
+# changed too recently, or (where required) no accepted tax form.
+PUBLISHER_HELD = f"""(p.status IN ('suspended', 'banned')
+    OR p.payout_details_changed_at IS NULL
+    OR COALESCE(p.payout_details_changed_at > %(cooldown_since)s, false)
+    OR (%(tax_form_required)s AND NOT EXISTS (SELECT 1 FROM {TAX_FORM} tf
+        WHERE tf.publisher_id = p.id AND tf.status = 'accepted')))"""  # noqa: S608
 
 
 _LINE_COLUMNS = (
@@ -94,9 +121,10 @@ _LINE_VALUES = (
 )
 
 
-def _fill_postgresql(params: dict) -> _Filled:
+def _fill_postgresql(params: dict[str, Any]) -> _Filled:
     """One statement, so lines and inclusions come from one snapshot of the ledger: an entry
-    committed meanwhile is in both or in neither, and a line always equals its entries' sum."""
+    committed meanwhile is in both or in neither, and a line always equals its entries' sum.
+    Lines are numbered in publisher order, whatever plan the query takes."""
     sql = f"""
         WITH eligible AS MATERIALIZED (
             SELECT e.id, e.publisher_id, e.amount
@@ -112,6 +140,7 @@ def _fill_postgresql(params: dict) -> _Filled:
             SELECT {_LINE_VALUES.format(amount="s.amount")}
             FROM sums s JOIN {PUBLISHER} p ON p.id = s.publisher_id
             WHERE s.amount > 0 AND s.amount >= p.minimum_payout
+            ORDER BY p.id
             RETURNING id, publisher_id, amount
         ),
         taken AS (
@@ -133,7 +162,7 @@ def _fill_postgresql(params: dict) -> _Filled:
     return _Filled(line_count=line_count, total=Decimal(total), entry_count=entry_count)
 
 
-def _fill_sqlite(params: dict) -> _Filled:
+def _fill_sqlite(params: dict[str, Any]) -> _Filled:
     """Two statements: SQLite lets no other writer in once the first has written, so both see
     the same ledger."""
     lines_sql = f"""
@@ -143,6 +172,7 @@ def _fill_sqlite(params: dict) -> _Filled:
         WHERE {_eligible_where()}
         GROUP BY p.id
         HAVING sum(e.amount) > 0 AND sum(e.amount) >= p.minimum_payout
+        ORDER BY p.id
     """  # noqa: S608
     taken_sql = f"""
         INSERT INTO {INCLUSION} (line_id, entry_id, currency)
@@ -160,7 +190,7 @@ def _fill_sqlite(params: dict) -> _Filled:
     return _Filled(line_count=lines.count(), total=total, entry_count=entry_count)
 
 
-def _held(params: dict) -> list[dict]:
+def _held(params: dict[str, Any]) -> list[dict[str, Any]]:
     """The publishers a line would have paid but for a hold, with the amount and why."""
     where = _eligible_where().replace(f"AND NOT {PUBLISHER_HELD}", f"AND {PUBLISHER_HELD}")
     sql = f"""
@@ -174,7 +204,7 @@ def _held(params: dict) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    cooldown = timedelta(hours=settings.PAYOUT_DETAILS_COOLDOWN_HOURS)
+    tax_forms = _tax_form_states([row[0] for row in rows]) if params["tax_form_required"] else {}
     held = []
     for publisher_id, name, status, changed_at, amount in rows:
         row = {
@@ -182,17 +212,45 @@ def _held(params: dict) -> list[dict]:
             "name": name,
             "amount": money_str(Decimal(amount), params["currency"]),
         }
+        reasons = []
         if status in (Publisher.Status.SUSPENDED, Publisher.Status.BANNED):
-            row["reason"] = f"publisher_{status}"
+            reasons.append(f"publisher_{status}")
+        if changed_at is None:
+            reasons.append("payout_details_unverified")
         else:
-            if isinstance(changed_at, str):  # SQLite hands back text
-                changed_at = datetime.fromisoformat(changed_at)
-            if timezone.is_naive(changed_at):
-                changed_at = timezone.make_aware(changed_at, UTC)
-            row["reason"] = "payout_details_changed"
-            row["until"] = (changed_at + cooldown).isoformat()
+            until = _aware(changed_at) + timedelta(hours=settings.PAYOUT_DETAILS_COOLDOWN_HOURS)
+            if until > timezone.now():
+                reasons.append("payout_details_changed")
+                row["until"] = until.isoformat()
+        if params["tax_form_required"]:
+            states = tax_forms.get(publisher_id, set())
+            if TaxForm.Status.ACCEPTED not in states:
+                if TaxForm.Status.PENDING in states:
+                    reasons.append("tax_form_pending")
+                elif TaxForm.Status.REJECTED in states:
+                    reasons.append("tax_form_rejected")
+                else:
+                    reasons.append("tax_form_missing")
+        row["reason"] = reasons[0]
+        row["reasons"] = reasons
         held.append(row)
     return held
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):  # SQLite hands back text
+        value = datetime.fromisoformat(value)
+    return timezone.make_aware(value, UTC) if timezone.is_naive(value) else value
+
+
+def _tax_form_states(publisher_ids: list[int]) -> dict[int, set[str]]:
+    states: dict[int, set[str]] = {}
+    forms = TaxForm.objects.filter(publisher_id__in=publisher_ids).values_list(
+        "publisher_id", "status"
+    )
+    for publisher_id, status in forms:
+        states.setdefault(publisher_id, set()).add(status)
+    return states
 
 
 def _batch_fill(batch: PayoutBatch) -> PayoutBatch:
@@ -203,6 +261,9 @@ def _batch_fill(batch: PayoutBatch) -> PayoutBatch:
         "cut_off": connection.ops.adapt_datetimefield_value(batch.cut_off),
         "hold_days": settings.PAYOUT_HOLD_DAYS,
         "cooldown_since": connection.ops.adapt_datetimefield_value(cooldown_since),
+        "close_gate": settings.PAYABLE_AFTER_CLOSE_DAYS is not None,
+        "after_close_days": settings.PAYABLE_AFTER_CLOSE_DAYS or 0,
+        "tax_form_required": bool(settings.TAX_FORM_REQUIRED),
     }
     fill = _fill_postgresql if connection.vendor == "postgresql" else _fill_sqlite
     filled = fill(params)

@@ -48,7 +48,7 @@ REPORT_PARAMETERS = [
     _parameter("metrics", "Metrics, comma-separated; default: every metric the role may see"),
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="Local date, inclusive"),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="Local date, inclusive"),
-    _parameter("tz", "IANA time zone for day and hour (default UTC)"),
+    _parameter("tz", "IANA time zone for day and hour (default: the network's, NETWORK_TIME_ZONE)"),
     _parameter("basis", "conversion (default) or click: when a conversion is counted"),
     _parameter("sort", "Dimensions or metrics, '-' for descending, comma-separated"),
     OpenApiParameter("limit", OpenApiTypes.INT, description="Rows, 1..10000 (default 1000)"),

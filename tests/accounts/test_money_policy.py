@@ -12,11 +12,12 @@ move, export, key, request or password). A new Action without a scene fails this
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -25,9 +26,17 @@ from accounts.models import StaffChange, User
 from accounts.policy import POLICY, Action, policy_allows
 from affiliates.models import ApiKey, PayoutDetailsChange, Publisher, TrafficSource
 from affiliates.payout_details import payout_details_change_request
+from core.network_time import month_of
 from fraud.models import FraudRule
 from offers.models import OfferTerms, Terms
-from payouts.models import AdjustmentRequest, LedgerEntry, LineFailureRequest, PayoutBatch
+from payouts.models import (
+    AccountingPeriod,
+    AdjustmentRequest,
+    LedgerEntry,
+    LineFailureRequest,
+    PayoutBatch,
+    TaxForm,
+)
 from payouts.selectors import payout_batch_authors, payout_batch_digest
 from payouts.services import (
     ledger_adjustment_create,
@@ -37,6 +46,8 @@ from payouts.services import (
     payout_batch_mark_paid,
     payout_line_failure_request,
 )
+from payouts.services.payees import tax_form_upload
+from payouts.services.periods import period_validate
 from tests import factories
 from tests.conftest import client_for
 from tests.payouts.conftest import entry_write
@@ -322,6 +333,37 @@ def _invoice_issued(net: Network) -> dict[str, Any]:
     _invoice_draft(net)
     net.row = invoice_issue(invoice_id=net.row.id, issued_by=net.users["finance"])
     return {}
+
+
+def _last_month() -> str:
+    return f"{(month_of(at=timezone.now()) - timedelta(days=1)):%Y-%m}"
+
+
+def _prepare_validated_period(net: Network) -> dict[str, Any]:
+    last = (month_of(at=timezone.now()) - timedelta(days=1)).replace(day=1)
+    net.row = period_validate(month=last, validated_by=net.users["finance"])
+    return {"validated_by_id": net.row.validated_by_id}
+
+
+PDF = b"%PDF-1.4\n% a form\n"
+
+
+def _tax_form_post(net: Network, who: str):
+    body = {"kind": "w9", "signed_on": "2024-01-31", "document": SimpleUploadedFile("w9.pdf", PDF)}
+    if who in ("finance", "finance2", "manager", "superuser"):
+        body["publisher"] = net.publisher.id
+    return net.api(who).post("/api/v1/tax-forms/", body, format="multipart")
+
+
+def _prepare_tax_form(net: Network) -> dict[str, Any]:
+    net.row = tax_form_upload(
+        publisher_id=net.publisher.id,
+        kind="w9",
+        signed_on=date(2024, 1, 31),
+        document=SimpleUploadedFile("w9.pdf", PDF),
+        uploaded_by=net.users["publisher"],
+    )
+    return {"uploaded_by_id": net.row.uploaded_by_id}
 
 
 SCENES = [
@@ -634,6 +676,37 @@ SCENES = [
             format="json",
         ),
         _billing_state,
+    ),
+    # The books (payouts/services/periods.py, payees.py).
+    Scene(
+        Action.PERIOD_VALIDATE,
+        "last month, ended",
+        lambda net: {},
+        lambda net, who: net.api(who).post(f"/api/v1/accounting-periods/{_last_month()}/validate/"),
+        lambda net: list(AccountingPeriod.objects.values_list("month", "status")),
+    ),
+    Scene(
+        Action.PERIOD_CLOSE,
+        "last month, validated by finance",
+        _prepare_validated_period,
+        lambda net, who: net.api(who).post(f"/api/v1/accounting-periods/{_last_month()}/close/"),
+        lambda net: list(AccountingPeriod.objects.values_list("month", "status")),
+    ),
+    Scene(
+        Action.TAX_FORM_UPLOAD,
+        "a W-9 of the publisher",
+        lambda net: {"publisher_id": net.publisher.id},
+        _tax_form_post,
+        lambda net: list(TaxForm.objects.values_list("publisher_id", "status")),
+    ),
+    Scene(
+        Action.TAX_FORM_REVIEW,
+        "a form the publisher uploaded",
+        _prepare_tax_form,
+        lambda net, who: net.api(who).post(
+            f"/api/v1/tax-forms/{net.row.id}/accept/", {}, format="json"
+        ),
+        lambda net: list(TaxForm.objects.values_list("status", "reviewed_by_id")),
     ),
 ]
 

@@ -1,0 +1,214 @@
+"""The books' endpoints: accounting periods (finance validates, another closes), tax forms
+(a publisher uploads its own, finance reviews) and who a batch held out and why.
+
+Thin: validate, call one service or selector, serialize. Refusals are core.errors.
+"""
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import user_role
+from core.errors import DomainError, ForbiddenError
+from payouts import selectors
+from payouts.models import AccountingPeriod, TaxForm
+from payouts.services.payees import tax_form_review, tax_form_upload
+from payouts.services.periods import period_close, period_month_parse, period_validate
+
+
+class AccountingPeriodSerializer(serializers.ModelSerializer):
+    month = serializers.DateField(format="%Y-%m", help_text="YYYY-MM")
+    validated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = AccountingPeriod
+        fields = [
+            "month",
+            "starts_at",
+            "ends_at",
+            "time_zone",
+            "status",
+            "validated_by",
+            "validated_at",
+            "closed_by",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+MONTH = OpenApiParameter(
+    "month",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="YYYY-MM",
+    pattern=r"^\d{4}-\d{2}$",
+)
+
+
+class AccountingPeriodViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Months of the books in the network's time zone. Finance validates an ended month, and
+    another finance user closes it (months close in order); managers read. A month not listed
+    is open."""
+
+    serializer_class = AccountingPeriodSerializer
+    lookup_field = "month"
+    lookup_value_regex = r"\d{4}-\d{2}"
+    filterset_fields = ["status"]
+    ordering_fields = ["month"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AccountingPeriod.objects.none()
+        return selectors.accounting_periods_for(user=self.request.user)
+
+    @extend_schema(request=None, parameters=[MONTH], responses={200: AccountingPeriodSerializer})
+    @action(detail=True, methods=["post"])
+    def validate(self, request: Request, month: str) -> Response:
+        period = period_validate(month=period_month_parse(value=month), validated_by=request.user)
+        return Response(AccountingPeriodSerializer(period).data)
+
+    @extend_schema(request=None, parameters=[MONTH], responses={200: AccountingPeriodSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, month: str) -> Response:
+        period = period_close(month=period_month_parse(value=month), closed_by=request.user)
+        return Response(AccountingPeriodSerializer(period).data)
+
+
+class TaxFormSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = TaxForm
+        fields = [
+            "id",
+            "publisher",
+            "kind",
+            "signed_on",
+            "file_name",
+            "content_type",
+            "size",
+            "status",
+            "uploaded_by",
+            "uploaded_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+        ]
+        read_only_fields = fields
+
+
+class TaxFormUploadSerializer(serializers.Serializer):
+    publisher = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Finance only; a publisher's own is implied.",
+    )
+    kind = serializers.ChoiceField(choices=TaxForm.Kind.choices)
+    signed_on = serializers.DateField(help_text="The date on the form.")
+    document = serializers.FileField(help_text="PDF, PNG or JPEG.")
+
+
+class TaxFormReviewSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class TaxFormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tax forms. A publisher uploads and reads its own; finance reads all, uploads for a
+    publisher, and accepts or rejects (never one it uploaded); managers read."""
+
+    serializer_class = TaxFormSerializer
+    filterset_fields = ["publisher", "status", "kind"]
+    ordering_fields = ["id", "uploaded_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TaxForm.objects.none()
+        return selectors.tax_forms_visible_to(user=self.request.user)
+
+    @extend_schema(
+        request={"multipart/form-data": TaxFormUploadSerializer}, responses={201: TaxFormSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        data = TaxFormUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if user_role(request.user) == "publisher":
+            publisher_id = request.user.publisher_id
+        else:
+            publisher_id = data.validated_data.get("publisher")
+            if publisher_id is None:
+                raise DomainError.for_field("publisher", "required", "Name the publisher.")
+        form = tax_form_upload(
+            publisher_id=publisher_id,
+            kind=data.validated_data["kind"],
+            signed_on=data.validated_data["signed_on"],
+            document=data.validated_data["document"],
+            uploaded_by=request.user,
+        )
+        return Response(TaxFormSerializer(form).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TaxFormReviewSerializer, responses={200: TaxFormSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str) -> Response:
+        return self._review(request, pk, accept=True)
+
+    @extend_schema(request=TaxFormReviewSerializer, responses={200: TaxFormSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._review(request, pk, accept=False)
+
+    def _review(self, request: Request, pk: str, *, accept: bool) -> Response:
+        data = TaxFormReviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        form = self.get_object()
+        form = tax_form_review(
+            form_id=form.id,
+            accept=accept,
+            note=data.validated_data["note"],
+            reviewed_by=request.user,
+        )
+        return Response(TaxFormSerializer(form).data)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def document(self, request: Request, pk: str) -> FileResponse:
+        """The stored file, as uploaded (finance, managers, the publisher itself)."""
+        form = self.get_object()
+        return FileResponse(
+            form.document.open("rb"),
+            as_attachment=True,
+            filename=form.file_name,
+            content_type=form.content_type,
+        )
+
+
+class HeldPayeeSerializer(serializers.Serializer):
+    publisher = serializers.IntegerField()
+    name = serializers.CharField()
+    amount = serializers.CharField(help_text="What the batch would have paid, in its currency.")
+    reason = serializers.CharField(help_text="The first of `reasons`.")
+    reasons = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="publisher_suspended, publisher_banned, payout_details_unverified, "
+        "payout_details_changed, tax_form_missing, tax_form_pending, tax_form_rejected",
+    )
+    until = serializers.CharField(required=False, help_text="When a payout details cool-down ends.")
+
+
+class PayoutBatchHeldView(APIView):
+    """Publishers the batch's build held out though money was due, and why (finance, managers)."""
+
+    @extend_schema(responses={200: HeldPayeeSerializer(many=True)})
+    def get(self, request: Request, batch_id: int) -> Response:
+        if user_role(request.user) not in ("finance", "manager"):
+            raise ForbiddenError("forbidden", "Payout batches are for finance and managers.")
+        held = selectors.payout_batch_held(batch_id=batch_id, user=request.user)
+        return Response(HeldPayeeSerializer(held, many=True).data)

@@ -1,0 +1,100 @@
+"""Payee checks: tax forms, uploaded by a publisher (or by finance for it) and reviewed by finance.
+
+The document goes through Django's storage API (default storage, MEDIA_ROOT; never served by
+URL). Review is four-eyes: the uploader never accepts or rejects its own upload (accounts.policy
+TAX_FORM_REVIEW; the database checks it too). Where TAX_FORM_REQUIRED is on, batches pay only
+publishers with an accepted form (payouts.services.build); payout details must in every case
+have been confirmed by a second person (affiliates.payout_details).
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.policy import Action, policy_require
+from affiliates.models import Publisher
+from core.errors import DomainError, ForbiddenError, NotFoundError
+from payouts.models import TaxForm
+
+# What a scanned or signed form comes as.
+TAX_FORM_CONTENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+_MAGIC = {b"%PDF": "application/pdf", b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+def _content_type(document: UploadedFile) -> str:
+    """The type the bytes say, not the one the client claims."""
+    head = document.read(8)
+    document.seek(0)
+    for magic, content_type in _MAGIC.items():
+        if head.startswith(magic):
+            return content_type
+    raise DomainError.for_field("document", "invalid_type", "A PDF, PNG or JPEG file.")
+
+
+def tax_form_upload(
+    *, publisher_id: int, kind: str, signed_on: date, document: UploadedFile, uploaded_by: User
+) -> TaxForm:
+    """Store a publisher's tax form, pending finance's review."""
+    policy_require(
+        action=Action.TAX_FORM_UPLOAD, user=uploaded_by, facts={"publisher_id": publisher_id}
+    )
+    if not Publisher.objects.filter(id=publisher_id).exists():
+        raise NotFoundError("not_found", f"No publisher {publisher_id}.")
+    if kind not in TaxForm.Kind.values:
+        raise DomainError.for_field("kind", "invalid", f"One of: {', '.join(TaxForm.Kind.values)}.")
+    if signed_on > timezone.now().date():
+        raise DomainError.for_field("signed_on", "in_future", "The form's date is in the future.")
+    if document.size is None or document.size > settings.TAX_FORM_MAX_BYTES:
+        raise DomainError.for_field(
+            "document", "too_large", f"At most {settings.TAX_FORM_MAX_BYTES} bytes."
+        )
+    content_type = _content_type(document)
+    form = TaxForm(
+        publisher_id=publisher_id,
+        kind=kind,
+        signed_on=signed_on,
+        file_name=(document.name or "tax-form")[-200:],
+        content_type=content_type,
+        size=document.size,
+        uploaded_by=uploaded_by,
+    )
+    # The file is written by the storage before the row; a failed insert leaves an orphan file
+    # rather than a row without its file.
+    form.document.save(document.name or "tax-form", document, save=False)
+    form.save()
+    return form
+
+
+def tax_form_review(*, form_id: int, accept: bool, note: str, reviewed_by: User) -> TaxForm:
+    """Accept or reject a pending form (a rejection says why). Never by its uploader."""
+    with transaction.atomic():
+        form = TaxForm.objects.select_for_update().filter(id=form_id).first()
+        if form is None:
+            raise NotFoundError("not_found", f"No tax form {form_id}.")
+        policy_require(
+            action=Action.TAX_FORM_REVIEW,
+            user=reviewed_by,
+            facts={"uploaded_by_id": form.uploaded_by_id},
+        )
+        if form.status != TaxForm.Status.PENDING:
+            raise DomainError(
+                "not_pending",
+                f"Tax form {form.id} is {form.status}, not pending.",
+                status_code=409,
+            )
+        if not accept and not note.strip():
+            raise DomainError.for_field("note", "reason_required", "Say why it is rejected.")
+        form.status = TaxForm.Status.ACCEPTED if accept else TaxForm.Status.REJECTED
+        form.reviewed_by = reviewed_by
+        form.reviewed_at = timezone.now()
+        form.review_note = note.strip()
+        try:
+            with transaction.atomic():
+                form.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+        except IntegrityError:  # the database's own four-eyes check
+            raise ForbiddenError("forbidden", "A form is reviewed by someone else.") from None
+    return form
