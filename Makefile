@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format migrate demo clean cluster-demo fuzz mutation
+.PHONY: run test test-fast lint format migrate demo clean cluster-demo fuzz mutation restore-drill
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,13 @@ fuzz: $(STAMP)
 # survivors (scripts/mutation_check.py; about 15 minutes). Not part of `make test`.
 mutation: $(STAMP)
 	$(BIN)/python scripts/with_services.py -- $(BIN)/python scripts/mutation_check.py $(MUTATION_ARGS)
+
+# Backups proved: the demo network with traffic in a throwaway PostgreSQL archiving its WAL, a
+# base backup, more traffic, then a restore (backup + WAL replay) into a fresh instance on
+# loopback; ledger totals, batch totals and conversion counts must equal the source's
+# (scripts/restore_drill.py, about a minute; docs/deploy.md "Backups"). Not part of `make test`.
+restore-drill: $(STAMP)
+	$(BIN)/python scripts/restore_drill.py
 
 clean:
 	rm -rf $(VENV) var
