@@ -65,6 +65,7 @@ class Action(StrEnum):
     PERIOD_CLOSE = "period.close"
     TAX_FORM_UPLOAD = "tax_form.upload"
     TAX_FORM_REVIEW = "tax_form.review"
+    PAYOUT_EXPLAIN = "payout.explain"
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,18 @@ POLICY: dict[Action, Rule] = {
             "Where TAX_FORM_REQUIRED is on, a publisher is paid only with an accepted form.",
         ),
         Rule(Action.TAX_FORM_REVIEW, (Grant(FINANCE, (NOT_THE_UPLOADER,)),)),
+        Rule(
+            Action.PAYOUT_EXPLAIN,
+            (
+                Grant(PUBLISHER, (OWN_PUBLISHER,)),
+                Grant(ADVERTISER, (OWN_ADVERTISER,)),
+                Grant(FINANCE),
+                Grant(MANAGER),
+            ),
+            "Reading why a conversion or ledger entry is its amount (payouts/explain.py): a "
+            "publisher the payout side only (never revenue, the raw callback or fraud "
+            "evidence), an advertiser the revenue side of its conversions and no ledger entry.",
+        ),
     )
 }
 

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("affiliates.api.urls")),
     path("", include("tracking.api.urls")),
     path("", include("payouts.api.urls")),
+    path("", include("payouts.api.explain_urls")),
     path("", include("billing.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("fraud.api.urls")),

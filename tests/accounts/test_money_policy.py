@@ -69,6 +69,7 @@ class Network:
     terms: Terms
     clients: dict[str, APIClient] = field(default_factory=dict)
     row: Any = None
+    explained: Any = None
 
     def api(self, who: str) -> APIClient:
         return self.clients[who]
@@ -364,6 +365,22 @@ def _prepare_tax_form(net: Network) -> dict[str, Any]:
         uploaded_by=net.users["publisher"],
     )
     return {"uploaded_by_id": net.row.uploaded_by_id}
+
+# --- explain this payout (a read: the scene's state is what was shown) ---------------------
+
+
+def _explainable(net: Network) -> dict[str, Any]:
+    # Reading changes nothing, so the scene's state is what the caller was shown.
+    net.explained = None
+    facts = _conversion(net, status="approved")
+    return {"advertiser_id": facts["advertiser_id"], "publisher_id": net.publisher.id}
+
+
+def _explain(net: Network, who: str):
+    response = net.api(who).get(f"/api/v1/conversions/{net.row.pk}/explain/")
+    if response.status_code == 200:
+        net.explained = (response.json()["conversion"], response.json()["side"])
+    return response
 
 
 SCENES = [
@@ -707,6 +724,13 @@ SCENES = [
             f"/api/v1/tax-forms/{net.row.id}/accept/", {}, format="json"
         ),
         lambda net: list(TaxForm.objects.values_list("status", "reviewed_by_id")),
+    ),
+    Scene(
+        Action.PAYOUT_EXPLAIN,
+        "the publisher's conversion on the advertiser's offer",
+        lambda net: _explainable(net),
+        _explain,
+        lambda net: net.explained,
     ),
 ]
 
