@@ -107,6 +107,13 @@ class ReportForm(forms.Form):
             self.fields["group_by"].choices = [
                 choice for choice in self.fields["group_by"].choices if choice[0] != "publisher"
             ]
+        elif role == "advertiser":
+            # Sub ids and the source are the publishers' business (reports.query).
+            self.fields["group_by"].choices = [
+                choice
+                for choice in self.fields["group_by"].choices
+                if choice[0] not in {"sub1", "sub2", "sub3", "sub4", "sub5", "source"}
+            ]
 
 
 class BatchBuildForm(forms.Form):

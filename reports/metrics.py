@@ -6,7 +6,9 @@ Definitions (docs in reports/README.md):
 - revenue, payout and profit count approved conversions and CPC clicks (unique, non-bot clicks
   on CPC terms, money on the click's own row): what is owed; average sale approved conversions;
 - cr = conversions / clicks in percent; epc = payout / clicks; margin = profit / revenue in
-  percent; avg_sale = sale amount / approved conversions that carried one.
+  percent; avg_sale = sale amount / approved conversions that carried one;
+- sale_amount sums the approved conversions' sale amounts; roas = sale_amount / revenue (the
+  advertiser's sales per unit of what it paid the network, to 0.01; None without revenue).
 Money is per currency; money figures are rounded with `money_round`, percentages to 0.01.
 """
 
@@ -45,13 +47,15 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "profit": ("revenue_micros", "payout_micros"),
     "margin": ("revenue_micros", "payout_micros"),
     "avg_sale": ("sales", "sale_micros"),
+    "sale_amount": ("sale_micros",),
+    "roas": ("sale_micros", "revenue_micros"),
 }
 METRICS = tuple(NEEDS)
 
 # What each role may not see: a publisher never the network's side, an advertiser never the
 # publisher's earnings (EPC is earnings per click).
 HIDDEN_FROM = {
-    "publisher": frozenset({"revenue", "profit", "margin"}),
+    "publisher": frozenset({"revenue", "profit", "margin", "roas"}),
     "advertiser": frozenset({"payout", "profit", "margin", "epc"}),
 }
 
@@ -89,6 +93,14 @@ def _compute(name: str, s: dict[str, int], currency: str) -> Any:
         return _percent(s["revenue_micros"] - s["payout_micros"], s["revenue_micros"])
     if name == "avg_sale":
         return _ratio_money(s["sale_micros"], s["sales"], currency)
+    if name == "sale_amount":
+        return _money(s["sale_micros"], currency)
+    if name == "roas":
+        if not s["revenue_micros"]:
+            return None
+        return (Decimal(s["sale_micros"]) / Decimal(s["revenue_micros"])).quantize(
+            _PERCENT, rounding=ROUND_HALF_UP
+        )
     raise KeyError(name)
 
 

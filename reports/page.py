@@ -91,6 +91,8 @@ def _key(name: str, *, query: ReportQuery, sums: tuple[str, ...]) -> tuple[str, 
         "profit": profit,
         "cr": f"ROUND({conversions} * 100.0 / NULLIF(clicks, 0), 2)",
         "margin": f"ROUND({profit} * 100.0 / NULLIF(revenue_micros, 0), 2)",
+        "sale_amount": "sale_micros",
+        "roas": "ROUND(sale_micros * 1.0 / NULLIF(revenue_micros, 0), 2)",
     }
     if name in plain:
         return plain[name], []

@@ -30,7 +30,11 @@ COLUMNS = {
 }
 DIMENSIONS = TIME_DIMENSIONS + tuple(COLUMNS)
 ID_DIMENSIONS = ("offer", "publisher", "advertiser", "goal")
-HIDDEN_DIMENSIONS = {"publisher": frozenset({"advertiser"})}
+# A publisher's sub ids and source are its own business: never an advertiser's dimension.
+HIDDEN_DIMENSIONS = {
+    "publisher": frozenset({"advertiser"}),
+    "advertiser": frozenset({"sub1", "sub2", "sub3", "sub4", "sub5", "source"}),
+}
 BASES = ("conversion", "click")
 MAX_DAYS = 400
 MAX_LIMIT = 10_000

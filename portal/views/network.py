@@ -40,9 +40,28 @@ def network_dashboard(request: HttpRequest) -> HttpResponse:
 # Metrics the report page shows per role: the API's defaults are longer than a table can hold.
 REPORT_METRICS = {
     "publisher": ("clicks", "unique_clicks", "conversions", "cr", "epc", "payout"),
-    "advertiser": ("clicks", "conversions", "approved", "pending", "cr", "revenue"),
+    "advertiser": (
+        "clicks",
+        "conversions",
+        "approved",
+        "pending",
+        "cr",
+        "revenue",
+        "sale_amount",
+        "roas",
+    ),
 }
-STAFF_REPORT_METRICS = ("clicks", "conversions", "cr", "revenue", "payout", "profit", "margin")
+STAFF_REPORT_METRICS = (
+    "clicks",
+    "conversions",
+    "cr",
+    "revenue",
+    "payout",
+    "profit",
+    "margin",
+    "sale_amount",
+    "roas",
+)
 
 
 @role_required(*ANYONE)
