@@ -102,12 +102,9 @@ def test_the_nginx_site_is_accepted_by_nginx(tmp_path):
         capture_output=True,
     )
     site = (DEPLOY / "nginx" / "affnet.conf").read_text()
-    site = site.replace(
-        "/etc/letsencrypt/live/track.example.com/fullchain.pem", str(tmp_path / "cert.pem")
-    )
-    site = site.replace(
-        "/etc/letsencrypt/live/track.example.com/privkey.pem", str(tmp_path / "key.pem")
-    )
+    # Every tracking domain's certificate (the network's and the publishers') is the test's.
+    site = re.sub(r"/etc/letsencrypt/live/[^/]+/fullchain\.pem", str(tmp_path / "cert.pem"), site)
+    site = re.sub(r"/etc/letsencrypt/live/[^/]+/privkey\.pem", str(tmp_path / "key.pem"), site)
     site = site.replace("/etc/affnet/nginx/", str(DEPLOY / "nginx") + "/")
     site = site.replace("/var/log/nginx/", str(tmp_path) + "/")
     (tmp_path / "site.conf").write_text(site)

@@ -4,10 +4,17 @@
 and response objects: none of them uses sessions, CSRF, auth or templates, and on the busiest
 path of the network those cost more than the click itself (docs/performance.md). Everything else
 goes to Django unchanged.
+
+Skipping Django must not skip its Host check: a click whose Host is not one of ALLOWED_HOSTS
+(the network's and publishers' tracking domains, docs/deploy.md) is refused with 400 as Django
+would, so a domain pointed at us by someone else never serves our links or sets our cookie.
 """
 
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
+
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest
 
 from tracking.clicks.locations import UNAVAILABLE_PATH
 from tracking.clicks.redirect import (
@@ -37,6 +44,29 @@ def _route(path: str, environ: dict) -> ClickResponse | None:
     return None
 
 
+_HOSTS_KNOWN: dict[tuple[str, str], bool] = {}
+_HOST_HEADERS = ("HTTP_HOST", "HTTP_X_FORWARDED_HOST", "SERVER_NAME", "SERVER_PORT")
+
+
+def host_allowed(environ: dict) -> bool:
+    """As HttpRequest.get_host() judges the request (ALLOWED_HOSTS, USE_X_FORWARDED_HOST),
+    remembered per Host header: the same few domains carry every click."""
+    key = (environ.get("HTTP_HOST", ""), environ.get("HTTP_X_FORWARDED_HOST", ""))
+    known = _HOSTS_KNOWN.get(key)
+    if known is None:
+        request = HttpRequest()
+        request.META = {name: environ[name] for name in _HOST_HEADERS if name in environ}
+        try:
+            request.get_host()
+            known = True
+        except DisallowedHost:
+            known = False
+        if len(_HOSTS_KNOWN) > 1000:  # made-up hosts must not grow it without bound
+            _HOSTS_KNOWN.clear()
+        _HOSTS_KNOWN[key] = known
+    return known
+
+
 def _is_click_path(path: str) -> bool:
     return path.startswith(("/c/", "/i/")) or path in ("/aff_c", "/aff_i", UNAVAILABLE_PATH)
 
@@ -50,6 +80,13 @@ def click_paths_first(django_app: WsgiApp) -> WsgiApp:
         if method not in _SAFE_METHODS:
             start_response(STATUS_LINES[405], [("Allow", "GET, HEAD"), ("Content-Length", "0")])
             return [b""]
+        if not host_allowed(environ):
+            body = b"Unknown tracking domain."
+            start_response(
+                STATUS_LINES[400],
+                [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))],
+            )
+            return [body if method == "GET" else b""]
         response = _route(path, environ)
         assert response is not None
         body = response.body if method == "GET" else b""
