@@ -254,6 +254,10 @@ SPECTACULAR_SETTINGS = {
         "PublisherStatusEnum": "affiliates.models.Publisher.Status",
         # Allowed and forbidden traffic, and a declared source's type: one vocabulary.
         "TrafficTypeEnum": "core.traffic_types.TrafficType",
+        # Advertiser billing (billing/).
+        "InvoiceStatusEnum": "billing.models.Invoice.Status",
+        "InvoiceLineKindEnum": "billing.models.InvoiceLine.Kind",
+        "RevenueBudgetPeriodEnum": "billing.models.RevenueBudget.Period",
     },
 }
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from portal import account_urls, manager_urls
 from portal.views import advertiser, books, finance, network, publisher
+from portal.views import billing as billing_pages
 
 app_name = "portal"
 
@@ -88,6 +89,27 @@ urlpatterns = [
         name="finance-adjustment-request",
     ),
     path("finance/balances/", finance.balances, name="finance-balances"),
+    path("finance/invoices/", billing_pages.invoices, name="finance-invoices"),
+    path("finance/invoices/draft/", billing_pages.invoice_draft, name="finance-invoice-draft"),
+    path(
+        "finance/invoices/<int:invoice_id>/", billing_pages.invoice_detail, name="finance-invoice"
+    ),
+    path(
+        "finance/invoices/<int:invoice_id>/issue/",
+        billing_pages.invoice_issue_view,
+        name="finance-invoice-issue",
+    ),
+    path(
+        "finance/invoices/<int:invoice_id>/pay/",
+        billing_pages.invoice_pay,
+        name="finance-invoice-pay",
+    ),
+    path(
+        "finance/invoices/<int:invoice_id>/<str:kind>/",
+        billing_pages.invoice_file,
+        name="finance-invoice-file",
+    ),
+    path("finance/payments/", billing_pages.payments, name="finance-payments"),
     path("finance/periods/", books.periods, name="finance-periods"),
     path("finance/periods/<str:month>/<str:verb>/", books.period_decide, name="finance-period"),
     path("finance/tax-forms/", books.tax_forms, name="finance-tax-forms"),

@@ -165,7 +165,7 @@ class CreditLimitSerializer(serializers.Serializer):
     )
 
 
-class BalanceSerializer(serializers.Serializer):
+class AdvertiserBalanceSerializer(serializers.Serializer):
     advertiser_id = serializers.IntegerField()
     currency = serializers.CharField()
     invoiced = MoneyField()

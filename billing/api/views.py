@@ -172,10 +172,10 @@ class AdvertiserBalancesView(APIView):
     """Per advertiser and currency: invoiced, paid, outstanding; with funds control, the credit
     limit, money received, revenue booked, what is available and whether its offers pause."""
 
-    @extend_schema(responses=serializers.BalanceSerializer(many=True))
+    @extend_schema(responses=serializers.AdvertiserBalanceSerializer(many=True))
     def get(self, request: Request) -> Response:
         rows = selectors.advertiser_balances_for(user=request.user)
-        return Response(serializers.BalanceSerializer(rows, many=True).data)
+        return Response(serializers.AdvertiserBalanceSerializer(rows, many=True).data)
 
 
 class CreditLimitView(APIView):
@@ -184,7 +184,7 @@ class CreditLimitView(APIView):
 
     @extend_schema(
         request=serializers.CreditLimitSerializer,
-        responses=serializers.BalanceSerializer(many=True),
+        responses=serializers.AdvertiserBalanceSerializer(many=True),
     )
     def post(self, request: Request) -> Response:
         selectors.advertiser_balances_for(user=request.user)  # partners and publishers: 403
@@ -201,7 +201,7 @@ class CreditLimitView(APIView):
             for row in selectors.advertiser_balances_for(user=request.user)
             if row["advertiser_id"] == data.validated_data["advertiser"]
         ]
-        return Response(serializers.BalanceSerializer(rows, many=True).data)
+        return Response(serializers.AdvertiserBalanceSerializer(rows, many=True).data)
 
 
 class BudgetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

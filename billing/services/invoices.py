@@ -169,6 +169,9 @@ def invoice_drafts_build(
     """Draft (or redraft) the advertiser's invoices for [period_start, period_end), one per
     currency with something to bill. Default period: the calendar month of period_start."""
     policy_require(action=Action.INVOICE_BUILD, user=built_by)
+    for name, day in (("period_start", period_start), ("period_end", period_end)):
+        if day is not None and not 2000 <= day.year <= 2999:
+            raise DomainError.for_field(name, "invalid", "A date between 2000 and 2999.")
     period_end = period_end or month_after(period_start)
     if period_end <= period_start:
         raise DomainError.for_field("period_end", "invalid", "The period ends after it starts.")
