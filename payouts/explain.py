@@ -470,3 +470,10 @@ def payout_line_entries(*, batch_id: int, line_id: int, user: User) -> dict[str,
         "total": _money(total, line.currency),
         "adds_up": total == line.amount,
     }
+
+
+def publisher_recent_entries(*, user: User, limit: int = 100) -> list[LedgerEntry]:
+    """A publisher's latest ledger entries, newest first, each explainable."""
+    if explain_side(user=user) != PAYOUT:
+        raise ForbiddenError("forbidden", "This list is a publisher's own.")
+    return list(LedgerEntry.objects.filter(publisher_id=user.publisher_id).order_by("-id")[:limit])
