@@ -206,6 +206,8 @@ def strict_filter_values(filterset, model: type[models.Model]):
                 refused[name] = [f"An RFC 3339 date-time with its offset, e.g. {EXAMPLE_TIME}."]
             else:
                 data.setlist(name, normalized)
+        elif isinstance(filter_, django_filters.ChoiceFilter) and "" in values:
+            refused[name] = ["One of the documented values, not empty."]
         elif isinstance(filter_, django_filters.BooleanFilter):
             if any(value not in BOOLEANS for value in values):
                 refused[name] = ["true or false."]

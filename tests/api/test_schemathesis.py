@@ -121,7 +121,8 @@ def positive_data_made_real(case, role: str, world) -> None:
     if meta is None or not meta.generation.mode.is_positive:
         return
     user = ROLES[role]
-    operation = RAW_SCHEMA["paths"][case.operation.path][case.method.lower()]
+    # .get: the coverage phase also sends methods the path does not declare (TRACE...).
+    operation = RAW_SCHEMA["paths"][case.operation.path].get(case.method.lower(), {})
     for parameter in operation.get("parameters", []):
         name = parameter["name"]
         required = role in parameter.get("x-required-for-roles", []) and name in REFERENCES
