@@ -35,6 +35,7 @@ class Action(StrEnum):
     CONVERSION_REJECT = "conversion.reject"
     CONVERSION_REVERSE = "conversion.reverse"
     CONVERSION_ADJUST = "conversion.adjust"
+    CONVERSION_SALE_LOWER = "conversion.sale_lower"
     TERMS_REVENUE_SET = "terms.revenue_set"
     TERMS_PAYOUT_SET = "terms.payout_set"
     LEDGER_ADJUST = "ledger.adjust"
@@ -124,6 +125,11 @@ REASON_IF_NETWORK_DECIDED = Condition(
         or bool(str(_fact(facts, "reason") or "").strip())
     ),
 )
+WITHIN_REVERSAL_WINDOW = Condition(
+    "within_reversal_window",
+    "the conversion is younger than its offer's reversal window",
+    lambda user, facts: bool(_fact(facts, "within_reversal_window")),
+)
 NOT_AN_AUTHOR = Condition(
     "not_an_author",
     "the user authored none of it (built the batch, an adjustment in it, or payout details of "
@@ -188,7 +194,17 @@ POLICY: dict[Action, Rule] = {
         ),
         Rule(
             Action.CONVERSION_REVERSE,
+            (
+                Grant(MANAGER, (REASON_GIVEN,)),
+                Grant(ADVERTISER, (OWN_ADVERTISER, REASON_GIVEN, WITHIN_REVERSAL_WINDOW)),
+            ),
+            "After the offer's reversal window (reversal_window_days) only a manager reverses.",
+        ),
+        Rule(
+            Action.CONVERSION_SALE_LOWER,
             (Grant(MANAGER, (REASON_GIVEN,)), Grant(ADVERTISER, (OWN_ADVERTISER, REASON_GIVEN))),
+            "A corrected sale amount (monthly validation) only lowers it; revenue and payout "
+            "follow the terms frozen at attribution.",
         ),
         Rule(
             Action.CONVERSION_ADJUST,

@@ -67,6 +67,9 @@ class Offer(models.Model):
     # A click sent to the fallback (country, device, paused, no access, cap) never reached the
     # offer: its conversions are rejected `fallback_click` unless this says they count.
     fallback_clicks_convert = models.BooleanField(default=False)
+    # The advertiser may reverse an approved conversion for this many days after it was made
+    # (a return, a chargeback); later reversals are a manager's (accounts/policy.py).
+    reversal_window_days = models.PositiveIntegerField(default=90)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

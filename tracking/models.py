@@ -1,5 +1,6 @@
 """Links, clicks, the callback inbox and conversions."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -362,3 +363,24 @@ class CallbackReplayKey(models.Model):
     digest = models.CharField(max_length=64, primary_key=True)
     advertiser_id = models.BigIntegerField(null=True, blank=True)
     received_at = models.DateTimeField(db_index=True)
+
+
+class ValidationUpload(models.Model):
+    """One applied validation file (tracking/validation.py): who sent it, for which advertiser
+    (NULL: a manager's file across advertisers), and each row's outcome, kept so the result
+    CSV can be downloaded again. The conversions themselves change through the manual action
+    services, each row asking the money policy; this row only records what happened."""
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    advertiser = models.ForeignKey(
+        "offers.Advertiser", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    summary = models.JSONField(default=dict)
+    rows = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-id"]

@@ -158,12 +158,26 @@ def money_state(net: Network) -> tuple:
 # --- conversions -----------------------------------------------------------------------------
 
 
-def _conversion(net: Network, **fields) -> dict[str, Any]:
+# 10% of the sale to the network, 7% to the publisher: the factory's figures on a sale of 100.
+REVSHARE_TERMS = {
+    "revenue_kind": "revshare",
+    "revenue_percent": "10",
+    "payout_kind": "revshare",
+    "payout_percent": "7",
+}
+
+
+def _conversion(net: Network, age: timedelta | None = None, **fields) -> dict[str, Any]:
     net.row = factories.ConversionFactory(goal=net.goal, publisher=net.publisher, **fields)
+    if age is not None:  # created_at is set on insert; the reversal window reads it
+        Conversion.objects.filter(pk=net.row.pk).update(created_at=timezone.now() - age)
+        net.row.refresh_from_db()
     return {
         "advertiser_id": net.row.advertiser_id,
         "hold_reason": net.row.reject_reason if net.row.status == "pending" else "",
         "reason": "checked with the advertiser",
+        "within_reversal_window": net.row.created_at
+        > timezone.now() - timedelta(days=net.goal.offer.reversal_window_days),
     }
 
 
@@ -417,6 +431,22 @@ SCENES = [
         "approved",
         lambda net: _conversion(net, status="approved"),
         _conversion_post("reverse"),
+        money_state,
+    ),
+    Scene(
+        Action.CONVERSION_REVERSE,
+        "approved, past the offer's reversal window",
+        lambda net: _conversion(net, status="approved", age=timedelta(days=120)),
+        _conversion_post("reverse"),
+        money_state,
+    ),
+    Scene(
+        Action.CONVERSION_SALE_LOWER,
+        "approved, sale amount lowered",
+        lambda net: _conversion(
+            net, status="approved", sale_amount=Decimal("100.00"), terms=REVSHARE_TERMS
+        ),
+        _conversion_post("lower-sale", {"sale_amount": "40.00"}),
         money_state,
     ),
     Scene(

@@ -55,6 +55,9 @@ POST_FORMS = [
     ("manager-access-decide", {}, "manager", {"decision": "approved"}),
     ("manager-conversions-bulk", {}, "manager", {"action": "approve"}),
     ("manager-conversion", {"conversion_id": 1}, "manager", {"action": "approve"}),
+    # Monthly validation (portal/views/validation.py).
+    ("validation", {}, "advertiser_user", {}),
+    ("validation-apply", {}, "advertiser_user", {"csv": "txn_id,decision\nX,approve\n"}),
 ]
 
 

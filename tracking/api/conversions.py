@@ -9,6 +9,7 @@ reverse or adjust is the money policy's to say (accounts/policy.py), asked by th
 
 import django_filters
 from django.db import transaction
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -17,7 +18,7 @@ from rest_framework.response import Response
 from accounts.models import Role
 from accounts.selectors import user_role
 from core.errors import DomainError, ForbiddenError
-from tracking.attribution.actions import conversion_act
+from tracking.attribution.actions import conversion_act, conversion_sale_lower
 from tracking.explanations import explanation_for_advertiser
 from tracking.models import Conversion, ConversionHistory, PostbackAttempt, PostbackDelivery
 from tracking.postbacks.services import delivery_resend
@@ -106,6 +107,11 @@ class ActionSerializer(serializers.Serializer):
     override_caps = serializers.BooleanField(
         required=False, default=False, help_text="Approve past a full cap (managers; recorded)."
     )
+
+
+class LowerSaleSerializer(serializers.Serializer):
+    sale_amount = serializers.DecimalField(max_digits=18, decimal_places=6, min_value=0)
+    reason = serializers.CharField(max_length=2000)
 
 
 class ConversionFilter(django_filters.FilterSet):
@@ -211,6 +217,21 @@ class ConversionViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def adjust(self, request: Request, pk=None) -> Response:
         return self._act(request, ConversionHistory.Action.ADJUST)
+
+    @extend_schema(request=LowerSaleSerializer)
+    @action(detail=True, methods=["post"], url_path="lower-sale")
+    def lower_sale(self, request: Request, pk=None) -> Response:
+        """Lower the sale amount of a pending or approved conversion (an order partly
+        returned): revenue and payout follow the terms frozen at attribution. Advertisers of
+        the conversion and managers, with a reason; never raises it."""
+        conversion = self.get_object()
+        body = LowerSaleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        conversion_sale_lower(
+            conversion_id=conversion.pk, actor=request.user, **body.validated_data
+        )
+        updated = self.get_queryset().get(pk=conversion.pk)
+        return Response(self.get_serializer(updated).data)
 
 
 class PostbackAttemptSerializer(serializers.ModelSerializer):

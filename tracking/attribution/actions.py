@@ -17,17 +17,20 @@ held because a cap was full) into a full cap is refused unless a manager sends
 A manual adjustment keeps payout at or below revenue unless the offer allows otherwise.
 """
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from accounts.policy import Action as PolicyAction
 from accounts.policy import policy_require
 from core.errors import DomainError, NotFoundError
 from core.money import money_round
 from offers.models import Cap, Offer
+from offers.terms import terms_compute
 from payouts.ledger import ledger_book_conversion_change
 from payouts.models import LedgerEntry
 from tracking.attribution.context import CAP_COUNTED
@@ -79,7 +82,17 @@ def conversion_policy_facts(*, conversion: Conversion, reason: str) -> dict[str,
         "advertiser_id": conversion.advertiser_id,
         "hold_reason": conversion.reject_reason if conversion.status == Status.PENDING else "",
         "reason": reason,
+        "within_reversal_window": conversion_within_reversal_window(conversion=conversion),
     }
+
+
+def conversion_within_reversal_window(*, conversion: Conversion) -> bool:
+    """Younger than its offer's reversal window (offers.Offer.reversal_window_days)."""
+    days = Offer.objects.filter(pk=conversion.offer_id).values_list(
+        "reversal_window_days", flat=True
+    )
+    window = next(iter(days), 0)
+    return timezone.now() - conversion.created_at < timedelta(days=window)
 
 
 def conversion_act(
@@ -200,6 +213,93 @@ def _act(*, conversion_id, action, actor, reason, payout, revenue, override_caps
     if conversion.status != previous:
         _notify_after_commit(conversion_id=conversion.pk, event=conversion.status)
     return conversion
+
+
+def conversion_sale_lower(
+    *, conversion_id: int, sale_amount: str | Decimal, actor: Any, reason: str
+) -> Conversion:
+    """Lower a pending or approved conversion's sale amount (the advertiser's monthly
+    validation: an order partly returned) and recompute revenue and payout from the terms
+    frozen at attribution, never above what they were. An approved conversion books the
+    payout difference in the ledger. Raising the amount is refused: that would be new money,
+    which only a manager's adjustment gives."""
+    with transaction.atomic():
+        conversion = _locked(conversion_id)
+        if conversion.status not in (Status.PENDING, Status.APPROVED):
+            raise DomainError(
+                "invalid_transition",
+                f"Cannot correct the sale amount of a {conversion.status} conversion.",
+                status_code=409,
+            )
+        new_sale = _amount(sale_amount, conversion.currency, "sale_amount")
+        if new_sale is None:
+            raise DomainError.for_field("sale_amount", "amount_required", "Give a sale amount.")
+        if conversion.sale_amount is None or new_sale >= conversion.sale_amount:
+            raise DomainError.for_field(
+                "sale_amount",
+                "sale_amount_not_lower",
+                f"A corrected sale amount only lowers it (now {conversion.sale_amount}).",
+            )
+        if not reason.strip():
+            raise DomainError.for_field("reason", "reason_required", "Say why it is lowered.")
+        policy_require(
+            action=PolicyAction.CONVERSION_SALE_LOWER,
+            user=actor,
+            facts=conversion_policy_facts(conversion=conversion, reason=reason),
+        )
+        revenue, payout = conversion_amounts_for_sale(conversion=conversion, sale_amount=new_sale)
+        old_payout, old_revenue = conversion.payout, conversion.revenue
+        conversion.sale_amount = new_sale
+        conversion.revenue, conversion.payout = revenue, payout
+        conversion.save()
+        history = ConversionHistory.objects.create(
+            conversion=conversion,
+            action=Action.ADJUST,
+            from_status=conversion.status,
+            to_status=conversion.status,
+            old_payout=old_payout,
+            new_payout=payout,
+            old_revenue=old_revenue,
+            new_revenue=revenue,
+            reason=f"sale amount lowered to {new_sale}: {reason}",
+            actor_id=actor.pk,
+        )
+        entry = _ledger_change(
+            conversion=conversion, previous=conversion.status, old_payout=old_payout
+        )
+        if entry is not None:
+            kind, amount = entry
+            ledger_book_conversion_change(
+                conversion=conversion,
+                kind=kind,
+                amount=amount,
+                history_id=history.pk,
+                reason=f"sale lowered: {reason}",
+                created_by_id=actor.pk,
+            )
+        after_conversion_changed(conversion=conversion, previous_status=conversion.status)
+        return conversion
+
+
+def conversion_amounts_for_sale(
+    *, conversion: Conversion, sale_amount: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(revenue, payout) of `conversion` had its sale been `sale_amount`, by its frozen terms;
+    never above the current figures (a flat part does not grow by lowering the sale)."""
+    terms = conversion.terms or {}
+    if not terms.get("revenue_kind") and not terms.get("payout_kind"):
+        return conversion.revenue, conversion.payout
+    revenue, payout = terms_compute(
+        revenue_kind=terms.get("revenue_kind") or "",
+        revenue_amount=Decimal(terms.get("revenue_amount") or 0),
+        revenue_percent=Decimal(terms.get("revenue_percent") or 0),
+        payout_kind=terms.get("payout_kind") or "",
+        payout_amount=Decimal(terms.get("payout_amount") or 0),
+        payout_percent=Decimal(terms.get("payout_percent") or 0),
+        sale_amount=sale_amount,
+        currency=conversion.currency,
+    )
+    return min(revenue, conversion.revenue), min(payout, conversion.payout)
 
 
 def _payout_not_above_revenue(*, conversion: Conversion) -> None:
