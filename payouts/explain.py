@@ -15,6 +15,7 @@ Each reader sees one side (accounts.policy PAYOUT_EXPLAIN decides who may ask):
 A row outside the reader's scope is a 404, exactly as in the conversions API.
 """
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -87,6 +88,10 @@ def _who(user: User | None, side: str) -> str:
     if side == ALL:
         return f"{user.get_username()} ({role.removeprefix('a ').removeprefix('an ')})"
     return role
+
+
+def _when(at: datetime | None, otherwise: str) -> str:
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC" if at is not None else otherwise
 
 
 def _plain(value: Decimal) -> str:
@@ -168,11 +173,9 @@ def _terms_explain(conversion: Conversion, side: str) -> dict[str, Any]:
             payout["validity"] = {
                 "valid_from": override.valid_from,
                 "valid_to": override.valid_to,
-                "says": "In force from {} until {} (the conversion was attributed at {})".format(
-                    override.valid_from or "always",
-                    override.valid_to or "further notice",
-                    conversion.created_at,
-                ),
+                "says": f"In force from {_when(override.valid_from, 'the start')} until "
+                f"{_when(override.valid_to, 'further notice')} (the conversion was attributed "
+                f"at {_when(conversion.created_at, '')})",
             }
         shown["payout"] = payout
     return shown
