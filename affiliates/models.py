@@ -27,6 +27,10 @@ class Publisher(models.Model):
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     payout_currency = models.CharField(max_length=3, default="USD")
+    # On: earnings in another currency are converted into payout_currency when booked, at the
+    # stored rate of the day (payouts/fx.py), so one balance and one batch per publisher. Off
+    # (the default, as before): each offer currency is owed and paid in its own batch.
+    convert_earnings = models.BooleanField(default=False, db_default=False)
     minimum_payout = money_field(default=50)
     payout_method = models.CharField(
         max_length=16, choices=PayoutMethod.choices, default=PayoutMethod.PAYPAL

@@ -6,14 +6,17 @@ formats live in one place (docs/design.md, "Ledger keys").
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 
+from affiliates.models import Publisher
 from core.bulk_insert import rows_insert
 from core.money import money_round
+from payouts.fx import fx_convert, fx_rate_require
 from payouts.models import AccountingPeriod, LedgerEntry
 
 
@@ -29,11 +32,13 @@ def ledger_entry_append(
     reason: str = "",
     created_by_id: int | None = None,
     batch_line_id: int | None = None,
+    fx: "Converted | None" = None,
 ) -> tuple[LedgerEntry, bool]:
     """Insert an entry unless one with `idempotency_key` exists. Returns (entry, created).
 
     `amount` must already be rounded to the currency's minor unit: the ledger never rounds, so
-    totals are sums of rounded amounts.
+    totals are sums of rounded amounts. `fx`: the entry was converted (ledger_amount_convert);
+    its source amount and rate are stored beside it.
     """
     if money_round(amount, currency) != amount:
         raise ValueError(f"{amount} is not rounded to {currency}'s minor unit")
@@ -50,6 +55,7 @@ def ledger_entry_append(
                 reason=reason,
                 created_by_id=created_by_id,
                 batch_line_id=batch_line_id,
+                **(fx.entry_fields() if fx is not None else {}),
             )
             return entry, True
     except IntegrityError:
@@ -104,6 +110,12 @@ def ledger_key_cpc_hour(
     return f"cpc:{publisher_id}:{offer_id}:{hour:%Y%m%d%H}:{first_click_id}"
 
 
+def ledger_key_traffic_day(model: str, publisher_id: int, offer_id: int, day: date) -> str:
+    """The CPC or CPM earnings (`model`) of one publisher, offer and day, booked once the day is
+    over (tracking/attribution/traffic_day.py): one entry, so a re-run books nothing."""
+    return f"{model}_day:{publisher_id}:{offer_id}:{day:%Y%m%d}"
+
+
 def ledger_key_payment(line_id: int) -> str:
     """A batch line's payment."""
     return f"batch_line:{line_id}:payment"
@@ -123,6 +135,63 @@ def ledger_key_adjustment(publisher_id: int, client_key: str) -> str:
     """A manual adjustment, from the client's Idempotency-Key (or a random one): the adjustment
     request, and the entry it becomes once confirmed, share it."""
     return f"adjustment:{publisher_id}:{client_key}"
+
+
+# Currencies. A publisher with `convert_earnings` is booked in its payout currency.
+
+
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """An amount of the offer's currency booked in the publisher's: `amount` is
+    money_round(source_amount x rate) in `currency`, rounded once (payouts.fx.fx_convert)."""
+
+    amount: Decimal
+    currency: str
+    source_amount: Decimal
+    source_currency: str
+    rate: Decimal
+
+    @classmethod
+    def of(cls, *, amount: Decimal, currency: str, to: str, rate: Decimal) -> "Converted":
+        return cls(
+            amount=fx_convert(amount=amount, rate=rate, currency=to),
+            currency=to,
+            source_amount=amount,
+            source_currency=currency,
+            rate=rate,
+        )
+
+    def entry_fields(self) -> dict[str, Any]:
+        return {
+            "source_currency": self.source_currency,
+            "source_amount": self.source_amount,
+            "fx_rate": self.rate,
+        }
+
+
+def ledger_payout_currencies(*, publisher_ids: set[int]) -> dict[int, str]:
+    """Publisher id -> the currency its earnings are converted into (only publishers that
+    convert them)."""
+    return dict(
+        Publisher.objects.filter(id__in=publisher_ids, convert_earnings=True).values_list(
+            "id", "payout_currency"
+        )
+    )
+
+
+def ledger_amount_convert(
+    *, amount: Decimal, currency: str, to_currency: str | None, on: date
+) -> Converted | None:
+    """`amount` of `currency` in `to_currency` at the rate of day `on` (None: nothing to
+    convert). Raises payouts.fx.FxRateMissingError without a rate."""
+    if to_currency is None or to_currency == currency:
+        return None
+    rate = fx_rate_require(base=currency, quote=to_currency, on=on)
+    return Converted.of(amount=amount, currency=currency, to=to_currency, rate=rate)
+
+
+def _day(at: datetime) -> date:
+    return at.astimezone(UTC).date()
 
 
 # Booking. Tracking calls these inside its own transaction and passes what they need: the ledger
@@ -147,22 +216,37 @@ def ledger_closed_period_of(*, at: datetime) -> AccountingPeriod | None:
 
 def ledger_book_conversion_earnings(*, conversions: Iterable[BookedConversion]) -> None:
     """Book the payout of each newly approved conversion as an earning (one statement for the
-    batch). Conversions paying nothing book nothing; a conversion booked before books nothing."""
-    ledger_entries_append(
-        entries=[
+    batch). Conversions paying nothing book nothing; a conversion booked before books nothing.
+
+    A publisher with `convert_earnings` paid in another currency is booked in its own currency
+    at the rate of the conversion's day (payouts/fx.py); attribution holds a conversion
+    `fx_rate_missing` rather than approve it without one, so a missing rate here is an error.
+    """
+    paying = [conversion for conversion in conversions if conversion.payout > 0]
+    if not paying:
+        return
+    targets = ledger_payout_currencies(publisher_ids={c.publisher_id for c in paying})
+    entries = []
+    for conversion in paying:
+        fx = ledger_amount_convert(
+            amount=conversion.payout,
+            currency=conversion.currency,
+            to_currency=targets.get(conversion.publisher_id),
+            on=_day(conversion.created_at),
+        )
+        entries.append(
             LedgerEntry(
                 publisher_id=conversion.publisher_id,
-                currency=conversion.currency,
+                currency=fx.currency if fx else conversion.currency,
                 kind=LedgerEntry.Kind.EARNING,
-                amount=conversion.payout,
+                amount=fx.amount if fx else conversion.payout,
                 idempotency_key=ledger_key_conversion_earning(conversion.pk),
                 conversion_id=conversion.pk,
                 offer_id=conversion.offer_id,
+                **(fx.entry_fields() if fx else {}),
             )
-            for conversion in conversions
-            if conversion.payout > 0
-        ]
-    )
+        )
+    ledger_entries_append(entries=entries)
 
 
 def ledger_book_conversion_change(
@@ -186,16 +270,42 @@ def ledger_book_conversion_change(
     if closed is not None:
         reason = f"{reason} (conversion of closed period {closed.month:%Y-%m}: {kind})".strip()
         kind = LedgerEntry.Kind.ADJUSTMENT
+    fx = _conversion_change_fx(conversion=conversion, amount=amount)
     return ledger_entry_append(
         publisher_id=conversion.publisher_id,
-        currency=conversion.currency,
+        currency=fx.currency if fx else conversion.currency,
         kind=kind,
-        amount=amount,
+        amount=fx.amount if fx else amount,
         idempotency_key=ledger_key_conversion_change(conversion.pk, kind, history_id),
         conversion_id=conversion.pk,
         offer_id=conversion.offer_id,
         reason=reason,
         created_by_id=created_by_id,
+        fx=fx,
+    )
+
+
+def _conversion_change_fx(*, conversion: BookedConversion, amount: Decimal) -> "Converted | None":
+    """How a change of a conversion is converted: as its first entry was, at that entry's stored
+    rate (a reversal of a converted earning cancels it exactly: half-up rounds -x as it rounds
+    x). A conversion with no entry yet (approved by hand) follows the publisher's setting."""
+    first = (
+        LedgerEntry.objects.filter(conversion_id=conversion.pk)
+        .order_by("id")
+        .values_list("currency", "fx_rate")
+        .first()
+    )
+    if first is not None:
+        currency, rate = first
+        if rate is None:
+            return None
+        return Converted.of(amount=amount, currency=conversion.currency, to=currency, rate=rate)
+    target = ledger_payout_currencies(publisher_ids={conversion.publisher_id})
+    return ledger_amount_convert(
+        amount=amount,
+        currency=conversion.currency,
+        to_currency=target.get(conversion.publisher_id),
+        on=_day(conversion.created_at),
     )
 
 
@@ -222,4 +332,39 @@ def ledger_book_cpc_hour(
         idempotency_key=ledger_key_cpc_hour(publisher_id, offer_id, hour, first_click_id),
         offer_id=offer_id,
         reason=f"CPC: {clicks} unique clicks x {per_click} {currency}",
+    )
+
+
+def ledger_book_traffic_day(
+    *,
+    model: str,
+    publisher_id: int,
+    offer_id: int,
+    day: date,
+    units: int,
+    unit_price: Decimal,
+    per: int,
+    currency: str,
+    detail: str = "",
+) -> tuple[LedgerEntry, bool] | None:
+    """Book one day's CPC or CPM earning: `units` x `unit_price` / `per` (per 1 click, per 1000
+    impressions), rounded once in the offer's `currency`, then, for a publisher that converts,
+    at the day's rate and rounded once in its own. Books nothing (None) when the amount is
+    zero. `detail` says what was counted and left out (fraud, repeats, caps)."""
+    amount = money_round(unit_price * Decimal(units) / Decimal(per), currency)
+    if not amount:
+        return None
+    target = ledger_payout_currencies(publisher_ids={publisher_id}).get(publisher_id)
+    fx = ledger_amount_convert(amount=amount, currency=currency, to_currency=target, on=day)
+    unit = "clicks" if per == 1 else f"impressions / {per}"
+    reason = f"{model.upper()} {day:%Y-%m-%d}: {units} {unit} x {unit_price} {currency}"
+    return ledger_entry_append(
+        publisher_id=publisher_id,
+        currency=fx.currency if fx else currency,
+        kind=LedgerEntry.Kind.EARNING,
+        amount=fx.amount if fx else amount,
+        idempotency_key=ledger_key_traffic_day(model, publisher_id, offer_id, day),
+        offer_id=offer_id,
+        reason=f"{reason}{'; ' + detail if detail else ''}",
+        fx=fx,
     )

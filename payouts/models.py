@@ -57,6 +57,12 @@ class LedgerEntry(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A converted entry (payouts/fx.py): `amount` in the publisher's currency is
+    # money_round(source_amount x fx_rate), rounded once; the source is in the offer's currency,
+    # already rounded there. Its reversal converts at this stored rate, never today's.
+    source_currency = models.CharField(max_length=3, blank=True, default="", db_default="")
+    source_amount = money_field(null=True, blank=True)
+    fx_rate = models.DecimalField(max_digits=24, decimal_places=10, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -81,6 +87,15 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 name="ledger_payment_names_its_line",
                 condition=~Q(kind__in=["payment", "payment_failure"]) | Q(batch_line__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="ledger_fx_all_or_nothing",
+                condition=Q(source_currency="", source_amount__isnull=True, fx_rate__isnull=True)
+                | (
+                    ~Q(source_currency="")
+                    & Q(source_amount__isnull=False, fx_rate__gt=0)
+                    & ~Q(source_currency=F("currency"))
+                ),
             ),
         ]
 
@@ -480,3 +495,28 @@ class TaxForm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of publisher {self.publisher_id} ({self.status})"
+
+
+class FxRate(models.Model):
+    """One exchange rate of one day: 1 `base` = `rate` `quote` (EUR/USD 1.0850 is base EUR,
+    quote USD). Loaded only from a file the operator chooses (`manage.py fx_rates_load`);
+    nothing is fetched. A converted ledger entry stores the rate it used, so later loads never
+    change what was booked."""
+
+    date = models.DateField()
+    base = models.CharField(max_length=3)
+    quote = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=24, decimal_places=10)
+    source = models.CharField(max_length=64, blank=True)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "base", "quote"]
+        constraints = [
+            models.UniqueConstraint(fields=["date", "base", "quote"], name="fx_rate_once_a_day"),
+            models.CheckConstraint(name="fx_rate_positive", condition=Q(rate__gt=0)),
+            models.CheckConstraint(name="fx_rate_two_currencies", condition=~Q(base=F("quote"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} 1 {self.base} = {self.rate} {self.quote}"

@@ -15,6 +15,7 @@ from django.db.models import Count, Sum
 from affiliates.models import Publisher
 from offers.models import Cap, Goal, Offer
 from offers.terms import FrozenTerms, TermsNotSetError, terms_in_force
+from tracking.attribution.fx import FxCheck
 from tracking.attribution.locks import clicks_attribution_lock
 from tracking.caps import CAP_COUNTED, cap_period_start
 from tracking.clicks.lookup import click_find
@@ -57,6 +58,7 @@ class BatchContext:
     seen_click_goal: set[tuple[str, int]]
     caps: dict[int, list[CapState]]
     fraud: Any = None  # tracking/attribution/fraud.py BatchFraud, set by the batch
+    fx: FxCheck = field(default_factory=FxCheck)
     _terms: dict[tuple[int, int], FrozenTerms | None] = field(default_factory=dict)
     _snapshots: dict[int, dict] = field(default_factory=dict)
 

@@ -10,7 +10,8 @@ Outcomes (the inbox row's `result`, machine-readable):
   publisher_inactive, fallback_click (the click was sent to the fallback and the offer does not
   let such clicks convert), window_expired, too_fast, too_slow, currency_mismatch, cap_reached;
 - a conversion: approved, or pending with its hold reason in `reject_reason`
-  (Conversion.HoldReason), the first that applies of:
+  (Conversion.HoldReason), the first that applies of: payout_not_set, fx_rate_missing (the
+  publisher converts its earnings into a currency no loaded rate reaches, payouts/fx.py),
   amount_above_limit (sale amount above the goal's max_sale_amount, else MAX_SALE_AMOUNT),
   pixel (every pixel conversion), advertiser_approval (the goal's approval is manual: the only
   hold the advertiser may release), advertiser_pending (the advertiser's callback said pending);
@@ -40,6 +41,7 @@ from core.money import money_round
 from fraud.models import FraudAction
 from fraud.rules import Verdict
 from offers.models import Cap, Goal, Offer, TermsKind
+from payouts.fx import FX_RATE_MISSING
 from tracking.attribution.context import BatchContext, CapState
 from tracking.attribution.fraud import conversion_judge
 from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, callback_auth_check
@@ -168,6 +170,11 @@ def callback_decide(
             fields=fields,
             goal=goal,
             payout_set=bool(terms.payout_kind),
+            fx_missing=ctx.fx.missing(
+                publisher_id=click.publisher_id, currency=offer.currency, on=ctx.now.date()
+            )
+            if payout > 0
+            else None,
         )
         if reason is not None:
             status = Conversion.Status.PENDING
@@ -265,6 +272,7 @@ def _hold_reason(
     fields: CallbackFields,
     goal: Goal,
     payout_set: bool = True,
+    fx_missing: str | None = None,
 ) -> str | None:
     """Why this otherwise acceptable conversion must wait (None: it is approved).
 
@@ -276,6 +284,10 @@ def _hold_reason(
         # Revenue without a payout (offers/terms.py): the network has not priced it yet.
         _check(explanation, "payout", False, "the network has not set this goal's payout yet")
         holds.append(Conversion.HoldReason.PAYOUT_NOT_SET)
+    if fx_missing is not None:
+        # The publisher is paid in another currency and no loaded rate converts this one.
+        _check(explanation, "fx_rate", False, f"no exchange rate into {fx_missing} loaded")
+        holds.append(FX_RATE_MISSING)
     if fields.amount is not None:
         limit = max_sale_amount(goal)
         if not _check(
