@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from portal import account_urls, explain_urls, manager_urls, validation_urls
+from portal import account_urls, explain_urls, manager_urls, notification_urls, validation_urls
 from portal.views import advertiser, books, finance, network, publisher
 from portal.views import billing as billing_pages
 
@@ -14,6 +14,7 @@ urlpatterns = [
     *account_urls.urlpatterns,
     path("reports/", network.reports, name="reports"),
     *validation_urls.urlpatterns,
+    *notification_urls.urlpatterns,
     # Explain this payout: conversions, ledger entries, batch lines (every role its side).
     *explain_urls.urlpatterns,
     # Publisher portal.

@@ -31,7 +31,8 @@ from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.notifications import notify, recipients
 from accounts.policy import Action, policy_require
 from affiliates.models import Publisher
 from core.errors import DomainError, NotFoundError
@@ -328,6 +329,13 @@ def payout_batch_build(
                 f"No publisher is due a payout in {currency} up to {cut_off.isoformat()}{held}.",
                 status_code=409,
             )
+        notify(
+            users=recipients(roles=[Role.FINANCE], exclude_ids=[built_by.pk] if built_by else []),
+            kind="batch_waiting",
+            text=f"Payout batch {batch.pk} ({batch.line_count} lines, {currency}) waits for "
+            "approval.",
+            url=f"/finance/batches/{batch.pk}/",
+        )
     return batch
 
 

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.notifications import notify, recipients
 from accounts.policy import Action, policy_require
 from core.errors import DomainError, NotFoundError
 from payouts.exports import payout_batch_csv
@@ -148,6 +149,13 @@ def payout_batch_mark_paid(*, batch_id: int, paid_by: User) -> PayoutBatch:
         batch.status = PayoutBatch.Status.PAID
         batch.paid_by = paid_by
         batch.paid_at = now
+        for line in batch.lines.only("publisher_id", "amount", "currency"):
+            notify(
+                users=recipients(publisher_id=line.publisher_id),
+                kind="payout_sent",
+                text=f"A payout of {line.amount} {line.currency} is on its way to you.",
+                url="/publisher/payouts/",
+            )
         batch.save(update_fields=["status", "paid_by", "paid_at"])
     return batch
 

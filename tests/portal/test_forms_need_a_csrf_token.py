@@ -58,6 +58,9 @@ POST_FORMS = [
     # Monthly validation (portal/views/validation.py).
     ("validation", {}, "advertiser_user", {}),
     ("validation-apply", {}, "advertiser_user", {"csv": "txn_id,decision\nX,approve\n"}),
+    # Notifications (portal/views/notifications.py).
+    ("notifications-read", {}, "publisher_user", {}),
+    ("notification-settings", {}, "publisher_user", {"email": "payout_sent"}),
 ]
 
 

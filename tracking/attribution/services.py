@@ -19,6 +19,7 @@ from payouts.ledger import ledger_book_conversion_earnings
 from tracking.attribution.context import batch_context_build
 from tracking.attribution.decide import Decision, callback_decide
 from tracking.attribution.fraud import batch_fraud_prepare
+from tracking.attribution.notices import people_tell
 from tracking.attribution.queue import click_retry_seconds, click_wait_seconds
 from tracking.callbacks.fields import CallbackFields, CallbackShapeError, callback_fields
 from tracking.caps import cap_reached_set
@@ -163,6 +164,7 @@ def _after_commit(*, decisions: list[Decision], conversions: list[Conversion]) -
         .distinct()
     )
     notify = [c.pk for c in conversions if c.publisher_id in with_templates]
+    held = [c for c in conversions if c.status == Conversion.Status.PENDING]
 
     def run() -> None:
         for cap_id, period_start, limit in filled:
@@ -170,5 +172,6 @@ def _after_commit(*, decisions: list[Decision], conversions: list[Conversion]) -
             cap_reached_set(cap_id=cap_id, period_start=period_start, reached=True, limit=limit)
         if notify:
             postbacks_for_conversions.delay(conversion_ids=notify)
+        people_tell(held=held, caps_filled=sorted({cap_id for cap_id, _, _ in filled}))
 
     transaction.on_commit(run)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from accounts.notifications import notify, recipients
 from affiliates.models import PostbackTemplate
 from core.macros import POSTBACK_MACRO_ALIASES, macros_fill
 from tracking.models import Conversion, PostbackAttempt, PostbackDelivery
@@ -173,6 +174,17 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
             claimed_until=None,
             next_attempt_at=None if delay is None else started + timedelta(seconds=delay),
             updated_at=timezone.now(),
+        )
+    if status == PostbackDelivery.Status.FAILED:
+        publisher_id = PostbackDelivery.objects.filter(id=delivery_id).values_list(
+            "template__publisher_id", flat=True
+        )[0]
+        notify(
+            users=recipients(publisher_id=publisher_id),
+            kind="postback_failing",
+            text=f"A postback to {delivery.url.split('?')[0][:200]} failed {round_attempts} "
+            f"times in a row (last: {outcome}); it will not be retried.",
+            url="/publisher/postbacks/",
         )
     return delay
 
