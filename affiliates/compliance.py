@@ -1,6 +1,6 @@
 """A publisher's side of compliance: accepting an offer's terms version, declaring sources.
 
-Acceptance is recorded by the access services (affiliates/services.py) when the publisher asks
+Acceptance is recorded by the access services (offers/services.py) when the publisher asks
 for an offer or is granted it: who, when and which version. The offer's current version is read
 through the offer's own relation (`offer.terms_versions`), so this module imports no offers
 code (affiliates sits below offers).

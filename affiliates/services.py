@@ -1,4 +1,5 @@
-"""Writes for publishers, access to offers, API keys and postback templates.
+"""Writes for publishers, API keys and postback templates. Access to offers is written by
+offers/services.py: it reads the offer, and offers sit above affiliates (docs/design.md, "Layers").
 
 Like offers.services: apply the fields, check the whole row, raise one DomainError naming each
 bad field before writing anything.
@@ -8,17 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from accounts.models import User
-from affiliates.compliance import terms_accept
 from affiliates.keys import MintedKey, api_key_create, api_key_revoke
-from affiliates.models import ApiKey, OfferAccess, PostbackTemplate, Publisher, TermsAcceptance
+from affiliates.models import ApiKey, PostbackTemplate, Publisher
 from core.errors import DomainError
 from core.macros import POSTBACK_MACROS
 from core.validation import Problems, check_currency, check_url
-from offers.models import Offer
 
 
 def _apply(instance: Any, fields: Mapping[str, Any]) -> None:
@@ -54,74 +52,6 @@ def publisher_update(*, publisher: Publisher, fields: Mapping[str, Any]) -> Publ
     publisher_check(publisher)
     publisher.save()
     return publisher
-
-
-# Access to offers ----------------------------------------------------------------------------
-
-
-def offer_access_request(
-    *, publisher: Publisher, offer: Offer, message: str = "", requested_by: User | None = None
-) -> OfferAccess:
-    """A publisher asks to run an `approval` offer. Public offers need no request; private ones
-    are granted by staff only (the caller never sees them, so it gets a 404 before this).
-    Asking accepts the offer's current terms version (affiliates/compliance.py)."""
-    if offer.visibility == Offer.Visibility.PUBLIC:
-        raise DomainError.for_field("offer", "no_approval_needed", "This offer is public.")
-    if offer.visibility != Offer.Visibility.APPROVAL:
-        raise DomainError.for_field("offer", "not_requestable", "This offer cannot be requested.")
-    try:
-        with transaction.atomic():
-            access = OfferAccess.objects.create(publisher=publisher, offer=offer, message=message)
-            terms_accept(
-                publisher=publisher,
-                offer=offer,
-                how=TermsAcceptance.How.REQUESTED,
-                accepted_by=requested_by,
-            )
-            return access
-    except IntegrityError:
-        raise DomainError.for_field(
-            "offer", "already_requested", "An access request for this offer already exists."
-        ) from None
-
-
-def offer_access_grant(
-    *, publisher: Publisher, offer: Offer, status: str, decided_by: User, message: str = ""
-) -> OfferAccess:
-    """Staff give (or refuse) access directly, e.g. to a private offer. Idempotent per pair."""
-    access, _ = OfferAccess.objects.get_or_create(
-        publisher=publisher, offer=offer, defaults={"message": message}
-    )
-    return offer_access_decide(access=access, status=status, decided_by=decided_by)
-
-
-def offer_access_decide(*, access: OfferAccess, status: str, decided_by: User) -> OfferAccess:
-    """Approve or reject (again: a decision can be reversed, e.g. revoking access)."""
-    if status not in (OfferAccess.Status.APPROVED, OfferAccess.Status.REJECTED):
-        raise DomainError.for_field("status", "invalid", "Must be approved or rejected.")
-    with transaction.atomic():
-        access.status = status
-        access.decided_by = decided_by
-        access.decided_at = timezone.now()
-        access.save(update_fields=["status", "decided_by", "decided_at"])
-        if status == OfferAccess.Status.APPROVED:
-            # Granted on the publisher's behalf: it runs under the terms in force now.
-            terms_accept(
-                publisher=access.publisher,
-                offer=access.offer,
-                how=TermsAcceptance.How.GRANTED,
-                accepted_by=decided_by,
-            )
-    return access
-
-
-def offer_access_withdraw(*, access: OfferAccess) -> None:
-    """A publisher withdraws its own request while it is still undecided."""
-    if access.status != OfferAccess.Status.REQUESTED:
-        raise DomainError.for_field(
-            "status", "already_decided", "Only a pending request can be withdrawn."
-        )
-    access.delete()
 
 
 # API keys ------------------------------------------------------------------------------------

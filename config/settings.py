@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str, env_url
@@ -95,6 +96,8 @@ INSTALLED_APPS = [
     "reports",
     "fraud",
     "portal",
+    # The operations edge: /metrics and the demo network's seed_demo command.
+    "ops.apps.OpsEdgeConfig",
     "config.apps.OpsConfig",
 ]
 
@@ -333,15 +336,25 @@ TAX_FORM_MAX_BYTES = env_int("TAX_FORM_MAX_BYTES", 10 * 1024 * 1024, minimum=102
 # Uploaded documents (tax forms) go through Django's storage API: files under MEDIA_ROOT by
 # default, never served by URL (finance downloads them through the API).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# The payout task's beat entry: daily; weekly on Mondays; monthly on the 1st; at the hour, UTC.
+PAYOUT_SCHEDULES = {
+    "daily": {},
+    "weekly": {"day_of_week": 1},
+    "monthly": {"day_of_month": 1},
+}
 if PAYOUT_SCHEDULE:
-    from payouts.beat import PAYOUT_SCHEDULES, payout_beat_entry
-
     if PAYOUT_SCHEDULE not in PAYOUT_SCHEDULES or PAYOUT_SCHEDULE_HOUR > 23:
         raise ImproperlyConfigured(
             f"PAYOUT_SCHEDULE={PAYOUT_SCHEDULE!r} must be one of {', '.join(PAYOUT_SCHEDULES)}"
             " (or empty), with PAYOUT_SCHEDULE_HOUR 0-23"
         )
-    CELERY_BEAT_SCHEDULE.update(payout_beat_entry(PAYOUT_SCHEDULE, PAYOUT_SCHEDULE_HOUR))
+    CELERY_BEAT_SCHEDULE["payouts-scheduled-batches"] = {
+        "task": "payouts.tasks.scheduled_batches_build",
+        "schedule": crontab(
+            minute=0, hour=PAYOUT_SCHEDULE_HOUR, **PAYOUT_SCHEDULES[PAYOUT_SCHEDULE]
+        ),
+        "options": {"queue": "payouts"},
+    }
 
 # Outgoing publisher postbacks may target loopback only when this is explicitly on (tests of
 # retries against a local server). Off by default; the SSRF tests keep it off.

@@ -8,8 +8,8 @@ from django.db import IntegrityError, transaction
 from accounts.models import Role, User
 from accounts.selectors import user_role
 from affiliates.models import Publisher
-from affiliates.selectors import offer_is_runnable_by
 from core.errors import DomainError, ForbiddenError
+from offers.selectors import offer_is_runnable_by
 from tracking.models import TrackingLink
 
 LINK_CODE_BYTES = 9  # 72 random bits, 12 URL-safe characters

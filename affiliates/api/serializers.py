@@ -4,9 +4,8 @@ from rest_framework import serializers
 
 from accounts.api_roles import ADVERTISER, FINANCE, MANAGER, PUBLISHER, RoleFieldsSerializer
 from accounts.models import User
-from affiliates.models import ApiKey, OfferAccess, PayoutDetailsChange, PostbackTemplate, Publisher
+from affiliates.models import ApiKey, PayoutDetailsChange, Publisher
 from affiliates.selectors import publishers_visible_to
-from offers.selectors import goals_visible_to, offers_visible_to
 
 
 class PublisherSerializer(RoleFieldsSerializer):
@@ -85,36 +84,6 @@ class PayoutDetailsChangeSerializer(serializers.ModelSerializer):
         return fields
 
 
-class OfferAccessSerializer(RoleFieldsSerializer):
-    """Publishers ask (offer, message); managers may also grant directly (publisher, status)."""
-
-    writable_by_role = {
-        MANAGER: frozenset({"publisher", "offer", "status", "message"}),
-        PUBLISHER: frozenset({"offer", "message"}),
-    }
-    create_only = frozenset({"publisher", "offer", "status", "message"})
-    scoped_querysets = {"publisher": publishers_visible_to, "offer": offers_visible_to}
-
-    class Meta:
-        model = OfferAccess
-        fields = [
-            "id",
-            "publisher",
-            "offer",
-            "status",
-            "message",
-            "decided_by",
-            "decided_at",
-            "created_at",
-        ]
-        read_only_fields = ["decided_by", "decided_at"]
-        validators = []
-
-
-class OfferAccessDecisionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, help_text="Not stored.")
-
-
 class ApiKeySerializer(RoleFieldsSerializer):
     """Only the prefix is ever listed; the whole key appears once, in the create answer.
     Everyone mints for themselves; managers also for publisher and advertiser users, and
@@ -151,33 +120,6 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
-
-
-class PostbackTemplateSerializer(RoleFieldsSerializer):
-    _editable = frozenset({"scope", "offer", "goal", "url", "method", "events", "is_active"})
-    writable_by_role = {MANAGER: _editable | {"publisher"}, PUBLISHER: _editable}
-    create_only = frozenset({"publisher"})
-    scoped_querysets = {
-        "publisher": publishers_visible_to,
-        "offer": offers_visible_to,
-        "goal": goals_visible_to,
-    }
-
-    class Meta:
-        model = PostbackTemplate
-        fields = [
-            "id",
-            "publisher",
-            "scope",
-            "offer",
-            "goal",
-            "url",
-            "method",
-            "events",
-            "is_active",
-            "created_at",
-        ]
-        validators = []
 
 
 class MeSerializer(serializers.Serializer):

@@ -8,9 +8,7 @@ router.register("publishers", views.PublisherViewSet, basename="publisher")
 router.register(
     "payout-details-changes", views.PayoutDetailsChangeViewSet, basename="payout-details-change"
 )
-router.register("offer-access", views.OfferAccessViewSet, basename="offer-access")
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
-router.register("postback-templates", views.PostbackTemplateViewSet, basename="postback-template")
 router.register("traffic-sources", compliance.TrafficSourceViewSet, basename="traffic-source")
 router.register("terms-acceptances", compliance.TermsAcceptanceViewSet, basename="terms-acceptance")
 

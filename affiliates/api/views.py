@@ -1,4 +1,5 @@
-"""Viewsets for publishers, offer access, API keys, postback templates, and `me`.
+"""Viewsets for publishers, payout details changes, API keys, and `me` (offer access and
+postback templates, which name offers, are served by offers/api/access.py).
 
 Each: rows from one selector (scoped by the user), one service per write.
 """
@@ -20,8 +21,7 @@ from accounts.api_roles import (
 from accounts.policy import Action, policy_require
 from affiliates import filtersets, payout_details, selectors, services
 from affiliates.api import serializers
-from affiliates.models import ApiKey, OfferAccess, Publisher
-from core.errors import DomainError
+from affiliates.models import ApiKey, Publisher
 
 EVERYONE = frozenset({MANAGER, FINANCE, ADVERTISER, PUBLISHER})
 
@@ -119,67 +119,6 @@ class PayoutDetailsChangeViewSet(
         return Response(self.get_serializer(change).data)
 
 
-class OfferAccessViewSet(ScopedViewSet):
-    """Access to offers that need approval. A publisher requests (and may withdraw a pending
-    request); managers and the offer's own advertiser approve or reject; managers may also grant
-    directly, including private offers."""
-
-    selector = selectors.offer_accesses_visible_to
-    serializer_class = serializers.OfferAccessSerializer
-    filterset_class = filtersets.OfferAccessFilterSet
-    ordering_fields = ["id", "status", "created_at", "decided_at"]
-    create_roles = frozenset({MANAGER, PUBLISHER})
-    update_roles = frozenset()  # decisions go through approve / reject
-    delete_roles = frozenset({MANAGER, PUBLISHER})
-    http_method_names = ["get", "post", "delete", "head"]
-
-    def perform_create(self, serializer):
-        fields = serializer.validated_data
-        if self.role == PUBLISHER:
-            serializer.instance = services.offer_access_request(
-                publisher=self.request.user.publisher,
-                offer=fields["offer"],
-                message=fields.get("message", ""),
-                requested_by=self.request.user,
-            )
-            return
-        if "publisher" not in fields:
-            raise DomainError.for_field("publisher", "required", "This field is required.")
-        serializer.instance = services.offer_access_grant(
-            publisher=fields["publisher"],
-            offer=fields["offer"],
-            status=fields.get("status", OfferAccess.Status.APPROVED),
-            decided_by=self.request.user,
-            message=fields.get("message", ""),
-        )
-
-    def perform_destroy(self, instance):
-        if self.role == PUBLISHER:
-            services.offer_access_withdraw(access=instance)
-        else:
-            instance.delete()
-
-    def _decide(self, new_status: str) -> Response:
-        access = self.get_object()
-        self.role_require(frozenset({MANAGER, ADVERTISER}), "decide access")
-        access = services.offer_access_decide(
-            access=access, status=new_status, decided_by=self.request.user
-        )
-        return Response(
-            serializers.OfferAccessSerializer(access, context=self.get_serializer_context()).data
-        )
-
-    @extend_schema(request=serializers.OfferAccessDecisionSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request: Request, pk: str | None = None) -> Response:
-        return self._decide(OfferAccess.Status.APPROVED)
-
-    @extend_schema(request=serializers.OfferAccessDecisionSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request: Request, pk: str | None = None) -> Response:
-        return self._decide(OfferAccess.Status.REJECTED)
-
-
 class ApiKeyViewSet(ScopedViewSet):
     """API keys. Create answers the whole key once; lists show the prefix only. Keys are not
     edited or deleted, only revoked (the row stays, for the audit of who used what)."""
@@ -218,30 +157,6 @@ class ApiKeyViewSet(ScopedViewSet):
         api_key = services.user_api_key_revoke(api_key=api_key)
         return Response(
             serializers.ApiKeySerializer(api_key, context=self.get_serializer_context()).data
-        )
-
-
-class PostbackTemplateViewSet(ScopedViewSet):
-    """A publisher's own postback URLs; managers manage any."""
-
-    selector = selectors.postback_templates_visible_to
-    serializer_class = serializers.PostbackTemplateSerializer
-    filterset_class = filtersets.PostbackTemplateFilterSet
-    ordering_fields = ["id", "scope", "created_at"]
-    create_roles = update_roles = delete_roles = frozenset({MANAGER, PUBLISHER})
-
-    def perform_create(self, serializer):
-        fields = dict(serializer.validated_data)
-        publisher = fields.pop("publisher", None)
-        if self.role == PUBLISHER:
-            publisher = self.request.user.publisher
-        elif publisher is None:
-            raise DomainError.for_field("publisher", "required", "This field is required.")
-        serializer.instance = services.postback_template_create(publisher=publisher, fields=fields)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.postback_template_update(
-            template=serializer.instance, fields=serializer.validated_data
         )
 
 

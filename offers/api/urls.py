@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from offers.api import compliance, views
+from offers.api import access, compliance, views
 
 router = SimpleRouter()
 router.register("advertisers", views.AdvertiserViewSet, basename="advertiser")
@@ -10,5 +10,8 @@ router.register("terms", views.TermsViewSet, basename="terms")
 router.register("overrides", views.PublisherOverrideViewSet, basename="override")
 router.register("caps", views.CapViewSet, basename="cap")
 router.register("offer-terms", compliance.OfferTermsViewSet, basename="offer-terms")
+# Publishers' rows that name offers (offers/api/access.py).
+router.register("offer-access", access.OfferAccessViewSet, basename="offer-access")
+router.register("postback-templates", access.PostbackTemplateViewSet, basename="postback-template")
 
 urlpatterns = router.urls

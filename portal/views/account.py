@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.demo_users import ADMIN_USERNAME, DEMO_USERNAMES
 from accounts.invitations import invitation_accept, invitation_open
 from accounts.models import User
 from accounts.two_factor import (
@@ -33,7 +34,6 @@ from accounts.two_factor import (
 )
 from affiliates.sign_up import publisher_sign_up
 from core.errors import DomainError
-from offers.demo import ADMIN_USERNAME, DEMO_USERNAMES
 from portal.account_forms import InvitationAcceptForm, SignInForm, SignUpForm, TokenForm
 from portal.form_errors import form_errors_add
 

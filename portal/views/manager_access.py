@@ -1,6 +1,6 @@
 """Access requests to offers, decided by managers one by one or in bulk (POST-redirect-GET).
 
-Deciding goes through `affiliates.services.offer_access_decide`, as the API's approve/reject do;
+Deciding goes through `offers.services.offer_access_decide`, as the API's approve/reject do;
 a decision can be changed later (approving a rejected request, revoking an approval).
 """
 
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from affiliates.models import OfferAccess
 from affiliates.selectors import offer_accesses_visible_to
-from affiliates.services import offer_access_decide
+from offers.services import offer_access_decide
 from portal.manager_forms import AccessBulkForm, AccessFilterForm
 from portal.manager_selectors import accesses_for_desk
 from portal.roles import MANAGER, role_required

@@ -17,17 +17,18 @@ from affiliates.payout_details import (
 from affiliates.selectors import (
     offer_access_of,
     offer_accesses_visible_to,
-    offer_is_runnable_by,
-    offers_runnable_by,
     postback_templates_visible_to,
 )
-from affiliates.services import (
-    offer_access_request,
-    postback_template_create,
-    postback_template_update,
-)
+from affiliates.services import postback_template_create, postback_template_update
 from core.errors import DomainError
-from offers.selectors import goals_visible_to, offer_visible_to, offers_visible_to
+from offers.selectors import (
+    goals_visible_to,
+    offer_is_runnable_by,
+    offer_visible_to,
+    offers_runnable_by,
+    offers_visible_to,
+)
+from offers.services import offer_access_request
 from offers.terms import TermsNotSetError, terms_in_force
 from payouts.selectors import publisher_balances, publisher_payments, publisher_payout_lines
 from portal.form_errors import form_errors_add

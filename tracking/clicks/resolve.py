@@ -30,9 +30,9 @@ from django.db import DatabaseError, connection
 from django.db.models import Q
 
 from affiliates.models import Publisher
-from affiliates.selectors import offer_is_runnable_by
 from offers.holds import offer_hold_reason
 from offers.models import Advertiser, Cap, Offer
+from offers.selectors import offer_is_runnable_by
 from tracking.caps import REDIRECT_ACTIONS, cap_limit_stamp
 from tracking.clicks import buffer
 from tracking.models import TrackingLink

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from accounts.demo_users import ADMIN_USERNAME, DEMO_USERNAMES
 from accounts.models import User
 from affiliates.models import ApiKey, Publisher
 from offers.models import Advertiser, Offer, Terms
@@ -74,3 +75,11 @@ def test_the_demo_has_two_finance_users_and_a_manager_who_is_not_a_superuser():
         "advertiser",
         "publisher",
     }
+
+
+@pytest.mark.django_db
+def test_the_demo_users_are_exactly_the_names_the_sign_in_as_page_lists():
+    seed()
+    seeded = set(User.objects.filter(is_superuser=False).values_list("username", flat=True))
+    assert seeded == set(DEMO_USERNAMES)
+    assert User.objects.filter(username=ADMIN_USERNAME, is_superuser=True).exists()

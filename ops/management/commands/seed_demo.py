@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from offers.demo import demo_network_seed
+from ops.demo import demo_network_seed
 
 
 class Command(BaseCommand):

@@ -17,17 +17,22 @@ from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.demo_users import ADMIN_USERNAME, DEMO_USERNAMES
 from accounts.models import Role, User
 from accounts.services import user_create
 from affiliates.keys import secret_hash
 from affiliates.models import ApiKey, OfferAccess, Publisher
-from affiliates.selectors import offer_is_runnable_by
-from affiliates.services import offer_access_grant, publisher_create
+from affiliates.services import publisher_create
 from offers.models import Advertiser, Goal, Offer, Terms
-from offers.services import advertiser_create, goal_create, offer_create, terms_create
+from offers.selectors import offer_is_runnable_by
+from offers.services import (
+    advertiser_create,
+    goal_create,
+    offer_access_grant,
+    offer_create,
+    terms_create,
+)
 from tracking.links import link_get_or_create, link_url
-
-ADMIN_USERNAME = "admin"
 
 ADVERTISERS = ["Acme Shop (demo)", "Globex Finance (demo)"]
 OFFERS: list[dict[str, Any]] = [
@@ -64,13 +69,6 @@ OFFERS: list[dict[str, Any]] = [
     },
 ]
 PUBLISHERS = ["Coupon Blog (demo)", "Cashback App (demo)", "Social Ads (demo)"]
-DEMO_USERNAMES = [
-    "manager",
-    "finance",
-    "finance2",
-    *(f"advertiser{i + 1}" for i in range(len(ADVERTISERS))),
-    *(f"publisher{i + 1}" for i in range(len(PUBLISHERS))),
-]
 
 
 def _derived(purpose: str, length: int) -> str:
