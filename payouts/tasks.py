@@ -6,6 +6,7 @@ from datetime import datetime
 from celery import shared_task
 
 from core.errors import DomainError
+from payouts.models import PayoutBatch
 from payouts.schedule import payout_currencies_due, payout_scheduled_cut_off
 from payouts.services import payout_batch_build
 
@@ -25,8 +26,6 @@ def scheduled_batches_build() -> None:
 def scheduled_batch_build(currency: str, cut_off: str) -> int | None:
     """Build one scheduled draft. A replay is a no-op: scheduled batches are unique per currency
     and cut-off (a constraint), and "nothing to pay" is an answer, not a failure."""
-    from payouts.models import PayoutBatch
-
     when = datetime.fromisoformat(cut_off)
     existing = PayoutBatch.objects.filter(currency=currency, cut_off=when, built_by=None).first()
     if existing is not None:

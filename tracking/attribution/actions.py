@@ -37,6 +37,7 @@ from tracking.attribution.context import CAP_COUNTED
 from tracking.caps import cap_period_end, cap_period_start
 from tracking.hooks import after_conversion_changed
 from tracking.models import Conversion, ConversionHistory
+from tracking.tasks.postbacks import postbacks_for_conversions
 
 Status = Conversion.Status
 Action = ConversionHistory.Action
@@ -369,8 +370,6 @@ def _ledger_change(
 
 def _notify_after_commit(*, conversion_id: int, event: str) -> None:
     def run() -> None:
-        from tracking.tasks.postbacks import postbacks_for_conversions
-
         postbacks_for_conversions.delay(conversion_ids=[conversion_id], event=event)
 
     transaction.on_commit(run)
