@@ -66,7 +66,12 @@ class Action(StrEnum):
     PERIOD_CLOSE = "period.close"
     TAX_FORM_UPLOAD = "tax_form.upload"
     TAX_FORM_REVIEW = "tax_form.review"
+    SANDBOX_LINK_CREATE = "sandbox.link_create"
+    SANDBOX_CONVERSION_SEND = "sandbox.conversion_send"
+    SANDBOX_RESET = "sandbox.reset"
     PAYOUT_EXPLAIN = "payout.explain"
+    LANDING_TEST_END = "landing_test.end"
+    TRACKING_DOMAIN_CREATE = "tracking_domain.create"
 
 
 @dataclass(frozen=True)
@@ -338,6 +343,28 @@ POLICY: dict[Action, Rule] = {
         ),
         Rule(Action.TAX_FORM_REVIEW, (Grant(FINANCE, (NOT_THE_UPLOADER,)),)),
         Rule(
+            Action.SANDBOX_LINK_CREATE,
+            (Grant(PUBLISHER, (OWN_PUBLISHER,)), Grant(MANAGER)),
+            "A test link's conversions run every check but never reach the ledger, reports, "
+            "caps or fraud counters; a publisher's only for an offer it may run.",
+        ),
+        Rule(
+            Action.SANDBOX_CONVERSION_SEND,
+            (
+                Grant(PUBLISHER, (OWN_PUBLISHER,)),
+                Grant(ADVERTISER, (OWN_ADVERTISER,)),
+                Grant(MANAGER),
+            ),
+            "Test clicks only: the callback is signed with the advertiser's key where it can "
+            "be, else marked as sent by the network.",
+        ),
+        Rule(
+            Action.SANDBOX_RESET,
+            (Grant(PUBLISHER, (OWN_PUBLISHER,)), Grant(MANAGER)),
+            "Deletes the test rows of one test link (clicks, callbacks, conversions, "
+            "postbacks, trace); no real row is touched.",
+        ),
+        Rule(
             Action.PAYOUT_EXPLAIN,
             (
                 Grant(PUBLISHER, (OWN_PUBLISHER,)),
@@ -348,6 +375,18 @@ POLICY: dict[Action, Rule] = {
             "Reading why a conversion or ledger entry is its amount (payouts/explain.py): a "
             "publisher the payout side only (never revenue, the raw callback or fraud "
             "evidence), an advertiser the revenue side of its conversions and no ledger entry.",
+        ),
+        Rule(
+            Action.LANDING_TEST_END,
+            (Grant(MANAGER),),
+            "Ending an A/B test of landing pages promotes the winner: every visitor of the offer "
+            "goes to its URL, which changes what the offer converts and so what it earns.",
+        ),
+        Rule(
+            Action.TRACKING_DOMAIN_CREATE,
+            (Grant(MANAGER),),
+            "A network domain (any publisher may choose it) or one publisher's own; its host "
+            "must be in ALLOWED_HOSTS, so no link is minted on a host the click handler refuses.",
         ),
     )
 }

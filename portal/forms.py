@@ -30,6 +30,17 @@ class LinkBuilderForm(forms.Form):
     source = forms.CharField(
         required=False, max_length=MAX_SUB, validators=[_no_control_characters]
     )
+    # The tracking domains the publisher may use (the view fills the choices); blank: the
+    # link's current domain, or the network's default.
+    domain = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Tracking domain"
+    )
+
+    def __init__(self, *args, domains=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [("", "Default"), *((d.id, d.host) for d in domains)]
+        if not domains:
+            del self.fields["domain"]
 
 
 class AccessRequestForm(forms.Form):

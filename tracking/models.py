@@ -7,13 +7,55 @@ from django.db.models import Q
 from core.fields import money_field
 
 
+class TrackingDomain(models.Model):
+    """A host links are minted on (tracking/domains.py): the network's (`publisher` NULL, any
+    publisher may choose it) or one publisher's own (a CNAME to the network's). Its host must be
+    in ALLOWED_HOSTS, or the click handler refuses its clicks (tracking/checks.py says so).
+    At most one network domain is the default, used when a link names none."""
+
+    host = models.CharField(max_length=253, unique=True)
+    publisher = models.ForeignKey(
+        "affiliates.Publisher",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tracking_domains",
+    )
+    is_default = models.BooleanField(default=False, db_default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["host"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="tracking_domain_one_default",
+            ),
+            models.CheckConstraint(
+                name="tracking_domain_default_is_the_networks",
+                condition=Q(is_default=False) | Q(publisher__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.host
+
+
 class TrackingLink(models.Model):
-    """An opaque, unguessable code standing for one (offer, publisher) pair."""
+    """An opaque, unguessable code standing for one (offer, publisher) pair, shown on `domain`
+    (NULL: the default domain when it was minted, else TRACKING_BASE_URL)."""
 
     code = models.CharField(max_length=32, unique=True)
     offer = models.ForeignKey("offers.Offer", on_delete=models.CASCADE, related_name="links")
     publisher = models.ForeignKey(
         "affiliates.Publisher", on_delete=models.CASCADE, related_name="links"
+    )
+    domain = models.ForeignKey(
+        TrackingDomain, null=True, blank=True, on_delete=models.PROTECT, related_name="links"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -46,6 +88,15 @@ class Click(models.Model):
         # credit limit is used up, or its revenue budget for the day or month is reached.
         FUNDS_EXHAUSTED = "funds_exhausted"
         BUDGET_REACHED = "budget_reached"
+        # Finer targeting and scheduling (offers.OfferTargeting): the visitor's operating
+        # system, browser or Accept-Language is outside the offer's lists; the hour in the
+        # offer's time zone is outside its day-parting; the offer has not started or has ended.
+        OS = "os"
+        BROWSER = "browser"
+        LANGUAGE = "language"
+        SCHEDULE = "schedule"
+        NOT_STARTED = "not_started"
+        ENDED = "ended"
 
     # Unique with `created_at` (below), not alone: on PostgreSQL the table is partitioned by day
     # and a unique key must hold the partition key. `created_at` is the ULID's own timestamp, so
@@ -77,6 +128,9 @@ class Click(models.Model):
     bad_params = models.CharField(max_length=64, blank=True, default="", db_default="")
     # Traffic quality signals the ingester computed for this click (fraud/signals.py).
     signals = models.JSONField(default=dict, db_default={}, blank=True)
+    # The landing variant (offers.LandingVariant id) the visitor was sent to; NULL when the
+    # offer had none or the visitor went to the fallback.
+    landing_variant_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -175,8 +229,22 @@ class CallbackInbox(models.Model):
         ]
 
 
+class RealConversionManager(models.Manager):
+    """Conversions of real traffic only: the default, so every reader that counts or pays
+    (ledger, rollups, caps, fraud outcomes, billing, rankings, lists) never sees a test one."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(is_test=False)
+
+
 class Conversion(models.Model):
-    """A result attributed to a click. Terms in force at attribution are frozen in `terms`."""
+    """A result attributed to a click. Terms in force at attribution are frozen in `terms`.
+
+    `is_test`: the click came through a sandbox link (its click id's random part starts with
+    TEST, tracking/clicks/ids.py). A test conversion runs every check a real one does but is
+    never booked, counted or reported; `Conversion.objects` hides it, `Conversion.all_objects`
+    (postbacks, the sandbox) sees it.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -230,14 +298,21 @@ class Conversion(models.Model):
     explanation = models.JSONField(default=list)
     # Signal values, the rules that fired and the rule set version (fraud/rules.py); managers'.
     fraud = models.JSONField(default=dict, db_default={}, blank=True)
+    is_test = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = RealConversionManager()
+    all_objects = models.Manager()  # noqa: DJ012 (a second manager, not a field)
+
     class Meta:
         ordering = ["-id"]
+        base_manager_name = "all_objects"
         constraints = [
+            # Test and real conversions apart: a transaction id tried in the sandbox may come
+            # again for real.
             models.UniqueConstraint(
-                fields=["advertiser", "advertiser_txn_id"],
+                fields=["advertiser", "advertiser_txn_id", "is_test"],
                 condition=Q(advertiser_txn_id__isnull=False) & ~Q(status="rejected"),
                 name="conversion_txn_unique_per_advertiser",
             ),
@@ -384,3 +459,90 @@ class ValidationUpload(models.Model):
 
     class Meta:
         ordering = ["-id"]
+
+
+class SandboxLink(models.Model):
+    """A test link: the (offer, publisher) pair's traffic rehearsed without money.
+
+    Clicks through it get a test click id (tracking/clicks/ids.py) and run the whole chain as in
+    production (redirect, callback, attribution, caps and fraud rules, the publisher's
+    postback), but their conversions are test ones (Conversion.is_test). A live offer is never
+    switched into a test mode: the test link is a second door to it. A test click's `link_id`
+    names a SandboxLink.
+    """
+
+    code = models.CharField(max_length=32, unique=True)
+    offer = models.ForeignKey("offers.Offer", on_delete=models.CASCADE, related_name="+")
+    publisher = models.ForeignKey(
+        "affiliates.Publisher", on_delete=models.CASCADE, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class SandboxTraceStep(models.Model):
+    """One step of a test click's trace that no other row keeps: the redirect (link, decision,
+    macros filled, final URL) and each test conversion sent from the sandbox. Written for test
+    clicks only, so real traffic never pays for it. The callback, attribution and postback
+    steps are read from the inbox, the conversion and the postback log."""
+
+    class Step(models.TextChoices):
+        REDIRECT = "redirect"
+        SEND = "send"
+
+    click_id = models.CharField(max_length=32, db_index=True)
+    link = models.ForeignKey(SandboxLink, on_delete=models.CASCADE, related_name="steps")
+    step = models.CharField(max_length=16, choices=Step.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class TrafficDay(models.Model):
+    """What one publisher's traffic on one offer earned in one closed network day, per pricing
+    model (CPC: unique clicks; CPM: counted impressions), as the daily booking counted it
+    (tracking/traffic_booking.py): what was paid and what was left out, and why.
+
+    One row per (day, model, offer, publisher): the row is the booking's idempotency record,
+    so a re-run adds nothing to the reports and books nothing in the ledger.
+    """
+
+    class Model(models.TextChoices):
+        CPC = "cpc"
+        CPM = "cpm"
+
+    day = models.DateField()
+    model = models.CharField(max_length=8, choices=Model.choices)
+    offer_id = models.BigIntegerField()
+    publisher_id = models.BigIntegerField()
+    goal_id = models.BigIntegerField()
+    counted = models.BigIntegerField(default=0)
+    paid = models.BigIntegerField(default=0)
+    fraud_excluded = models.BigIntegerField(default=0)
+    repeats_excluded = models.BigIntegerField(default=0)
+    capped = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    revenue = money_field(default=0)
+    payout = money_field(default=0)
+    # A day already paid per hour at ingest (TRAFFIC_BOOKING=hourly before): not paid again.
+    paid_hourly = models.BooleanField(default=False)
+    booked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day", "model", "offer_id", "publisher_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "model", "offer_id", "publisher_id"], name="traffic_day_once"
+            ),
+            models.CheckConstraint(
+                name="traffic_day_counts_not_negative",
+                condition=Q(paid__gte=0, counted__gte=0, revenue__gte=0, payout__gte=0),
+            ),
+        ]

@@ -42,6 +42,7 @@ from portal.forms import (
 from portal.roles import PUBLISHER, role_required
 from portal.selectors import daily_chart, dashboard_periods, postback_deliveries_visible_to
 from portal.services import postback_template_test_fire
+from tracking.domains import tracking_domains_of
 from tracking.links import link_create, link_url
 from tracking.postbacks.services import delivery_resend
 from tracking.tasks.postbacks import postback_deliver
@@ -98,10 +99,14 @@ def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
     runnable = offer_is_runnable_by(publisher_id=user.publisher_id, offer_id=offer.id)
     access = offer_access_of(publisher_id=user.publisher_id, offer_id=offer.id)
     built_url = None
-    form = LinkBuilderForm(request.POST or None)
+    form = LinkBuilderForm(
+        request.POST or None, domains=list(tracking_domains_of(publisher_id=user.publisher_id))
+    )
     if request.method == "POST" and runnable and form.is_valid():
         try:
-            link, _ = link_create(user=user, offer_id=offer.id)
+            link, _ = link_create(
+                user=user, offer_id=offer.id, domain_id=form.cleaned_data.get("domain")
+            )
         except DomainError as exc:
             form_errors_add(form=form, error=exc)
         else:

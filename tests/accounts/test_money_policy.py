@@ -28,7 +28,9 @@ from affiliates.models import ApiKey, PayoutDetailsChange, Publisher, TrafficSou
 from affiliates.payout_details import payout_details_change_request
 from core.network_time import month_of
 from fraud.models import FraudRule
-from offers.models import OfferTerms, Terms
+from offers.landing import LandingTest, LandingVariant
+from offers.landing_services import landing_test_start
+from offers.models import Offer, OfferTerms, Terms
 from payouts.models import (
     AccountingPeriod,
     AdjustmentRequest,
@@ -51,7 +53,7 @@ from payouts.services.periods import period_validate
 from tests import factories
 from tests.conftest import client_for
 from tests.payouts.conftest import entry_write
-from tracking.models import Conversion
+from tracking.models import Conversion, TrackingDomain
 
 pytestmark = pytest.mark.django_db
 
@@ -312,44 +314,6 @@ def _settings_patch(net: Network, who: str):
     )
 
 
-# Advertiser billing (billing/): finance bills and records money; budgets also managers.
-def _billing_state(net: Network) -> tuple:
-    from billing.models import FundsLimit, Invoice, Payment, RevenueBudget, TopUp
-
-    return (
-        tuple(Invoice.objects.order_by("id").values_list("status", "number", "total")),
-        tuple(Payment.objects.order_by("id").values_list("amount")),
-        tuple(TopUp.objects.order_by("id").values_list("amount")),
-        tuple(FundsLimit.objects.order_by("id").values_list("credit_limit")),
-        tuple(RevenueBudget.objects.order_by("id").values_list("amount")),
-    )
-
-
-def _billable(net: Network) -> dict[str, Any]:
-    factories.ConversionFactory(goal=net.goal, publisher=net.publisher, revenue=Decimal("9.00"))
-    return {}
-
-
-def _invoice_draft(net: Network) -> dict[str, Any]:
-    from billing.services.invoices import invoice_drafts_build
-
-    _billable(net)
-    (net.row,) = invoice_drafts_build(
-        advertiser_id=net.advertiser.id,
-        period_start=timezone.now().date().replace(day=1),
-        built_by=net.users["finance"],
-    )
-    return {}
-
-
-def _invoice_issued(net: Network) -> dict[str, Any]:
-    from billing.services.invoices import invoice_issue
-
-    _invoice_draft(net)
-    net.row = invoice_issue(invoice_id=net.row.id, issued_by=net.users["finance"])
-    return {}
-
-
 def _last_month() -> str:
     return f"{(month_of(at=timezone.now()) - timedelta(days=1)):%Y-%m}"
 
@@ -380,6 +344,77 @@ def _prepare_tax_form(net: Network) -> dict[str, Any]:
     )
     return {"uploaded_by_id": net.row.uploaded_by_id}
 
+
+# Advertiser billing (billing/): finance bills and records money; budgets also managers.
+def _billing_state(net: Network) -> tuple:
+    from billing.models import FundsLimit, Invoice, Payment, RevenueBudget, TopUp
+
+    return (
+        tuple(Invoice.objects.order_by("id").values_list("status", "number", "total")),
+        tuple(Payment.objects.order_by("id").values_list("amount")),
+        tuple(TopUp.objects.order_by("id").values_list("amount")),
+        tuple(FundsLimit.objects.order_by("id").values_list("credit_limit")),
+        tuple(RevenueBudget.objects.order_by("id").values_list("amount")),
+    )
+
+
+def _billable(net: Network) -> dict[str, Any]:
+    factories.ConversionFactory(goal=net.goal, publisher=net.publisher, revenue=Decimal("9.00"))
+    return {}
+
+
+def _invoice_draft(net: Network) -> dict[str, Any]:
+    from billing.services.invoices import invoice_drafts_build
+
+    _billable(net)
+    (net.row,) = invoice_drafts_build(
+        advertiser_id=net.advertiser.id,
+        period_start=timezone.now().date().replace(day=1),
+        built_by=net.users["finance"],
+    )
+    return {}
+
+
+def _sandbox_click(net: Network) -> dict[str, Any]:
+    """A test link of the network's pair, and one test click through it."""
+    from tracking.clicks.ids import click_id_test_new, click_id_time
+    from tracking.models import SandboxLink, SandboxTraceStep
+
+    link = SandboxLink.objects.create(
+        code="sandbox-scene", offer_id=net.goal.offer_id, publisher=net.publisher
+    )
+    click_id = click_id_test_new()
+    factories.ClickFactory(
+        click_id=click_id,
+        created_at=click_id_time(click_id),
+        offer_id=net.goal.offer_id,
+        publisher_id=net.publisher.id,
+        link_id=link.id,
+    )
+    SandboxTraceStep.objects.create(click_id=click_id, link=link, step="redirect", data={})
+    net.row = {"link": link.id, "click_id": click_id}
+    return {"publisher_id": net.publisher.id, "advertiser_id": net.advertiser.id}
+
+
+def _sandbox_state(net: Network) -> tuple:
+    from tracking.models import CallbackInbox, Click, SandboxLink, SandboxTraceStep
+
+    return (
+        list(SandboxLink.objects.values_list("id", flat=True)),
+        list(SandboxTraceStep.objects.values_list("id", flat=True)),
+        list(CallbackInbox.objects.values_list("id", flat=True)),
+        list(Click.objects.values_list("click_id", flat=True)),
+    )
+
+
+def _invoice_issued(net: Network) -> dict[str, Any]:
+    from billing.services.invoices import invoice_issue
+
+    _invoice_draft(net)
+    net.row = invoice_issue(invoice_id=net.row.id, issued_by=net.users["finance"])
+    return {}
+
+
 # --- explain this payout (a read: the scene's state is what was shown) ---------------------
 
 
@@ -395,6 +430,22 @@ def _explain(net: Network, who: str):
     if response.status_code == 200:
         net.explained = (response.json()["conversion"], response.json()["side"])
     return response
+
+
+def _landing_test(net: Network) -> dict[str, Any]:
+    offer = net.goal.offer
+    for name in ("a", "b"):
+        LandingVariant.objects.create(offer=offer, name=name, url=f"https://{name}.example/")
+    test = landing_test_start(offer=offer, goal=net.goal)
+    net.row = {"test": test.id, "winner": LandingVariant.objects.get(offer=offer, name="b").id}
+    return {"advertiser_id": net.advertiser.id}
+
+
+def _landing_state(net: Network) -> tuple:
+    return (
+        list(LandingTest.objects.values_list("status", "winner_id")),
+        Offer.objects.get(id=net.goal.offer_id).landing_url,
+    )
 
 
 SCENES = [
@@ -659,6 +710,37 @@ SCENES = [
         ),
         lambda net: list(TrafficSource.objects.values_list("publisher_id", "key")),
     ),
+    # The books (payouts/services/periods.py, payees.py).
+    Scene(
+        Action.PERIOD_VALIDATE,
+        "last month, ended",
+        lambda net: {},
+        lambda net, who: net.api(who).post(f"/api/v1/accounting-periods/{_last_month()}/validate/"),
+        lambda net: list(AccountingPeriod.objects.values_list("month", "status")),
+    ),
+    Scene(
+        Action.PERIOD_CLOSE,
+        "last month, validated by finance",
+        _prepare_validated_period,
+        lambda net, who: net.api(who).post(f"/api/v1/accounting-periods/{_last_month()}/close/"),
+        lambda net: list(AccountingPeriod.objects.values_list("month", "status")),
+    ),
+    Scene(
+        Action.TAX_FORM_UPLOAD,
+        "a W-9 of the publisher",
+        lambda net: {"publisher_id": net.publisher.id},
+        _tax_form_post,
+        lambda net: list(TaxForm.objects.values_list("publisher_id", "status")),
+    ),
+    Scene(
+        Action.TAX_FORM_REVIEW,
+        "a form the publisher uploaded",
+        _prepare_tax_form,
+        lambda net, who: net.api(who).post(
+            f"/api/v1/tax-forms/{net.row.id}/accept/", {}, format="json"
+        ),
+        lambda net: list(TaxForm.objects.values_list("status", "reviewed_by_id")),
+    ),
     Scene(
         Action.INVOICE_BUILD,
         "approved revenue this month",
@@ -724,43 +806,62 @@ SCENES = [
         ),
         _billing_state,
     ),
-    # The books (payouts/services/periods.py, payees.py).
-    Scene(
-        Action.PERIOD_VALIDATE,
-        "last month, ended",
-        lambda net: {},
-        lambda net, who: net.api(who).post(f"/api/v1/accounting-periods/{_last_month()}/validate/"),
-        lambda net: list(AccountingPeriod.objects.values_list("month", "status")),
-    ),
-    Scene(
-        Action.PERIOD_CLOSE,
-        "last month, validated by finance",
-        _prepare_validated_period,
-        lambda net, who: net.api(who).post(f"/api/v1/accounting-periods/{_last_month()}/close/"),
-        lambda net: list(AccountingPeriod.objects.values_list("month", "status")),
-    ),
-    Scene(
-        Action.TAX_FORM_UPLOAD,
-        "a W-9 of the publisher",
-        lambda net: {"publisher_id": net.publisher.id},
-        _tax_form_post,
-        lambda net: list(TaxForm.objects.values_list("publisher_id", "status")),
-    ),
-    Scene(
-        Action.TAX_FORM_REVIEW,
-        "a form the publisher uploaded",
-        _prepare_tax_form,
-        lambda net, who: net.api(who).post(
-            f"/api/v1/tax-forms/{net.row.id}/accept/", {}, format="json"
-        ),
-        lambda net: list(TaxForm.objects.values_list("status", "reviewed_by_id")),
-    ),
     Scene(
         Action.PAYOUT_EXPLAIN,
         "the publisher's conversion on the advertiser's offer",
         lambda net: _explainable(net),
         _explain,
         lambda net: net.explained,
+    ),
+    Scene(
+        Action.SANDBOX_LINK_CREATE,
+        "a test link for the network's pair",
+        lambda net: {"publisher_id": net.publisher.id},
+        lambda net, who: net.api(who).post(
+            "/api/v1/sandbox/links/",
+            {"offer": net.goal.offer_id, "publisher": net.publisher.id},
+            format="json",
+        ),
+        _sandbox_state,
+    ),
+    Scene(
+        Action.SANDBOX_CONVERSION_SEND,
+        "a test click",
+        _sandbox_click,
+        lambda net, who: net.api(who).post(
+            "/api/v1/sandbox/conversions/", {"click_id": net.row["click_id"]}, format="json"
+        ),
+        _sandbox_state,
+    ),
+    Scene(
+        Action.SANDBOX_RESET,
+        "a test link with a click",
+        _sandbox_click,
+        lambda net, who: net.api(who).post(f"/api/v1/sandbox/links/{net.row['link']}/reset/"),
+        _sandbox_state,
+    ),
+    Scene(
+        Action.LANDING_TEST_END,
+        "a running A/B test of two landing variants",
+        _landing_test,
+        lambda net, who: net.api(who).post(
+            f"/api/v1/landing-tests/{net.row['test']}/end/",
+            {"winner": net.row["winner"]},
+            format="json",
+        ),
+        _landing_state,
+    ),
+    Scene(
+        Action.TRACKING_DOMAIN_CREATE,
+        "a publisher's own tracking domain",
+        lambda net: {},
+        # "testserver" is in ALLOWED_HOSTS under the test client, as a real domain must be.
+        lambda net, who: net.api(who).post(
+            "/api/v1/tracking-domains/",
+            {"host": "testserver", "publisher": net.publisher.id},
+            format="json",
+        ),
+        lambda net: tuple(TrackingDomain.objects.values_list("host", "publisher_id")),
     ),
 ]
 

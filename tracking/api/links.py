@@ -7,6 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api_shapes import StrictInputSerializer
 from tracking.clicks.selectors import links_visible_to
 from tracking.links import link_create, link_impression_url, link_tune_url, link_url
 from tracking.models import TrackingLink
@@ -24,6 +25,7 @@ class LinkSerializer(serializers.ModelSerializer):
             "code",
             "offer",
             "publisher",
+            "domain",
             "url",
             "tune_url",
             "impression_url",
@@ -41,9 +43,12 @@ class LinkSerializer(serializers.ModelSerializer):
         return link_impression_url(link)
 
 
-class LinkCreateSerializer(serializers.Serializer):
+class LinkCreateSerializer(StrictInputSerializer):
     offer = serializers.IntegerField(min_value=1)
     publisher = serializers.IntegerField(min_value=1, required=False)
+    # A tracking domain the publisher may use (GET /api/v1/tracking-domains/); omitted: the
+    # link's current one, or the network's default for a new link.
+    domain = serializers.IntegerField(min_value=1, required=False)
 
 
 class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -54,7 +59,7 @@ class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return TrackingLink.objects.none()
-        return links_visible_to(user=self.request.user)
+        return links_visible_to(user=self.request.user).select_related("domain")
 
     @extend_schema(
         request=LinkCreateSerializer, responses={200: LinkSerializer, 201: LinkSerializer}
@@ -67,6 +72,7 @@ class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             user=request.user,
             offer_id=given.validated_data["offer"],
             publisher_id=given.validated_data.get("publisher"),
+            domain_id=given.validated_data.get("domain"),
         )
         return Response(
             LinkSerializer(link).data, status=status.HTTP_201_CREATED if created else 200
