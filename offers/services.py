@@ -21,6 +21,7 @@ from django.db.models import Model, Q
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.notifications import notify, recipients
 from accounts.policy import Action, policy_allows, policy_require
 from affiliates.compliance import terms_accept
 from affiliates.models import OfferAccess, Publisher, TermsAcceptance
@@ -451,6 +452,12 @@ def offer_access_request(
                 how=TermsAcceptance.How.REQUESTED,
                 accepted_by=requested_by,
             )
+            notify(
+                users=recipients(roles=["manager"], advertiser_id=offer.advertiser_id),
+                kind="access_request",
+                text=f"{publisher.name} asks for access to {offer.name}.",
+                url="/network/access-requests/",
+            )
             return access
     except IntegrityError:
         raise DomainError.for_field(
@@ -485,6 +492,12 @@ def offer_access_decide(*, access: OfferAccess, status: str, decided_by: User) -
                 how=TermsAcceptance.How.GRANTED,
                 accepted_by=decided_by,
             )
+        notify(
+            users=recipients(publisher_id=access.publisher_id),
+            kind="access_decision",
+            text=f"Your access to {access.offer.name} is {status}.",
+            url=f"/publisher/offers/{access.offer_id}/",
+        )
     return access
 
 
