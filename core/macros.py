@@ -42,6 +42,8 @@ POSTBACK_MACRO_ALIASES = {
     "status": "status",
     "sale_amount": "sale_amount",
     "event_time": "event_time",
+    # "1" when the conversion is a test one (a sandbox link's click), else "0".
+    "is_test": "is_test",
 }
 POSTBACK_MACROS = frozenset(POSTBACK_MACRO_ALIASES)
 

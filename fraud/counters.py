@@ -82,22 +82,26 @@ def _count_batch(
     return out
 
 
-def click_counts(*, clicks: Sequence[ClickFacts]) -> list[dict[str, int]]:
+def click_counts(
+    *, clicks: Sequence[ClickFacts], uncounted: frozenset[str] = frozenset()
+) -> list[dict[str, int]]:
     """Per click: clicks from its address (same offer and publisher) in the last minute and
-    day, and from its device (address + user agent) likewise; {} when unknown."""
+    day, and from its device (address + user agent) likewise; {} when unknown. Clicks whose
+    id is in `uncounted` (test clicks) read the counts without adding to them."""
     items = []
     for click in clicks:
         if not click.ip:
             items.append((0.0, click.click_id, []))
             continue
         scope = f"{click.offer_id}:{click.publisher_id}"
+        add = click.click_id not in uncounted
         items.append(
             (
                 click.created_at.timestamp(),
                 click.click_id,
                 [
-                    (f"{PREFIX}cip:{scope}:{click.ip}", [MINUTE, DAY], True),
-                    (f"{PREFIX}cdev:{scope}:{device_key(click)}", [MINUTE, DAY], True),
+                    (f"{PREFIX}cip:{scope}:{click.ip}", [MINUTE, DAY], add),
+                    (f"{PREFIX}cdev:{scope}:{device_key(click)}", [MINUTE, DAY], add),
                 ],
             )
         )
@@ -106,20 +110,21 @@ def click_counts(*, clicks: Sequence[ClickFacts]) -> list[dict[str, int]]:
 
 
 def conversion_counts(
-    *, items: Sequence[tuple[str, float, ClickFacts, int, bool]]
+    *, items: Sequence[tuple[str, float, ClickFacts, int, bool]], add: bool = True
 ) -> list[dict[str, Any]]:
     """Per conversion (member, arrival time, its click, publisher, fast?): conversions from the
     click's address and device on the offer in the last day, and the publisher's conversions
-    and fast conversions in the last day (fast: under FAST_SECONDS from click)."""
+    and fast conversions in the last day (fast: under FAST_SECONDS from click). `add` False
+    (test conversions): read the counts, add nothing."""
     rows = []
     for member, when, click, publisher_id, fast in items:
         keys: list[tuple[str, list[int], bool]] = [
-            (f"{PREFIX}pub:{publisher_id}", [DAY], True),
-            (f"{PREFIX}pubfast:{publisher_id}", [DAY], fast),
+            (f"{PREFIX}pub:{publisher_id}", [DAY], add),
+            (f"{PREFIX}pubfast:{publisher_id}", [DAY], fast and add),
         ]
         if click.ip:
-            keys.append((f"{PREFIX}vip:{click.offer_id}:{click.ip}", [DAY], True))
-            keys.append((f"{PREFIX}vdev:{click.offer_id}:{device_key(click)}", [DAY], True))
+            keys.append((f"{PREFIX}vip:{click.offer_id}:{click.ip}", [DAY], add))
+            keys.append((f"{PREFIX}vdev:{click.offer_id}:{device_key(click)}", [DAY], add))
         rows.append((when, member, keys))
     counted = _count_batch(items=rows)
     return counted if counted is not None else [{} for _ in items]

@@ -2,6 +2,9 @@
 
 Explicit calls rather than signals, so the order is visible here. Each hook's body only calls
 other modules' functions; the writers (click ingester, attribution) call the hook once per batch.
+
+Test traffic (sandbox links: tracking/clicks/ids.py, Conversion.is_test) stops here: it earns
+nothing per click and reaches no rollup, so reports and rankings never count it.
 """
 
 from datetime import datetime
@@ -15,12 +18,16 @@ from reports.services import (
 )
 from tracking.attribution.cpc import cpc_clicks_earn, cpc_clicks_price
 from tracking.caps import cap_flags_refresh_after_commit
+from tracking.clicks.ids import click_id_is_test
 from tracking.clicks.lookup import clicks_place
 from tracking.models import Click, Conversion
 
 
 def after_clicks_ingested(*, clicks: list[Click]) -> None:
     """Called by the click ingester after a batch of new clicks was inserted (not re-inserts)."""
+    clicks = [click for click in clicks if not click_id_is_test(click.click_id)]
+    if not clicks:
+        return
     priced = cpc_clicks_price(clicks=clicks)
     cpc_clicks_earn(clicks=clicks, priced=priced)
     rollup_clicks_add(clicks=clicks, cpc=priced)
@@ -28,6 +35,8 @@ def after_clicks_ingested(*, clicks: list[Click]) -> None:
 
 def after_conversion_changed(*, conversion: Conversion, previous_status: str | None) -> None:
     """Called after a conversion is created (previous_status None) or changes status/amounts."""
+    if conversion.is_test:
+        return
     rollup_conversion_apply(
         conversion=conversion,
         previous_status=previous_status,
@@ -39,12 +48,14 @@ def after_conversion_changed(*, conversion: Conversion, previous_status: str | N
 
 def after_conversions_changed(*, conversions: list[Conversion]) -> None:
     """The batch form of after_conversion_changed, for a writer that changed many conversions."""
+    conversions = [conversion for conversion in conversions if not conversion.is_test]
     rollup_conversions_apply(conversions=conversions, places_of=partial(clicks_place, known={}))
 
 
 def after_conversions_created(*, conversions: list[Conversion], clicks: dict[str, Click]) -> None:
     """Called by attribution once per batch with the conversions it inserted and their clicks
     (by click id), as it read them."""
+    conversions = [conversion for conversion in conversions if not conversion.is_test]
     rollup_conversions_apply(
         conversions=conversions, places_of=partial(clicks_place, known=clicks), created=True
     )

@@ -59,7 +59,8 @@ TARGET = {Action.APPROVE: Status.APPROVED, Action.REJECT: Status.REJECTED}
 
 
 def _locked(conversion_id: int) -> Conversion:
-    conversion = Conversion.objects.select_for_update().filter(id=conversion_id).first()
+    # Test conversions too: an advertiser rehearses approving in the sandbox (no money moves).
+    conversion = Conversion.all_objects.select_for_update().filter(id=conversion_id).first()
     if conversion is None:
         raise NotFoundError("not_found", "No such conversion.")
     return conversion
@@ -200,7 +201,7 @@ def _act(*, conversion_id, action, actor, reason, payout, revenue, override_caps
         actor_id=actor.pk,
     )
     entry = _ledger_change(conversion=conversion, previous=previous, old_payout=old_payout)
-    if entry is not None:
+    if entry is not None and not conversion.is_test:
         kind, amount = entry
         ledger_book_conversion_change(
             conversion=conversion,

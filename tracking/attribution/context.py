@@ -54,7 +54,8 @@ class BatchContext:
     offers: dict[int, Offer]
     goals: dict[int, list[Goal]]
     publisher_status: dict[int, str]
-    seen_txn: set[tuple[int, str]]
+    # (advertiser, txn id, is_test): test and real transaction ids never collide.
+    seen_txn: set[tuple[int, str, bool]]
     seen_click_goal: set[tuple[str, int]]
     caps: dict[int, list[CapState]]
     fraud: Any = None  # tracking/attribution/fraud.py BatchFraud, set by the batch
@@ -110,15 +111,15 @@ def batch_context_build(
     # Before reading what is converted: a worker holding another callback of one of these
     # clicks finishes first, and the read below sees its conversion (tracking/attribution/locks).
     clicks_attribution_lock(click_ids=list(clicks))
-    seen_txn: set[tuple[int, str]] = set()
+    seen_txn: set[tuple[int, str, bool]] = set()
     if txn_ids:
         seen_txn = set(
-            Conversion.objects.filter(advertiser_txn_id__in=txn_ids)
+            Conversion.all_objects.filter(advertiser_txn_id__in=txn_ids)
             .exclude(status=Conversion.Status.REJECTED)
-            .values_list("advertiser_id", "advertiser_txn_id")
+            .values_list("advertiser_id", "advertiser_txn_id", "is_test")
         )
     seen_click_goal = set(
-        Conversion.objects.filter(click_id__in=list(clicks), once_per_click=True)
+        Conversion.all_objects.filter(click_id__in=list(clicks), once_per_click=True)
         .exclude(status=Conversion.Status.REJECTED)
         .values_list("click_id", "goal_id")
     )

@@ -52,6 +52,7 @@ from tracking.callbacks.fields import (
     pixel_host_allowed,
 )
 from tracking.callbacks.selectors import advertiser_auth_for_offer
+from tracking.clicks.ids import click_id_is_test
 from tracking.models import CallbackInbox, Click, Conversion
 
 
@@ -139,7 +140,8 @@ def callback_decide(
         refusal = pixel_refusal(row=row, goal=goal)
         if refusal is not None:
             return Decision(row=row, result=refusal)
-    if fields.txn_id and (offer.advertiser_id, fields.txn_id) in ctx.seen_txn:
+    is_test = click_id_is_test(click.click_id)
+    if fields.txn_id and (offer.advertiser_id, fields.txn_id, is_test) in ctx.seen_txn:
         return Decision(row=row, result="duplicate_txn")
     if not goal.allow_multiple and (click.click_id, goal.pk) in ctx.seen_click_goal:
         return Decision(row=row, result="duplicate_conversion")
@@ -198,6 +200,7 @@ def callback_decide(
             publisher_id=click.publisher_id,
             payout=payout,
             status=status,
+            count=not is_test,
         )
         reason = cap_reason or reason
 
@@ -226,10 +229,11 @@ def callback_decide(
         terms=ctx.terms_snapshot(terms),
         explanation=explanation,
         fraud=verdict.as_dict() if verdict is not None else {},
+        is_test=is_test,
     )
     if status != Conversion.Status.REJECTED:
         if fields.txn_id:
-            ctx.seen_txn.add((offer.advertiser_id, fields.txn_id))
+            ctx.seen_txn.add((offer.advertiser_id, fields.txn_id, is_test))
         if not goal.allow_multiple:
             ctx.seen_click_goal.add((click.click_id, goal.pk))
     result = reason if status == Conversion.Status.REJECTED else status
@@ -387,7 +391,11 @@ def _caps_apply(
     publisher_id: int,
     payout: Decimal,
     status: str,
+    count: bool = True,
+    goal_id: int | None = None,
 ) -> tuple[str, str | None, list[CapState]]:
+    """Check the caps; take from them unless `count` is False (a test conversion is checked
+    against them as a real one would be, but never uses them up)."""
     applicable = [state for state in states if state.applies_to(publisher_id)]
     for state in applicable:
         if state.would_exceed(payout):
@@ -401,6 +409,11 @@ def _caps_apply(
             if state.cap.action == Cap.Action.HOLD:
                 return Conversion.Status.PENDING, "cap_reached", []
             return Conversion.Status.REJECTED, "cap_reached", []
+    if not count:
+        if applicable:
+            detail = ", ".join(str(s.cap.pk) for s in applicable) + " (test: not counted)"
+            _check(explanation, "cap", True, detail)
+        return status, None, []
     for state in applicable:
         state.take(payout)
     if applicable:

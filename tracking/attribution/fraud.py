@@ -20,6 +20,7 @@ from fraud.counters import conversion_counts, sub_conversions_add, sub_rates
 from fraud.rules import RuleBook, Verdict, fraud_verdict, rulebook_load
 from fraud.signals import ClickFacts, ConversionFacts, SignalContext
 from fraud.traffic import FAST_SECONDS
+from tracking.clicks.ids import click_id_is_test
 from tracking.models import CallbackInbox, Click, Conversion
 
 OUTCOME_DAYS = 30
@@ -63,22 +64,29 @@ def batch_fraud_prepare(
     fraud = BatchFraud(book=book)
     if not found:
         return fraud
-    items = [
-        (
-            str(row.pk),
-            (row.received_at or now).timestamp(),
-            click_facts(click),
-            click.publisher_id,
-            _age(row, click, now) < FAST_SECONDS,
-        )
-        for row, click in found
-    ]
-    for (row, _), counted in zip(found, conversion_counts(items=items), strict=True):
-        fraud.counts[row.pk] = counted
+    # Test clicks (sandbox links) read the counters as real ones do but never add to them.
+    for test in (False, True):
+        part = [pair for pair in found if click_id_is_test(pair[1].click_id) == test]
+        if not part:
+            continue
+        items = [
+            (
+                str(row.pk),
+                (row.received_at or now).timestamp(),
+                click_facts(click),
+                click.publisher_id,
+                _age(row, click, now) < FAST_SECONDS,
+            )
+            for row, click in part
+        ]
+        counts = conversion_counts(items=items, add=not test)
+        for (row, _), counted in zip(part, counts, strict=True):
+            fraud.counts[row.pk] = counted
     sub_conversions_add(
         items=[
             (click.publisher_id, (row.received_at or now).timestamp(), click.sub1)
             for row, click in found
+            if not click_id_is_test(click.click_id)
         ]
     )
     publisher_ids = {click.publisher_id for _, click in found}

@@ -92,8 +92,11 @@ def _write(*, decisions: list[Decision], clicks: dict[str, Click], now) -> int:
         # by row so only the loser of each race becomes a duplicate.
         conversions = _write_one_by_one(decisions)
 
+    # Test conversions (sandbox links) never reach the ledger.
     ledger_book_conversion_earnings(
-        conversions=[c for c in conversions if c.status == Conversion.Status.APPROVED]
+        conversions=[
+            c for c in conversions if c.status == Conversion.Status.APPROVED and not c.is_test
+        ]
     )
     after_conversions_created(conversions=conversions, clicks=clicks)
 
@@ -135,9 +138,10 @@ def _write_one_by_one(decisions: list[Decision]) -> list[Conversion]:
                 conversion.save(force_insert=True)
         except IntegrityError:
             taken = conversion.advertiser_txn_id and (
-                Conversion.objects.filter(
+                Conversion.all_objects.filter(
                     advertiser_id=conversion.advertiser_id,
                     advertiser_txn_id=conversion.advertiser_txn_id,
+                    is_test=conversion.is_test,
                 )
                 .exclude(status=Conversion.Status.REJECTED)
                 .exists()

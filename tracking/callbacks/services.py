@@ -47,7 +47,7 @@ from tracking.callbacks.limits import callback_admit, callback_params_bound, pix
 from tracking.callbacks.selectors import advertiser_auth_for_offer, click_offer_id
 from tracking.callbacks.spool import spool_append
 from tracking.callbacks.store import ReplayKey, database_unreachable, inbox_insert
-from tracking.clicks.ids import click_id_new
+from tracking.clicks.ids import click_id_is_test, click_id_new
 from tracking.models import CallbackInbox
 from tracking.tasks.attribution import attribution_kick
 
@@ -67,6 +67,13 @@ class CallbackRequest:
     pairs: list[tuple[str, str]]
     headers: Mapping[str, str]
     remote_ip: str | None
+    # Set only by the sandbox's "send a test conversion" (tracking/sandbox/services.py) for an
+    # advertiser it cannot sign for, never from a request: a test click's callback, kept with
+    # SENT_BY_HEADER "network" instead of the advertiser's credentials.
+    sent_by_network: bool = False
+
+
+SENT_BY_HEADER = "X-Affnet-Sent-By"
 
 
 def _kept(params: Mapping[str, str]) -> dict[str, str]:
@@ -128,6 +135,14 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
         return _store(row=row, replay_key=replay_key, reachable=reachable)
 
     row.advertiser_id = auth.advertiser_id
+    if request.sent_by_network:
+        if not click_id_is_test(fields.click_id):
+            raise ForbiddenError(
+                "forbidden", "Only a test click's callback is sent by the network."
+            )
+        row.headers = {**headers, SENT_BY_HEADER: "network"}
+        callback_admit(row=row)
+        return _store(row=row, replay_key=None)
     reason = "advertiser_inactive" if not auth.active else None
     reason = reason or callback_auth_check(
         secret=auth.secret,

@@ -3,8 +3,13 @@
 48 bits of millisecond time then 80 random bits: unguessable, and sortable by time, so the id
 alone tells when the click happened. The clicks table stores that time as `created_at`, the
 partition key, which makes (click_id, created_at) a unique key that partitions can hold.
+
+A test click (through a sandbox link) keeps the ULID's time part and starts its random part with
+TEST (characters 11 to 14), so it cannot be taken for a real one: a real id whose random part
+happens to start so is drawn again (one in about a million).
 """
 
+import secrets
 from datetime import UTC, datetime
 
 from ulid import ULID
@@ -13,10 +18,26 @@ CLICK_ID_LENGTH = 26
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD = frozenset(_ALPHABET)
 _VALUE = {char: index for index, char in enumerate(_ALPHABET)}
+TEST_MARK = "TEST"
+_TIME_CHARS = 10
 
 
 def click_id_new() -> str:
-    return str(ULID())
+    while True:
+        click_id = str(ULID())
+        if not click_id_is_test(click_id):
+            return click_id
+
+
+def click_id_test_new() -> str:
+    """A test click id: a ULID's time part, then TEST and 12 random characters."""
+    time_part = str(ULID())[:_TIME_CHARS]
+    tail = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    return f"{time_part}{TEST_MARK}{tail}"
+
+
+def click_id_is_test(click_id: str) -> bool:
+    return click_id[_TIME_CHARS : _TIME_CHARS + len(TEST_MARK)] == TEST_MARK
 
 
 def click_id_is_valid(click_id: str) -> bool:

@@ -23,7 +23,7 @@ from tracking.caps import cap_flag_key, cap_period_start
 from tracking.clicks import buffer, impressions
 from tracking.clicks.device import device_from_user_agent
 from tracking.clicks.geo import client_country, client_ip
-from tracking.clicks.ids import click_id_new
+from tracking.clicks.ids import click_id_new, click_id_test_new
 from tracking.clicks.locations import deep_link_allowed, location_fill, network_fallback
 from tracking.clicks.resolve import (
     LinkSnapshot,
@@ -34,7 +34,7 @@ from tracking.clicks.resolve import (
     url_normalised,
 )
 from tracking.clicks.store import click_write_direct
-from tracking.models import Click
+from tracking.models import Click, SandboxTraceStep
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,10 @@ def click_handle(*, environ: Mapping[str, str], kind: str, code: str = "") -> Cl
     except DatabaseError:
         logger.exception("click %s could not be recorded", pending.record["id"])
         return busy()
-    return click_finish(pending=pending, capped=capped)
+    response = click_finish(pending=pending, capped=capped)
+    if pending.snapshot.test:
+        _sandbox_redirect_record(pending=pending, capped=capped, response=response, code=code)
+    return response
 
 
 def click_prepare(
@@ -205,7 +208,7 @@ def click_prepare(
     country = client_country(environ, ip)
     device = device_from_user_agent(user_agent)
     reason = click_reason(snapshot=snapshot, country=country, device=device)
-    click_id = click_id_new()
+    click_id = click_id_test_new() if snapshot.test else click_id_new()
 
     cap_keys = []
     if not reason and snapshot.caps:
@@ -335,6 +338,39 @@ def _record(*, record: dict, repeat_key: str, cap_keys: list[str]) -> bool:
             # Better a direct write the visitor waits for than a lost click.
             logger.exception("click buffer unavailable; writing click %s directly", record["id"])
     return click_write_direct(record=record, repeat_key=repeat_key, cap_keys=cap_keys)
+
+
+def _sandbox_redirect_record(
+    *, pending: PendingClick, capped: bool, response: ClickResponse, code: str
+) -> None:
+    """What the redirect decided for a test click, for its sandbox trace. Test clicks only: a
+    real click never waits on this write. A failure loses the trace's first step, never the
+    visitor's redirect."""
+    snapshot = pending.snapshot
+    assert snapshot.link_id is not None
+    location = dict(response.headers).get("Location", "")
+    reason = pending.record["fr"]
+    try:
+        SandboxTraceStep.objects.create(
+            click_id=pending.record["id"],
+            link_id=snapshot.link_id,
+            step=SandboxTraceStep.Step.REDIRECT,
+            data={
+                "link": {"code": code, "offer_id": snapshot.offer_id},
+                "decision": reason or "offer",
+                "cap_flag_found": capped,
+                "offer_url": snapshot.landing_url,
+                "fallback_url": snapshot.fallback_url,
+                "deep_link": pending.deep_link,
+                "macros": dict(pending.values),
+                "final_url": location,
+                "country": pending.record["cc"],
+                "device": pending.record["dv"],
+                "bad_params": pending.record.get("bp", ""),
+            },
+        )
+    except DatabaseError:
+        logger.exception("sandbox trace of click %s not recorded", pending.record["id"])
 
 
 def _cookie(click_id: str) -> str:

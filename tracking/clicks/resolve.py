@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import quote, urlsplit
 
 import redis
@@ -35,7 +35,7 @@ from offers.models import Advertiser, Cap, Offer
 from offers.selectors import offer_is_runnable_by
 from tracking.caps import REDIRECT_ACTIONS, cap_limit_stamp
 from tracking.clicks import buffer
-from tracking.models import TrackingLink
+from tracking.models import SandboxLink, TrackingLink
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +77,9 @@ class LinkSnapshot:
     # Why the offer is held (offers.OfferHold: funds used up, budget reached), "" when it is not;
     # seen by the redirect within CLICK_LINK_CACHE_SECONDS of the hold being set or lifted.
     hold_reason: str = ""
+    # A sandbox link (tracking.models.SandboxLink, whose id `link_id` is): its clicks get test
+    # click ids, and what the redirect decided is kept for the sandbox trace.
+    test: bool = False
 
 
 _Cached = tuple[LinkSnapshot | None, float]
@@ -217,7 +220,7 @@ def _snapshot_build(key: str) -> LinkSnapshot | None:
             TrackingLink.objects.filter(code=rest).values("id", "offer_id", "publisher_id").first()
         )
         if link is None:
-            return None
+            return _sandbox_snapshot(rest)
         return _snapshot_for_pair(link["offer_id"], link["publisher_id"], link["id"])
     offer_id, publisher_id = (int(part) for part in rest.split(":"))
     link_id = (
@@ -226,6 +229,14 @@ def _snapshot_build(key: str) -> LinkSnapshot | None:
         .first()
     )
     return _snapshot_for_pair(offer_id, publisher_id, link_id)
+
+
+def _sandbox_snapshot(code: str) -> LinkSnapshot | None:
+    link = SandboxLink.objects.filter(code=code).values("id", "offer_id", "publisher_id").first()
+    if link is None:
+        return None
+    snapshot = _snapshot_for_pair(link["offer_id"], link["publisher_id"], link["id"])
+    return replace(snapshot, test=True) if snapshot is not None else None
 
 
 def _snapshot_for_pair(

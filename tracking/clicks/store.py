@@ -19,7 +19,7 @@ from core.pg_cursor import pg_cursor
 from fraud.scoring import click_signals_compute
 from fraud.signals import ClickFacts
 from tracking.clicks.buffer import UNIQUE_PREFIX, UNIQUE_SECONDS
-from tracking.clicks.ids import click_id_is_valid
+from tracking.clicks.ids import click_id_is_test, click_id_is_valid
 from tracking.clicks.records import click_from_record
 from tracking.hooks import after_clicks_ingested
 from tracking.models import Click
@@ -135,7 +135,10 @@ def _signals_attach(clicks: list[Click]) -> None:
         )
         for click in clicks
     ]
-    for click, signals in zip(clicks, click_signals_compute(clicks=facts), strict=True):
+    # Test clicks (sandbox links) are scored as real ones but counted by no fraud counter.
+    uncounted = frozenset(click.click_id for click in clicks if click_id_is_test(click.click_id))
+    scored = click_signals_compute(clicks=facts, uncounted=uncounted)
+    for click, signals in zip(clicks, scored, strict=True):
         click.signals = signals
 
 

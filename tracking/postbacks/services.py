@@ -71,6 +71,8 @@ def postback_values(*, conversion: Conversion, event: str) -> dict[str, str]:
         "status": event,
         "sale_amount": "" if conversion.sale_amount is None else str(conversion.sale_amount),
         "event_time": timezone.now().replace(microsecond=0).isoformat(),
+        # 1 for a conversion of a sandbox link's click, so a publisher can tell it from real.
+        "is_test": "1" if conversion.is_test else "0",
     }
 
 
@@ -80,7 +82,8 @@ def deliveries_create(*, conversion_ids: list[int], event: str | None = None) ->
     A conversion's deliveries are owed together (one transaction): a worker killed half-way
     owes none of them, and the sweep (conversions_unnotified) then owes them all."""
     created: list[int] = []
-    conversions = Conversion.objects.filter(id__in=conversion_ids).select_related("goal")
+    # Test conversions too: their postbacks fire as in production, with {is_test} = 1.
+    conversions = Conversion.all_objects.filter(id__in=conversion_ids).select_related("goal")
     for conversion in conversions:
         what = event or conversion.status
         with transaction.atomic():
@@ -225,7 +228,7 @@ def conversions_unnotified(*, settle_seconds: int = 30, window_hours: int = 24) 
         Q(events=[]) | Q(events__contains=[PostbackTemplate.Event.APPROVED])
     )
     return list(
-        Conversion.objects.filter(
+        Conversion.all_objects.filter(
             status=Conversion.Status.APPROVED,
             created_at__gte=now - timedelta(hours=window_hours),
             created_at__lte=now - timedelta(seconds=settle_seconds),
