@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from portal import account_urls, explain_urls, manager_urls, notification_urls, validation_urls
-from portal.views import advertiser, books, finance, network, publisher
+from portal.views import advertiser, advertiser_desk, books, finance, network, publisher
 from portal.views import billing as billing_pages
 
 app_name = "portal"
@@ -54,6 +54,14 @@ urlpatterns = [
         name="advertiser-conversion",
     ),
     path("advertiser/postback/", advertiser.postback_setup, name="advertiser-postback"),
+    path("advertiser/access-requests/", advertiser_desk.access_requests, name="advertiser-access"),
+    path(
+        "advertiser/access-requests/<int:access_id>/decide/",
+        advertiser_desk.access_request_decide,
+        name="advertiser-access-decide",
+    ),
+    path("advertiser/callbacks/", advertiser_desk.callbacks, name="advertiser-callbacks"),
+    path("advertiser/chart/", advertiser_desk.chart, name="advertiser-chart"),
     path(
         "advertiser/postback/rotate/",
         advertiser.postback_secret_rotate,

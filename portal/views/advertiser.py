@@ -6,14 +6,20 @@ The decide form appears only where the money policy lets the advertiser act (its
 conversions held for its approval; rejecting with a reason), and the service asks the policy
 again on submit. Explanations are shown without what would reveal publishers' payouts."""
 
+import csv
+from datetime import date
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.policy import Action, policy_allows
+from core.csv_cells import csv_cell
 from core.errors import DomainError
 from offers.secret_box import secret_decrypt
 from offers.selectors import advertisers_visible_to, offers_visible_to
@@ -51,18 +57,84 @@ def offers(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/advertiser/offers.html", {"offers": rows})
 
 
+CSV_COLUMNS = (
+    ("id", "Conversion"),
+    ("created_at", "Time (UTC)"),
+    ("status", "Status"),
+    ("reject_reason", "Reason"),
+    ("offer__name", "Offer"),
+    ("goal__name", "Goal"),
+    ("advertiser_txn_id", "Transaction id"),
+    ("click_id", "Click id"),
+    ("currency", "Currency"),
+    ("sale_amount", "Sale amount"),
+    ("revenue", "Revenue"),
+)
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @role_required(ADVERTISER)
 def conversions(request: HttpRequest) -> HttpResponse:
+    """Filters: status, offer, txn or click id (`q`), UTC days `since` and `until` (both
+    included); `?format=csv` downloads the filtered list (revenue only, never payouts)."""
     status = request.GET.get("status", "")
-    rows = conversions_visible_to(user=request.user).order_by("-id")
+    q = request.GET.get("q", "").strip()[:128]
+    offer = request.GET.get("offer", "")
+    since, until = _day(request.GET.get("since", "")), _day(request.GET.get("until", ""))
+    rows = conversions_visible_to(user=request.user).select_related("offer", "goal").order_by("-id")
     if status in Conversion.Status.values:
         rows = rows.filter(status=status)
+    if q:
+        rows = rows.filter(Q(advertiser_txn_id=q) | Q(click_id=q))
+    if offer.isdigit():
+        rows = rows.filter(offer_id=int(offer))
+    if since:
+        rows = rows.filter(created_at__date__gte=since)
+    if until:
+        rows = rows.filter(created_at__date__lte=until)
+    if request.GET.get("format") == "csv":
+        return _csv(rows)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = urlencode([(k, v) for k, v in request.GET.items() if k not in ("page", "format")])
     return render(
         request,
         "portal/advertiser/conversions.html",
-        {"page": page, "status": status, "statuses": Conversion.Status.choices},
+        {
+            "page": page,
+            "status": status,
+            "statuses": Conversion.Status.choices,
+            "q": q,
+            "offer": offer,
+            "offers": offers_visible_to(user=request.user).order_by("name"),
+            "since": since,
+            "until": until,
+            "query": query,
+        },
     )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv(rows) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow([title for _, title in CSV_COLUMNS])
+        for row in rows.values_list(*(key for key, _ in CSV_COLUMNS)).iterator():
+            yield writer.writerow([csv_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="conversions.csv"'
+    return response
 
 
 @role_required(ADVERTISER)

@@ -58,6 +58,8 @@ POST_FORMS = [
     # Monthly validation (portal/views/validation.py).
     ("validation", {}, "advertiser_user", {}),
     ("validation-apply", {}, "advertiser_user", {"csv": "txn_id,decision\nX,approve\n"}),
+    # The advertiser's desk (portal/views/advertiser_desk.py).
+    ("advertiser-access-decide", {"access_id": 1}, "advertiser_user", {"decision": "approved"}),
     # Notifications (portal/views/notifications.py).
     ("notifications-read", {}, "publisher_user", {}),
     ("notification-settings", {}, "publisher_user", {"email": "payout_sent"}),
