@@ -243,6 +243,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
+        "config.schema.close_request_bodies",
     ],
     # One name per shared choice set (revenue and payout kinds are the same TermsKind).
     "ENUM_NAME_OVERRIDES": {
@@ -261,6 +262,11 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "billing.models.Invoice.Status",
         "InvoiceLineKindEnum": "billing.models.InvoiceLine.Kind",
         "RevenueBudgetPeriodEnum": "billing.models.RevenueBudget.Period",
+        # A conversion's status (staff lists, the review queue), a ledger entry's kind (staff
+        # and publisher views) and a tax form's kind (read and upload): each one set of choices.
+        "ConversionStatusEnum": "tracking.models.Conversion.Status",
+        "LedgerEntryKindEnum": "payouts.models.LedgerEntry.Kind",
+        "TaxFormKindEnum": "payouts.models.TaxForm.Kind",
     },
 }
 
