@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "auditlog",
     # Two-factor sign-in (TOTP) and sign-in throttling (accounts/two_factor.py and
     # accounts/sign_in_throttle.py).
@@ -235,6 +236,11 @@ SPECTACULAR_SETTINGS = {
     'Every 4xx answers `{"error": {"code", "message", "fields"}}`.',
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs pages' assets from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "tryItOutEnabled": True},
     "COMPONENT_SPLIT_REQUEST": True,
     # Bodies are documented as JSON only: a form can carry neither null nor a list of objects,
     # so the schema could not promise what a form body may say (forms still parse, undocumented).
