@@ -294,3 +294,10 @@ class OfferHold(models.Model):
 
     def __str__(self) -> str:
         return f"offer {self.offer_id} held: {self.reason}"
+
+
+# Landing variants, A/B tests and finer targeting live in their own module (offers/landing.py);
+# imported here so Django registers them with this app.
+from offers.landing import LandingTest, LandingVariant, OfferTargeting  # noqa: E402
+
+__all__ = ["LandingTest", "LandingVariant", "OfferTargeting"]

@@ -6,7 +6,6 @@ from accounts.api_roles import ADVERTISER, FINANCE, MANAGER, PUBLISHER, RoleFiel
 from accounts.models import User
 from affiliates.models import ApiKey, PayoutDetailsChange, Publisher
 from affiliates.selectors import publishers_visible_to
-from core.api_shapes import StrictInputMixin
 
 
 class PublisherSerializer(RoleFieldsSerializer):
@@ -41,7 +40,7 @@ class PublisherSerializer(RoleFieldsSerializer):
         validators = []
 
 
-class PayoutDetailsChangeSerializer(StrictInputMixin, serializers.ModelSerializer):
+class PayoutDetailsChangeSerializer(serializers.ModelSerializer):
     """A request to change where a publisher is paid: old and new values side by side."""
 
     publisher = serializers.PrimaryKeyRelatedField(queryset=Publisher.objects.none())

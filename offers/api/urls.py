@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from offers.api import access, compliance, views
+from offers.api import access, compliance, landing, views
 
 router = SimpleRouter()
 router.register("advertisers", views.AdvertiserViewSet, basename="advertiser")
@@ -13,5 +13,8 @@ router.register("offer-terms", compliance.OfferTermsViewSet, basename="offer-ter
 # Publishers' rows that name offers (offers/api/access.py).
 router.register("offer-access", access.OfferAccessViewSet, basename="offer-access")
 router.register("postback-templates", access.PostbackTemplateViewSet, basename="postback-template")
+# Landing variants and finer targeting (offers/api/landing.py); A/B tests are tracking's.
+router.register("landing-variants", landing.LandingVariantViewSet, basename="landing-variant")
+router.register("offer-targeting", landing.OfferTargetingViewSet, basename="offer-targeting")
 
 urlpatterns = router.urls

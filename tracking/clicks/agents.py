@@ -45,3 +45,17 @@ def user_agent_reduce(user_agent: str) -> str:
         return ""
     kind = "bot" if user_agent_is_bot(user_agent) else device_from_user_agent(user_agent)
     return f"{_first(_BROWSERS, user_agent)}; {_first(_SYSTEMS, user_agent)}; {kind}"
+
+
+@lru_cache(maxsize=8192)
+def user_agent_os(user_agent: str) -> str:
+    """The operating system family in lower case (offers.OfferTargeting.oses): "windows",
+    "ios", "macos", "android", "chromeos", "linux" or "other"."""
+    return _first(_SYSTEMS, user_agent).lower()
+
+
+@lru_cache(maxsize=8192)
+def user_agent_browser(user_agent: str) -> str:
+    """The browser family in lower case (offers.OfferTargeting.browsers): "edge", "opera",
+    "samsung internet", "yandex", "firefox", "chrome", "safari", "internet explorer", "other"."""
+    return _first(_BROWSERS, user_agent).lower()

@@ -28,7 +28,7 @@ def click_from_record(*, record: dict, unique: bool, capped: bool) -> Click:
     user_agent = _storable(record.get("ua"))
     # Positional, in tracking.clicks.store.COLUMNS order after the id: Django's fast path for
     # building a model, which the ingester does for every click.
-    return Click(
+    click = Click(
         None,
         record["id"],
         click_id_time(record["id"]),
@@ -47,6 +47,11 @@ def click_from_record(*, record: dict, unique: bool, capped: bool) -> Click:
         _storable(reason)[:32],
         ",".join(dict.fromkeys(bad))[:64],
     )
+    # A visitor turned away (a cap found reached with the append) saw no landing variant.
+    variant = record.get("lv")
+    if variant is not None and not reason:
+        click.landing_variant_id = int(variant)
+    return click
 
 
 def _storable(value: object) -> str:

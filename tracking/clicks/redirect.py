@@ -10,6 +10,7 @@ does production when Redis cannot take the click, so a redirected click is alway
 import base64
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from tracking.clicks.resolve import (
     url_normalised,
 )
 from tracking.clicks.store import click_write_direct
+from tracking.clicks.targeting import audience_reason, schedule_reason
+from tracking.clicks.variants import variant_pick, visitor_key
 from tracking.models import Click, SandboxTraceStep
 
 logger = logging.getLogger(__name__)
@@ -154,6 +157,8 @@ class PendingClick:
     cap_keys: list[str]
     values: dict[str, str]
     deep_link: str
+    # The landing variant's URL picked for this visitor; "" for the offer's landing URL.
+    landing_url: str = ""
 
 
 def click_handle(*, environ: Mapping[str, str], kind: str, code: str = "") -> ClickResponse:
@@ -207,7 +212,13 @@ def click_prepare(
     user_agent = environ.get("HTTP_USER_AGENT", "")[:MAX_TEXT]
     country = client_country(environ, ip)
     device = device_from_user_agent(user_agent)
-    reason = click_reason(snapshot=snapshot, country=country, device=device)
+    reason = click_reason(
+        snapshot=snapshot,
+        country=country,
+        device=device,
+        user_agent=user_agent,
+        accept_language=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+    )
     click_id = click_id_test_new() if snapshot.test else click_id_new()
 
     cap_keys = []
@@ -238,6 +249,23 @@ def click_prepare(
     }
     if bad:
         record["bp"] = ",".join(bad)
+    deep_link = url_normalised(deep_link)
+    variant = None
+    if (
+        snapshot.variants
+        and not reason
+        and not (
+            deep_link
+            and snapshot.deep_links
+            and deep_link_allowed(deep_link, allowed_hosts=snapshot.deep_hosts)
+        )
+    ):
+        variant = variant_pick(
+            variants=snapshot.variants,
+            key=visitor_key(ip=ip or "", user_agent=user_agent, offer_id=snapshot.offer_id),
+        )
+        if variant is not None:
+            record["lv"] = variant[0]
     repeat_key = hashlib.blake2b(
         f"{ip}|{user_agent}|{snapshot.offer_id}|{snapshot.publisher_id}".encode(), digest_size=16
     ).hexdigest()
@@ -261,7 +289,8 @@ def click_prepare(
         cap_keys=cap_keys,
         values=values,
         # Percent-encoded as a configured URL is, so the Location header is plain ASCII.
-        deep_link=url_normalised(deep_link),
+        deep_link=deep_link,
+        landing_url=variant[2] if variant is not None else "",
     )
 
 
@@ -275,6 +304,7 @@ def click_finish(*, pending: PendingClick, capped: bool) -> ClickResponse:
         reason=reason,
         values=pending.values,
         deep_link=pending.deep_link,
+        landing_url=pending.landing_url,
     )
     click_id = pending.record["id"]
     return ClickResponse(
@@ -282,7 +312,15 @@ def click_finish(*, pending: PendingClick, capped: bool) -> ClickResponse:
     )
 
 
-def click_reason(*, snapshot: LinkSnapshot, country: str, device: str) -> str:
+def click_reason(
+    *,
+    snapshot: LinkSnapshot,
+    country: str,
+    device: str,
+    user_agent: str = "",
+    accept_language: str = "",
+    now: float | None = None,
+) -> str:
     """Why this visitor cannot be sent to the offer (empty: they can). Caps are checked later,
     with the durable append, in the same Redis round trip."""
     if not snapshot.offer_active:
@@ -293,18 +331,42 @@ def click_reason(*, snapshot: LinkSnapshot, country: str, device: str) -> str:
         return Click.Reason.NOT_ALLOWED
     if snapshot.hold_reason:
         return snapshot.hold_reason
+    if snapshot.starts_at is not None or snapshot.ends_at is not None or snapshot.hours:
+        reason = schedule_reason(
+            now=time.time() if now is None else now,
+            starts_at=snapshot.starts_at,
+            ends_at=snapshot.ends_at,
+            time_zone=snapshot.time_zone,
+            hours=snapshot.hours,
+        )
+        if reason:
+            return reason
     if snapshot.countries and country not in snapshot.countries:
         return Click.Reason.COUNTRY
     if snapshot.devices and device not in snapshot.devices:
         return Click.Reason.DEVICE
+    if snapshot.oses or snapshot.browsers or snapshot.languages:
+        return audience_reason(
+            user_agent=user_agent,
+            accept_language=accept_language,
+            oses=snapshot.oses,
+            browsers=snapshot.browsers,
+            languages=snapshot.languages,
+        )
     return Click.Reason.NONE
 
 
 def click_location(
-    *, snapshot: LinkSnapshot, reason: str, values: Mapping[str, str], deep_link: str
+    *,
+    snapshot: LinkSnapshot,
+    reason: str,
+    values: Mapping[str, str],
+    deep_link: str,
+    landing_url: str = "",
 ) -> str:
-    """The Location for this click: the offer (or an allowed deep link) when nothing stands in
-    the way, else the offer's fallback, else the network's."""
+    """The Location for this click: the offer (its landing variant `landing_url` if one was
+    picked, or an allowed deep link) when nothing stands in the way, else the offer's fallback,
+    else the network's."""
     if not reason:
         if (
             deep_link
@@ -314,7 +376,7 @@ def click_location(
             filled = location_fill(deep_link, values)
             if filled:
                 return filled
-        filled = location_fill(snapshot.landing_url, values)
+        filled = location_fill(landing_url or snapshot.landing_url, values)
         if filled:
             return filled
     if snapshot.fallback_url:

@@ -31,7 +31,7 @@ from django.db.models import Q
 
 from affiliates.models import Publisher
 from offers.holds import offer_hold_reason
-from offers.models import Advertiser, Cap, Offer
+from offers.models import Advertiser, Cap, LandingVariant, Offer, OfferTargeting
 from offers.selectors import offer_is_runnable_by
 from tracking.caps import REDIRECT_ACTIONS, cap_limit_stamp
 from tracking.clicks import buffer
@@ -80,6 +80,17 @@ class LinkSnapshot:
     # A sandbox link (tracking.models.SandboxLink, whose id `link_id` is): its clicks get test
     # click ids, and what the redirect decided is kept for the sandbox trace.
     test: bool = False
+    # The offer's landing variants, [variant id, weight, normalised URL], active and of positive
+    # weight only; empty: the offer's `landing_url` (tracking/clicks/variants.py picks one).
+    variants: list[list] = field(default_factory=list)
+    # Finer targeting and scheduling (offers.OfferTargeting; tracking/clicks/targeting.py).
+    oses: list[str] = field(default_factory=list)
+    browsers: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    time_zone: str = "UTC"
+    hours: dict[str, list[int]] = field(default_factory=dict)
+    starts_at: float | None = None  # Unix times
+    ends_at: float | None = None
 
 
 _Cached = tuple[LinkSnapshot | None, float]
@@ -112,9 +123,6 @@ class LinkLru:
             self._items.move_to_end(key)
             while len(self._items) > self.maxsize():
                 self._items.popitem(last=False)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._items
 
     def __len__(self) -> int:
         return len(self._items)
@@ -242,7 +250,7 @@ def _sandbox_snapshot(code: str) -> LinkSnapshot | None:
 def _snapshot_for_pair(
     offer_id: int, publisher_id: int, link_id: int | None
 ) -> LinkSnapshot | None:
-    offer = Offer.objects.select_related("advertiser").filter(id=offer_id).first()
+    offer = Offer.objects.select_related("advertiser", "targeting").filter(id=offer_id).first()
     publisher_status = (
         Publisher.objects.filter(id=publisher_id).values_list("status", flat=True).first()
     )
@@ -256,6 +264,18 @@ def _snapshot_for_pair(
             action__in=REDIRECT_ACTIONS,
         ).values_list("id", "period", "limit")
     ]
+    variants = [
+        [variant_id, weight, url_normalised(url)]
+        for variant_id, weight, url in LandingVariant.objects.filter(
+            offer_id=offer_id, is_active=True, weight__gt=0
+        )
+        .order_by("id")
+        .values_list("id", "weight", "url")
+    ]
+    try:
+        targeting: OfferTargeting | None = offer.targeting
+    except OfferTargeting.DoesNotExist:
+        targeting = None
     return LinkSnapshot(
         offer_id=offer_id,
         publisher_id=publisher_id,
@@ -272,7 +292,24 @@ def _snapshot_for_pair(
         deep_hosts=[host.lower().strip() for host in offer.deep_link_allowed_hosts or []],
         caps=caps,
         hold_reason=offer_hold_reason(offer_id=offer_id),
+        variants=[variant for variant in variants if variant[2]],
+        **(_targeting_fields(targeting) if targeting is not None else {}),
     )
+
+
+def _targeting_fields(targeting: OfferTargeting) -> dict:
+    return {
+        "oses": [name.lower().strip() for name in targeting.oses or []],
+        "browsers": [name.lower().strip() for name in targeting.browsers or []],
+        "languages": [name.lower().strip() for name in targeting.languages or []],
+        "time_zone": targeting.time_zone or "UTC",
+        "hours": {
+            str(day): sorted({int(hour) for hour in hours})
+            for day, hours in (targeting.hours or {}).items()
+        },
+        "starts_at": targeting.starts_at.timestamp() if targeting.starts_at else None,
+        "ends_at": targeting.ends_at.timestamp() if targeting.ends_at else None,
+    }
 
 
 def url_normalised(url: str) -> str:

@@ -49,6 +49,7 @@ COLUMNS = (
     "fallback_reason",
     "bad_params",
     "signals",
+    "landing_variant_id",
 )
 # PostgreSQL array types of COLUMNS, in order, for the unnest insert.
 _PG_TYPES = (
@@ -73,6 +74,7 @@ _PG_TYPES = (
     "varchar",
     "varchar",
     "jsonb",
+    "bigint",
 )
 
 
@@ -154,8 +156,12 @@ def _insert(cursor, clicks: list[Click]) -> list[tuple[int, str]]:
     table = Click._meta.db_table
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%b::{kind}[]" for kind in _PG_TYPES)
-        values = [[getattr(click, column) for click in clicks] for column in COLUMNS[:-1]]
-        values.append([Jsonb(click.signals) for click in clicks])
+        values = [
+            [Jsonb(click.signals) for click in clicks]
+            if column == "signals"
+            else [getattr(click, column) for click in clicks]
+            for column in COLUMNS
+        ]
         # A plain psycopg cursor on the same connection (so the same transaction): server-side
         # binding with binary parameters (%b), so the arrays are dumped in C. Django's own cursor
         # binds on the client and escapes every array element in Python.
