@@ -16,6 +16,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from accounts.selectors import user_role
+from core.api_shapes import unknown_keys_refuse
 from core.errors import DomainError, ForbiddenError
 
 MANAGER = "manager"
@@ -63,15 +64,8 @@ class RoleFieldsSerializer(serializers.ModelSerializer):
         return fields
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            refused = sorted(name for name in data if name not in writable)
-            if refused:
-                raise DomainError(
-                    "not_writable",
-                    "You may not set: " + ", ".join(refused) + ".",
-                    fields={name: ["You may not set this field."] for name in refused},
-                )
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        unknown_keys_refuse(data, writable)
         return super().to_internal_value(data)
 
 

@@ -193,3 +193,38 @@ class NotificationPreference(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_once")
         ]
+
+
+class PersonalDataRequest(models.Model):
+    """A partner user's request that its personal data be deleted (accounts/personal_data.py).
+
+    Carried out by finance or a manager (accounts.policy: personal_data.erase): names, e-mails
+    and payout details become a placeholder and the user is deactivated; the ledger, conversions
+    and batches keep every amount, so the books still add up."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    done_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(state="pending"),
+                name="personal_data_request_one_pending_per_user",
+            ),
+            models.CheckConstraint(
+                name="personal_data_request_done_is_stamped",
+                condition=Q(state="pending", done_by__isnull=True, done_at__isnull=True)
+                | Q(state="done", done_by__isnull=False, done_at__isnull=False),
+            ),
+        ]

@@ -72,6 +72,8 @@ class Action(StrEnum):
     PAYOUT_EXPLAIN = "payout.explain"
     LANDING_TEST_END = "landing_test.end"
     TRACKING_DOMAIN_CREATE = "tracking_domain.create"
+    PERSONAL_DATA_ERASURE_REQUEST = "personal_data.erasure_request"
+    PERSONAL_DATA_ERASE = "personal_data.erase"
 
 
 @dataclass(frozen=True)
@@ -387,6 +389,19 @@ POLICY: dict[Action, Rule] = {
             (Grant(MANAGER),),
             "A network domain (any publisher may choose it) or one publisher's own; its host "
             "must be in ALLOWED_HOSTS, so no link is minted on a host the click handler refuses.",
+        ),
+        Rule(
+            Action.PERSONAL_DATA_ERASURE_REQUEST,
+            (Grant(PUBLISHER), Grant(ADVERTISER)),
+            "A partner user asks for the deletion of its own personal data (never another's); "
+            "finance or a "
+            "manager carries it out.",
+        ),
+        Rule(
+            Action.PERSONAL_DATA_ERASE,
+            (Grant(FINANCE, (TARGET_IS_PARTNER,)), Grant(MANAGER, (TARGET_IS_PARTNER,))),
+            "Names, e-mails and payout details become a placeholder and the user is "
+            "deactivated; ledger entries, conversions and batches keep their amounts.",
         ),
     )
 }

@@ -15,6 +15,11 @@ generated from the schema knows every status it may receive:
 - 429 everywhere: the per-key rate limit (config/throttling.py).
 
 tests/api/test_schemathesis.py fails on any status an operation answers that is not listed.
+
+A second hook closes every request body (`additionalProperties: false`): the API refuses a key
+a body's serializer does not declare with 400 `not_writable` (core/api_shapes.py,
+accounts/api_roles.py), so the schema says so, and a generated client or fuzzer never sends one
+as if it were valid.
 """
 
 from typing import Any
@@ -89,4 +94,22 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
                         "content": {"application/json": {"schema": reference}},
                     },
                 )
+    return result
+
+
+def close_request_bodies(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: no request body takes keys it does not declare."""
+    components = result.get("components", {}).get("schemas", {})
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in METHODS:
+                continue
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                body = media.get("schema", {})
+                reference = body.get("$ref", "")
+                if reference.startswith("#/components/schemas/"):
+                    body = components.get(reference.rsplit("/", 1)[-1], {})
+                # Only a serializer's declared fields: a free-form object stays open.
+                if body.get("type") == "object" and "properties" in body:
+                    body["additionalProperties"] = False
     return result

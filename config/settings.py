@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "auditlog",
     # Two-factor sign-in (TOTP) and sign-in throttling (accounts/two_factor.py and
     # accounts/sign_in_throttle.py).
@@ -235,6 +236,11 @@ SPECTACULAR_SETTINGS = {
     'Every 4xx answers `{"error": {"code", "message", "fields"}}`.',
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs pages' assets from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "tryItOutEnabled": True},
     "COMPONENT_SPLIT_REQUEST": True,
     # Bodies are documented as JSON only: a form can carry neither null nor a list of objects,
     # so the schema could not promise what a form body may say (forms still parse, undocumented).
@@ -243,6 +249,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
+        "config.schema.close_request_bodies",
     ],
     # One name per shared choice set (revenue and payout kinds are the same TermsKind).
     "ENUM_NAME_OVERRIDES": {
@@ -261,6 +268,11 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "billing.models.Invoice.Status",
         "InvoiceLineKindEnum": "billing.models.InvoiceLine.Kind",
         "RevenueBudgetPeriodEnum": "billing.models.RevenueBudget.Period",
+        # A conversion's status (staff lists, the review queue), a ledger entry's kind (staff
+        # and publisher views) and a tax form's kind (read and upload): each one set of choices.
+        "ConversionStatusEnum": "tracking.models.Conversion.Status",
+        "LedgerEntryKindEnum": "payouts.models.LedgerEntry.Kind",
+        "TaxFormKindEnum": "payouts.models.TaxForm.Kind",
     },
 }
 

@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from config.health import healthz, readyz
 from ops.metrics import metrics_view
@@ -17,7 +21,13 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("accounts.audit.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI with its try-it console (a session or `Bearer <api key>`), and ReDoc to read.
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "docs/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="portal/api_redoc.html"),
+        name="api-redoc",
+    ),
 ]
 
 urlpatterns = [

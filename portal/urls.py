@@ -2,8 +2,15 @@
 
 from django.urls import include, path
 
-from portal import account_urls, explain_urls, manager_urls, notification_urls, validation_urls
-from portal.views import advertiser, advertiser_desk, books, finance, network, publisher
+from portal import (
+    account_urls,
+    explain_urls,
+    manager_urls,
+    notification_urls,
+    personal_data_urls,
+    validation_urls,
+)
+from portal.views import advertiser, advertiser_desk, audit, books, finance, network, publisher
 from portal.views import billing as billing_pages
 
 app_name = "portal"
@@ -15,6 +22,8 @@ urlpatterns = [
     path("reports/", network.reports, name="reports"),
     *validation_urls.urlpatterns,
     *notification_urls.urlpatterns,
+    *personal_data_urls.urlpatterns,
+    path("audit/", audit.audit_log, name="audit-log"),
     # Explain this payout: conversions, ledger entries, batch lines (every role its side).
     *explain_urls.urlpatterns,
     # Publisher portal.

@@ -6,6 +6,7 @@ from accounts.api_roles import ADVERTISER, FINANCE, MANAGER, PUBLISHER, RoleFiel
 from accounts.models import User
 from affiliates.models import ApiKey, PayoutDetailsChange, Publisher
 from affiliates.selectors import publishers_visible_to
+from core.api_shapes import StrictInputMixin
 
 
 class PublisherSerializer(RoleFieldsSerializer):
@@ -40,7 +41,7 @@ class PublisherSerializer(RoleFieldsSerializer):
         validators = []
 
 
-class PayoutDetailsChangeSerializer(serializers.ModelSerializer):
+class PayoutDetailsChangeSerializer(StrictInputMixin, serializers.ModelSerializer):
     """A request to change where a publisher is paid: old and new values side by side."""
 
     publisher = serializers.PrimaryKeyRelatedField(queryset=Publisher.objects.none())

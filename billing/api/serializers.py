@@ -3,18 +3,18 @@
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import Invoice, InvoiceLine, Payment, RevenueBudget, TopUp
 from billing.selectors import invoice_state
+from core.api_shapes import MONEY_STRING, CurrencyField, StrictInputSerializer
 from core.money import money_str
 
 AMOUNT = {"max_digits": 18, "decimal_places": 6}
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(MONEY_STRING)
 class MoneyField(serializers.Field):
     """An amount written as its currency writes it ("7.00" USD, "150" JPY), never re-rounded."""
 
@@ -85,11 +85,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
     def _paid(self, invoice: Invoice) -> Decimal:
         return getattr(invoice, "paid", None) or Decimal(0)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(MONEY_STRING)
     def get_paid(self, invoice: Invoice) -> str:
         return money_str(self._paid(invoice), invoice.currency)
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(MONEY_STRING)
     def get_outstanding(self, invoice: Invoice) -> str:
         owed = invoice.total - self._paid(invoice) if invoice.status == "issued" else Decimal(0)
         return money_str(owed, invoice.currency)
@@ -103,7 +103,7 @@ class InvoiceDetailSerializer(InvoiceSerializer):
         read_only_fields = fields
 
 
-class InvoiceBuildSerializer(serializers.Serializer):
+class InvoiceBuildSerializer(StrictInputSerializer):
     advertiser = serializers.IntegerField(min_value=1)
     period_start = serializers.DateField(help_text="First day billed (a month by default).")
     period_end = serializers.DateField(
@@ -133,7 +133,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PaymentRecordSerializer(serializers.Serializer):
+class PaymentRecordSerializer(StrictInputSerializer):
     invoice = serializers.IntegerField(min_value=1)
     amount = serializers.DecimalField(**AMOUNT)
     received_on = serializers.DateField()
@@ -150,16 +150,16 @@ class TopUpSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TopUpRecordSerializer(serializers.Serializer):
+class TopUpRecordSerializer(StrictInputSerializer):
     advertiser = serializers.IntegerField(min_value=1)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$")
+    currency = CurrencyField()
     amount = serializers.DecimalField(**AMOUNT)
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
-class CreditLimitSerializer(serializers.Serializer):
+class CreditLimitSerializer(StrictInputSerializer):
     advertiser = serializers.IntegerField(min_value=1)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$")
+    currency = CurrencyField()
     credit_limit = serializers.DecimalField(
         **AMOUNT, allow_null=True, help_text="0: prepaid only; null: no funds control."
     )
@@ -189,7 +189,7 @@ class BudgetSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BudgetSetSerializer(serializers.Serializer):
+class BudgetSetSerializer(StrictInputSerializer):
     offer = serializers.IntegerField(min_value=1)
     period = serializers.ChoiceField(choices=RevenueBudget.Period.choices)
     amount = serializers.DecimalField(**AMOUNT, allow_null=True, help_text="null removes it.")

@@ -6,7 +6,7 @@ Thin: validate, call one service or selector, serialize. Refusals are core.error
 """
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -40,6 +40,9 @@ def _file(content: bytes | str, content_type: str, filename: str) -> HttpRespons
     return response
 
 
+_DRAFTS = {"type": "array", "items": {"$ref": "#/components/schemas/InvoiceDetail"}}
+
+
 class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Invoices. Finance drafts (POST) and issues them; managers read; an advertiser reads its
     own issued invoices; publishers: 403."""
@@ -64,7 +67,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @extend_schema(
         request=serializers.InvoiceBuildSerializer,
-        responses={201: serializers.InvoiceDetailSerializer(many=True)},
+        # A plain array (the drafts, one per currency): pagination is for the list's GET only.
+        responses={201: OpenApiResponse(response=_DRAFTS, description="The drafts.")},
     )
     def create(self, request: Request) -> Response:
         """Draft (or redraft) an advertiser's invoices for a period: one per currency."""

@@ -24,7 +24,7 @@ from django.db.models import Q, Sum
 from accounts.policy import Action, policy_require
 from billing.models import FundsLimit, Payment, RevenueBudget, TopUp
 from billing.periods import budget_period_start
-from core.errors import DomainError, NotFoundError
+from core.errors import DomainError
 from core.money import money_round
 from offers.holds import offer_holds_replace
 from offers.models import Offer, OfferHold
@@ -137,7 +137,7 @@ def revenue_budget_set(
         raise DomainError.for_field("period", "invalid", "The period is day or month.")
     currency = Offer.objects.filter(id=offer_id).values_list("currency", flat=True).first()
     if currency is None:
-        raise NotFoundError("not_found", f"No offer {offer_id}.")
+        raise DomainError.for_field("offer", "does_not_exist", f"No offer {offer_id}.")
     with transaction.atomic():
         if amount is None:
             RevenueBudget.objects.filter(offer_id=offer_id, period=period).delete()

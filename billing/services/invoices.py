@@ -178,7 +178,10 @@ def invoice_drafts_build(
     with transaction.atomic():
         # One build or issue per advertiser at a time: the items' uniqueness is the backstop.
         if not Advertiser.objects.select_for_update().filter(id=advertiser_id).exists():
-            raise NotFoundError("not_found", f"No advertiser {advertiser_id}.")
+            # An id from the body, not the path: a 400 naming the field, as for any reference.
+            raise DomainError.for_field(
+                "advertiser", "does_not_exist", f"No advertiser {advertiser_id}."
+            )
         drafts = []
         currencies = _billable_currencies(advertiser_id=advertiser_id, before=period_end)
         stale = Invoice.objects.filter(

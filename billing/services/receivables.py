@@ -14,7 +14,7 @@ from django.db.models import Sum
 from accounts.policy import Action, policy_require
 from billing.models import FundsLimit, Invoice, Payment, TopUp
 from billing.services.funds import billing_holds_refresh_after_commit
-from core.errors import DomainError, NotFoundError
+from core.errors import DomainError
 from core.money import currency_is_known, money_round
 from offers.models import Advertiser
 
@@ -44,7 +44,8 @@ def invoice_payment_record(
         # The invoice row is locked (not changed) so two payments cannot both fit the balance.
         invoice = Invoice.objects.select_for_update().filter(id=invoice_id).first()
         if invoice is None:
-            raise NotFoundError("not_found", f"No invoice {invoice_id}.")
+            # An id from the body, not the path: a 400 naming the field, as for any reference.
+            raise DomainError.for_field("invoice", "does_not_exist", f"No invoice {invoice_id}.")
         if invoice.status != Invoice.Status.ISSUED:
             raise DomainError("not_issued", "Payments go against issued invoices.", status_code=409)
         amount = _amount(amount, invoice.currency)
@@ -79,7 +80,9 @@ def advertiser_top_up(
         raise DomainError.for_field("currency", "invalid", f"Unknown currency {currency!r}.")
     amount = _amount(amount, currency)
     if not Advertiser.objects.filter(id=advertiser_id).exists():
-        raise NotFoundError("not_found", f"No advertiser {advertiser_id}.")
+        raise DomainError.for_field(
+            "advertiser", "does_not_exist", f"No advertiser {advertiser_id}."
+        )
     with transaction.atomic():
         top_up = TopUp.objects.create(
             advertiser_id=advertiser_id,
@@ -101,7 +104,9 @@ def funds_limit_set(
     if not currency_is_known(currency):
         raise DomainError.for_field("currency", "invalid", f"Unknown currency {currency!r}.")
     if not Advertiser.objects.filter(id=advertiser_id).exists():
-        raise NotFoundError("not_found", f"No advertiser {advertiser_id}.")
+        raise DomainError.for_field(
+            "advertiser", "does_not_exist", f"No advertiser {advertiser_id}."
+        )
     with transaction.atomic():
         if credit_limit is None:
             FundsLimit.objects.filter(advertiser_id=advertiser_id, currency=currency).delete()

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_shapes import StrictInputMixin
 from fraud import services
 from fraud.models import FraudAction, FraudRule
 from fraud.signals import REGISTRY
@@ -20,7 +21,7 @@ class IsManager(permissions.BasePermission):
         return bool(getattr(request.user, "is_manager", False))
 
 
-class FraudRuleSerializer(serializers.ModelSerializer):
+class FraudRuleSerializer(StrictInputMixin, serializers.ModelSerializer):
     threshold = serializers.JSONField(
         help_text="Number (fires at value >= threshold), string (fires when equal) or true."
     )

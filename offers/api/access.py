@@ -17,6 +17,7 @@ from affiliates import filtersets, selectors
 from affiliates import services as affiliate_services
 from affiliates.models import OfferAccess, PostbackTemplate
 from affiliates.selectors import publishers_visible_to
+from core.api_shapes import StrictInputSerializer
 from core.errors import DomainError
 from offers import services as offer_services
 from offers.selectors import goals_visible_to, offers_visible_to
@@ -48,7 +49,7 @@ class OfferAccessSerializer(RoleFieldsSerializer):
         validators = []
 
 
-class OfferAccessDecisionSerializer(serializers.Serializer):
+class OfferAccessDecisionSerializer(StrictInputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, help_text="Not stored.")
 
 

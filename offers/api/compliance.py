@@ -6,13 +6,14 @@ offers' versions, publishers those of the offers listed to them."""
 from rest_framework import serializers
 
 from accounts.api_roles import MANAGER, ScopedViewSet
+from core.api_shapes import StrictInputMixin
 from core.traffic_types import TrafficType
 from offers import compliance
 from offers.models import Offer, OfferTerms
 from offers.selectors import offers_visible_to
 
 
-class OfferTermsSerializer(serializers.ModelSerializer):
+class OfferTermsSerializer(StrictInputMixin, serializers.ModelSerializer):
     offer = serializers.PrimaryKeyRelatedField(queryset=Offer.objects.all())
     allowed_traffic = serializers.ListField(
         child=serializers.ChoiceField(choices=TrafficType.choices), required=False, max_length=50

@@ -32,7 +32,29 @@ class RoleShapedSerializer(RoleFieldsSerializer):
 PAYOUT_TERMS_FIELDS = frozenset({"payout_kind", "payout_amount", "payout_percent"})
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^[0-9A-Fa-f:.]{2,39}(/[0-9]{1,3})?$",
+        "maxLength": 43,
+        "example": "203.0.113.0/24",
+    }
+)
+class CidrField(serializers.CharField):
+    """An address or network (203.0.113.0/24, 2001:db8::/32). The schema promises its shape;
+    offers.services refuses, by name, any string that is not one (or has host bits set, as in
+    10.0.0.1/8), so the one rule and its message live there."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(trim_whitespace=False, **kwargs)
+
+
 class AdvertiserSerializer(RoleFieldsSerializer):
+    ip_allowlist = serializers.ListField(
+        child=CidrField(),
+        required=False,
+        help_text="Callbacks are accepted only from these networks (empty: from anywhere).",
+    )
     writable_by_role = {
         MANAGER: frozenset({"name", "status", "ip_allowlist"}),
         ADVERTISER: frozenset({"name", "ip_allowlist"}),

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_role
+from core.api_shapes import StrictInputSerializer
 from core.errors import DomainError, ForbiddenError
 from payouts import selectors
 from payouts.models import AccountingPeriod, TaxForm
@@ -46,8 +47,8 @@ MONTH = OpenApiParameter(
     "month",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
-    description="YYYY-MM",
-    pattern=r"^\d{4}-\d{2}$",
+    description="YYYY-MM (years 0001-9999, months 01-12)",
+    pattern=r"^(?!0000)[0-9]{4}-(0[1-9]|1[0-2])$",
 )
 
 
@@ -58,7 +59,9 @@ class AccountingPeriodViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = AccountingPeriodSerializer
     lookup_field = "month"
-    lookup_value_regex = r"\d{4}-\d{2}"
+    # ASCII digits only (\d also matches other scripts' digits); the month itself is checked by
+    # period_month_parse, as MONTH documents.
+    lookup_value_regex = r"[0-9]{4}-[0-9]{2}"
     filterset_fields = ["status"]
     ordering_fields = ["month"]
 
@@ -104,7 +107,7 @@ class TaxFormSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TaxFormUploadSerializer(serializers.Serializer):
+class TaxFormUploadSerializer(StrictInputSerializer):
     publisher = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -116,7 +119,7 @@ class TaxFormUploadSerializer(serializers.Serializer):
     document = serializers.FileField(help_text="PDF, PNG or JPEG.")
 
 
-class TaxFormReviewSerializer(serializers.Serializer):
+class TaxFormReviewSerializer(StrictInputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 

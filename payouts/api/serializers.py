@@ -3,10 +3,10 @@
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api_shapes import MONEY_STRING, StrictInputSerializer
 from core.money import money_str
 from payouts.models import (
     AdjustmentRequest,
@@ -17,7 +17,7 @@ from payouts.models import (
 )
 
 
-@extend_schema_field(OpenApiTypes.DECIMAL)
+@extend_schema_field(MONEY_STRING)
 class MoneyAmountField(serializers.Field):
     """An amount written as its currency writes it ("7.00" USD, "150" JPY), never re-rounded."""
 
@@ -110,23 +110,23 @@ class PayoutBatchDetailSerializer(PayoutBatchSerializer):
         read_only_fields = fields
 
 
-class BatchBuildSerializer(serializers.Serializer):
+class BatchBuildSerializer(StrictInputSerializer):
     currency = serializers.CharField(min_length=3, max_length=3)
     cut_off = serializers.DateTimeField(required=False)
 
 
-class BatchRebuildSerializer(serializers.Serializer):
+class BatchRebuildSerializer(StrictInputSerializer):
     cut_off = serializers.DateTimeField(required=False)
 
 
-class BatchApproveSerializer(serializers.Serializer):
+class BatchApproveSerializer(StrictInputSerializer):
     # The digest of the lines the approver reviewed (the batch's `digest`); approval is
     # refused if any line changed since. `total`, if sent, is checked too.
     digest = serializers.CharField(max_length=64, required=False, default="")
     total = serializers.DecimalField(max_digits=18, decimal_places=6, required=False)
 
 
-class LineFailSerializer(serializers.Serializer):
+class LineFailSerializer(StrictInputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
@@ -159,7 +159,7 @@ class PublisherLedgerEntrySerializer(LedgerEntrySerializer):
         read_only_fields = fields
 
 
-class AdjustmentSerializer(serializers.Serializer):
+class AdjustmentSerializer(StrictInputSerializer):
     publisher = serializers.IntegerField(min_value=1)
     currency = serializers.CharField(min_length=3, max_length=3)
     amount = serializers.DecimalField(max_digits=18, decimal_places=6)

@@ -22,7 +22,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import StaffChange, User
+from accounts.models import PersonalDataRequest, StaffChange, User
+from accounts.personal_data import personal_data_erasure_request
 from accounts.policy import POLICY, Action, policy_allows
 from affiliates.models import ApiKey, PayoutDetailsChange, Publisher, TrafficSource
 from affiliates.payout_details import payout_details_change_request
@@ -448,6 +449,20 @@ def _landing_state(net: Network) -> tuple:
     )
 
 
+def _erasure_requested(net: Network) -> dict[str, Any]:
+    target = net.users["publisher"]
+    net.row = personal_data_erasure_request(user=target)
+    return {"target": target, "target_role": target.role}
+
+
+def _personal_data_state(net: Network) -> tuple:
+    return (
+        tuple(PersonalDataRequest.objects.order_by("id").values_list("user_id", "state")),
+        tuple(User.objects.order_by("id").values_list("email", "is_active")),
+        Publisher.objects.filter(pk=net.publisher.pk).values_list("name", "payout_details")[0],
+    )
+
+
 SCENES = [
     Scene(
         Action.CONVERSION_APPROVE,
@@ -862,6 +877,20 @@ SCENES = [
             format="json",
         ),
         lambda net: tuple(TrackingDomain.objects.values_list("host", "publisher_id")),
+    ),
+    Scene(
+        Action.PERSONAL_DATA_ERASURE_REQUEST,
+        "the caller's own personal data",
+        lambda net: {},
+        lambda net, who: net.api(who).post("/api/v1/personal-data/requests/"),
+        _personal_data_state,
+    ),
+    Scene(
+        Action.PERSONAL_DATA_ERASE,
+        "the publisher user's request for deletion",
+        _erasure_requested,
+        lambda net, who: net.api(who).post(f"/api/v1/personal-data/requests/{net.row.id}/erase/"),
+        _personal_data_state,
     ),
 ]
 

@@ -32,6 +32,12 @@ POST_FORMS = [
     ("finance-line-fail", {"batch_id": 1, "line_id": 1, "verb": "request"}, "finance", {}),
     ("finance-payout-details-change", {"change_id": 1, "verb": "confirm"}, "finance", {}),
     ("finance-adjustment-request", {"request_id": 1, "verb": "confirm"}, "finance", {}),
+    # The books and billing (portal/views/books.py, billing.py).
+    ("finance-period", {"month": "2026-01", "verb": "validate"}, "finance", {}),
+    ("finance-tax-form", {"form_id": 1, "verb": "accept"}, "finance", {}),
+    ("finance-invoice-draft", {}, "finance", {"month": "2026-01"}),
+    ("finance-invoice-issue", {"invoice_id": 1}, "finance", {}),
+    ("finance-invoice-pay", {"invoice_id": 1}, "finance", {"amount": "1.00"}),
     # Getting in (portal/views/account.py, people.py).
     ("login-as", {}, None, {"username": "maria"}),
     ("sign-up", {}, None, {"company": "New Media"}),
@@ -63,6 +69,9 @@ POST_FORMS = [
     # Notifications (portal/views/notifications.py).
     ("notifications-read", {}, "publisher_user", {}),
     ("notification-settings", {}, "publisher_user", {"email": "payout_sent"}),
+    # Personal data (portal/views/personal_data.py).
+    ("personal-data-request", {}, "publisher_user", {}),
+    ("personal-data-erase", {"request_id": 1}, "finance", {}),
 ]
 
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.selectors import user_role
+from core.api_shapes import StrictInputSerializer
 from core.errors import DomainError, ForbiddenError
 from tracking.attribution.actions import conversion_act, conversion_sale_lower
 from tracking.explanations import explanation_for_advertiser
@@ -100,7 +101,7 @@ class PublisherConversionSerializer(serializers.ModelSerializer):
         fields = [f for f in COMMON_FIELDS if f != "advertiser_txn_id"] + ["payout"]
 
 
-class ActionSerializer(serializers.Serializer):
+class ActionSerializer(StrictInputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     payout = serializers.DecimalField(max_digits=18, decimal_places=6, required=False)
     revenue = serializers.DecimalField(max_digits=18, decimal_places=6, required=False)
@@ -109,7 +110,7 @@ class ActionSerializer(serializers.Serializer):
     )
 
 
-class LowerSaleSerializer(serializers.Serializer):
+class LowerSaleSerializer(StrictInputSerializer):
     sale_amount = serializers.DecimalField(max_digits=18, decimal_places=6, min_value=0)
     reason = serializers.CharField(max_length=2000)
 
@@ -202,18 +203,22 @@ class ConversionViewSet(viewsets.ReadOnlyModelViewSet):
         updated = self.get_queryset().get(pk=updated.pk)
         return Response(self.get_serializer(updated).data)
 
+    @extend_schema(request=ActionSerializer, responses=StaffConversionSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk=None) -> Response:
         return self._act(request, ConversionHistory.Action.APPROVE)
 
+    @extend_schema(request=ActionSerializer, responses=StaffConversionSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk=None) -> Response:
         return self._act(request, ConversionHistory.Action.REJECT)
 
+    @extend_schema(request=ActionSerializer, responses=StaffConversionSerializer)
     @action(detail=True, methods=["post"])
     def reverse(self, request: Request, pk=None) -> Response:
         return self._act(request, ConversionHistory.Action.REVERSE)
 
+    @extend_schema(request=ActionSerializer, responses=StaffConversionSerializer)
     @action(detail=True, methods=["post"])
     def adjust(self, request: Request, pk=None) -> Response:
         return self._act(request, ConversionHistory.Action.ADJUST)
@@ -285,6 +290,8 @@ class PostbackDeliveryViewSet(
             return queryset.filter(publisher_id=user.publisher_id)
         return queryset.none()
 
+    # No body; the delivery is queued again, so the answer is a 202 with the delivery.
+    @extend_schema(request=None, responses={202: PostbackDeliverySerializer})
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, pk=None) -> Response:
         delivery = self.get_object()

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api_shapes import StrictInputSerializer
 from tracking.api.conversions import StaffConversionSerializer
 from tracking.models import Conversion
 from tracking.review import review_decide, review_evidence, review_queue
@@ -32,7 +33,7 @@ class ReviewItemSerializer(StaffConversionSerializer):
         return review_evidence(conversion=conversion)
 
 
-class DecideSerializer(serializers.Serializer):
+class DecideSerializer(StrictInputSerializer):
     ids = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=500)
     decision = serializers.ChoiceField(choices=["approve", "reject"])
     reason = serializers.CharField(max_length=2000)

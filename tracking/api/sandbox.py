@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_shapes import StrictInputSerializer
 from tracking.models import SandboxLink
 from tracking.sandbox.selectors import sandbox_links_visible_to, sandbox_trace
 from tracking.sandbox.services import (
@@ -38,7 +39,7 @@ class SandboxLinkSerializer(serializers.ModelSerializer):
         return sandbox_link_click_ids(link=link)
 
 
-class SandboxLinkCreateSerializer(serializers.Serializer):
+class SandboxLinkCreateSerializer(StrictInputSerializer):
     offer = serializers.IntegerField(min_value=1)
     publisher = serializers.IntegerField(min_value=1, required=False)
 
@@ -84,7 +85,7 @@ class SandboxLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(sandbox_reset(user=request.user, link_id=link.id))
 
 
-class SendSerializer(serializers.Serializer):
+class SendSerializer(StrictInputSerializer):
     click_id = serializers.CharField(max_length=32)
     dialect = serializers.ChoiceField(choices=SEND_DIALECTS, default="s2s")
     goal = serializers.CharField(max_length=255, required=False, default="")

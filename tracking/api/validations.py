@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api_shapes import StrictInputSerializer
 from tracking.models import ValidationUpload
 from tracking.validation import (
     validation_apply,
@@ -33,7 +34,7 @@ class CanValidate(permissions.BasePermission):
         return bool(getattr(user, "is_manager", False) or getattr(user, "advertiser_id", None))
 
 
-class ValidationInputSerializer(serializers.Serializer):
+class ValidationInputSerializer(StrictInputSerializer):
     file = serializers.FileField(required=False, help_text="The CSV, as a multipart upload.")
     csv = serializers.CharField(
         required=False,
