@@ -1,8 +1,16 @@
+from typing import TypeVar
+
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
+from accounts.two_factor import two_factor_required
 from affiliates.keys import api_key_create
 from tests import factories
+
+C = TypeVar("C", bound=Client)
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +47,26 @@ def client_for(user) -> APIClient:
     client = APIClient()
     minted = api_key_create(user=user, name="test")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {minted.raw_key}")
+    return client
+
+
+def two_factor_device(user) -> TOTPDevice:
+    """The user's confirmed authenticator (made once)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="test app", confirmed=True)
+
+
+def signed_in(client: C, user, *, verified: bool = True) -> C:
+    """`client` with a session of `user`, for the pages and the admin.
+
+    Finance users and superusers open no page (nor the admin) before giving a two-factor code;
+    unless `verified=False`, their session is marked as having given one, as django-otp does
+    after a code (the device's id in the session)."""
+    client.force_login(user)
+    if verified and two_factor_required(user):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = two_factor_device(user).persistent_id
+        session.save()
     return client
 
 

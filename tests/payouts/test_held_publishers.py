@@ -14,7 +14,7 @@ from core.errors import DomainError
 from payouts.models import PayoutLineEntry
 from payouts.services import payout_batch_build
 from tests import factories
-from tests.conftest import client_for
+from tests.conftest import client_for, signed_in
 from tests.payouts.conftest import days_ago, entry_write
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_hold")]
@@ -83,9 +83,8 @@ def test_a_suspended_publisher_is_not_paid_and_is_listed(publishers, finance):
         (suspended.id, "publisher_suspended")
     ]
     assert batch.total == Decimal("20.00")
-    page = Client()
     finance.save(update_fields=["password"])  # the factory set it on the instance only
-    page.force_login(finance)
+    page = signed_in(Client(), finance)  # finance pages open after a two-factor code
     response = page.get(f"/finance/batches/{batch.id}/")
     assert response.status_code == 200, response
     shown = response.content.decode()

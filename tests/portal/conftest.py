@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.test import Client
-from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -16,6 +15,7 @@ from affiliates.keys import secret_hash
 from affiliates.models import Publisher
 from offers.models import Advertiser, Goal, Offer
 from tests import factories
+from tests.conftest import signed_in
 from tests.portal.browser import browser, landing  # noqa: F401  (fixtures)
 
 ADVERTISER_SECRET = "pbs_portal-test-secret"
@@ -133,21 +133,7 @@ def totp_code(device: TOTPDevice) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
-def two_factor_device(user: User) -> TOTPDevice:
-    """The user's confirmed authenticator (made once)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    return device or TOTPDevice.objects.create(user=user, name="test app", confirmed=True)
-
-
 def client_as(user: User, *, verified: bool = True) -> PortalClient:
-    """A browser-like client (session, CSRF checks on) signed in as `user`.
-
-    Finance users and superusers cannot open pages before giving a two-factor code; unless
-    `verified=False`, the session is marked as having given one (as django-otp does)."""
-    client = PortalClient()
-    client.force_login(user)
-    if verified and (user.role == "finance" or user.is_superuser):
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = two_factor_device(user).persistent_id
-        session.save()
-    return client
+    """A browser-like client (session, CSRF checks on) signed in as `user`, its two-factor
+    code given unless `verified=False` (tests.conftest.signed_in)."""
+    return signed_in(PortalClient(), user, verified=verified)
