@@ -15,6 +15,7 @@ TRACKING_TASK_MODULES = [
     "tracking.tasks.clicks",
     "tracking.tasks.postbacks",
     "tracking.tasks.retention",
+    "tracking.tasks.traffic",
 ]
 
 app = Celery("affnet", include=TRACKING_TASK_MODULES)

@@ -533,6 +533,16 @@ if CLICK_DROP_DAYS < CLICK_RETENTION_DAYS:
 CLICK_RETENTION_BATCH = env_int("CLICK_RETENTION_BATCH", 5000, minimum=1)
 CLICK_RETENTION_MAX_BATCHES = env_int("CLICK_RETENTION_MAX_BATCHES", 200, minimum=1)
 CLICK_PARTITIONS_AHEAD_DAYS = env_int("CLICK_PARTITIONS_AHEAD_DAYS", 7, minimum=1)
+# When CPC and CPM money is booked (tracking/traffic_booking.py). "daily" (default): once a
+# network day is over, its unique clicks after the fraud and repeat filters, and its counted
+# impressions, up to the click and impression caps, one ledger entry per publisher, offer and
+# day. "hourly": the former way, CPC only, at ingest, per batch, with no fraud or cap filter
+# (click and impression pixels carry no credential: only for a network that trusts its sources).
+TRAFFIC_BOOKING = env_str("TRAFFIC_BOOKING", "daily").strip().lower()
+if TRAFFIC_BOOKING not in ("daily", "hourly"):
+    raise ImproperlyConfigured(f"TRAFFIC_BOOKING={TRAFFIC_BOOKING!r}: daily or hourly.")
+# The daily booking looks back this many closed days for one not booked yet.
+TRAFFIC_BOOKING_LOOKBACK_DAYS = env_int("TRAFFIC_BOOKING_LOOKBACK_DAYS", 3, minimum=1)
 CELERY_BEAT_SCHEDULE.update(
     {
         # A run missed while the worker is busy is dropped, not queued behind it.
@@ -546,6 +556,12 @@ CELERY_BEAT_SCHEDULE.update(
             "schedule": 3600.0,
         },
         "impressions-flush": {"task": "tracking.tasks.clicks.impressions_flush", "schedule": 60.0},
+        # Hourly: books every closed network day not booked yet (idempotent per day).
+        "traffic-days-book": {
+            "task": "tracking.tasks.traffic.traffic_days_book",
+            "schedule": 3600.0,
+            "options": {"expires": 1800},
+        },
         # Hourly; a run does at most CLICK_RETENTION_MAX_BATCHES batches and the next goes on.
         "clicks-retention": {
             "task": "tracking.tasks.retention.click_retention_apply",

@@ -143,3 +143,19 @@ def fraud_verdict(*, ctx: SignalContext, book: RuleBook) -> Verdict:
     return Verdict(
         action=action, reason_code=code, signals=values, fired=fired, version=book.version
     )
+
+
+def click_signals_action(*, signals: dict[str, SignalValue], offer_id: int, book: RuleBook) -> str:
+    """The worst action the rules in force take on a click's stored signals alone ("" when
+    none fires). The daily traffic booking pays no click held or rejected here: a click pixel
+    carries no credential, so its signals are all the evidence there is."""
+    worst = 0
+    action = ""
+    for name, value in signals.items():
+        rule = book.rule_for(offer_id=offer_id, signal=name)
+        if rule is None or not rule.enabled or not fires(value, rule.threshold):
+            continue
+        severity = SEVERITY[FraudAction(rule.action)]
+        if severity > worst:
+            worst, action = severity, str(rule.action)
+    return action

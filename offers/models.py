@@ -94,6 +94,15 @@ class Goal(models.Model):
         AUTO = "auto"
         MANUAL = "manual"
 
+    class Kind(models.TextChoices):
+        """What the goal measures, so pages and reports say CPL or CPS for what it is: a flat
+        amount on a lead goal is CPL, a share of a sale goal is CPS."""
+
+        LEAD = "lead"
+        SALE = "sale"
+        INSTALL = "install"
+        OTHER = "other"
+
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="goals")
     name = models.CharField(max_length=200)
     ref = models.SlugField(max_length=64, help_text="What advertisers send as `goal`.")
@@ -102,6 +111,7 @@ class Goal(models.Model):
         default=False, help_text="A click may convert on this goal more than once."
     )
     approval = models.CharField(max_length=16, choices=Approval.choices, default=Approval.AUTO)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
     # The image pixel (/p/<ref>.gif) runs in the visitor's browser and carries no credential: it
     # is off unless enabled, counts only when its Origin (else Referer) host is one of
     # `pixel_domains` or a subdomain of one, and its conversions always wait for review.
@@ -133,6 +143,9 @@ class TermsKind(models.TextChoices):
     REVSHARE = "revshare", "Revenue share %"
     CPA_PLUS_REVSHARE = "cpa_plus_revshare", "CPA + revenue share %"
     CPC = "cpc", "CPC (per unique click)"
+    # Per thousand counted impressions: booked per day by the traffic booking job
+    # (tracking/traffic_booking.py), never per conversion.
+    CPM = "cpm", "CPM (per thousand impressions)"
 
 
 class Terms(models.Model):
@@ -208,6 +221,19 @@ class PublisherOverride(models.Model):
 
 
 class Cap(models.Model):
+    """A limit per offer (optionally per publisher, optionally per goal) and period.
+
+    `counts` says what fills it: conversions (of `goal` when set, else of any goal), unique
+    clicks that reached the offer (the redirect turns visitors away through the cap flags, and
+    the daily traffic booking pays no clicks past it), or counted impressions (the daily
+    booking pays none past it). Only a conversion cap may count payout, or name a goal.
+    """
+
+    class Counts(models.TextChoices):
+        CONVERSIONS = "conversions"
+        CLICKS = "clicks"
+        IMPRESSIONS = "impressions"
+
     class Period(models.TextChoices):
         DAY = "day"
         WEEK = "week"
@@ -227,6 +253,10 @@ class Cap(models.Model):
     publisher = models.ForeignKey(
         "affiliates.Publisher", null=True, blank=True, on_delete=models.CASCADE, related_name="caps"
     )
+    goal = models.ForeignKey(
+        Goal, null=True, blank=True, on_delete=models.CASCADE, related_name="caps"
+    )
+    counts = models.CharField(max_length=16, choices=Counts.choices, default=Counts.CONVERSIONS)
     period = models.CharField(max_length=8, choices=Period.choices, default=Period.DAY)
     metric = models.CharField(max_length=16, choices=Metric.choices, default=Metric.CONVERSIONS)
     limit = money_field()
@@ -236,6 +266,10 @@ class Cap(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(name="cap_limit_positive", condition=Q(limit__gt=0)),
+            models.CheckConstraint(
+                name="cap_traffic_counts_units",
+                condition=Q(counts="conversions") | Q(metric="conversions", goal__isnull=True),
+            ),
         ]
 
 

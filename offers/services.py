@@ -412,6 +412,13 @@ def cap_check(cap: Cap, *, actor: Any = None) -> None:
         problems.add("limit", "cap_limit_not_positive", "Must be greater than 0.")
     if cap.metric == Cap.Metric.PAYOUT and not _payout_visible_to(actor):
         problems.add("metric", "not_writable", "Only the network sets caps on payout.")
+    if cap.goal_id is not None and cap.goal.offer_id != cap.offer_id:
+        problems.add("goal", "not_of_offer", "Must be a goal of the cap's offer.")
+    if cap.counts != Cap.Counts.CONVERSIONS:
+        if cap.metric != Cap.Metric.CONVERSIONS:
+            problems.add("metric", "not_used", f"A cap on {cap.counts} counts units, not payout.")
+        if cap.goal_id is not None:
+            problems.add("goal", "not_used", f"A cap on {cap.counts} applies to the whole offer.")
     problems.raise_if_any()
 
 

@@ -21,6 +21,11 @@ from offers.models import Goal, PublisherOverride, Terms, TermsKind
 # Which parts each kind uses. CPC's amount is per unique click, not per conversion.
 FLAT_KINDS = frozenset({TermsKind.CPA_FLAT, TermsKind.CPA_PLUS_REVSHARE, TermsKind.CPC})
 PERCENT_KINDS = frozenset({TermsKind.REVSHARE, TermsKind.CPA_PLUS_REVSHARE})
+# Kinds paid for traffic, not for conversions: their amount is per unique click (CPC) or per
+# thousand counted impressions (CPM), booked per day (tracking/traffic_booking.py).
+TRAFFIC_KINDS = frozenset({TermsKind.CPC, TermsKind.CPM})
+# How many units one amount of a traffic kind pays for.
+TRAFFIC_PER = {TermsKind.CPC: 1, TermsKind.CPM: 1000}
 
 
 class TermsNotSetError(DomainError):
@@ -28,7 +33,27 @@ class TermsNotSetError(DomainError):
 
 
 def kind_uses_amount(kind: str) -> bool:
-    return kind in FLAT_KINDS
+    return kind in FLAT_KINDS or kind == TermsKind.CPM
+
+
+def kind_is_traffic(kind: str) -> bool:
+    return kind in TRAFFIC_KINDS
+
+
+def pricing_model(*, terms_kind: str, goal_kind: str) -> str:
+    """The pricing model's common name, from the terms' kind and what the goal measures: a flat
+    amount per lead is CPL, a share of a sale is CPS, otherwise CPA, RevShare, CPC or CPM."""
+    if terms_kind in (TermsKind.CPC, TermsKind.CPM):
+        return str(terms_kind).upper()
+    flat = "CPL" if goal_kind == Goal.Kind.LEAD else "CPA"
+    share = "CPS" if goal_kind == Goal.Kind.SALE else "RevShare"
+    if terms_kind == TermsKind.CPA_FLAT:
+        return flat
+    if terms_kind == TermsKind.REVSHARE:
+        return share
+    if terms_kind == TermsKind.CPA_PLUS_REVSHARE:
+        return f"{flat} + {share}"
+    return ""
 
 
 def kind_uses_percent(kind: str) -> bool:
@@ -39,6 +64,9 @@ def _figure(
     *, kind: str, amount: Decimal, percent: Decimal, sale_amount: Decimal | None, currency: str
 ) -> Decimal:
     total = Decimal(0)
+    if kind == TermsKind.CPM:
+        # Per thousand impressions: a conversion on CPM terms earns nothing itself.
+        return money_round(total, currency)
     if kind_uses_amount(kind):
         total += amount
     if kind_uses_percent(kind):

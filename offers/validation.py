@@ -48,6 +48,8 @@ def check_side(
 def _bases(kind: str, amount: Decimal, percent: Decimal) -> dict[str, Decimal]:
     if kind == TermsKind.CPC:
         return {"per_click": amount}
+    if kind == TermsKind.CPM:
+        return {"per_mille": amount}
     bases = {}
     if kind_uses_amount(kind):
         bases["per_conversion"] = amount

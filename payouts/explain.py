@@ -40,7 +40,10 @@ KIND_WORDS = {
     "cpa_flat": "a flat amount per conversion",
     "revshare": "a share of the sale amount",
     "cpa_plus_revshare": "a flat amount plus a share of the sale amount",
-    "cpc": "an amount per unique click, paid by the hour, not per conversion",
+    "cpc": "an amount per unique click, paid per day after the fraud, repeat and cap filters,"
+    " not per conversion",
+    "cpm": "an amount per thousand counted impressions, paid per day up to the caps,"
+    " not per conversion",
 }
 SOURCE_WORDS = {
     "goal": "the goal's own terms",
@@ -108,7 +111,9 @@ def arithmetic_explain(
     exact = Decimal(0)
     if kind == "cpc":
         parts.append("CPC terms pay per unique click, so the conversion itself earns 0")
-    if kind_uses_amount(kind) and kind != "cpc":
+    if kind == "cpm":
+        parts.append("CPM terms pay per thousand impressions, so the conversion itself earns 0")
+    if kind_uses_amount(kind) and kind not in ("cpc", "cpm"):
         exact += amount
         parts.append(f"flat {_plain(amount)} {currency}")
     if kind_uses_percent(kind):

@@ -7,7 +7,7 @@ formats live in one place (docs/design.md, "Ledger keys").
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -333,6 +333,24 @@ def ledger_book_cpc_hour(
         offer_id=offer_id,
         reason=f"CPC: {clicks} unique clicks x {per_click} {currency}",
     )
+
+
+def ledger_cpc_hours_booked(*, start: datetime, end: datetime) -> set[tuple[int, int]]:
+    """(publisher, offer) pairs with CPC earnings booked per hour at ingest (keys `cpc:`, the
+    former TRAFFIC_BOOKING=hourly) for an hour in [start, end): the daily booking pays those
+    days no second time."""
+    found: set[tuple[int, int]] = set()
+    keys = LedgerEntry.objects.filter(
+        idempotency_key__startswith="cpc:",
+        created_at__gte=start,
+        created_at__lt=end + timedelta(days=1),
+    ).values_list("idempotency_key", flat=True)
+    for key in keys:
+        _, publisher, offer, hour, _ = key.split(":", 4)
+        at = datetime.strptime(hour, "%Y%m%d%H").replace(tzinfo=UTC)
+        if start <= at < end:
+            found.add((int(publisher), int(offer)))
+    return found
 
 
 def ledger_book_traffic_day(

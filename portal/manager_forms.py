@@ -192,6 +192,13 @@ class GoalTermsForm(forms.Form):
     name = forms.CharField(max_length=200)
     ref = forms.SlugField(max_length=64, help_text="What the advertiser sends as `goal`.")
     approval = forms.ChoiceField(choices=Goal.Approval.choices)
+    kind = forms.ChoiceField(
+        choices=Goal.Kind.choices,
+        required=False,
+        initial=Goal.Kind.OTHER,
+        label="Measures",
+        help_text="Lead: a flat amount is CPL. Sale: a share is CPS.",
+    )
     is_default = forms.BooleanField(required=False, label="Default goal")
     allow_multiple = forms.BooleanField(required=False, label="May convert more than once")
     max_sale_amount = _money("Largest sale amount", help_text="Above it: held. Empty: network's.")
@@ -208,7 +215,7 @@ class GoalTermsForm(forms.Form):
     def initial_of(cls, goal: Goal) -> dict[str, Any]:
         initial = {
             name: getattr(goal, name)
-            for name in ("name", "ref", "approval", "is_default", "allow_multiple")
+            for name in ("name", "ref", "approval", "kind", "is_default", "allow_multiple")
         }
         initial["max_sale_amount"] = figure_plain(goal.max_sale_amount)
         terms = getattr(goal, "terms", None)
@@ -221,10 +228,13 @@ class GoalTermsForm(forms.Form):
                 )
         return initial
 
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or Goal.Kind.OTHER
+
     def goal_fields(self) -> dict[str, Any]:
         return {
             name: self.cleaned_data[name]
-            for name in ("name", "ref", "approval", "is_default", "allow_multiple")
+            for name in ("name", "ref", "approval", "kind", "is_default", "allow_multiple")
         } | {"max_sale_amount": self.cleaned_data["max_sale_amount"]}
 
     def terms_fields(self) -> dict[str, Any]:
@@ -237,10 +247,29 @@ class CapForm(forms.Form):
         required=False,
         empty_label="Every publisher together",
     )
+    goal = forms.ModelChoiceField(
+        queryset=Goal.objects.none(), required=False, empty_label="Every goal of the offer"
+    )
+    counts = forms.ChoiceField(
+        choices=Cap.Counts.choices,
+        required=False,
+        initial=Cap.Counts.CONVERSIONS,
+        label="Counts",
+        help_text="Clicks: the redirect turns visitors away when full. Clicks and impressions:"
+        " none past a daily cap is paid.",
+    )
     period = forms.ChoiceField(choices=Cap.Period.choices)
-    metric = forms.ChoiceField(choices=Cap.Metric.choices, label="Counts")
+    metric = forms.ChoiceField(choices=Cap.Metric.choices, label="Conversions by")
     limit = _money("Limit")
     action = forms.ChoiceField(choices=Cap.Action.choices, label="When full")
+
+    def __init__(self, *args: Any, offer: Offer | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if offer is not None:
+            self.fields["goal"].queryset = offer.goals.order_by("id")  # type: ignore[attr-defined]
+
+    def clean_counts(self) -> str:
+        return self.cleaned_data.get("counts") or Cap.Counts.CONVERSIONS
 
     def clean_limit(self):
         if self.cleaned_data.get("limit") is None:

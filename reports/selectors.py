@@ -178,6 +178,13 @@ def _names_attach(*, rows: list[dict[str, Any]], query: ReportQuery) -> None:
             names = dict(_NAMED[name].objects.filter(id__in=ids).values_list("id", "name"))
             for row in rows:
                 row[f"{name}_name"] = names.get(row[name])
+    if "goal" in query.group_by:
+        # What the goal measures (lead, sale, install, other): a flat amount on a lead goal is
+        # CPL, a share of a sale goal is CPS. Empty for traffic (goal 0).
+        ids = {row["goal"] for row in rows if row["goal"] is not None}
+        kinds = dict(Goal.objects.filter(id__in=ids).values_list("id", "kind"))
+        for row in rows:
+            row["goal_kind"] = kinds.get(row["goal"], "")
 
 
 def _sort(*, entries: list[Entry], query: ReportQuery) -> None:

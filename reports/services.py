@@ -104,6 +104,42 @@ def rollup_impressions_add(*, counts: Iterable[tuple[datetime, int, int, int]]) 
     rollup_facts_add(facts=facts)
 
 
+def rollup_traffic_money_add(
+    *, rows: Iterable[tuple[datetime, int, int, str, Decimal, Decimal]]
+) -> None:
+    """Add a closed day's CPC or CPM money: (day start, offer_id, publisher_id, currency,
+    revenue, payout) as the daily traffic booking priced it (tracking/traffic_booking.py).
+
+    On the day's first hour, on rows without country, device or sub ids (like impressions): the
+    money belongs to the day's filtered, capped traffic, not to any one click. Both bases.
+    """
+    rows = [row for row in rows if row[4] or row[5]]
+    if not rows:
+        return
+    offers = _offers(offer_ids={row[1] for row in rows})
+    facts: list[Fact] = []
+    for when, offer_id, publisher_id, currency, revenue, payout in rows:
+        advertiser_id, offer_currency = offers.get(offer_id, (0, ""))
+        if currency != offer_currency:
+            continue
+        dims = _dims(
+            offer_id=offer_id,
+            advertiser_id=advertiser_id,
+            currency=currency,
+            publisher_id=publisher_id,
+            goal_id=0,
+            country="",
+            device="",
+            subs=[""] * 6,
+        )
+        counters = {}
+        for basis in ("ct", "cv"):
+            counters[f"{basis}_revenue_micros"] = _micros(revenue)
+            counters[f"{basis}_payout_micros"] = _micros(payout)
+        facts.append((when, dims, counters))
+    rollup_facts_add(facts=facts)
+
+
 def rollup_conversion_apply(
     *, conversion: Conversion, previous_status: str | None, places_of: PlacesOf
 ) -> None:

@@ -13,6 +13,13 @@ reopens by itself:
 - when a conversion stops counting (rejected, reversed, its payout lowered): tracking.hooks calls
   `cap_flags_refresh_after_commit`, which recounts the caps of its offer and sets or clears them.
 
+A cap that counts clicks (Cap.counts) is flagged by the click ingester: after each batch,
+`cap_click_flags_refresh` counts the period's clicks that reached the offer (unique, not bots) of
+the batch's offers and raises the same flags, so the redirect turns visitors away with no
+database read. A cap of one goal limits that goal's conversions at attribution only: the other
+goals of the offer still convert, so it never turns visitors away. Impression caps limit what
+the daily traffic booking pays (tracking/traffic_booking.py), not the pixel.
+
 Which caps an offer has is read from PostgreSQL and kept in the cache for a few seconds
 (CAPS_CACHE_SECONDS), so a new or deleted cap is seen by the redirect within that time.
 """
@@ -26,7 +33,7 @@ from django.db.models import Count, Q, Sum
 
 from core.network_time import month_next, network_midnight, network_zone
 from offers.models import Cap
-from tracking.models import Conversion
+from tracking.models import Click, Conversion
 
 # Only these actions turn visitors away at the redirect; `hold` keeps sending them (the
 # conversion is held for review instead).
@@ -97,11 +104,14 @@ def cap_reached_set(
     limit: Decimal | None = None,
 ) -> None:
     """Raise (or lower) the flag of one cap, at `limit` (default: its limit now), for one
-    period. Called after commit. A deleted cap has no flag to set."""
-    row = Cap.objects.filter(id=cap_id).values_list("period", "limit").first()
+    period. Called after commit. A deleted cap has no flag to set; nor has a cap of one goal
+    or of impressions, which never turn visitors away (the redirect's snapshot may list them)."""
+    row = Cap.objects.filter(id=cap_id).values_list("period", "limit", "goal_id", "counts").first()
     if row is None:
         return
-    period, current_limit = row
+    period, current_limit, goal_id, counts = row
+    if goal_id is not None or counts == Cap.Counts.IMPRESSIONS:
+        return
     key = cap_flag_key(
         cap_id=cap_id, period_start=period_start, limit=current_limit if limit is None else limit
     )
@@ -120,13 +130,56 @@ def cap_reached_set(
 
 def cap_usage(*, cap: Cap, period_start: datetime | None) -> tuple[int, Decimal]:
     """(count, payout total) of the conversions counted against `cap` in its period."""
+    if cap.counts == Cap.Counts.CLICKS:
+        return cap_clicks_used(cap=cap, period_start=period_start), Decimal(0)
     used = Conversion.objects.filter(CAP_COUNTED, offer_id=cap.offer_id)
     if cap.publisher_id is not None:
         used = used.filter(publisher_id=cap.publisher_id)
+    if cap.goal_id is not None:
+        used = used.filter(goal_id=cap.goal_id)
     if period_start is not None:
         used = used.filter(created_at__gte=period_start)
     totals = used.aggregate(count=Count("id"), payout=Sum("payout"))
     return totals["count"], totals["payout"] or Decimal(0)
+
+
+def cap_clicks_used(*, cap: Cap, period_start: datetime | None) -> int:
+    """The clicks a click cap counts: unique, not bots, sent to the offer (not the fallback)."""
+    used = Click.objects.filter(
+        offer_id=cap.offer_id, is_unique=True, is_bot=False, fallback_reason=""
+    )
+    if cap.publisher_id is not None:
+        used = used.filter(publisher_id=cap.publisher_id)
+    if period_start is not None:
+        used = used.filter(created_at__gte=period_start)
+    return used.count()
+
+
+def cap_click_flags_refresh(*, clicks: list[Click], now: datetime | None = None) -> None:
+    """After a batch of clicks was ingested: raise the flags of the click caps it filled (the
+    offers and publishers of the batch only), once the batch commits."""
+    pairs = {(click.offer_id, click.publisher_id) for click in clicks}
+    if not pairs:
+        return
+    now = now or datetime.now(UTC)
+    caps = Cap.objects.filter(
+        offer_id__in={offer_id for offer_id, _ in pairs},
+        counts=Cap.Counts.CLICKS,
+        action__in=REDIRECT_ACTIONS,
+    )
+    reached: list[tuple[int, datetime | None, Decimal]] = []
+    for cap in caps:
+        if cap.publisher_id is not None and (cap.offer_id, cap.publisher_id) not in pairs:
+            continue
+        start = cap_period_start(period=cap.period, now=now)
+        if cap_clicks_used(cap=cap, period_start=start) >= cap.limit:
+            reached.append((cap.pk, start, cap.limit))
+    for cap_id, start, limit in reached:
+        transaction.on_commit(
+            lambda cap_id=cap_id, start=start, limit=limit: cap_reached_set(
+                cap_id=cap_id, period_start=start, reached=True, limit=limit
+            )
+        )
 
 
 def cap_flags_refresh(*, offer_id: int, publisher_id: int, now: datetime | None = None) -> None:
@@ -137,6 +190,8 @@ def cap_flags_refresh(*, offer_id: int, publisher_id: int, now: datetime | None 
         Q(publisher_id__isnull=True) | Q(publisher_id=publisher_id),
         offer_id=offer_id,
         action__in=REDIRECT_ACTIONS,
+        counts=Cap.Counts.CONVERSIONS,
+        goal__isnull=True,
     )
     for cap in caps:
         start = cap_period_start(period=cap.period, now=now)
@@ -166,7 +221,10 @@ def caps_for_redirect(*, offer_id: int) -> list[tuple[int, int | None, str, str]
         found = [
             (cap_id, publisher_id, period, cap_limit_stamp(limit))
             for cap_id, publisher_id, period, limit in Cap.objects.filter(
-                offer_id=offer_id, action__in=REDIRECT_ACTIONS
+                offer_id=offer_id,
+                action__in=REDIRECT_ACTIONS,
+                counts__in=[Cap.Counts.CONVERSIONS, Cap.Counts.CLICKS],
+                goal__isnull=True,
             ).values_list("id", "publisher_id", "period", "limit")
         ]
         cache.set(key, found, timeout=CAPS_CACHE_SECONDS)

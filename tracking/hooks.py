@@ -10,6 +10,8 @@ nothing per click and reaches no rollup, so reports and rankings never count it.
 from datetime import datetime
 from functools import partial
 
+from django.conf import settings
+
 from reports.services import (
     rollup_clicks_add,
     rollup_conversion_apply,
@@ -17,7 +19,7 @@ from reports.services import (
     rollup_impressions_add,
 )
 from tracking.attribution.cpc import cpc_clicks_earn, cpc_clicks_price
-from tracking.caps import cap_flags_refresh_after_commit
+from tracking.caps import cap_click_flags_refresh, cap_flags_refresh_after_commit
 from tracking.clicks.ids import click_id_is_test
 from tracking.clicks.lookup import clicks_place
 from tracking.models import Click, Conversion
@@ -27,6 +29,11 @@ def after_clicks_ingested(*, clicks: list[Click]) -> None:
     """Called by the click ingester after a batch of new clicks was inserted (not re-inserts)."""
     clicks = [click for click in clicks if not click_id_is_test(click.click_id)]
     if not clicks:
+        return
+    cap_click_flags_refresh(clicks=clicks)
+    if settings.TRAFFIC_BOOKING != "hourly":
+        # CPC money waits for the day to close (tracking/traffic_booking.py).
+        rollup_clicks_add(clicks=clicks)
         return
     priced = cpc_clicks_price(clicks=clicks)
     cpc_clicks_earn(clicks=clicks, priced=priced)

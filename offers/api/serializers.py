@@ -130,6 +130,7 @@ class PublisherGoalSerializer(serializers.Serializer):
     name = serializers.CharField()
     ref = serializers.CharField()
     is_default = serializers.BooleanField()
+    kind = serializers.CharField()
     payout_kind = serializers.CharField(allow_null=True)
     payout_amount = serializers.DecimalField(max_digits=18, decimal_places=6, allow_null=True)
     payout_percent = serializers.DecimalField(max_digits=7, decimal_places=4, allow_null=True)
@@ -189,6 +190,7 @@ class PublisherOfferSerializer(serializers.ModelSerializer):
                     "name": goal.name,
                     "ref": goal.ref,
                     "is_default": goal.is_default,
+                    "kind": goal.kind,
                     "payout_kind": payout.payout_kind if payout else None,
                     "payout_amount": payout.payout_amount if payout else None,
                     "payout_percent": payout.payout_percent if payout else None,
@@ -206,6 +208,7 @@ class GoalSerializer(RoleFieldsSerializer):
             "is_default",
             "allow_multiple",
             "approval",
+            "kind",
             "pixel_enabled",
             "pixel_domains",
         }
@@ -225,6 +228,7 @@ class GoalSerializer(RoleFieldsSerializer):
             "is_default",
             "allow_multiple",
             "approval",
+            "kind",
             "pixel_enabled",
             "pixel_domains",
             "max_sale_amount",
@@ -298,7 +302,9 @@ class PublisherOverrideSerializer(RoleFieldsSerializer):
 
 
 class CapSerializer(RoleFieldsSerializer):
-    _editable = frozenset({"offer", "publisher", "period", "metric", "limit", "action"})
+    _editable = frozenset(
+        {"offer", "publisher", "goal", "counts", "period", "metric", "limit", "action"}
+    )
     writable_by_role = {MANAGER: _editable, ADVERTISER: _editable}
     create_only = frozenset({"offer"})
     scoped_querysets = {"offer": offers_visible_to}
@@ -310,5 +316,15 @@ class CapSerializer(RoleFieldsSerializer):
 
     class Meta:
         model = Cap
-        fields = ["id", "offer", "publisher", "period", "metric", "limit", "action"]
+        fields = [
+            "id",
+            "offer",
+            "publisher",
+            "goal",
+            "counts",
+            "period",
+            "metric",
+            "limit",
+            "action",
+        ]
         validators = []

@@ -144,8 +144,11 @@ class OfferPage:
                 CapForm(
                     data if self.part == f"cap-{cap.pk}" else None,
                     prefix=f"cap-{cap.pk}",
+                    offer=offer,
                     initial={
                         "publisher": cap.publisher_id,
+                        "goal": cap.goal_id,
+                        "counts": cap.counts,
                         "period": cap.period,
                         "metric": cap.metric,
                         "limit": figure_plain(cap.limit, places=0),
@@ -155,7 +158,9 @@ class OfferPage:
             )
             for cap in self.caps
         ]
-        self.new_cap_form = CapForm(data if self.part == "cap-new" else None, prefix="cap-new")
+        self.new_cap_form = CapForm(
+            data if self.part == "cap-new" else None, prefix="cap-new", offer=offer
+        )
         self.overrides = list(
             overrides_visible_to(user=user)
             .filter(offer=offer)

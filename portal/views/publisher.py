@@ -29,7 +29,7 @@ from offers.selectors import (
     offers_visible_to,
 )
 from offers.services import offer_access_request
-from offers.terms import TermsNotSetError, terms_in_force
+from offers.terms import TermsNotSetError, pricing_model, terms_in_force
 from payouts.selectors import publisher_balances, publisher_payments, publisher_payout_lines
 from portal.form_errors import form_errors_add
 from portal.forms import (
@@ -88,7 +88,8 @@ def _goal_payouts(*, offer, publisher_id: int) -> list[dict]:
             terms = terms_in_force(goal=goal, publisher_id=publisher_id, at=timezone.now())
         except TermsNotSetError:
             continue
-        rows.append({"goal": goal, "terms": terms})
+        pricing = pricing_model(terms_kind=terms.payout_kind, goal_kind=goal.kind)
+        rows.append({"goal": goal, "terms": terms, "pricing": pricing})
     return rows
 
 

@@ -322,7 +322,11 @@ def _caps_locked(conversion_id: int) -> list[Cap]:
     """Lock the caps of the conversion's offer before the conversion itself: attribution takes
     caps first and then writes conversions, so the same order here cannot deadlock with it."""
     offer_id = Conversion.objects.filter(id=conversion_id).values_list("offer_id", flat=True)
-    return list(Cap.objects.select_for_update().filter(offer_id__in=offer_id).order_by("id"))
+    return list(
+        Cap.objects.select_for_update()
+        .filter(offer_id__in=offer_id, counts=Cap.Counts.CONVERSIONS)
+        .order_by("id")
+    )
 
 
 def _caps_full(*, conversion: Conversion, caps: list[Cap]) -> list[Cap]:
@@ -338,9 +342,13 @@ def _caps_full(*, conversion: Conversion, caps: list[Cap]) -> list[Cap]:
     for cap in caps:
         if cap.publisher_id is not None and cap.publisher_id != conversion.publisher_id:
             continue
+        if cap.goal_id is not None and cap.goal_id != conversion.goal_id:
+            continue
         used = Conversion.objects.filter(CAP_COUNTED, offer_id=cap.offer_id).exclude(
             pk=conversion.pk
         )
+        if cap.goal_id is not None:
+            used = used.filter(goal_id=cap.goal_id)
         if cap.publisher_id is not None:
             used = used.filter(publisher_id=cap.publisher_id)
         start = cap_period_start(period=cap.period, now=conversion.created_at)

@@ -30,7 +30,10 @@ class CapState:
     payout_total: Decimal
     filled: bool = False
 
-    def applies_to(self, publisher_id: int) -> bool:
+    def applies_to(self, publisher_id: int, goal_id: int | None = None) -> bool:
+        """A cap of one goal (Cap.goal) counts and limits that goal's conversions only."""
+        if self.cap.goal_id is not None and goal_id is not None and self.cap.goal_id != goal_id:
+            return False
         return self.cap.publisher_id is None or self.cap.publisher_id == publisher_id
 
     def would_exceed(self, payout: Decimal) -> bool:
@@ -140,11 +143,17 @@ def caps_lock_and_count(*, offer_ids: set[int], now: datetime) -> dict[int, list
     count what each has used in its current period. Held until the batch commits."""
     if not offer_ids:
         return {}
-    caps = list(Cap.objects.select_for_update().filter(offer_id__in=offer_ids).order_by("id"))
+    caps = list(
+        Cap.objects.select_for_update()
+        .filter(offer_id__in=offer_ids, counts=Cap.Counts.CONVERSIONS)
+        .order_by("id")
+    )
     states: dict[int, list[CapState]] = {}
     for cap in caps:
         start = cap_period_start(period=cap.period, now=now)
         used = Conversion.objects.filter(CAP_COUNTED, offer_id=cap.offer_id)
+        if cap.goal_id is not None:
+            used = used.filter(goal_id=cap.goal_id)
         if cap.publisher_id is not None:
             used = used.filter(publisher_id=cap.publisher_id)
         if start is not None:

@@ -198,6 +198,7 @@ def callback_decide(
             explanation=explanation,
             states=ctx.caps.get(offer.pk, []),
             publisher_id=click.publisher_id,
+            goal_id=goal.pk,
             payout=payout,
             status=status,
             count=not is_test,
@@ -396,7 +397,7 @@ def _caps_apply(
 ) -> tuple[str, str | None, list[CapState]]:
     """Check the caps; take from them unless `count` is False (a test conversion is checked
     against them as a real one would be, but never uses them up)."""
-    applicable = [state for state in states if state.applies_to(publisher_id)]
+    applicable = [state for state in states if state.applies_to(publisher_id, goal_id)]
     for state in applicable:
         if state.would_exceed(payout):
             _check(

@@ -17,6 +17,13 @@ BOT_UA = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.htm
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _hourly(settings):
+    """These tests pin the former booking at ingest (TRAFFIC_BOOKING=hourly); the daily one is
+    tests/payouts/test_pricing_models.py's."""
+    settings.TRAFFIC_BOOKING = "hourly"
+
+
 @pytest.fixture
 def cpc_link(offer, publisher):
     goal = factories.GoalFactory(offer=offer, ref="click", is_default=True)
