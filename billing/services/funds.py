@@ -143,8 +143,12 @@ def revenue_budget_set(
             RevenueBudget.objects.filter(offer_id=offer_id, period=period).delete()
             row = None
         else:
-            if not amount.is_finite() or amount <= 0:
-                raise DomainError.for_field("amount", "invalid", "The budget must be positive.")
+            # Positive once rounded to the currency's minor unit (0.0001 USD is 0.00: refused,
+            # not left to the table's check constraint as a 500).
+            if not amount.is_finite() or money_round(amount, currency) <= 0:
+                raise DomainError.for_field(
+                    "amount", "invalid", f"The budget must be at least one {currency} minor unit."
+                )
             row, _ = RevenueBudget.objects.update_or_create(
                 offer_id=offer_id,
                 period=period,

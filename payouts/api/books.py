@@ -6,7 +6,7 @@ Thin: validate, call one service or selector, serialize. Refusals are core.error
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -22,10 +22,21 @@ from payouts.services.payees import tax_form_review, tax_form_upload
 from payouts.services.periods import period_close, period_month_parse, period_validate
 
 
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"})
+class MonthField(serializers.Field):
+    """A month as YYYY-MM, the year always four digits (strftime writes year 755 as "755")."""
+
+    def to_representation(self, value) -> str:
+        return f"{value.year:04d}-{value.month:02d}"
+
+
 class AccountingPeriodSerializer(serializers.ModelSerializer):
-    month = serializers.DateField(format="%Y-%m", help_text="YYYY-MM")
-    validated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    month = MonthField(read_only=True, help_text="YYYY-MM")
+    # Null until the month is validated (closed).
+    validated_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = AccountingPeriod

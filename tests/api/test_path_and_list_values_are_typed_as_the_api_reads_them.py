@@ -64,3 +64,17 @@ def test_an_advertisers_ip_allowlist_is_a_list_of_address_strings():
         "/api/v1/advertisers/", {"name": "A", "ip_allowlist": ["203.0.113.0/24"]}, format="json"
     )
     assert (created.status_code, created.json()["ip_allowlist"]) == (201, ["203.0.113.0/24"])
+
+
+def test_a_validated_month_is_answered_as_the_schema_writes_it():
+    # Found by the schemathesis run: year 755 came back as "755-11", not a four-digit year, and
+    # closed_by was null where the schema said a string.
+    finance = client_for(factories.FinanceUserFactory())
+    response = finance.post("/api/v1/accounting-periods/0755-11/validate/")
+    assert response.status_code == 200, response.content
+    period = response.json()
+    answered = (period["month"], period["status"], period["closed_by"])
+    assert answered == ("0755-11", "validated", None)
+    documented = _schema()["components"]["schemas"]["AccountingPeriod"]["properties"]
+    assert re.match(documented["month"]["pattern"], period["month"])
+    assert documented["closed_by"]["nullable"] is True
