@@ -112,7 +112,7 @@ def ledger_key_cpc_hour(
 
 def ledger_key_traffic_day(model: str, publisher_id: int, offer_id: int, day: date) -> str:
     """The CPC or CPM earnings (`model`) of one publisher, offer and day, booked once the day is
-    over (tracking/attribution/traffic_day.py): one entry, so a re-run books nothing."""
+    over (tracking/traffic_booking.py): one entry, so a re-run books nothing."""
     return f"{model}_day:{publisher_id}:{offer_id}:{day:%Y%m%d}"
 
 
