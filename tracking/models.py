@@ -266,6 +266,9 @@ class Conversion(models.Model):
         CAP_REACHED = "cap_reached"  # a cap with action `hold` was full
         PAYOUT_NOT_SET = "payout_not_set"  # the goal has no payout yet
         FRAUD_REVIEW = "fraud_review"  # a fraud rule with action hold fired (fraud/rules.py)
+        # The publisher is paid in another currency and no loaded rate converts this one: the
+        # code payouts.fx raises (FX_RATE_MISSING), stored as is (tests/payouts/test_fx.py).
+        FX_RATE_MISSING = "fx_rate_missing"
 
     inbox = models.OneToOneField(
         CallbackInbox, null=True, blank=True, on_delete=models.PROTECT, related_name="conversion"

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 
 from core.errors import DomainError
 from core.money import money_round
-from payouts.fx import FxRateMissingError, fx_convert, fx_rate_find
+from payouts.fx import FX_RATE_MISSING, FxRateMissingError, fx_convert, fx_rate_find
 from payouts.models import FxRate, LedgerEntry, PayoutBatch
 from payouts.services.build import payout_batch_build
 from tests import factories
@@ -193,6 +193,8 @@ def test_a_missing_rate_holds_the_conversion_until_a_rate_is_loaded(db, client, 
     conversion = _callback(client, world, "")
 
     assert (conversion.status, conversion.reject_reason) == ("pending", "fx_rate_missing")
+    # The hold is one of Conversion.HoldReason, stored as the code payouts.fx raises.
+    assert conversion.reject_reason == Conversion.HoldReason.FX_RATE_MISSING == FX_RATE_MISSING
     assert not LedgerEntry.objects.exists()
     manager = factories.ManagerFactory()
     with pytest.raises(FxRateMissingError, match="fx_rates_load"):

@@ -41,7 +41,6 @@ from core.money import money_round
 from fraud.models import FraudAction
 from fraud.rules import Verdict
 from offers.models import Cap, Goal, Offer, TermsKind
-from payouts.fx import FX_RATE_MISSING
 from tracking.attribution.context import BatchContext, CapState
 from tracking.attribution.fraud import conversion_judge
 from tracking.callbacks.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, callback_auth_check
@@ -292,7 +291,7 @@ def _hold_reason(
     if fx_missing is not None:
         # The publisher is paid in another currency and no loaded rate converts this one.
         _check(explanation, "fx_rate", False, f"no exchange rate into {fx_missing} loaded")
-        holds.append(FX_RATE_MISSING)
+        holds.append(Conversion.HoldReason.FX_RATE_MISSING)
     if fields.amount is not None:
         limit = max_sale_amount(goal)
         if not _check(

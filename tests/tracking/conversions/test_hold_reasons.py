@@ -50,4 +50,5 @@ def test_the_codes_are_named_in_one_place():
         "cap_reached",
         "payout_not_set",
         "fraud_review",
+        "fx_rate_missing",
     }
