@@ -2,18 +2,25 @@
 
 Django's admin needs is_staff to log in (user_create gives it to managers) and per-model
 permissions after that; managers are not given Django permissions row by row, the role decides.
-Other apps' ModelAdmins may inherit ManagerAdmin for the same rule.
+Other apps' ModelAdmins may inherit ManagerAdmin for the same rule. The site itself
+(TwoFactorAdminSite, installed by accounts.admin_config) asks for the two-factor code first.
 """
 
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from accounts.policy import Action, policy_allows
+from accounts.two_factor import TwoFactorStep, two_factor_step
 from core.errors import DomainError
 
 
@@ -71,3 +78,25 @@ def service_checked_form(check):
                         self.add_error(target, DjangoValidationError(message))
 
     return ServiceCheckedForm
+
+
+class TwoFactorAdminSite(admin.AdminSite):
+    """The admin with the portal's two-factor rule (accounts/two_factor.py): a session that
+    still owes a code (superusers and finance users always, anyone who enrolled) has no admin
+    permission, and the admin's sign-in page sends it to the portal's two-factor page. Without
+    this a superuser's password alone opened every model of the network."""
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and two_factor_step(request) is None
+
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        step = two_factor_step(request)
+        if request.user.is_active and request.user.is_staff and step is not None:
+            name = (
+                "portal:two-factor-verify" if step == TwoFactorStep.VERIFY else "portal:two-factor"
+            )
+            next_url = request.GET.get(REDIRECT_FIELD_NAME) or reverse("admin:index")
+            return redirect(f"{reverse(name)}?{urlencode({'next': next_url})}")
+        return super().login(request, extra_context)

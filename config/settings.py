@@ -72,7 +72,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", default=HTTPS_ONLY):
 TRACKING_BASE_URL = env_str("TRACKING_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_config.TwoFactorAdminConfig",  # django.contrib.admin, two-factor gated
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -7,6 +7,7 @@ from accounts.models import Role
 from accounts.services import user_create
 from offers.models import Offer
 from tests import factories
+from tests.conftest import signed_in
 
 CHANGELISTS = [
     "accounts/user",
@@ -24,9 +25,7 @@ CHANGELISTS = [
 
 
 def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return signed_in(Client(), user)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from affiliates.models import ApiKey
 from offers.models import Cap
 from payouts.models import LedgerEntry
 from tests import factories
-from tests.conftest import client_for
+from tests.conftest import client_for, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -192,8 +192,7 @@ def test_every_model_of_the_audited_apps_is_either_audited_or_says_why_not():
 def test_a_change_in_a_signed_in_admin_session_names_its_user():
     manager = user_create(username="boss", role=Role.MANAGER)
     cap = factories.CapFactory()
-    client = Client()
-    client.force_login(manager)
+    client = signed_in(Client(), manager)
     response = client.post(f"/admin/offers/cap/{cap.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302, response.content
     [deleted] = [e for e in entries_of("offers.cap", cap.pk) if e.action == LogEntry.Action.DELETE]
@@ -259,8 +258,7 @@ def test_a_staff_change_and_its_confirmation_are_logged_with_both_people_and_no_
         username="root", role=Role.FINANCE, password="x" * 12, is_superuser=True
     )
     finance = factories.FinanceUserFactory()
-    admin = Client()
-    admin.force_login(superuser)
+    admin = signed_in(Client(), superuser)  # its two-factor code given
     password = "a-new-Passw0rd-for-this"
     response = admin.post(
         "/admin/accounts/user/add/",

@@ -8,7 +8,7 @@ from django.test import Client
 from accounts.models import Role, StaffChange, User
 from accounts.services import user_create
 from tests import factories
-from tests.conftest import client_for
+from tests.conftest import client_for, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -17,9 +17,7 @@ OLD_PASSWORD = "correct horse battery"
 
 
 def admin_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return signed_in(Client(), user)  # superusers and finance with their two-factor code
 
 
 @pytest.fixture

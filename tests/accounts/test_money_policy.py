@@ -52,7 +52,7 @@ from payouts.services import (
 from payouts.services.payees import tax_form_upload
 from payouts.services.periods import period_validate
 from tests import factories
-from tests.conftest import client_for
+from tests.conftest import client_for, signed_in
 from tests.payouts.conftest import entry_write
 from tracking.models import Conversion, TrackingDomain
 
@@ -80,9 +80,7 @@ class Network:
     def admin(self, who: str) -> Client:
         client = Client()
         user = self.users[who]
-        if user is not None:
-            client.force_login(user)
-        return client
+        return client if user is None else signed_in(client, user)
 
 
 @pytest.fixture

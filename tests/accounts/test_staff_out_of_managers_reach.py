@@ -8,6 +8,7 @@ from django.test import Client
 from accounts.models import Role, User
 from accounts.services import user_create
 from tests import factories
+from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +16,7 @@ PASSWORD = "a-new-Passw0rd-for-this"
 
 
 def admin_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+    return signed_in(Client(), user)  # superusers and finance with their two-factor code
 
 
 @pytest.fixture

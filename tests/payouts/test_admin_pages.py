@@ -5,6 +5,7 @@ from django.test import Client, override_settings
 
 from payouts.services import payout_batch_build
 from tests import factories
+from tests.conftest import signed_in
 from tests.payouts.conftest import days_ago, entry_write
 
 pytestmark = pytest.mark.django_db
@@ -16,8 +17,7 @@ def test_staff_see_batches_lines_and_entries_read_only(finance, publisher):
     batch = payout_batch_build(currency="USD", built_by=finance)
     admin = factories.ManagerFactory(is_staff=True)
     admin.save()  # the factory sets the password after saving; the session hash needs it
-    client = Client()
-    client.force_login(admin)
+    client = signed_in(Client(), admin)
 
     for path in (
         "/admin/payouts/payoutbatch/",
@@ -34,15 +34,14 @@ def test_staff_see_batches_lines_and_entries_read_only(finance, publisher):
     assert client.post(f"/admin/payouts/payoutbatch/{batch.id}/delete/").status_code == 403
     finance.is_staff = True
     finance.save()
-    client.force_login(finance)
+    signed_in(client, finance)
     assert client.get("/admin/payouts/payoutbatch/").status_code in (302, 403)
 
 
 def test_a_manager_cannot_redirect_a_publishers_payout_in_the_admin(publisher):
     admin = factories.ManagerFactory(is_staff=True)
     admin.save()
-    client = Client()
-    client.force_login(admin)
+    client = signed_in(Client(), admin)
     before = (publisher.payout_details, publisher.payout_method, publisher.minimum_payout)
 
     response = client.post(

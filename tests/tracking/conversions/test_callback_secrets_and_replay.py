@@ -18,7 +18,7 @@ from offers.models import Advertiser
 from offers.secret_box import secret_decrypt
 from offers.services import advertiser_postback_secrets_reencrypt
 from tests import factories
-from tests.conftest import client_for
+from tests.conftest import client_for, signed_in
 from tests.tracking.conversions.conftest import SECRET, drain
 from tracking.callbacks import store
 from tracking.callbacks.auth import (
@@ -196,8 +196,7 @@ def test_the_secret_is_not_in_the_database_in_clear_nor_on_the_admin_page(db):
 
     admin = factories.ManagerFactory(is_staff=True, is_superuser=True)
     admin.save()  # the factory sets the password after saving; the session hash needs it
-    web = Client()
-    web.force_login(admin)
+    web = signed_in(Client(), admin)  # a superuser, its two-factor code given
     response = web.get(f"/admin/offers/advertiser/{advertiser.id}/change/")
     assert response.status_code == 200
     page = response.content.decode()
