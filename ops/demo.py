@@ -10,11 +10,13 @@ holding SECRET_KEY can derive them, which is no worse than SECRET_KEY itself lea
 import base64
 import hashlib
 import hmac
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.demo_users import ADMIN_USERNAME, DEMO_USERNAMES
@@ -22,7 +24,10 @@ from accounts.models import Role, User
 from accounts.services import user_create
 from affiliates.keys import secret_hash
 from affiliates.models import ApiKey, OfferAccess, Publisher
+from affiliates.payout_details import payout_details_change_confirm, payout_details_change_request
 from affiliates.services import publisher_create
+from core.errors import DomainError
+from core.network_time import month_first, month_of
 from offers.models import Advertiser, Goal, Offer, Terms
 from offers.selectors import offer_is_runnable_by
 from offers.services import (
@@ -32,6 +37,9 @@ from offers.services import (
     offer_create,
     terms_create,
 )
+from payouts.models import AccountingPeriod
+from payouts.services.adjustments import ledger_adjustment_create
+from payouts.services.periods import period_close, period_validate
 from tracking.links import link_get_or_create, link_url
 
 ADVERTISERS = ["Acme Shop (demo)", "Globex Finance (demo)"]
@@ -130,6 +138,56 @@ def _staff(*, username: str, role: str, name: str, keys: list[dict[str, str]]) -
     return user
 
 
+DEMO_OPENING_BALANCE = Decimal("120.00")
+
+
+def _demo_books(*, publishers: list[Publisher], finance: User, finance2: User) -> None:
+    """The demo's books as those of a network a few weeks old, so finance can build (finance)
+    and approve (finance2) a batch that pays someone from the first visit.
+
+    Through the services, with the demo finance users as the two people each step needs: each
+    publisher's payout details requested by one and confirmed by the other; last month validated
+    by one and closed by the other; an opening balance per publisher (a manual adjustment,
+    payable at once: no conversion can take it back). The confirmations are dated past
+    PAYOUT_DETAILS_COOLDOWN_HOURS: the cool-down guards a fresh change, and these are the
+    publishers' details from when they joined. Earnings from the demo's own traffic wait, as in
+    production, for their month to close."""
+    for index, publisher in enumerate(publishers):
+        if publisher.payout_details_changed_at is None:
+            change = payout_details_change_request(
+                publisher=publisher,
+                payout_method=Publisher.PayoutMethod.PAYPAL,
+                # (the holder's name too: a demo database seeded before payee checks has the
+                # same email in force already, and an unchanged request is refused)
+                payout_details={
+                    "email": f"payouts+{index + 1}@publisher.example",
+                    "account_name": publisher.name,
+                },
+                requested_by=finance,
+            )
+            payout_details_change_confirm(change_id=change.id, confirmed_by=finance2)
+            joined = timezone.now() - timedelta(hours=settings.PAYOUT_DETAILS_COOLDOWN_HOURS + 24)
+            Publisher.objects.filter(id=publisher.id).update(payout_details_changed_at=joined)
+        ledger_adjustment_create(
+            publisher_id=publisher.id,
+            currency=publisher.payout_currency or "USD",
+            amount=DEMO_OPENING_BALANCE,
+            reason="Demo opening balance",
+            created_by=finance,
+            idempotency_key="demo-opening-balance",
+        )
+    last_month = month_first(month_of(at=timezone.now()) - timedelta(days=1))
+    period = AccountingPeriod.objects.filter(month=last_month).first()
+    try:
+        if period is None or period.status == AccountingPeriod.Status.OPEN:
+            period_validate(month=last_month, validated_by=finance)
+        if period is None or period.status != AccountingPeriod.Status.CLOSED:
+            period_close(month=last_month, closed_by=finance2)
+    except DomainError:
+        # A demo database left for months has earlier months open: they close in the pages.
+        pass
+
+
 @transaction.atomic
 def demo_network_seed() -> dict[str, Any]:
     admin = User.objects.filter(username=ADMIN_USERNAME).first() or user_create(
@@ -150,8 +208,8 @@ def demo_network_seed() -> dict[str, Any]:
     # A manager who is not a superuser, and two finance users: nobody moves money alone, so
     # the four-eyes journeys (build/approve, details change/confirm) need two of them.
     _staff(username="manager", role=Role.MANAGER, name="demo-staff-manager", keys=keys)
-    _staff(username="finance", role=Role.FINANCE, name="demo-finance", keys=keys)
-    _staff(username="finance2", role=Role.FINANCE, name="demo-finance-2", keys=keys)
+    finance = _staff(username="finance", role=Role.FINANCE, name="demo-finance", keys=keys)
+    finance2 = _staff(username="finance2", role=Role.FINANCE, name="demo-finance-2", keys=keys)
 
     advertisers = []
     for index, name in enumerate(ADVERTISERS):
@@ -209,11 +267,7 @@ def demo_network_seed() -> dict[str, Any]:
     publishers = []
     for index, name in enumerate(PUBLISHERS):
         publisher = Publisher.objects.filter(name=name).first() or publisher_create(
-            fields={
-                "name": name,
-                "status": Publisher.Status.ACTIVE,
-                "payout_details": {"email": f"payouts+{index + 1}@publisher.example"},
-            }
+            fields={"name": name, "status": Publisher.Status.ACTIVE}
         )
         publishers.append(publisher)
         user = _user(
@@ -228,6 +282,8 @@ def demo_network_seed() -> dict[str, Any]:
                 "key": _demo_key(user=user, name=key_name),
             }
         )
+
+    _demo_books(publishers=publishers, finance=finance, finance2=finance2)
 
     # The approval offer: approved for the first publisher, the second has asked.
     approval_offer = offers[3]

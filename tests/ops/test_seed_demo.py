@@ -9,8 +9,11 @@ from rest_framework.test import APIClient
 
 from accounts.demo_users import ADMIN_USERNAME, DEMO_USERNAMES
 from accounts.models import User
-from affiliates.models import ApiKey, Publisher
+from affiliates.models import ApiKey, PayoutDetailsChange, Publisher
 from offers.models import Advertiser, Offer, Terms
+from ops.demo import DEMO_OPENING_BALANCE
+from payouts.models import AccountingPeriod
+from payouts.services import payout_batch_build
 from tracking.models import TrackingLink
 
 
@@ -83,3 +86,25 @@ def test_the_demo_users_are_exactly_the_names_the_sign_in_as_page_lists():
     seeded = set(User.objects.filter(is_superuser=False).values_list("username", flat=True))
     assert seeded == set(DEMO_USERNAMES)
     assert User.objects.filter(username=ADMIN_USERNAME, is_superuser=True).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_finance_users_can_build_a_batch_that_pays_every_publisher(settings):
+    """With the production money settings (hold, period close, payee checks): the seed
+    confirms each publisher's payout details by a second finance user, closes last month, and
+    gives each an opening balance, so the demo shows the whole payout loop."""
+    settings.PAYOUT_HOLD_DAYS = 30
+    settings.PAYABLE_AFTER_CLOSE_DAYS = 0
+    demo = seed()
+    seed()  # idempotent: no second balance
+
+    assert AccountingPeriod.objects.get(status="closed").closed_by.username == "finance2"
+    changes = PayoutDetailsChange.objects.all()
+    assert {(c.requested_by.username, c.decided_by.username) for c in changes} == {
+        ("finance", "finance2")
+    }
+    batch = payout_batch_build(currency="USD", built_by=User.objects.get(username="finance"))
+    assert batch.held == []
+    assert set(batch.lines.values_list("publisher_id", "amount")) == {
+        (p["id"], DEMO_OPENING_BALANCE) for p in demo["publishers"]
+    }
