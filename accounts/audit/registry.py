@@ -91,6 +91,10 @@ def _cap(row: Any) -> Scope:
     return {**_offer_scope(row.offer_id), "publisher_id": row.publisher_id, "payout_only": payout}
 
 
+def _offer_owned(row: Any) -> Scope:
+    return _offer_scope(row.offer_id)
+
+
 def _publisher(row: Any) -> Scope:
     return {"publisher_id": row.pk}
 
@@ -152,12 +156,29 @@ AUDITED: tuple[Audited, ...] = (
     ),
     Audited("payouts.AdjustmentRequest", _publisher_owned, money=True, optional=True),
     Audited("payouts.LineFailureRequest", _line_owned, money=True, optional=True),
+    # The catalogue's newer settings: compliance terms versions, landing variants and tests,
+    # targeting (who changed where and when an offer's traffic goes).
+    Audited("offers.OfferTerms", _offer_owned, money=False, advertiser_reads=True),
+    Audited("offers.LandingVariant", _offer_owned, money=False, advertiser_reads=True),
+    Audited("offers.LandingTest", _offer_owned, money=False, advertiser_reads=True),
+    Audited("offers.OfferTargeting", _offer_owned, money=False, advertiser_reads=True),
+    Audited("affiliates.TrafficSource", _publisher_owned, money=False, publisher_reads=True),
+    # The books: a month's validation and close, and the payee checks' tax forms.
+    Audited("payouts.AccountingPeriod", _unscoped, money=True),
+    Audited("payouts.TaxForm", _publisher_owned, money=True, publisher_reads=True),
+    # Who asked for a user's data to be erased, and who carried it out.
+    Audited("accounts.PersonalDataRequest", _user_owned, money=False),
 )
 
 # Models of the audited apps that are deliberately not in the log, and why. A model in none of
 # the two lists fails tests/accounts/test_audit_log.py, so a new one gets a decision.
 NOT_AUDITED: dict[str, str] = {
     "payouts.PayoutLineEntry": "which entries a batch line settles; written with the line",
+    "accounts.Notification": "a message to one user about a change already logged at its source",
+    "accounts.NotificationPreference": "a user's own choice of e-mails; grants and moves nothing",
+    "offers.OfferHold": "recomputed by the billing beat from invoices, payments and limits",
+    "affiliates.TermsAcceptance": "itself the record of who accepted which terms, when; immutable",
+    "payouts.FxRate": "loaded from a published source by fx_rates_load; each entry keeps its rate",
 }
 AUDITED_APPS = ("accounts", "offers", "affiliates", "payouts")
 
