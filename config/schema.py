@@ -16,12 +16,17 @@ generated from the schema knows every status it may receive:
 
 tests/api/test_schemathesis.py fails on any status an operation answers that is not listed.
 
+A third hook (`decimals_need_a_digit`) tightens drf-spectacular's pattern for decimal strings,
+which lets "", "-" and "." through (and any script's digits): the API refuses those, so the
+schema must not offer them as valid.
+
 A second hook closes every request body (`additionalProperties: false`): the API refuses a key
 a body's serializer does not declare with 400 `not_writable` (core/api_shapes.py,
 accounts/api_roles.py), so the schema says so, and a generated client or fuzzer never sends one
 as if it were valid.
 """
 
+import re
 from typing import Any
 
 ERROR_COMPONENT = "ErrorBody"
@@ -112,4 +117,28 @@ def close_request_bodies(result: dict[str, Any], generator, request, public) -> 
                 # Only a serializer's declared fields: a free-form object stays open.
                 if body.get("type") == "object" and "properties" in body:
                     body["additionalProperties"] = False
+    return result
+
+
+# drf-spectacular's DecimalField pattern: ^-?\d{0,W}(?:\.\d{0,F})?$ (W whole digits, F places).
+SPECTACULAR_DECIMAL = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+
+
+def _tighten_decimals(node: Any) -> None:
+    if isinstance(node, dict):
+        found = SPECTACULAR_DECIMAL.match(str(node.get("pattern", "")))
+        if node.get("format") == "decimal" and found:
+            whole, places = found.groups()
+            # At least one ASCII digit before the point ("1", "1.", "1.5"), as Decimal() reads.
+            node["pattern"] = rf"^-?[0-9]{{1,{whole}}}(\.[0-9]{{0,{places}}})?$"
+        for value in node.values():
+            _tighten_decimals(value)
+    elif isinstance(node, list):
+        for value in node:
+            _tighten_decimals(value)
+
+
+def decimals_need_a_digit(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: a decimal string has at least one digit."""
+    _tighten_decimals(result)
     return result

@@ -250,6 +250,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
         "config.schema.close_request_bodies",
+        "config.schema.decimals_need_a_digit",
     ],
     # One name per shared choice set (revenue and payout kinds are the same TermsKind).
     "ENUM_NAME_OVERRIDES": {
