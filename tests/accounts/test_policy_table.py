@@ -54,6 +54,9 @@ def facts_met(user: User | None) -> dict:
         "target_id": -1,
         "target": partner(),
         "target_role": "publisher",
+        "within_reversal_window": True,
+        "validated_by_id": -1,
+        "uploaded_by_id": -1,
     }
 
 
@@ -69,6 +72,9 @@ def facts_unmet(user: User | None) -> dict:
         "target_id": getattr(user, "pk", None),
         "target": staff_target,
         "target_role": "finance",
+        "within_reversal_window": False,
+        "validated_by_id": getattr(user, "pk", None),
+        "uploaded_by_id": getattr(user, "pk", None),
     }
 
 

@@ -51,6 +51,8 @@ def test_a_day_report_adds_up_clicks_conversions_and_money_per_currency(world):
         "profit": "3.00",
         "margin": "30.00",
         "avg_sale": "100.00",
+        "sale_amount": "100.00",
+        "roas": "10.00",  # sales / revenue
     }
     assert (eur["clicks"], eur["conversions"], eur["revenue"], eur["payout"]) == (
         2,
