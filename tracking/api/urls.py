@@ -4,7 +4,6 @@ urlpatterns = [
     path("", include("tracking.api.click_urls")),
     path("", include("tracking.api.conversion_urls")),
     path("", include("tracking.api.sandbox_urls")),
-    path("", include("tracking.api.sandbox_urls")),
     path("", include("tracking.api.landing_urls")),
     path("", include("tracking.api.domain_urls")),
 ]

@@ -180,7 +180,7 @@ def delivery_attempt(*, delivery_id: int) -> float | None:
         )
     if status == PostbackDelivery.Status.FAILED:
         publisher_id = PostbackDelivery.objects.filter(id=delivery_id).values_list(
-            "template__publisher_id", flat=True
+            "publisher_id", flat=True
         )[0]
         notify(
             users=recipients(publisher_id=publisher_id),
