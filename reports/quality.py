@@ -30,11 +30,14 @@ from affiliates.models import Publisher
 from core.errors import DomainError, ForbiddenError
 from fraud.signals import REGISTRY
 from tracking.models import Click, Conversion
+from tracking.result_codes import RejectReason
 
 logger = logging.getLogger(__name__)
 
 QUALITY_MAX_DAYS = 92
-ADVERTISER_REJECTED = Q(reject_reason="advertiser_rejected") | Q(status=Conversion.Status.REVERSED)
+ADVERTISER_REJECTED = Q(reject_reason=RejectReason.ADVERTISER_REJECTED) | Q(
+    status=Conversion.Status.REVERSED
+)
 FLAGGED_ACTIONS = ("flag", "hold", "reject")
 
 

@@ -45,7 +45,7 @@ FLAG_GRACE = timedelta(seconds=5)
 # Conversions that use up a cap: approved ones and those pending review, but not those held
 # because a cap was already full (their reason is cap_reached).
 CAP_COUNTED = Q(status__in=[Conversion.Status.APPROVED, Conversion.Status.PENDING]) & ~Q(
-    reject_reason="cap_reached"
+    reject_reason=Conversion.HoldReason.CAP_REACHED
 )
 
 

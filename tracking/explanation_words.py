@@ -7,6 +7,11 @@ A code without a sentence here is shown as itself, so a new code is never hidden
 
 from typing import Any
 
+from tracking.models import Conversion
+from tracking.result_codes import AuthRefusal, CallbackResult, RejectReason
+
+HoldReason = Conversion.HoldReason
+
 CHECKS = {
     "terms": ("Terms found for the goal", "No terms for the goal"),
     "advertiser_status": ("The advertiser did not reject it", "The advertiser rejected it"),
@@ -30,56 +35,63 @@ CHECKS = {
     "fraud": ("No fraud rule stopped it", "A fraud rule fired"),
 }
 
-REASONS = {
+REASONS: dict[str, str] = {
     # Holds (pending).
-    "advertiser_approval": "Waiting for the advertiser's approval (the goal's approval is manual)",
-    "advertiser_pending": "The advertiser said it is pending",
-    "pixel": "From the image pixel, which carries no credential: a manager reviews it",
-    "amount_above_limit": "Sale amount above the goal's (or the network's) limit",
-    "cap_reached": "A cap of the offer was full",
-    "payout_not_set": "The network has not set this goal's payout yet",
-    "fraud_review": "A fraud rule held it for review",
+    HoldReason.ADVERTISER_APPROVAL: (
+        "Waiting for the advertiser's approval (the goal's approval is manual)"
+    ),
+    HoldReason.ADVERTISER_PENDING: "The advertiser said it is pending",
+    HoldReason.PIXEL: "From the image pixel, which carries no credential: a manager reviews it",
+    HoldReason.AMOUNT_ABOVE_LIMIT: "Sale amount above the goal's (or the network's) limit",
+    HoldReason.CAP_REACHED: "A cap of the offer was full",
+    HoldReason.PAYOUT_NOT_SET: "The network has not set this goal's payout yet",
+    HoldReason.FRAUD_REVIEW: "A fraud rule held it for review",
     # Rejections.
-    "advertiser_rejected": "The advertiser rejected it",
-    "bot_click": "The click came from a bot",
-    "offer_inactive": "The offer was not active",
-    "publisher_inactive": "The publisher was not active",
-    "fallback_click": "The click went to the fallback page",
-    "window_expired": "It came after the attribution window",
-    "too_fast": "It came too soon after the click",
-    "too_slow": "It came too late after the click",
-    "currency_mismatch": "It was sent in another currency than the offer's",
-    "manual": "Rejected by hand",
-    "reversed": "Reversed by hand",
+    RejectReason.ADVERTISER_REJECTED: "The advertiser rejected it",
+    RejectReason.BOT_CLICK: "The click came from a bot",
+    RejectReason.OFFER_INACTIVE: "The offer was not active",
+    RejectReason.PUBLISHER_INACTIVE: "The publisher was not active",
+    RejectReason.FALLBACK_CLICK: "The click went to the fallback page",
+    RejectReason.WINDOW_EXPIRED: "It came after the attribution window",
+    RejectReason.TOO_FAST: "It came too soon after the click",
+    RejectReason.TOO_SLOW: "It came too late after the click",
+    RejectReason.CURRENCY_MISMATCH: "It was sent in another currency than the offer's",
+    RejectReason.MANUAL: "Rejected by hand",
+    RejectReason.REVERSED: "Reversed by hand",
 }
 
-CALLBACK_RESULTS = {
+CALLBACK_RESULTS: dict[str, str] = {
     **{
         code: f"A rejected conversion: {text[0].lower()}{text[1:]}"
         for code, text in REASONS.items()
     },
     "approved": "Converted: approved",
     "pending": "Converted: waiting for review",
-    "unknown_click": "No such click (wrong click id, or the click is older than we keep)",
-    "advertiser_mismatch": "The click belongs to another advertiser's offer",
-    "offer_mismatch": "The offer named is not the click's offer",
-    "unknown_goal": "The goal named is not one of the offer's goals",
-    "pixel_disabled": "The goal's pixel is not enabled",
-    "pixel_domain_not_allowed": "The pixel fired from a domain the goal does not list",
-    "terms_not_set": "The goal has no terms",
-    "duplicate_txn": "That transaction id was already converted",
-    "duplicate_conversion": "The click already converted on this goal",
-    "invalid": "The callback's fields were malformed",
-    "no_secret_configured": "The advertiser has no postback secret yet",
-    "missing_auth": "No token or signature was sent",
-    "bad_timestamp": "The signature's timestamp is malformed",
-    "stale_timestamp": "The signature's timestamp is too old or in the future",
-    "bad_signature": "The signature does not match",
-    "bad_token": "The token is wrong",
-    "ip_not_allowed": "Sent from an address outside the advertiser's allowlist",
-    "signature_v2_unavailable": "Signature v2 needs a secret minted after encryption: rotate it",
-    "unknown_offer": "No such offer",
-    "advertiser_inactive": "The advertiser is inactive",
+    CallbackResult.UNKNOWN_CLICK: (
+        "No such click (wrong click id, or the click is older than we keep)"
+    ),
+    CallbackResult.ADVERTISER_MISMATCH: "The click belongs to another advertiser's offer",
+    CallbackResult.OFFER_MISMATCH: "The offer named is not the click's offer",
+    CallbackResult.UNKNOWN_GOAL: "The goal named is not one of the offer's goals",
+    CallbackResult.PIXEL_DISABLED: "The goal's pixel is not enabled",
+    CallbackResult.PIXEL_DOMAIN_NOT_ALLOWED: "The pixel fired from a domain the goal does not list",
+    CallbackResult.TERMS_NOT_SET: "The goal has no terms",
+    CallbackResult.DUPLICATE_TXN: "That transaction id was already converted",
+    CallbackResult.DUPLICATE_CONVERSION: "The click already converted on this goal",
+    CallbackResult.INVALID: "The callback's fields were malformed",
+    AuthRefusal.NO_SECRET_CONFIGURED: "The advertiser has no postback secret yet",
+    AuthRefusal.MISSING_AUTH: "No token or signature was sent",
+    AuthRefusal.BAD_TIMESTAMP: "The signature's timestamp is malformed",
+    AuthRefusal.STALE_TIMESTAMP: "The signature's timestamp is too old or in the future",
+    AuthRefusal.BAD_SIGNATURE: "The signature does not match",
+    AuthRefusal.BAD_TOKEN: "The token is wrong",
+    AuthRefusal.IP_NOT_ALLOWED: "Sent from an address outside the advertiser's allowlist",
+    AuthRefusal.SIGNATURE_V2_UNAVAILABLE: (
+        "Signature v2 needs a secret minted after encryption: rotate it"
+    ),
+    AuthRefusal.SIGNATURE_V1_RETIRED: "Signed with v1, which is retired: sign with v2",
+    AuthRefusal.UNKNOWN_OFFER: "No such offer",
+    AuthRefusal.ADVERTISER_INACTIVE: "The advertiser is inactive",
 }
 
 

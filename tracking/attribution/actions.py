@@ -37,6 +37,7 @@ from tracking.attribution.context import CAP_COUNTED
 from tracking.caps import cap_period_end, cap_period_start
 from tracking.hooks import after_conversion_changed
 from tracking.models import Conversion, ConversionHistory
+from tracking.result_codes import RejectReason
 from tracking.tasks.postbacks import postbacks_for_conversions
 
 Status = Conversion.Status
@@ -183,10 +184,10 @@ def _act(*, conversion_id, action, actor, reason, payout, revenue, override_caps
         _payout_not_above_revenue(conversion=conversion)
     elif action == Action.REVERSE:
         conversion.status = Status.REVERSED
-        conversion.reject_reason = "reversed"
+        conversion.reject_reason = RejectReason.REVERSED
     else:
         conversion.status = TARGET[action]
-        conversion.reject_reason = "manual" if action == Action.REJECT else ""
+        conversion.reject_reason = RejectReason.MANUAL if action == Action.REJECT else ""
     conversion.save()
     history = ConversionHistory.objects.create(
         conversion=conversion,
@@ -335,7 +336,10 @@ def _caps_full(*, conversion: Conversion, caps: list[Cap]) -> list[Cap]:
     A conversion already counted by the caps (pending for review, not held by a full cap)
     changes no cap by being approved; only rejected ones and those held `cap_reached` add.
     """
-    counted = conversion.status == Status.PENDING and conversion.reject_reason != "cap_reached"
+    counted = (
+        conversion.status == Status.PENDING
+        and conversion.reject_reason != Conversion.HoldReason.CAP_REACHED
+    )
     if counted:
         return []
     full = []

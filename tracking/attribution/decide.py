@@ -53,6 +53,7 @@ from tracking.callbacks.fields import (
 from tracking.callbacks.selectors import advertiser_auth_for_offer
 from tracking.clicks.ids import click_id_is_test
 from tracking.models import CallbackInbox, Click, Conversion
+from tracking.result_codes import AuthRefusal, CallbackResult, RejectReason
 
 
 @dataclass
@@ -81,16 +82,16 @@ def goal_resolve(*, goals: list[Goal], wanted: str) -> Goal | None:
     return None
 
 
-def deferred_auth_reason(*, row: CallbackInbox, offer: Offer) -> str | None:
+def deferred_auth_reason(*, row: CallbackInbox, offer: Offer) -> AuthRefusal | None:
     """Check the credentials of a callback that arrived before its click could be found.
 
     Freshness of a signature is judged at the time it was received, not now.
     """
     auth = advertiser_auth_for_offer(offer_id=offer.pk)
     if auth is None:
-        return "unknown_offer"
+        return AuthRefusal.UNKNOWN_OFFER
     if not auth.active:
-        return "advertiser_inactive"
+        return AuthRefusal.ADVERTISER_INACTIVE
     return callback_auth_check(
         secret=auth.secret,
         secret_hash=auth.secret_hash,
@@ -115,10 +116,10 @@ def callback_decide(
     if click is None:
         if ctx.now < wait_until:
             return Decision(row=row, result="", waiting=True)
-        return Decision(row=row, result="unknown_click")
+        return Decision(row=row, result=CallbackResult.UNKNOWN_CLICK)
     offer = ctx.offers.get(click.offer_id)
     if offer is None:
-        return Decision(row=row, result="unknown_click")
+        return Decision(row=row, result=CallbackResult.UNKNOWN_CLICK)
     if row.advertiser_id is None:
         # A pixel, or a callback whose click was not findable at the door: the advertiser is
         # the click's, so it can read the row and its result (tracking/api/callbacks.py).
@@ -128,25 +129,25 @@ def callback_decide(
         if reason is not None:
             return Decision(row=row, result=reason)
     elif row.advertiser_id is not None and row.advertiser_id != offer.advertiser_id:
-        return Decision(row=row, result="advertiser_mismatch")
+        return Decision(row=row, result=CallbackResult.ADVERTISER_MISMATCH)
     if fields.offer_id is not None and fields.offer_id != offer.pk:
-        return Decision(row=row, result="offer_mismatch")
+        return Decision(row=row, result=CallbackResult.OFFER_MISMATCH)
 
     goal = goal_resolve(goals=ctx.goals.get(offer.pk, []), wanted=fields.goal)
     if goal is None:
-        return Decision(row=row, result="unknown_goal")
+        return Decision(row=row, result=CallbackResult.UNKNOWN_GOAL)
     if row.dialect == "pixel":
         refusal = pixel_refusal(row=row, goal=goal)
         if refusal is not None:
             return Decision(row=row, result=refusal)
     is_test = click_id_is_test(click.click_id)
     if fields.txn_id and (offer.advertiser_id, fields.txn_id, is_test) in ctx.seen_txn:
-        return Decision(row=row, result="duplicate_txn")
+        return Decision(row=row, result=CallbackResult.DUPLICATE_TXN)
     if not goal.allow_multiple and (click.click_id, goal.pk) in ctx.seen_click_goal:
-        return Decision(row=row, result="duplicate_conversion")
+        return Decision(row=row, result=CallbackResult.DUPLICATE_CONVERSION)
     terms = ctx.terms_for(goal=goal, publisher_id=click.publisher_id)
     if terms is None:
-        return Decision(row=row, result="terms_not_set")
+        return Decision(row=row, result=CallbackResult.TERMS_NOT_SET)
 
     explanation: list[dict[str, Any]] = [
         {"check": "terms", "ok": True, "source": terms.source, "override_id": terms.override_id}
@@ -252,12 +253,12 @@ def _fraud_apply(*, verdict: Verdict, status: str, reason: str | None) -> tuple[
     return status, reason
 
 
-def pixel_refusal(*, row: CallbackInbox, goal: Goal) -> str | None:
+def pixel_refusal(*, row: CallbackInbox, goal: Goal) -> CallbackResult | None:
     """Why a pixel callback counts for nothing (None: it may convert, held `pixel`)."""
     if not goal.pixel_enabled:
-        return "pixel_disabled"
+        return CallbackResult.PIXEL_DISABLED
     if not pixel_host_allowed(host=pixel_host(row.headers), domains=goal.pixel_domains or []):
-        return "pixel_domain_not_allowed"
+        return CallbackResult.PIXEL_DOMAIN_NOT_ALLOWED
     return None
 
 
@@ -334,45 +335,55 @@ def _first_rejection(
     arrived = row.received_at or ctx.now
     age = max(0.0, (arrived - click.created_at).total_seconds())
     rules = [
-        ("advertiser_status", fields.status != "rejected", "advertiser_rejected", fields.status),
+        (
+            "advertiser_status",
+            fields.status != "rejected",
+            RejectReason.ADVERTISER_REJECTED,
+            fields.status,
+        ),
         # Recorded here; the rejection is the fraud rule bot_user_agent's (code bot_click).
         ("bot", not click.is_bot, None, "judged by the fraud rule bot_user_agent"),
-        ("offer_active", offer.status == Offer.Status.ACTIVE, "offer_inactive", offer.status),
+        (
+            "offer_active",
+            offer.status == Offer.Status.ACTIVE,
+            RejectReason.OFFER_INACTIVE,
+            offer.status,
+        ),
         (
             "publisher_active",
             ctx.publisher_status.get(click.publisher_id) == Publisher.Status.ACTIVE,
-            "publisher_inactive",
+            RejectReason.PUBLISHER_INACTIVE,
             str(ctx.publisher_status.get(click.publisher_id)),
         ),
         (
             "fallback",
             not click.fallback_reason or offer.fallback_clicks_convert,
-            "fallback_click",
+            RejectReason.FALLBACK_CLICK,
             click.fallback_reason,
         ),
         (
             "window",
             age <= offer.attribution_window_seconds,
-            "window_expired",
+            RejectReason.WINDOW_EXPIRED,
             f"{int(age)}s of {offer.attribution_window_seconds}s",
         ),
         (
             "min_time",
             age >= offer.min_click_to_conversion_seconds,
-            "too_fast",
+            RejectReason.TOO_FAST,
             f"{int(age)}s, min {offer.min_click_to_conversion_seconds}s",
         ),
         (
             "max_time",
             offer.max_click_to_conversion_seconds is None
             or age <= offer.max_click_to_conversion_seconds,
-            "too_slow",
+            RejectReason.TOO_SLOW,
             f"{int(age)}s, max {offer.max_click_to_conversion_seconds}s",
         ),
         (
             "currency",
             not fields.currency or fields.currency == offer.currency,
-            "currency_mismatch",
+            RejectReason.CURRENCY_MISMATCH,
             f"{fields.currency or offer.currency} vs {offer.currency}",
         ),
     ]
@@ -407,8 +418,8 @@ def _caps_apply(
                 f"full, action {state.cap.action}",
             )
             if state.cap.action == Cap.Action.HOLD:
-                return Conversion.Status.PENDING, "cap_reached", []
-            return Conversion.Status.REJECTED, "cap_reached", []
+                return Conversion.Status.PENDING, Conversion.HoldReason.CAP_REACHED, []
+            return Conversion.Status.REJECTED, RejectReason.CAP_REACHED, []
     if not count:
         if applicable:
             detail = ", ".join(str(s.cap.pk) for s in applicable) + " (test: not counted)"

@@ -22,6 +22,7 @@ from fraud.signals import ClickFacts, ConversionFacts, SignalContext
 from fraud.traffic import FAST_SECONDS
 from tracking.clicks.ids import click_id_is_test
 from tracking.models import CallbackInbox, Click, Conversion
+from tracking.result_codes import RejectReason
 
 OUTCOME_DAYS = 30
 
@@ -98,7 +99,7 @@ def batch_fraud_prepare(
         .annotate(
             bad=Count(
                 "id",
-                filter=Q(reject_reason="advertiser_rejected")
+                filter=Q(reject_reason=RejectReason.ADVERTISER_REJECTED)
                 | Q(status=Conversion.Status.REVERSED),
             ),
             total=Count("id"),

@@ -25,6 +25,7 @@ from tracking.callbacks.fields import CallbackFields, CallbackShapeError, callba
 from tracking.caps import cap_reached_set
 from tracking.hooks import after_conversions_created
 from tracking.models import CallbackInbox, Click, Conversion
+from tracking.result_codes import CallbackResult
 from tracking.tasks.postbacks import postbacks_for_conversions
 
 
@@ -65,7 +66,7 @@ def _decide_all(*, rows: list[CallbackInbox], now) -> tuple[list[Decision], dict
             parsed[row.pk] = callback_fields(dialect=row.dialect, params=row.params)
         except CallbackShapeError:
             # Validated at the door; only a row written by other means gets here.
-            decisions.append(Decision(row=row, result="invalid"))
+            decisions.append(Decision(row=row, result=CallbackResult.INVALID))
     ctx = batch_context_build(
         rows=[row for row in rows if row.pk in parsed],
         txn_ids={fields.txn_id for fields in parsed.values() if fields.txn_id},
@@ -146,7 +147,9 @@ def _write_one_by_one(decisions: list[Decision]) -> list[Conversion]:
                 .exclude(status=Conversion.Status.REJECTED)
                 .exists()
             )
-            decision.result = "duplicate_txn" if taken else "duplicate_conversion"
+            decision.result = (
+                CallbackResult.DUPLICATE_TXN if taken else CallbackResult.DUPLICATE_CONVERSION
+            )
             decision.conversion = None
             continue
         written.append(conversion)

@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from tracking.callbacks.fields import TOKEN_PARAMS
+from tracking.result_codes import AuthRefusal
 
 SIGNATURE_HEADER = "X-Affnet-Signature"
 TIMESTAMP_HEADER = "X-Affnet-Timestamp"
@@ -118,7 +119,7 @@ def callback_auth_check(
     remote_ip: str | None,
     now: float,
     secret: str = "",
-) -> str | None:
+) -> AuthRefusal | None:
     """None when the caller is the advertiser, else the reason it is not.
 
     `secret` is the advertiser's secret ("" when only a legacy hash is stored); `secret_hash`
@@ -126,29 +127,29 @@ def callback_auth_check(
     endpoint never keeps raw tokens.
     """
     if not secret_hash:
-        return "no_secret_configured"
+        return AuthRefusal.NO_SECRET_CONFIGURED
     if not digest and not signature:
-        return "missing_auth"
+        return AuthRefusal.MISSING_AUTH
     if signature:
         if not timestamp.isdigit():
-            return "bad_timestamp"
+            return AuthRefusal.BAD_TIMESTAMP
         if abs(now - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
-            return "stale_timestamp"
+            return AuthRefusal.STALE_TIMESTAMP
         version, sent = signature_parse(signature)
         if version == "v2":
             if not secret:
-                return "signature_v2_unavailable"
+                return AuthRefusal.SIGNATURE_V2_UNAVAILABLE
             expected = signature_v2_compute(secret=secret, timestamp=timestamp, canonical=canonical)
         else:
             if not signature_v1_accepted(now=now):
-                return "signature_v1_retired"
+                return AuthRefusal.SIGNATURE_V1_RETIRED
             expected = signature_compute(
                 key_hex=secret_hash, timestamp=timestamp, canonical=canonical
             )
         if not hmac.compare_digest(expected.encode(), sent.encode()):
-            return "bad_signature"
+            return AuthRefusal.BAD_SIGNATURE
     if digest and not hmac.compare_digest(secret_hash, digest):
-        return "bad_token"
+        return AuthRefusal.BAD_TOKEN
     if not ip_allowed(remote_ip=remote_ip, allowlist=ip_allowlist):
-        return "ip_not_allowed"
+        return AuthRefusal.IP_NOT_ALLOWED
     return None

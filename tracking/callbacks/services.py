@@ -49,6 +49,7 @@ from tracking.callbacks.spool import spool_append
 from tracking.callbacks.store import ReplayKey, database_unreachable, inbox_insert
 from tracking.clicks.ids import click_id_is_test, click_id_new
 from tracking.models import CallbackInbox
+from tracking.result_codes import AuthRefusal
 from tracking.tasks.attribution import attribution_kick
 
 logger = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
         row.headers = {**headers, SENT_BY_HEADER: "network"}
         callback_admit(row=row)
         return _store(row=row, replay_key=None)
-    reason = "advertiser_inactive" if not auth.active else None
+    reason = AuthRefusal.ADVERTISER_INACTIVE if not auth.active else None
     reason = reason or callback_auth_check(
         secret=auth.secret,
         secret_hash=auth.secret_hash,
@@ -180,7 +181,7 @@ def callback_receive(*, request: CallbackRequest) -> CallbackInbox:
 def _token_digest(*, param: str, header: str) -> str:
     """sha256 of the token sent as a parameter or in X-Affnet-Token ("" when none)."""
     if param and header and not hmac.compare_digest(param.encode(), header.encode()):
-        raise ForbiddenError("token_mismatch", _AUTH_MESSAGES["token_mismatch"])
+        raise ForbiddenError(AuthRefusal.TOKEN_MISMATCH, _AUTH_MESSAGES[AuthRefusal.TOKEN_MISMATCH])
     token = param or header
     return token_digest(token) if token else ""
 
@@ -199,7 +200,7 @@ def _no_repeated_parameter(pairs: list[tuple[str, str]]) -> None:
 
 def _replayed() -> DomainError:
     return DomainError(
-        "replayed",
+        AuthRefusal.REPLAYED,
         "This signature was used before: the first request was stored. Sign each callback"
         " anew, with a fresh X-Affnet-Timestamp.",
         status_code=409,
@@ -239,11 +240,11 @@ def _door_precheck(*, digest: str, signature: str, timestamp: str) -> None:
     room in the spool: no credential at all, or a signature whose timestamp is already bad."""
     reason = None
     if not digest and not signature:
-        reason = "missing_auth"
+        reason = AuthRefusal.MISSING_AUTH
     elif signature and not timestamp.isdigit():
-        reason = "bad_timestamp"
+        reason = AuthRefusal.BAD_TIMESTAMP
     elif signature and abs(time.time() - int(timestamp)) > SIGNATURE_TOLERANCE_SECONDS:
-        reason = "stale_timestamp"
+        reason = AuthRefusal.STALE_TIMESTAMP
     if reason is not None:
         raise ForbiddenError(reason, _AUTH_MESSAGES[reason])
 
@@ -330,18 +331,24 @@ def pixel_receive(
     return _store(row=row, replay_key=None)
 
 
-_AUTH_MESSAGES = {
-    "no_secret_configured": "The advertiser has no postback secret: rotate one first.",
-    "missing_auth": "Send the token (parameter or X-Affnet-Token header) or an X-Affnet-Signature.",
-    "bad_token": "The token does not match the advertiser's postback secret.",
-    "bad_signature": "The X-Affnet-Signature does not match.",
-    "signature_v1_retired": "Signature v1 (sha256=...) is no longer accepted: sign with v2=...,"
-    " keyed by the postback secret itself.",
-    "signature_v2_unavailable": "Signature v2 needs a postback secret minted after secrets were"
-    " encrypted: rotate the secret first.",
-    "token_mismatch": "The token parameter and the X-Affnet-Token header differ.",
-    "bad_timestamp": "X-Affnet-Timestamp must be unix seconds.",
-    "stale_timestamp": "X-Affnet-Timestamp is more than 300 seconds away from our clock.",
-    "ip_not_allowed": "The caller's address is not in the advertiser's allowlist.",
-    "advertiser_inactive": "The advertiser is inactive.",
+_AUTH_MESSAGES: dict[str, str] = {
+    AuthRefusal.NO_SECRET_CONFIGURED: "The advertiser has no postback secret: rotate one first.",
+    AuthRefusal.MISSING_AUTH: (
+        "Send the token (parameter or X-Affnet-Token header) or an X-Affnet-Signature."
+    ),
+    AuthRefusal.BAD_TOKEN: "The token does not match the advertiser's postback secret.",
+    AuthRefusal.BAD_SIGNATURE: "The X-Affnet-Signature does not match.",
+    AuthRefusal.SIGNATURE_V1_RETIRED: (
+        "Signature v1 (sha256=...) is no longer accepted: sign with v2=...,"
+        " keyed by the postback secret itself."
+    ),
+    AuthRefusal.SIGNATURE_V2_UNAVAILABLE: (
+        "Signature v2 needs a postback secret minted after secrets were"
+        " encrypted: rotate the secret first."
+    ),
+    AuthRefusal.TOKEN_MISMATCH: "The token parameter and the X-Affnet-Token header differ.",
+    AuthRefusal.BAD_TIMESTAMP: "X-Affnet-Timestamp must be unix seconds.",
+    AuthRefusal.STALE_TIMESTAMP: "X-Affnet-Timestamp is more than 300 seconds away from our clock.",
+    AuthRefusal.IP_NOT_ALLOWED: "The caller's address is not in the advertiser's allowlist.",
+    AuthRefusal.ADVERTISER_INACTIVE: "The advertiser is inactive.",
 }
