@@ -81,11 +81,13 @@ class Invoice(models.Model):
 
 
 class InvoiceLine(models.Model):
-    """A line per offer, goal and kind: what was charged, or credited for changes after an
-    earlier invoice was issued (a negative amount)."""
+    """A line per offer, goal and kind: the period's approved revenue (charge), or a change
+    after an earlier invoice was issued: a debit (a late approval, revenue raised) or a credit
+    (reversed, rejected, revenue lowered; a negative amount)."""
 
     class Kind(models.TextChoices):
         CHARGE = "charge"
+        DEBIT = "debit"
         CREDIT = "credit"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
@@ -101,14 +103,17 @@ class InvoiceLine(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="invoice_line_sign_follows_kind",
-                condition=Q(kind="charge", amount__gte=0) | Q(kind="credit", amount__lte=0),
+                condition=Q(kind__in=["charge", "debit"], amount__gte=0)
+                | Q(kind="credit", amount__lte=0),
             ),
         ]
 
 
 class InvoiceItem(models.Model):
-    """One conversion on one line. A conversion is charged once and credited at most once,
-    across all invoices: the unique constraint is the promise."""
+    """One conversion on one line. A conversion is charged once (the partial unique
+    constraint); later debits and credits bring what its invoices billed to what it is worth,
+    and never below nothing: credited at most what was billed (a trigger sums its items,
+    migrations/0003_debits_and_credits.py)."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="items")
     line = models.ForeignKey(InvoiceLine, on_delete=models.CASCADE, related_name="items")
@@ -122,7 +127,9 @@ class InvoiceItem(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["conversion", "kind"], name="invoice_item_conversion_billed_once"
+                fields=["conversion"],
+                condition=Q(kind="charge"),
+                name="invoice_item_conversion_charged_once",
             ),
         ]
 

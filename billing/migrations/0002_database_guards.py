@@ -11,7 +11,10 @@ of a top-up.
 
 from django.db import migrations
 
-POSTGRES_FORWARD = r"""
+from core.db_guards import VendorSQL, append_only_function, row_trigger, sqlite_refusal
+
+POSTGRES_FORWARD = (
+    r"""
 CREATE FUNCTION billing_invoice_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.status = 'issued' THEN
@@ -57,19 +60,15 @@ CREATE TRIGGER billing_invoiceitem_guard
     BEFORE INSERT OR UPDATE OR DELETE ON billing_invoiceitem
     FOR EACH ROW EXECUTE FUNCTION billing_invoice_part_guard();
 
-CREATE FUNCTION billing_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'restrict_violation', HINT = 'Correct a row by appending another.';
-END
-$$;
-CREATE TRIGGER billing_payment_append_only
-    BEFORE UPDATE OR DELETE ON billing_payment
-    FOR EACH ROW EXECUTE FUNCTION billing_append_only();
-CREATE TRIGGER billing_topup_append_only
-    BEFORE UPDATE OR DELETE ON billing_topup
-    FOR EACH ROW EXECUTE FUNCTION billing_append_only();
-
+"""
+    + append_only_function("billing_append_only", hint="Correct a row by appending another.")
+    + row_trigger(
+        "billing_payment_append_only", table="billing_payment", function="billing_append_only"
+    )
+    + row_trigger(
+        "billing_topup_append_only", table="billing_topup", function="billing_append_only"
+    )
+    + r"""
 CREATE FUNCTION billing_payment_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NOT EXISTS (
@@ -86,6 +85,7 @@ CREATE TRIGGER billing_payment_guard
     BEFORE INSERT ON billing_payment
     FOR EACH ROW EXECUTE FUNCTION billing_payment_guard();
 """
+)
 
 POSTGRES_BACKWARD = """
 DROP TRIGGER billing_payment_guard ON billing_payment;
@@ -106,14 +106,15 @@ SQLITE_FORWARD = [
     WHEN OLD.status = 'issued'
     BEGIN SELECT RAISE(ABORT, 'invoice is issued and never changes'); END
     """,
-    """
-    CREATE TRIGGER billing_payment_no_update BEFORE UPDATE ON billing_payment
-    BEGIN SELECT RAISE(ABORT, 'billing_payment is append-only: UPDATE refused'); END
-    """,
-    """
-    CREATE TRIGGER billing_topup_no_update BEFORE UPDATE ON billing_topup
-    BEGIN SELECT RAISE(ABORT, 'billing_topup is append-only: UPDATE refused'); END
-    """,
+    *(
+        sqlite_refusal(
+            f"{table}_no_update",
+            table=table,
+            event="UPDATE",
+            message=f"{table} is append-only: UPDATE refused",
+        )
+        for table in ("billing_payment", "billing_topup")
+    ),
 ]
 
 SQLITE_BACKWARD = [
@@ -123,25 +124,14 @@ SQLITE_BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("billing", "0001_initial")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [
+        VendorSQL(
+            postgresql=[POSTGRES_FORWARD],
+            postgresql_reverse=[POSTGRES_BACKWARD],
+            sqlite=SQLITE_FORWARD,
+            sqlite_reverse=SQLITE_BACKWARD,
+        )
+    ]

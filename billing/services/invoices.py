@@ -1,10 +1,19 @@
 """Invoices: drafted from approved revenue, numbered and frozen at issue.
 
-A draft holds, per currency, every approved conversion of the advertiser created before the
-period's end that no invoice has charged yet (late approvals of an earlier period land on the
-next invoice, never nowhere), and a credit for every conversion charged on an issued invoice
-and reversed or rejected since. Lines sum the conversions' revenue, each rounded once to the
-currency's minor unit (core.money), so the invoice adds up to the cent with what it bills.
+A draft is made any time; it is issued only once every month of its period is closed (payouts
+AccountingPeriod: validated, then closed by another finance user), so it bills the closed books.
+Its lines, per currency:
+- charges: the approved conversions created in the period, never billed before: exactly the
+  period's approved revenue;
+- debits: approved conversions of earlier periods never billed (approved late), and invoiced
+  conversions whose revenue rose since (an adjustment up);
+- credits: invoiced conversions reversed, rejected or lowered since (an adjustment down, a lower
+  sale amount).
+A debit or credit is the difference between what a conversion's issued invoices billed and what
+it is worth now (its revenue rounded once, core.money, if approved; else nothing), so an issued
+invoice is never edited, a conversion is charged once (unique constraint) and credited at most
+what was billed (a trigger, migrations/0003). Lines and totals are sums of rounded amounts, so an
+invoice adds up to the cent.
 
 Issue refills the draft inside its transaction (so it bills what is true at that moment), then
 takes the next number of its series from a counter row locked FOR UPDATE: numbers are gap-free,
@@ -20,20 +29,21 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Sum, Value, When
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from accounts.policy import Action, policy_require
 from billing.models import Invoice, InvoiceCounter, InvoiceItem, InvoiceLine
-from billing.periods import day_start, month_after
+from billing.periods import day_start, month_after, month_first
 from core.errors import DomainError, NotFoundError
-from core.money import money_round
+from core.money import currency_exponent, money_round
 from offers.models import Advertiser, Goal, Offer
+from payouts.models import AccountingPeriod
 from tracking.models import Conversion
 
-CHARGE, CREDIT = InvoiceLine.Kind.CHARGE, InvoiceLine.Kind.CREDIT
-# Conversions whose revenue is taken back once they were billed.
-UNBILLED_STATUSES = (Conversion.Status.REVERSED, Conversion.Status.REJECTED)
+CHARGE, DEBIT, CREDIT = InvoiceLine.Kind.CHARGE, InvoiceLine.Kind.DEBIT, InvoiceLine.Kind.CREDIT
+APPROVED = Conversion.Status.APPROVED
 
 
 @dataclass(frozen=True)
@@ -44,63 +54,111 @@ class _Item:
     amount: Decimal
 
 
-def _charges(*, advertiser_id: int, currency: str, before: date) -> list[_Item]:
-    charged = InvoiceItem.objects.filter(conversion_id=OuterRef("id"), kind=CHARGE)
+def _issued_items(*, advertiser_id: int) -> Any:
+    return InvoiceItem.objects.filter(
+        invoice__status=Invoice.Status.ISSUED, invoice__advertiser_id=advertiser_id
+    )
+
+
+def _unbilled(*, advertiser_id: int, currency: str | None, before: date) -> Any:
+    """Approved conversions created before `before` that no issued invoice holds."""
+    billed = _issued_items(advertiser_id=advertiser_id).filter(conversion_id=OuterRef("id"))
+    rows = Conversion.objects.filter(
+        advertiser_id=advertiser_id,
+        status=Conversion.Status.APPROVED,
+        created_at__lt=day_start(before),
+    ).filter(~Exists(billed))
+    return rows if currency is None else rows.filter(currency=currency)
+
+
+def _charges_and_late(
+    *, advertiser_id: int, currency: str, start: date, end: date
+) -> tuple[list[_Item], list[_Item]]:
+    """Never billed approved conversions: those of the period (charges) and those of earlier
+    periods, approved after their period's invoice (debits)."""
     rows = (
-        Conversion.objects.filter(
-            advertiser_id=advertiser_id,
-            currency=currency,
-            status=Conversion.Status.APPROVED,
-            created_at__lt=day_start(before),
-        )
-        .filter(~Exists(charged))
+        _unbilled(advertiser_id=advertiser_id, currency=currency, before=end)
         .order_by("id")
-        .values_list("id", "offer_id", "goal_id", "revenue")
+        .values_list("id", "offer_id", "goal_id", "revenue", "created_at")
     )
-    return [
-        _Item(cid, offer_id, goal_id, money_round(revenue, currency))
-        for cid, offer_id, goal_id, revenue in rows
-    ]
+    charges, late = [], []
+    for cid, offer_id, goal_id, revenue, created_at in rows:
+        item = _Item(cid, offer_id, goal_id, money_round(revenue, currency))
+        (charges if created_at >= day_start(start) else late).append(item)
+    return charges, late
 
 
-def _credits(*, advertiser_id: int, currency: str) -> list[_Item]:
-    credited = InvoiceItem.objects.filter(conversion_id=OuterRef("conversion_id"), kind=CREDIT)
-    rows = (
-        InvoiceItem.objects.filter(
-            kind=CHARGE,
-            invoice__status=Invoice.Status.ISSUED,
-            invoice__advertiser_id=advertiser_id,
-            invoice__currency=currency,
-            conversion__status__in=UNBILLED_STATUSES,
+def _changed(*, advertiser_id: int, currency: str) -> Any:
+    """(conversion, offer, goal, status, revenue, billed) of every conversion whose issued
+    invoices in `currency` bill something other than what it is worth now: its revenue rounded
+    to the minor unit if approved, else nothing. Filtered in SQL (PostgreSQL rounds numeric half
+    away from zero: half-up for amounts >= 0); the exact difference is taken in Python."""
+    worth = Case(
+        When(
+            conversion__status=APPROVED,
+            then=Round("conversion__revenue", currency_exponent(currency)),
+        ),
+        default=Value(Decimal(0)),
+        output_field=DecimalField(max_digits=18, decimal_places=6),
+    )
+    return (
+        _issued_items(advertiser_id=advertiser_id)
+        .filter(invoice__currency=currency)
+        .values(
+            "conversion_id",
+            "conversion__offer_id",
+            "conversion__goal_id",
+            "conversion__status",
+            "conversion__revenue",
         )
-        .filter(~Exists(credited))
+        .annotate(billed=Sum("amount"), worth=worth)
+        .exclude(billed=F("worth"))
         .order_by("conversion_id")
-        .values_list("conversion_id", "line__offer_id", "line__goal_id", "amount")
     )
-    return [_Item(cid, offer_id, goal_id, -amount) for cid, offer_id, goal_id, amount in rows]
+
+
+def _adjustments(*, advertiser_id: int, currency: str) -> tuple[list[_Item], list[_Item]]:
+    """What changed since billing: the difference between what a conversion's issued invoices
+    billed and what it is worth now (its rounded revenue if approved, else nothing). Up: a debit;
+    down: a credit, never more than was billed (the worth is never negative)."""
+    debits, credits = [], []
+    for row in _changed(advertiser_id=advertiser_id, currency=currency):
+        approved = row["conversion__status"] == APPROVED
+        worth = money_round(row["conversion__revenue"], currency) if approved else Decimal(0)
+        delta = worth - row["billed"]
+        if delta:
+            item = _Item(
+                row["conversion_id"],
+                row["conversion__offer_id"],
+                row["conversion__goal_id"],
+                delta,
+            )
+            (debits if delta > 0 else credits).append(item)
+    return debits, credits
+
+
+_DESCRIPTIONS = {
+    CHARGE: "{}",
+    DEBIT: "Debit: {} (approved or raised after invoicing)",
+    CREDIT: "Credit: {} (reversed, rejected or lowered after invoicing)",
+}
 
 
 def _describe(kind: str, offer: Offer, goal: Goal) -> str:
-    text = f"{offer.name} / {goal.name}"
-    return f"Credit: {text} (reversed or rejected after invoicing)" if kind == CREDIT else text
+    return _DESCRIPTIONS[kind].format(f"{offer.name} / {goal.name}")
 
 
 def _fill(invoice: Invoice) -> Invoice:
     """Replace a draft's lines and items with what is billable now; set its sums."""
     InvoiceItem.objects.filter(invoice=invoice).delete()
     InvoiceLine.objects.filter(invoice=invoice).delete()
+    scope = {"advertiser_id": invoice.advertiser_id, "currency": invoice.currency}
+    charges_now, late = _charges_and_late(
+        **scope, start=invoice.period_start, end=invoice.period_end
+    )
+    raised, lowered = _adjustments(**scope)
     groups: dict[tuple[str, int, int], list[_Item]] = defaultdict(list)
-    for kind, items in (
-        (
-            CHARGE,
-            _charges(
-                advertiser_id=invoice.advertiser_id,
-                currency=invoice.currency,
-                before=invoice.period_end,
-            ),
-        ),
-        (CREDIT, _credits(advertiser_id=invoice.advertiser_id, currency=invoice.currency)),
-    ):
+    for kind, items in ((CHARGE, charges_now), (DEBIT, late + raised), (CREDIT, lowered)):
         for item in items:
             groups[(kind, item.offer_id, item.goal_id)].append(item)
     offers = Offer.objects.in_bulk({offer_id for _, offer_id, _ in groups})
@@ -127,39 +185,29 @@ def _fill(invoice: Invoice) -> Invoice:
             )
             for item in items
         )
-        if kind == CHARGE:
-            charges += amount
-        else:
+        if kind == CREDIT:
             credits += amount
+        else:
+            charges += amount
     invoice.charges, invoice.credits, invoice.total = charges, credits, charges + credits
     invoice.save(update_fields=["charges", "credits", "total"])
     return invoice
 
 
 def _billable_currencies(*, advertiser_id: int, before: date) -> set[str]:
-    charged = InvoiceItem.objects.filter(conversion_id=OuterRef("id"), kind=CHARGE)
     currencies = set(
-        Conversion.objects.filter(
-            advertiser_id=advertiser_id,
-            status=Conversion.Status.APPROVED,
-            created_at__lt=day_start(before),
-        )
-        .filter(~Exists(charged))
+        _unbilled(advertiser_id=advertiser_id, currency=None, before=before)
         .values_list("currency", flat=True)
         .distinct()
     )
-    credited = InvoiceItem.objects.filter(conversion_id=OuterRef("conversion_id"), kind=CREDIT)
-    currencies |= set(
-        InvoiceItem.objects.filter(
-            kind=CHARGE,
-            invoice__status=Invoice.Status.ISSUED,
-            invoice__advertiser_id=advertiser_id,
-            conversion__status__in=UNBILLED_STATUSES,
-        )
-        .filter(~Exists(credited))
-        .values_list("invoice__currency", flat=True)
+    issued = (
+        Invoice.objects.filter(advertiser_id=advertiser_id, status=Invoice.Status.ISSUED)
+        .values_list("currency", flat=True)
         .distinct()
     )
+    for currency in set(issued) - currencies:
+        if any(_adjustments(advertiser_id=advertiser_id, currency=currency)):
+            currencies.add(currency)
     return currencies
 
 
@@ -222,8 +270,26 @@ def invoice_series(*, issued_at: Any) -> str:
     return f"{settings.BILLING_INVOICE_PREFIX}-{issued_at.year}"
 
 
+def _open_months(*, start: date, end: date) -> list[date]:
+    """The months overlapping [start, end) that are not closed (no AccountingPeriod row is an
+    open month)."""
+    months, month = [], month_first(start)
+    while month < end:
+        months.append(month)
+        month = month_after(month)
+    closed = set(
+        AccountingPeriod.objects.filter(
+            month__in=months, status=AccountingPeriod.Status.CLOSED
+        ).values_list("month", flat=True)
+    )
+    return [month for month in months if month not in closed]
+
+
 def invoice_issue(*, invoice_id: int, issued_by: Any) -> Invoice:
-    """Refill the draft with what is billable now, number it and freeze it."""
+    """Refill the draft with what is billable now, number it and freeze it. Drafts are made
+    any time; an invoice is issued only once every month of its period is closed (validated
+    and closed by two finance users, payouts.services.periods), so it bills the books as
+    closed, and what changes later is a debit or credit on the next invoice."""
     policy_require(action=Action.INVOICE_ISSUE, user=issued_by)
     with transaction.atomic():
         advertiser_id = (
@@ -236,6 +302,14 @@ def invoice_issue(*, invoice_id: int, issued_by: Any) -> Invoice:
         if invoice.status != Invoice.Status.DRAFT:
             raise DomainError(
                 "already_issued", f"Invoice {invoice.number_display} is issued.", status_code=409
+            )
+        still_open = _open_months(start=invoice.period_start, end=invoice.period_end)
+        if still_open:
+            raise DomainError(
+                "period_not_closed",
+                f"{', '.join(f'{m:%Y-%m}' for m in still_open)} is not closed: an invoice is "
+                "issued once its months are closed.",
+                status_code=409,
             )
         _fill(invoice)
         if not invoice.lines.exists():

@@ -363,13 +363,22 @@ def _billable(net: Network) -> dict[str, Any]:
 
 
 def _invoice_draft(net: Network) -> dict[str, Any]:
+    """A draft for last month, which is closed: an invoice is issued once its month is."""
     from billing.services.invoices import invoice_drafts_build
+    from payouts.services.periods import period_close, period_validate
+    from tracking.models import Conversion
 
-    _billable(net)
+    last_month = (timezone.now().date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    row = factories.ConversionFactory(
+        goal=net.goal, publisher=net.publisher, revenue=Decimal("9.00")
+    )
+    Conversion.objects.filter(id=row.id).update(
+        created_at=timezone.now() - timedelta(days=timezone.now().day + 1)
+    )
+    period_validate(month=last_month, validated_by=net.users["finance"])
+    period_close(month=last_month, closed_by=net.users["finance2"])
     (net.row,) = invoice_drafts_build(
-        advertiser_id=net.advertiser.id,
-        period_start=timezone.now().date().replace(day=1),
-        built_by=net.users["finance"],
+        advertiser_id=net.advertiser.id, period_start=last_month, built_by=net.users["finance"]
     )
     return {}
 
@@ -523,9 +532,18 @@ SCENES = [
     Scene(
         Action.TERMS_REVENUE_SET,
         "revenue raised",
-        lambda net: {"advertiser_id": net.advertiser.id},
+        lambda net: {"advertiser_id": net.advertiser.id, "cuts_live_revenue": False},
         lambda net, who: net.api(who).patch(
             f"/api/v1/terms/{net.terms.pk}/", {"revenue_amount": "12.00"}, format="json"
+        ),
+        money_state,
+    ),
+    Scene(
+        Action.TERMS_REVENUE_SET,
+        "revenue cut on a live offer",
+        lambda net: {"advertiser_id": net.advertiser.id, "cuts_live_revenue": True},
+        lambda net, who: net.api(who).patch(
+            f"/api/v1/terms/{net.terms.pk}/", {"revenue_amount": "8.00"}, format="json"
         ),
         money_state,
     ),

@@ -36,3 +36,11 @@ def june(day: int, hour: int = 12) -> datetime:
 
 def july(day: int, hour: int = 12) -> datetime:
     return datetime(2025, 7, day, hour, tzinfo=UTC)
+
+
+def close_month(month: date) -> None:
+    """Validate and close a month of the books as finance does: two people."""
+    from payouts.services.periods import period_close, period_validate
+
+    period_validate(month=month, validated_by=factories.FinanceUserFactory())
+    period_close(month=month, closed_by=factories.FinanceUserFactory())

@@ -5,7 +5,7 @@ import pytest
 from billing.models import Invoice, Payment
 from billing.services.invoices import invoice_drafts_build, invoice_issue
 from tests import factories
-from tests.billing.conftest import JUNE, conversion, june
+from tests.billing.conftest import JUNE, close_month, conversion, june
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +18,7 @@ def issued(advertiser, finance):
     (draft,) = invoice_drafts_build(
         advertiser_id=advertiser.id, period_start=JUNE, built_by=finance
     )
+    close_month(JUNE)
     return invoice_issue(invoice_id=draft.id, issued_by=finance)
 
 
@@ -32,6 +33,7 @@ def test_finance_drafts_issues_and_records_a_payment_through_the_api(advertiser,
     )
     assert built.status_code == 201, built.content
     invoice_id = built.json()[0]["id"]
+    close_month(JUNE)
     issued = api.post(f"/api/v1/invoices/{invoice_id}/issue/")
     assert issued.status_code == 200, issued.content
     assert issued.json()["state"] == "issued" and issued.json()["total"] == "20.00"

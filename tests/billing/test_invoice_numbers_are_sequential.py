@@ -5,7 +5,7 @@ from django.db import connection
 
 from billing.services.invoices import invoice_drafts_build, invoice_issue
 from tests import factories
-from tests.billing.conftest import JUNE, conversion, june
+from tests.billing.conftest import JUNE, close_month, conversion, june
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,6 +21,7 @@ def test_two_concurrent_issues_take_consecutive_numbers_without_a_gap():
         )
         drafts.append(draft)
 
+    close_month(JUNE)
     start = threading.Barrier(2)
     numbers, errors = [], []
 

@@ -7,7 +7,7 @@ from billing.models import Invoice, InvoiceLine
 from billing.services.invoices import invoice_drafts_build, invoice_issue
 from core.money import money_round
 from tests import factories
-from tests.billing.conftest import JULY, JUNE, conversion, july, june
+from tests.billing.conftest import JULY, JUNE, close_month, conversion, july, june
 from tracking.models import Conversion
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,7 @@ def test_an_invoice_adds_up_to_the_revenue_of_its_period_to_the_cent(advertiser,
     (draft,) = invoice_drafts_build(
         advertiser_id=advertiser.id, period_start=JUNE, built_by=finance
     )
+    close_month(JUNE)
     invoice = invoice_issue(invoice_id=draft.id, issued_by=finance)
 
     expected = sum(money_round(c.revenue, "USD") for c in billed)
@@ -68,6 +69,7 @@ def test_an_issued_invoice_never_changes_and_the_database_refuses_an_update(
     (draft,) = invoice_drafts_build(
         advertiser_id=advertiser.id, period_start=JUNE, built_by=finance
     )
+    close_month(JUNE)
     invoice = invoice_issue(invoice_id=draft.id, issued_by=finance)
 
     for attempt in (
@@ -97,6 +99,7 @@ def test_a_conversion_is_billed_exactly_once(advertiser, goals, finance):
     (draft,) = invoice_drafts_build(
         advertiser_id=advertiser.id, period_start=JUNE, built_by=finance
     )
+    close_month(JUNE)
     invoice_issue(invoice_id=draft.id, issued_by=finance)
     assert (
         invoice_drafts_build(advertiser_id=advertiser.id, period_start=JULY, built_by=finance) == []

@@ -5,7 +5,7 @@ import pytest
 from billing.models import InvoiceLine
 from billing.services.invoices import invoice_drafts_build, invoice_issue
 from tests import factories
-from tests.billing.conftest import JULY, JUNE, conversion, july, june
+from tests.billing.conftest import JULY, JUNE, close_month, conversion, july, june
 from tracking.models import Conversion
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +18,7 @@ def test_a_reversal_after_invoicing_is_a_credit_line_on_the_next_invoice(adverti
     (june_draft,) = invoice_drafts_build(
         advertiser_id=advertiser.id, period_start=JUNE, built_by=finance
     )
+    close_month(JUNE)
     june_invoice = invoice_issue(invoice_id=june_draft.id, issued_by=finance)
     assert june_invoice.total == Decimal("14.25")
 
@@ -26,6 +27,7 @@ def test_a_reversal_after_invoicing_is_a_credit_line_on_the_next_invoice(adverti
     (july_draft,) = invoice_drafts_build(
         advertiser_id=advertiser.id, period_start=JULY, built_by=finance
     )
+    close_month(JULY)
     july_invoice = invoice_issue(invoice_id=july_draft.id, issued_by=finance)
 
     credit = july_invoice.lines.get(kind=InvoiceLine.Kind.CREDIT)

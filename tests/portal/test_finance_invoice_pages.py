@@ -7,7 +7,7 @@ import pytest
 
 from billing.models import Invoice, Payment
 from tests import factories
-from tests.billing.conftest import conversion, june
+from tests.billing.conftest import JUNE, close_month, conversion, june
 from tests.portal.conftest import client_as
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,10 @@ def test_finance_drafts_issues_and_records_a_payment_on_the_pages(advertiser):
     page = finance.get(f"/finance/invoices/{invoice.id}/").content.decode()
     assert "Shoes / Sale" in page and "13.00 USD" in page and "draft" in page
 
+    finance.post(f"/finance/invoices/{invoice.id}/issue/")
+    invoice.refresh_from_db()
+    assert invoice.status == "draft", "June is not closed yet"
+    close_month(JUNE)
     finance.post(f"/finance/invoices/{invoice.id}/issue/")
     invoice.refresh_from_db()
     assert invoice.status == "issued" and invoice.number == 1
