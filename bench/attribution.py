@@ -11,9 +11,9 @@ auth) and copies it in SQL to one inbox row per click (its own click id and txn 
 ledger earnings) in this process until no row is left.
 
 It prints attributed/s, and where the time went: this process's CPU and PostgreSQL's CPU per
-callback (from /proc), and the cyclic garbage collector's share. Without the web server and
-wrk beside it, it isolates attribution for before/after comparisons; bench/conversions.py
-measures the whole path.
+callback (from /proc; Redis's too), and the cyclic garbage collector's share. Without the web
+server and wrk beside it, it isolates attribution for before/after comparisons;
+bench/conversions.py measures the whole path.
 """
 
 import argparse
@@ -31,6 +31,7 @@ from clicks import (  # noqa: E402
     GcTime,
     cpu_by_component,
     find_postgres_pid,
+    find_redis_pid,
     in_process_services,
     machine,
 )
@@ -99,7 +100,7 @@ def run(args, header: str, work: Path) -> int:
     if not args.no_gc_freeze:
         gc_freeze_startup_objects()
     collector = GcTime()
-    roots = {"postgres": find_postgres_pid()}
+    roots = {"postgres": find_postgres_pid(), "redis": find_redis_pid(os.environ["REDIS_URL"])}
     profile = cProfile.Profile() if args.profile else None
     cpu_before, own_before = cpu_by_component(roots), os.times()
     started = time.perf_counter()
@@ -125,7 +126,8 @@ def run(args, header: str, work: Path) -> int:
     )
     print(
         f"CPU per callback, microseconds: attribution {own * 1e6 / rows:,.0f}, "
-        f"postgres {postgres * 1e6 / rows:,.0f}"
+        f"postgres {postgres * 1e6 / rows:,.0f}, "
+        f"redis {(cpu_after['redis'] - cpu_before['redis']) * 1e6 / rows:,.0f}"
     )
     print(f"conversions: {conversions}, inbox rows left: {left}")
     print(

@@ -43,6 +43,42 @@ def device_key(click: ClickFacts) -> str:
     return f"{click.ip}|{agent}"
 
 
+# The batch's commands go to Redis as lines of text run by one script (in calls of up to CHUNK
+# lines, so no call holds Redis for long), in the order a pipeline would send them: every add,
+# then every count, then each touched key's trim and expiry. A pipeline costs the worker about
+# ten packed and parsed commands a click; this costs it two short lines of text.
+# Lines, fields split by TAB: "A key time member" (ZADD), "C key from to" (ZCOUNT, its reply
+# returned), "T key before ttl" (ZREMRANGEBYSCORE -inf..before, EXPIRE ttl). Numbers travel as
+# Python's repr of the float, so every score and bound is the double a pipeline would send. The
+# keys are built by this module from ids and addresses (no TAB or newline); the client is a
+# single Redis (settings.REDIS_URL), not a cluster.
+COUNT_SCRIPT = """
+local out = {}
+for line in string.gmatch(ARGV[1], "[^\\n]+") do
+  local op, key, a, b = string.match(line, "^(%u)\\t([^\\t]*)\\t([^\\t]*)\\t(.*)$")
+  if op == "A" then
+    redis.call("ZADD", key, a, b)
+  elseif op == "C" then
+    out[#out + 1] = redis.call("ZCOUNT", key, a, b)
+  elseif op == "T" then
+    redis.call("ZREMRANGEBYSCORE", key, "-inf", a)
+    redis.call("EXPIRE", key, b)
+  end
+end
+return table.concat(out, ",")
+"""
+CHUNK = 1000  # lines per script call: about half a batch of clicks, a few ms of Redis
+
+_script: Any = None
+
+
+def _count_script(client: redis.Redis) -> Any:
+    global _script
+    if _script is None or _script.registered_client is not client:
+        _script = client.register_script(COUNT_SCRIPT)
+    return _script
+
+
 def _count_batch(
     *, items: Sequence[tuple[float, str, list[tuple[str, list[int], bool]]]]
 ) -> list[dict[str, int]] | None:
@@ -52,32 +88,36 @@ def _count_batch(
     client = counters_client()
     if client is None or not items:
         return None
-    pipe = client.pipeline(transaction=False)
+    lines: list[str] = []
     touched: dict[str, float] = {}
     for when, member, keys in items:
         for key, _, add in keys:
             if add:
-                pipe.zadd(key, {member: when})
+                lines.append(f"A\t{key}\t{when!r}\t{member}")
                 touched[key] = max(touched.get(key, 0.0), when)
     for when, _, keys in items:
         for key, windows, _ in keys:
             for window in windows:
-                pipe.zcount(key, when - window, when)
+                lines.append(f"C\t{key}\t{when - window!r}\t{when!r}")
     for key, latest in touched.items():
-        pipe.zremrangebyscore(key, "-inf", latest - DAY - MINUTE)
-        pipe.expire(key, DAY + 3600)
+        lines.append(f"T\t{key}\t{latest - DAY - MINUTE!r}\t{DAY + 3600}")
+    script = _count_script(client)
+    replies: list[int] = []
     try:
-        replies = pipe.execute()
+        for start in range(0, len(lines), CHUNK):
+            reply = script(args=["\n".join(lines[start : start + CHUNK])])
+            if reply:
+                replies.extend(map(int, reply.split(b",")))
     except redis.RedisError:
         return None  # counting is advisory: a Redis away must not stop clicks or attribution
-    added = sum(1 for _, _, keys in items for _, _, add in keys if add)
-    counts = iter(replies[added:])
+    counts = iter(replies)
     out: list[dict[str, int]] = []
     for _, _, keys in items:
         found: dict[str, int] = {}
         for key, windows, _ in keys:
+            kind = key.split(":", 2)[1]
             for window in windows:
-                found[f"{key.split(':', 2)[1]}@{window}"] = int(next(counts))
+                found[f"{kind}@{window}"] = next(counts)
         out.append(found)
     return out
 
@@ -164,9 +204,12 @@ def sub_conversions_add(*, items: Sequence[tuple[int, float, str]]) -> None:
 
 def _hincr(client: redis.Redis, kind: str, counted: dict[tuple[int, int, str], int]) -> None:
     pipe = client.pipeline(transaction=False)
+    keys = set()
     for (publisher_id, hour, sub), amount in counted.items():
         key = f"{PREFIX}{kind}:{publisher_id}:{hour}"
         pipe.hincrby(key, sub, amount)
+        keys.add(key)
+    for key in keys:  # once a hash, not once a field
         pipe.expire(key, DAY + 2 * 3600)
     try:
         pipe.execute()
@@ -183,19 +226,35 @@ def sub_rates(
     if client is None or not wanted:
         return {}
     hours = range(_hour(now) - 23, _hour(now) + 1)
-    order = sorted(wanted)
+    subs: dict[int, list[str]] = {}
+    for publisher_id, sub in sorted(wanted):
+        subs.setdefault(publisher_id, []).append(sub)
+    # One HMGET per publisher, kind and hour, asking every sub id of the batch at once.
+    asked = [
+        (publisher_id, kind, hour)
+        for publisher_id in subs
+        for kind in ("subv", "subc")
+        for hour in hours
+    ]
     pipe = client.pipeline(transaction=False)
-    for publisher_id, sub in order:
-        for kind in ("subv", "subc"):
-            for hour in hours:
-                pipe.hget(f"{PREFIX}{kind}:{publisher_id}:{hour}", sub)
+    for publisher_id, kind, hour in asked:
+        pipe.hmget(f"{PREFIX}{kind}:{publisher_id}:{hour}", subs[publisher_id])
     try:
-        replies = iter(pipe.execute())
+        replies = pipe.execute()
     except redis.RedisError:
         return {}
-    out = {}
-    for key in order:
-        conversions = sum(int(next(replies) or 0) for _ in hours)
-        clicks = sum(int(next(replies) or 0) for _ in hours)
-        out[key] = (conversions, clicks)
-    return out
+    totals: dict[tuple[int, str, str], int] = {}
+    for (publisher_id, kind, _), values in zip(asked, replies, strict=True):
+        for sub, value in zip(subs[publisher_id], values, strict=True):
+            if value:
+                totals[(publisher_id, sub, kind)] = totals.get((publisher_id, sub, kind), 0) + int(
+                    value
+                )
+    return {
+        (publisher_id, sub): (
+            totals.get((publisher_id, sub, "subv"), 0),
+            totals.get((publisher_id, sub, "subc"), 0),
+        )
+        for publisher_id, publisher_subs in subs.items()
+        for sub in publisher_subs
+    }

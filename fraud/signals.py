@@ -87,6 +87,7 @@ class SignalSpec:
 
 
 REGISTRY: dict[str, SignalSpec] = {}
+_BY_STAGE: dict[str, tuple[tuple[str, Callable[[SignalContext], SignalValue]], ...]] = {}
 
 
 def signal(
@@ -108,6 +109,7 @@ def signal(
         if name in REGISTRY and REGISTRY[name].compute is not fn:
             raise ValueError(f"signal {name!r} registered twice")
         REGISTRY[name] = SignalSpec(name, stage, fn, threshold, action, description, code)
+        _BY_STAGE.clear()
         return fn
 
     return register
@@ -127,4 +129,9 @@ def fires(value: SignalValue, threshold: float | int | str | bool) -> bool:
 
 def signals_compute(*, stage: Stage, ctx: SignalContext) -> dict[str, SignalValue]:
     """Every registered signal of `stage` for this context, by name (None: not computable)."""
-    return {name: spec.compute(ctx) for name, spec in REGISTRY.items() if spec.stage == stage}
+    computes = _BY_STAGE.get(stage)
+    if computes is None:  # the registry's signals of a stage, listed once per registration
+        computes = _BY_STAGE[stage] = tuple(
+            (name, spec.compute) for name, spec in REGISTRY.items() if spec.stage == stage
+        )
+    return {name: compute(ctx) for name, compute in computes}
