@@ -9,27 +9,36 @@ it cannot refuse DELETE, because Django's test runner empties SQLite tables with
 
 from django.db import migrations
 
-POSTGRES_FORWARD = r"""
-CREATE FUNCTION accounts_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'TRUNCATE' AND current_database() LIKE 'test\_%' THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'UPDATE' AND NEW.actor_id IS NULL
+from core.db_guards import (
+    VendorSQL,
+    append_only_function,
+    row_trigger,
+    sqlite_refusal,
+    truncate_trigger,
+)
+
+AUDIT = "auditlog_logentry"
+# Deleting a user sets its entries' actor_id to NULL: the one UPDATE let through.
+ACTOR_SET_NULL = """    IF TG_OP = 'UPDATE' AND NEW.actor_id IS NULL
         AND (to_jsonb(NEW) - 'actor_id') = (to_jsonb(OLD) - 'actor_id') THEN
         RETURN NEW;
     END IF;
-    RAISE EXCEPTION 'auditlog_logentry is append-only: % refused', TG_OP
-        USING ERRCODE = 'restrict_violation';
-END
-$$;
-CREATE TRIGGER accounts_audit_no_update_or_delete
-    BEFORE UPDATE OR DELETE ON auditlog_logentry
-    FOR EACH ROW EXECUTE FUNCTION accounts_audit_append_only();
-CREATE TRIGGER accounts_audit_no_truncate
-    BEFORE TRUNCATE ON auditlog_logentry
-    FOR EACH STATEMENT EXECUTE FUNCTION accounts_audit_append_only();
 """
+POSTGRES_FORWARD = (
+    "\n"
+    + append_only_function(
+        "accounts_audit_append_only",
+        table=AUDIT,
+        truncate_in_tests=True,
+        let_through=ACTOR_SET_NULL,
+    )
+    + row_trigger(
+        "accounts_audit_no_update_or_delete", table=AUDIT, function="accounts_audit_append_only"
+    )
+    + truncate_trigger(
+        "accounts_audit_no_truncate", table=AUDIT, function="accounts_audit_append_only"
+    )
+)
 
 POSTGRES_BACKWARD = """
 DROP TRIGGER accounts_audit_no_truncate ON auditlog_logentry;
@@ -42,34 +51,24 @@ _COLUMNS = (
     " changes, cid, remote_addr, remote_port, timestamp, additional_data, actor_email"
 )
 SQLITE_FORWARD = [
-    f"""CREATE TRIGGER accounts_audit_no_update BEFORE UPDATE OF {_COLUMNS} ON auditlog_logentry
-    BEGIN SELECT RAISE(ABORT, 'auditlog_logentry is append-only: UPDATE refused'); END""",
-    """CREATE TRIGGER accounts_audit_no_actor_update BEFORE UPDATE OF actor_id ON auditlog_logentry
-    WHEN NEW.actor_id IS NOT NULL
-    BEGIN SELECT RAISE(ABORT, 'auditlog_logentry is append-only: UPDATE refused'); END""",
+    sqlite_refusal(
+        "accounts_audit_no_update",
+        table=AUDIT,
+        event=f"UPDATE OF {_COLUMNS}",
+        message="auditlog_logentry is append-only: UPDATE refused",
+    ),
+    sqlite_refusal(
+        "accounts_audit_no_actor_update",
+        table=AUDIT,
+        event="UPDATE OF actor_id",
+        when="NEW.actor_id IS NOT NULL",
+        message="auditlog_logentry is append-only: UPDATE refused",
+    ),
 ]
 SQLITE_BACKWARD = [
     "DROP TRIGGER accounts_audit_no_actor_update",
     "DROP TRIGGER accounts_audit_no_update",
 ]
-
-
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
@@ -78,4 +77,11 @@ class Migration(migrations.Migration):
         ("auditlog", "0017_add_actor_email"),
     ]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [
+        VendorSQL(
+            postgresql=[POSTGRES_FORWARD],
+            postgresql_reverse=[POSTGRES_BACKWARD],
+            sqlite=SQLITE_FORWARD,
+            sqlite_reverse=SQLITE_BACKWARD,
+        )
+    ]

@@ -4,40 +4,28 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.db_guards import VendorSQL, append_only_function, row_trigger, sqlite_refusal
+
 # A published terms version is what publishers accepted: the database refuses to change it.
-POSTGRES_FORWARD = r"""
-CREATE FUNCTION offers_terms_versions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'offers_offerterms rows are immutable: UPDATE refused'
-        USING ERRCODE = 'restrict_violation';
-END
-$$;
-CREATE TRIGGER offers_terms_versions_no_update BEFORE UPDATE ON offers_offerterms
-    FOR EACH ROW EXECUTE FUNCTION offers_terms_versions_immutable();
-"""
+IMMUTABLE = "offers_offerterms rows are immutable: UPDATE refused"
+POSTGRES_FORWARD = (
+    "\n"
+    + append_only_function("offers_terms_versions_immutable", message=IMMUTABLE)
+    + row_trigger(
+        "offers_terms_versions_no_update",
+        table="offers_offerterms",
+        function="offers_terms_versions_immutable",
+        events="UPDATE",
+    )
+)
 POSTGRES_BACKWARD = """
 DROP TRIGGER offers_terms_versions_no_update ON offers_offerterms;
 DROP FUNCTION offers_terms_versions_immutable();
 """
-SQLITE_FORWARD = """CREATE TRIGGER offers_terms_versions_no_update BEFORE UPDATE ON offers_offerterms
-BEGIN SELECT RAISE(ABORT, 'offers_offerterms rows are immutable: UPDATE refused'); END"""
+SQLITE_FORWARD = sqlite_refusal(
+    "offers_terms_versions_no_update", table="offers_offerterms", event="UPDATE", message=IMMUTABLE
+)
 SQLITE_BACKWARD = "DROP TRIGGER offers_terms_versions_no_update"
-
-
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_FORWARD)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_BACKWARD)
 
 
 class Migration(migrations.Migration):
@@ -66,5 +54,10 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('offer', 'version'), name='offer_terms_version_unique'), models.CheckConstraint(condition=models.Q(('version__gt', 0)), name='offer_terms_version_positive')],
             },
         ),
-        migrations.RunPython(forward, backward),
+        VendorSQL(
+            postgresql=[POSTGRES_FORWARD],
+            postgresql_reverse=[POSTGRES_BACKWARD],
+            sqlite=[SQLITE_FORWARD],
+            sqlite_reverse=[SQLITE_BACKWARD],
+        ),
     ]

@@ -14,23 +14,30 @@ batch. It cannot refuse DELETE, because Django's test runner empties SQLite tabl
 
 from django.db import migrations
 
-POSTGRES_FORWARD = r"""
-CREATE FUNCTION payouts_ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'TRUNCATE' AND current_database() LIKE 'test\_%' THEN
-        RETURN NULL;
-    END IF;
-    RAISE EXCEPTION 'payouts_ledgerentry is append-only: % refused', TG_OP
-        USING ERRCODE = 'restrict_violation', HINT = 'Correct an entry by appending another.';
-END
-$$;
-CREATE TRIGGER payouts_ledger_no_update_or_delete
-    BEFORE UPDATE OR DELETE ON payouts_ledgerentry
-    FOR EACH ROW EXECUTE FUNCTION payouts_ledger_append_only();
-CREATE TRIGGER payouts_ledger_no_truncate
-    BEFORE TRUNCATE ON payouts_ledgerentry
-    FOR EACH STATEMENT EXECUTE FUNCTION payouts_ledger_append_only();
+from core.db_guards import (
+    VendorSQL,
+    append_only_function,
+    row_trigger,
+    sqlite_refusal,
+    truncate_trigger,
+)
 
+LEDGER = "payouts_ledgerentry"
+POSTGRES_FORWARD = (
+    "\n"
+    + append_only_function(
+        "payouts_ledger_append_only",
+        table=LEDGER,
+        hint="Correct an entry by appending another.",
+        truncate_in_tests=True,
+    )
+    + row_trigger(
+        "payouts_ledger_no_update_or_delete", table=LEDGER, function="payouts_ledger_append_only"
+    )
+    + truncate_trigger(
+        "payouts_ledger_no_truncate", table=LEDGER, function="payouts_ledger_append_only"
+    )
+    + r"""
 
 CREATE FUNCTION payouts_batch_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -172,6 +179,7 @@ CREATE TRIGGER payouts_inclusion_no_update
     BEFORE UPDATE ON payouts_payoutlineentry
     FOR EACH ROW EXECUTE FUNCTION payouts_inclusion_guard();
 """
+)
 
 POSTGRES_BACKWARD = """
 DROP TRIGGER payouts_inclusion_no_update ON payouts_payoutlineentry;
@@ -192,10 +200,12 @@ DROP FUNCTION payouts_ledger_append_only();
 
 SQLITE_FORWARD = [
     "CREATE INDEX payouts_payoutlineentry_line ON payouts_payoutlineentry (line_id)",
-    """
-    CREATE TRIGGER payouts_ledger_no_update BEFORE UPDATE ON payouts_ledgerentry
-    BEGIN SELECT RAISE(ABORT, 'payouts_ledgerentry is append-only: UPDATE refused'); END
-    """,
+    sqlite_refusal(
+        "payouts_ledger_no_update",
+        table=LEDGER,
+        event="UPDATE",
+        message="payouts_ledgerentry is append-only: UPDATE refused",
+    ),
     """
     CREATE TRIGGER payouts_batch_paid_frozen BEFORE UPDATE ON payouts_payoutbatch
     WHEN OLD.status = 'paid'
@@ -210,25 +220,14 @@ SQLITE_BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("payouts", "0002_batches_lines_inclusions")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [
+        VendorSQL(
+            postgresql=[POSTGRES_FORWARD],
+            postgresql_reverse=[POSTGRES_BACKWARD],
+            sqlite=SQLITE_FORWARD,
+            sqlite_reverse=SQLITE_BACKWARD,
+        )
+    ]

@@ -2,17 +2,17 @@
 
 from django.db import migrations, models
 
+from core.db_guards import VendorSQL, sqlite_refusal
+
 # SQLite rebuilds a table to change its constraints, which drops the table's triggers: put the
 # ledger's append-only trigger (0003) back. Any later migration of the ledger must do the same.
-SQLITE_LEDGER_TRIGGER = """
-    CREATE TRIGGER IF NOT EXISTS payouts_ledger_no_update BEFORE UPDATE ON payouts_ledgerentry
-    BEGIN SELECT RAISE(ABORT, 'payouts_ledgerentry is append-only: UPDATE refused'); END
-"""
-
-
-def sqlite_trigger_restore(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        schema_editor.execute(SQLITE_LEDGER_TRIGGER)
+SQLITE_LEDGER_TRIGGER = sqlite_refusal(
+    "payouts_ledger_no_update",
+    table="payouts_ledgerentry",
+    event="UPDATE",
+    message="payouts_ledgerentry is append-only: UPDATE refused",
+    if_not_exists=True,
+)
 
 
 class Migration(migrations.Migration):
@@ -30,5 +30,5 @@ class Migration(migrations.Migration):
             model_name='ledgerentry',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'adjustment'), _negated=True), ('conversion__isnull', False), models.Q(('created_by__isnull', False), models.Q(('reason', ''), _negated=True)), _connector='OR'), name='ledger_adjustment_names_its_source'),
         ),
-        migrations.RunPython(sqlite_trigger_restore, migrations.RunPython.noop),
+        VendorSQL(sqlite=[SQLITE_LEDGER_TRIGGER]),
     ]

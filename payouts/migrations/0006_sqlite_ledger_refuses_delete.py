@@ -11,29 +11,21 @@ needs an empty ledger uses a rolled-back transaction, never a DELETE.
 
 from django.db import migrations
 
+from core.db_guards import VendorSQL, sqlite_refusal
+
 SQLITE_FORWARD = [
-    """
-    CREATE TRIGGER payouts_ledger_no_delete BEFORE DELETE ON payouts_ledgerentry
-    BEGIN SELECT RAISE(ABORT, 'payouts_ledgerentry is append-only: DELETE refused'); END
-    """,
+    sqlite_refusal(
+        "payouts_ledger_no_delete",
+        table="payouts_ledgerentry",
+        event="DELETE",
+        message="payouts_ledgerentry is append-only: DELETE refused",
+    ),
 ]
 
 SQLITE_BACKWARD = ["DROP TRIGGER payouts_ledger_no_delete"]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_BACKWARD:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("payouts", "0005_four_eyes_requests")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [VendorSQL(sqlite=SQLITE_FORWARD, sqlite_reverse=SQLITE_BACKWARD)]

@@ -5,6 +5,7 @@ import payouts.models
 from django.conf import settings
 from django.db import migrations, models
 
+from core.db_guards import VendorSQL
 
 # A closed month's books never change: an entry dated inside a closed period is refused, per
 # statement (one join of the new rows with the closed periods, not a trigger call per row, so a
@@ -46,22 +47,6 @@ WHEN EXISTS (
 BEGIN SELECT RAISE(ABORT, 'ledger entry falls in a closed period'); END
 """
 SQLITE_BACKWARD = "DROP TRIGGER payouts_ledger_closed_period"
-
-
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_FORWARD, params=None)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_FORWARD)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_BACKWARD)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_BACKWARD)
 
 
 class Migration(migrations.Migration):
@@ -267,5 +252,10 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(forward, backward),
+        VendorSQL(
+            postgresql=[POSTGRESQL_FORWARD],
+            postgresql_reverse=[POSTGRESQL_BACKWARD],
+            sqlite=[SQLITE_FORWARD],
+            sqlite_reverse=[SQLITE_BACKWARD],
+        ),
     ]

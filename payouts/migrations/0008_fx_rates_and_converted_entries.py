@@ -3,24 +3,20 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from core.db_guards import VendorSQL, sqlite_refusal
+
 # SQLite rebuilds the ledger table to add its constraint, dropping its append-only triggers
 # (0003, 0006): put both back, as 0004 does.
 SQLITE_LEDGER_TRIGGERS = [
-    """
-    CREATE TRIGGER IF NOT EXISTS payouts_ledger_no_update BEFORE UPDATE ON payouts_ledgerentry
-    BEGIN SELECT RAISE(ABORT, 'payouts_ledgerentry is append-only: UPDATE refused'); END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS payouts_ledger_no_delete BEFORE DELETE ON payouts_ledgerentry
-    BEGIN SELECT RAISE(ABORT, 'payouts_ledgerentry is append-only: DELETE refused'); END
-    """,
+    sqlite_refusal(
+        f"payouts_ledger_no_{event.lower()}",
+        table="payouts_ledgerentry",
+        event=event,
+        message=f"payouts_ledgerentry is append-only: {event} refused",
+        if_not_exists=True,
+    )
+    for event in ("UPDATE", "DELETE")
 ]
-
-
-def sqlite_triggers_restore(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_LEDGER_TRIGGERS:
-            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
@@ -79,5 +75,5 @@ class Migration(migrations.Migration):
             model_name='fxrate',
             constraint=models.CheckConstraint(condition=models.Q(('base', models.F('quote')), _negated=True), name='fx_rate_two_currencies'),
         ),
-        migrations.RunPython(sqlite_triggers_restore, migrations.RunPython.noop),
+        VendorSQL(sqlite=SQLITE_LEDGER_TRIGGERS),
     ]
