@@ -27,6 +27,7 @@ KINDS = {
     "postback_failing": "Your postbacks keep failing",
     "cap_reached": "An offer's cap is reached",
     "validation_done": "A validation file is applied",
+    "revenue_cut_asked": "An advertiser asks to lower what it pays on a live offer",
 }
 
 

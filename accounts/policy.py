@@ -64,6 +64,7 @@ class Action(StrEnum):
     OFFER_BUDGET_SET = "offer.budget_set"
     PERIOD_VALIDATE = "period.validate"
     PERIOD_CLOSE = "period.close"
+    PERIOD_REOPEN = "period.reopen"
     TAX_FORM_UPLOAD = "tax_form.upload"
     TAX_FORM_REVIEW = "tax_form.review"
     SANDBOX_LINK_CREATE = "sandbox.link_create"
@@ -136,6 +137,12 @@ WITHIN_REVERSAL_WINDOW = Condition(
     "within_reversal_window",
     "the conversion is younger than its offer's reversal window",
     lambda user, facts: bool(_fact(facts, "within_reversal_window")),
+)
+REVENUE_NOT_CUT_LIVE = Condition(
+    "revenue_not_cut_live",
+    "the revenue is not lowered (nor its kind changed) while the offer is live: a manager does "
+    "that",
+    lambda user, facts: not _fact(facts, "cuts_live_revenue"),
 )
 NOT_AN_AUTHOR = Condition(
     "not_an_author",
@@ -220,7 +227,10 @@ POLICY: dict[Action, Rule] = {
         ),
         Rule(
             Action.TERMS_REVENUE_SET,
-            (Grant(MANAGER), Grant(ADVERTISER, (OWN_ADVERTISER,))),
+            (Grant(MANAGER), Grant(ADVERTISER, (OWN_ADVERTISER, REVENUE_NOT_CUT_LIVE))),
+            "An advertiser raises what it pays on its own goals; lowering it (or changing its "
+            "kind) on a live offer is a manager's decision. Either applies to new conversions "
+            "only: a conversion keeps the terms frozen at attribution.",
         ),
         Rule(
             Action.TERMS_PAYOUT_SET,
@@ -337,6 +347,12 @@ POLICY: dict[Action, Rule] = {
             "Months close in order; a closed month's conversions change only through "
             "adjustments booked in the open month, and its earnings become payable "
             "(PAYABLE_AFTER_CLOSE_DAYS).",
+        ),
+        Rule(
+            Action.PERIOD_REOPEN,
+            (Grant(FINANCE, (NOT_THE_VALIDATOR,)),),
+            "A validated month goes back to open, with a reason, as the second pair of eyes "
+            "on its validation; a closed month never reopens.",
         ),
         Rule(
             Action.TAX_FORM_UPLOAD,

@@ -25,7 +25,7 @@ from accounts.notifications import notify, recipients
 from accounts.policy import Action, policy_allows, policy_require
 from affiliates.compliance import terms_accept
 from affiliates.models import OfferAccess, Publisher, TermsAcceptance
-from core.errors import DomainError
+from core.errors import DomainError, ForbiddenError
 from core.macros import CLICK_MACROS
 from core.validation import (
     Problems,
@@ -157,7 +157,23 @@ def offer_create(*, advertiser: Advertiser, fields: Mapping[str, Any]) -> Offer:
     return offer
 
 
-def offer_update(*, offer: Offer, fields: Mapping[str, Any]) -> Offer:
+# What only the network changes on an existing offer: its currency is the currency of every
+# payout too (a change reprices what publishers earn), and the other two decide what the network
+# pays. An advertiser's edge never offers them; the service refuses them anyway.
+NETWORK_OFFER_FIELDS = frozenset(
+    {"currency", "allow_payout_above_revenue", "fallback_clicks_convert"}
+)
+
+
+def offer_update(*, offer: Offer, fields: Mapping[str, Any], actor: Any = None) -> Offer:
+    """`actor` None is the system or a manager's edge that checked its role; an advertiser's
+    edge passes its user, and a change of a network field is refused by name."""
+    if actor is not None and not _payout_visible_to(actor):
+        problems = Problems()
+        for name in sorted(NETWORK_OFFER_FIELDS & set(fields)):
+            if fields[name] != getattr(offer, name):
+                problems.add(name, "not_writable", "Only the network changes this on an offer.")
+        problems.raise_if_any()
     _apply(offer, fields)
     offer_check(offer)
     offer.save()
@@ -265,15 +281,40 @@ def _payout_visible_to(actor: Any) -> bool:
     return actor is None or policy_allows(action=Action.TERMS_PAYOUT_SET, user=actor)
 
 
-def _terms_policy(*, actor: Any, goal: Goal, fields: Mapping[str, Any], is_new: bool) -> None:
+def terms_cut_live_revenue(*, terms: Terms | None, fields: Mapping[str, Any]) -> bool:
+    """Whether writing `fields` over `terms` lowers what the advertiser pays on a live (active)
+    offer: a lower amount or percent, or another kind (not comparable, so treated as a cut).
+
+    The policy lets an advertiser raise its revenue but not cut it on a live offer: publishers
+    run the offer on those terms, and the network's margin is payout below revenue. A cut applies
+    to new conversions only (a conversion keeps the terms frozen at attribution), but it is still
+    the network's decision. New terms, or terms of a paused or expired offer, cut nothing live.
+    """
+    if terms is None or terms.goal.offer.status != Offer.Status.ACTIVE:
+        return False
+    if fields.get("revenue_kind", terms.revenue_kind) != terms.revenue_kind:
+        return True
+    for name in ("revenue_amount", "revenue_percent"):
+        new = fields.get(name, getattr(terms, name))
+        if (new or 0) < getattr(terms, name):
+            return True
+    return False
+
+
+def _terms_policy(
+    *, actor: Any, goal: Goal, fields: Mapping[str, Any], terms: Terms | None
+) -> None:
     """Each side of the terms asks its own row of the policy; nothing is written if refused."""
     if actor is None:
         return
-    if is_new or REVENUE_FIELDS & set(fields):
+    if terms is None or REVENUE_FIELDS & set(fields):
         policy_require(
             action=Action.TERMS_REVENUE_SET,
             user=actor,
-            facts={"advertiser_id": goal.offer.advertiser_id},
+            facts={
+                "advertiser_id": goal.offer.advertiser_id,
+                "cuts_live_revenue": terms_cut_live_revenue(terms=terms, fields=fields),
+            },
         )
     if PAYOUT_FIELDS & set(fields):
         policy_require(action=Action.TERMS_PAYOUT_SET, user=actor)
@@ -287,7 +328,7 @@ def _terms_defaults(terms: Terms) -> None:
 
 
 def terms_create(*, goal: Goal, fields: Mapping[str, Any], actor: Any = None) -> Terms:
-    _terms_policy(actor=actor, goal=goal, fields=fields, is_new=True)
+    _terms_policy(actor=actor, goal=goal, fields=fields, terms=None)
     terms = Terms(goal=goal, revenue_amount=None, revenue_percent=None)
     terms.payout_amount = terms.payout_percent = None
     _apply(terms, fields)
@@ -298,12 +339,58 @@ def terms_create(*, goal: Goal, fields: Mapping[str, Any], actor: Any = None) ->
 
 
 def terms_update(*, terms: Terms, fields: Mapping[str, Any], actor: Any = None) -> Terms:
-    _terms_policy(actor=actor, goal=terms.goal, fields=fields, is_new=False)
+    _terms_policy(actor=actor, goal=terms.goal, fields=fields, terms=terms)
     _apply(terms, fields)
     terms_check(terms, is_new=False, reveal_payout=_payout_visible_to(actor))
     _terms_defaults(terms)
     terms.save()
     return terms
+
+
+def terms_revenue_cut_ask(*, terms: Terms, fields: Mapping[str, Any], requested_by: Any) -> None:
+    """An advertiser asks the network to cut the revenue of a live offer's goal (the policy
+    leaves that to a manager): the figures are checked as a save would check them, nothing is
+    written, and the network's managers are told what was asked, with a link to the offer's page
+    where one of them makes the change (or not). Applies to new conversions only, like any
+    terms change."""
+    offer = terms.goal.offer
+    if getattr(requested_by, "advertiser_id", None) != offer.advertiser_id:
+        raise ForbiddenError("forbidden", "Only the offer's advertiser asks to change its revenue.")
+    if not terms_cut_live_revenue(terms=terms, fields=fields):
+        raise DomainError.for_field(
+            "revenue_amount", "not_a_cut", "This is not a cut on a live offer: save it yourself."
+        )
+    proposed = Terms(
+        pk=terms.pk,
+        goal=terms.goal,
+        payout_kind=terms.payout_kind,
+        payout_amount=terms.payout_amount,
+        payout_percent=terms.payout_percent,
+        revenue_kind=terms.revenue_kind,
+        revenue_amount=terms.revenue_amount,
+        revenue_percent=terms.revenue_percent,
+    )
+    _apply(proposed, {name: fields[name] for name in REVENUE_FIELDS if name in fields})
+    terms_check(proposed, is_new=False, reveal_payout=False)
+    _terms_defaults(proposed)
+
+    def said(row: Terms) -> str:
+        figures = (
+            [f"{row.revenue_amount.normalize():f} {offer.currency}"] if row.revenue_amount else []
+        )
+        if row.revenue_percent:
+            figures.append(f"{row.revenue_percent.normalize():f} %")
+        return f"{row.revenue_kind} {' + '.join(figures) or '0'}"
+
+    notify(
+        users=recipients(roles=["manager"]),
+        kind="revenue_cut_asked",
+        text=(
+            f"{offer.advertiser.name} asks to lower its revenue on {offer.name}, goal "
+            f"{terms.goal.name}: from {said(terms)} to {said(proposed)} (new conversions only)."
+        ),
+        url=f"/network/offers/{offer.pk}/#goal-{terms.goal_id}",
+    )
 
 
 def terms_delete(*, terms: Terms, actor: Any = None) -> None:

@@ -8,9 +8,19 @@ from portal import (
     manager_urls,
     notification_urls,
     personal_data_urls,
+    sandbox_urls,
     validation_urls,
 )
-from portal.views import advertiser, advertiser_desk, audit, books, finance, network, publisher
+from portal.views import (
+    advertiser,
+    advertiser_desk,
+    advertiser_offers,
+    audit,
+    books,
+    finance,
+    network,
+    publisher,
+)
 from portal.views import billing as billing_pages
 
 app_name = "portal"
@@ -26,6 +36,9 @@ urlpatterns = [
     path("audit/", audit.audit_log, name="audit-log"),
     # Explain this payout: conversions, ledger entries, batch lines (every role its side).
     *explain_urls.urlpatterns,
+    # The sandbox: test links, each test click's trace, a test conversion (publishers,
+    # advertisers and managers, each its side).
+    *sandbox_urls.urlpatterns,
     # Publisher portal.
     path("publisher/", publisher.dashboard, name="publisher-dashboard"),
     path("publisher/offers/", publisher.offers, name="publisher-offers"),
@@ -56,6 +69,11 @@ urlpatterns = [
     path("publisher/payouts/details/", publisher.payout_details, name="publisher-payout-details"),
     # Advertiser view.
     path("advertiser/", advertiser.offers, name="advertiser-offers"),
+    path(
+        "advertiser/offers/<int:offer_id>/",
+        advertiser_offers.offer_edit,
+        name="advertiser-offer",
+    ),
     path("advertiser/conversions/", advertiser.conversions, name="advertiser-conversions"),
     path(
         "advertiser/conversions/<int:conversion_id>/",

@@ -105,7 +105,7 @@ class OfferViewSet(ScopedViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = services.offer_update(
-            offer=serializer.instance, fields=serializer.validated_data
+            offer=serializer.instance, fields=serializer.validated_data, actor=self.request.user
         )
 
 

@@ -757,6 +757,17 @@ SCENES = [
         lambda net: list(AccountingPeriod.objects.values_list("month", "status")),
     ),
     Scene(
+        Action.PERIOD_REOPEN,
+        "last month, validated by finance",
+        _prepare_validated_period,
+        lambda net, who: net.api(who).post(
+            f"/api/v1/accounting-periods/{_last_month()}/reopen/",
+            {"reason": "a disputed sale"},
+            format="json",
+        ),
+        lambda net: list(AccountingPeriod.objects.values_list("month", "status")),
+    ),
+    Scene(
         Action.TAX_FORM_UPLOAD,
         "a W-9 of the publisher",
         lambda net: {"publisher_id": net.publisher.id},

@@ -57,6 +57,7 @@ def facts_met(user: User | None) -> dict:
         "within_reversal_window": True,
         "validated_by_id": -1,
         "uploaded_by_id": -1,
+        "cuts_live_revenue": False,
     }
 
 
@@ -75,6 +76,7 @@ def facts_unmet(user: User | None) -> dict:
         "within_reversal_window": False,
         "validated_by_id": getattr(user, "pk", None),
         "uploaded_by_id": getattr(user, "pk", None),
+        "cuts_live_revenue": True,
     }
 
 

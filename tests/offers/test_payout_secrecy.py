@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from offers.models import Cap, PublisherOverride, Terms
+from offers.models import Cap, Offer, PublisherOverride, Terms
 from tests import factories
 from tests.api.world import build_world
 
@@ -103,7 +103,14 @@ def test_a_publisher_sees_no_payout_on_a_goal_without_one(world):
     assert (lead["payout_kind"], lead["payout_amount"]) == (None, None)
 
 
+def _paused(terms_id: int) -> None:
+    """A cut on a live offer is a manager's (policy terms.revenue_set) and refused before these
+    checks: on a paused offer the advertiser may cut, and the payout check is what refuses."""
+    Offer.objects.filter(goals__terms__id=terms_id).update(status=Offer.Status.PAUSED)
+
+
 def test_revenue_below_the_payout_is_refused_without_telling_the_advertiser_the_payout(world):
+    _paused(world.rows["terms"]["A_pub"])
     terms = Terms.objects.get(id=world.rows["terms"]["A_pub"])
     terms.payout_amount = Decimal("6.4321")
     terms.save()
@@ -121,6 +128,7 @@ def test_revenue_below_the_payout_is_refused_without_telling_the_advertiser_the_
 
 def test_revenue_below_a_publishers_override_is_refused_without_naming_it(world):
     # P's override on A_pub pays 8 (tests/api/world.py); revenue 7.5 would be below it.
+    _paused(world.rows["terms"]["A_pub"])
     response = world.clients["adv_a"].patch(
         f"/api/v1/terms/{world.rows['terms']['A_pub']}/", {"revenue_amount": "7.5"}, format="json"
     )

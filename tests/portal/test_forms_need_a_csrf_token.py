@@ -34,6 +34,7 @@ POST_FORMS = [
     ("finance-adjustment-request", {"request_id": 1, "verb": "confirm"}, "finance", {}),
     # The books and billing (portal/views/books.py, billing.py).
     ("finance-period", {"month": "2026-01", "verb": "validate"}, "finance", {}),
+    ("finance-period", {"month": "2026-01", "verb": "reopen"}, "finance", {"reason": "x"}),
     ("finance-tax-form", {"form_id": 1, "verb": "accept"}, "finance", {}),
     ("finance-invoice-draft", {}, "finance", {"month": "2026-01"}),
     ("finance-invoice-issue", {"invoice_id": 1}, "finance", {}),
@@ -61,11 +62,13 @@ POST_FORMS = [
     ("manager-access-decide", {}, "manager", {"decision": "approved"}),
     ("manager-conversions-bulk", {}, "manager", {"action": "approve"}),
     ("manager-conversion", {"conversion_id": 1}, "manager", {"action": "approve"}),
+    ("manager-review-decide", {}, "manager", {"decision": "approve"}),
     # Monthly validation (portal/views/validation.py).
     ("validation", {}, "advertiser_user", {}),
     ("validation-apply", {}, "advertiser_user", {"csv": "txn_id,decision\nX,approve\n"}),
     # The advertiser's desk (portal/views/advertiser_desk.py).
     ("advertiser-access-decide", {"access_id": 1}, "advertiser_user", {"decision": "approved"}),
+    ("advertiser-offer", {"offer_id": "net.offer"}, "advertiser_user", {"part": "offer"}),
     # Notifications (portal/views/notifications.py).
     ("notifications-read", {}, "publisher_user", {}),
     ("notification-settings", {}, "publisher_user", {"email": "payout_sent"}),
@@ -136,6 +139,7 @@ def test_every_form_of_the_portal_is_in_the_list_above():
         "offer_new.html": "manager-offer-new",
         "offer_edit.html": "manager-offer",
         "conversion.html": "manager-conversion",
+        "offer_page.html": "advertiser-offer",
     }
     templates = Path(__file__).resolve().parents[2] / "portal" / "templates"
     found = set()
