@@ -7,7 +7,7 @@ Thin: validate, call one service or selector, serialize. Refusals are core.error
 
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
@@ -25,6 +25,7 @@ from billing.services.receivables import (
     funds_limit_set,
     invoice_payment_record,
 )
+from core.api_writes import GuardedWriteViewSet, body_validated
 
 
 class _FileDownload(DefaultContentNegotiation):
@@ -43,7 +44,7 @@ def _file(content: bytes | str, content_type: str, filename: str) -> HttpRespons
 _DRAFTS = {"type": "array", "items": {"$ref": "#/components/schemas/InvoiceDetail"}}
 
 
-class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GuardedWriteViewSet):
     """Invoices. Finance drafts (POST) and issues them; managers read; an advertiser reads its
     own issued invoices; publishers: 403."""
 
@@ -72,20 +73,19 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def create(self, request: Request) -> Response:
         """Draft (or redraft) an advertiser's invoices for a period: one per currency."""
-        self.get_queryset()  # role check first
-        data = serializers.InvoiceBuildSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.write_body(request, serializers.InvoiceBuildSerializer)
         drafts = invoice_drafts_build(
-            advertiser_id=data.validated_data["advertiser"],
-            period_start=data.validated_data["period_start"],
-            period_end=data.validated_data.get("period_end"),
+            advertiser_id=data["advertiser"],
+            period_start=data["period_start"],
+            period_end=data.get("period_end"),
             built_by=request.user,
         )
         invoices = (
             self.get_queryset().prefetch_related("lines").filter(id__in=[d.id for d in drafts])
         )
-        body = serializers.InvoiceDetailSerializer(invoices.order_by("currency"), many=True).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return self.created(
+            serializers.InvoiceDetailSerializer(invoices.order_by("currency"), many=True).data
+        )
 
     @extend_schema(request=None, responses=serializers.InvoiceDetailSerializer)
     @action(detail=True, methods=["post"])
@@ -110,7 +110,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
 
 
-class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GuardedWriteViewSet):
     """Payments received against invoices: finance records them; managers and the invoice's
     advertiser read."""
 
@@ -127,22 +127,20 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         request=serializers.PaymentRecordSerializer, responses={201: serializers.PaymentSerializer}
     )
     def create(self, request: Request) -> Response:
-        self.get_queryset()
-        data = serializers.PaymentRecordSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.write_body(request, serializers.PaymentRecordSerializer)
         payment = invoice_payment_record(
-            invoice_id=data.validated_data["invoice"],
-            amount=data.validated_data["amount"],
-            received_on=data.validated_data["received_on"],
-            reference=data.validated_data.get("reference", ""),
-            source=data.validated_data.get("source", Payment.Source.TRANSFER),
+            invoice_id=data["invoice"],
+            amount=data["amount"],
+            received_on=data["received_on"],
+            reference=data.get("reference", ""),
+            source=data.get("source", Payment.Source.TRANSFER),
             recorded_by=request.user,
         )
         payment = self.get_queryset().get(id=payment.id)
-        return Response(serializers.PaymentSerializer(payment).data, status=201)
+        return self.created(serializers.PaymentSerializer(payment).data)
 
 
-class TopUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class TopUpViewSet(mixins.ListModelMixin, GuardedWriteViewSet):
     """Prepaid money received from advertisers: finance records it; the paused offers of the
     advertiser resume within seconds."""
 
@@ -159,17 +157,15 @@ class TopUpViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         request=serializers.TopUpRecordSerializer, responses={201: serializers.TopUpSerializer}
     )
     def create(self, request: Request) -> Response:
-        self.get_queryset()
-        data = serializers.TopUpRecordSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.write_body(request, serializers.TopUpRecordSerializer)
         top_up = advertiser_top_up(
-            advertiser_id=data.validated_data["advertiser"],
-            currency=data.validated_data["currency"],
-            amount=data.validated_data["amount"],
-            reference=data.validated_data.get("reference", ""),
+            advertiser_id=data["advertiser"],
+            currency=data["currency"],
+            amount=data["amount"],
+            reference=data.get("reference", ""),
             recorded_by=request.user,
         )
-        return Response(serializers.TopUpSerializer(top_up).data, status=201)
+        return self.created(serializers.TopUpSerializer(top_up).data)
 
 
 class AdvertiserBalancesView(APIView):
@@ -191,24 +187,24 @@ class CreditLimitView(APIView):
         responses=serializers.AdvertiserBalanceSerializer(many=True),
     )
     def post(self, request: Request) -> Response:
-        selectors.advertiser_balances_for(user=request.user)  # partners and publishers: 403
-        data = serializers.CreditLimitSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        # Readers only (the role check): partners and publishers 403.
+        selectors.advertiser_balances_for(user=request.user)
+        data = body_validated(request, serializers.CreditLimitSerializer)
         funds_limit_set(
-            advertiser_id=data.validated_data["advertiser"],
-            currency=data.validated_data["currency"],
-            credit_limit=data.validated_data["credit_limit"],
+            advertiser_id=data["advertiser"],
+            currency=data["currency"],
+            credit_limit=data["credit_limit"],
             set_by=request.user,
         )
         rows = [
             row
             for row in selectors.advertiser_balances_for(user=request.user)
-            if row["advertiser_id"] == data.validated_data["advertiser"]
+            if row["advertiser_id"] == data["advertiser"]
         ]
         return Response(serializers.AdvertiserBalanceSerializer(rows, many=True).data)
 
 
-class BudgetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class BudgetViewSet(mixins.ListModelMixin, GuardedWriteViewSet):
     """Revenue budgets per offer and day or month: finance and managers set them; the offer's
     advertiser reads them."""
 
@@ -226,13 +222,11 @@ class BudgetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={200: serializers.BudgetSerializer, 204: None},
     )
     def create(self, request: Request) -> Response:
-        self.get_queryset()
-        data = serializers.BudgetSetSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.write_body(request, serializers.BudgetSetSerializer)
         budget = revenue_budget_set(
-            offer_id=data.validated_data["offer"],
-            period=data.validated_data["period"],
-            amount=data.validated_data["amount"],
+            offer_id=data["offer"],
+            period=data["period"],
+            amount=data["amount"],
             set_by=request.user,
         )
         if budget is None:

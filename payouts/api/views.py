@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_role
 from core.api import Pagination
+from core.api_writes import GuardedWriteViewSet
 from core.errors import DomainError, ForbiddenError
 from payouts import selectors, services
 from payouts.api import serializers
@@ -38,7 +39,7 @@ def _csv_response(batch: PayoutBatch, text: str, export_format: str) -> HttpResp
     return response
 
 
-class PayoutBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PayoutBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GuardedWriteViewSet):
     """Payout batches. Finance builds, approves (not their own), exports, marks paid, fails
     lines; managers read. Everyone else: 403."""
 
@@ -65,12 +66,10 @@ class PayoutBatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(request=serializers.BatchBuildSerializer)
     def create(self, request: Request) -> Response:
-        self.get_queryset()  # role check first
-        data = serializers.BatchBuildSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = self.write_body(request, serializers.BatchBuildSerializer)
         batch = services.payout_batch_build(
-            currency=data.validated_data["currency"].upper(),
-            cut_off=data.validated_data.get("cut_off"),
+            currency=data["currency"].upper(),
+            cut_off=data.get("cut_off"),
             built_by=request.user,
         )
         return self._detail(batch, status.HTTP_201_CREATED)
