@@ -368,7 +368,9 @@ class AccountingPeriod(models.Model):
 
     A month with no row is open. Once it has ended, one finance user validates it (the figures
     were checked against the advertisers) and another closes it (accounts.policy PERIOD_VALIDATE,
-    PERIOD_CLOSE; the database refuses one person doing both). Months close in order.
+    PERIOD_CLOSE; the database refuses one person doing both). Months close in order. Until it
+    is closed, a validated month can be sent back to open, with a reason, by a finance user other
+    than its validator (PERIOD_REOPEN); a closed month never reopens (a trigger, migration 0009).
 
     A closed month's books never change: PostgreSQL refuses a ledger entry dated inside it
     (migration 0007), and a later change to one of its conversions is booked as an adjustment
@@ -395,6 +397,13 @@ class AccountingPeriod(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The last time a validated month was sent back to open, by whom and why (the audit log
+    # keeps every time). A closed month never reopens.
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-month"]

@@ -19,7 +19,12 @@ from core.errors import DomainError, ForbiddenError
 from payouts import selectors
 from payouts.models import AccountingPeriod, TaxForm
 from payouts.services.payees import tax_form_review, tax_form_upload
-from payouts.services.periods import period_close, period_month_parse, period_validate
+from payouts.services.periods import (
+    period_close,
+    period_month_parse,
+    period_reopen,
+    period_validate,
+)
 
 
 @extend_schema_field({"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$"})
@@ -37,6 +42,10 @@ class AccountingPeriodSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True, allow_null=True
     )
     closed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Null unless a validated month was sent back to open: the last time, by whom and why.
+    reopened_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = AccountingPeriod
@@ -50,8 +59,15 @@ class AccountingPeriodSerializer(serializers.ModelSerializer):
             "validated_at",
             "closed_by",
             "closed_at",
+            "reopened_by",
+            "reopened_at",
+            "reopen_reason",
         ]
         read_only_fields = fields
+
+
+class PeriodReopenSerializer(StrictInputSerializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why the validation is undone.")
 
 
 MONTH = OpenApiParameter(
@@ -91,6 +107,24 @@ class AccountingPeriodViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request: Request, month: str) -> Response:
         period = period_close(month=period_month_parse(value=month), closed_by=request.user)
+        return Response(AccountingPeriodSerializer(period).data)
+
+    @extend_schema(
+        request=PeriodReopenSerializer,
+        parameters=[MONTH],
+        responses={200: AccountingPeriodSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, month: str) -> Response:
+        """Send a validated month back to open, with a reason: finance, not its validator. A
+        closed month never reopens (409)."""
+        data = PeriodReopenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        period = period_reopen(
+            month=period_month_parse(value=month),
+            reopened_by=request.user,
+            reason=data.validated_data["reason"],
+        )
         return Response(AccountingPeriodSerializer(period).data)
 
 

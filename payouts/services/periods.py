@@ -8,6 +8,10 @@ dated in the month can commit after the close. From then on the database refuses
 in it (migration 0007), and changes to its conversions are booked as adjustments in the open
 month (payouts.ledger.ledger_book_conversion_change). Its earnings become payable
 PAYABLE_AFTER_CLOSE_DAYS after the close (payouts.services.build).
+
+Until it is closed, a validated month can be sent back to open, with a reason, by a finance user
+other than its validator (the second pair of eyes disagreeing); it is then validated again. A
+closed month never reopens: the service refuses it and so does the database (migration 0009).
 """
 
 from datetime import date
@@ -139,4 +143,47 @@ def period_close(*, month: date, closed_by: User) -> AccountingPeriod:
             raise ForbiddenError(
                 "forbidden", "A period is closed by someone other than its validator."
             ) from None
+    return period
+
+
+def period_reopen(*, month: date, reopened_by: User, reason: str) -> AccountingPeriod:
+    """Send a validated (not closed) month back to open, saying why. Refused to its validator
+    (another finance user reopens, as another closes); a closed month never reopens."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        period = AccountingPeriod.objects.select_for_update().filter(month=month).first()
+        if period is None or period.status == Status.OPEN:
+            raise DomainError(
+                "period_open", f"{month:%Y-%m} is open: nothing to reopen.", status_code=409
+            )
+        if period.status == Status.CLOSED:
+            raise DomainError(
+                "period_closed",
+                f"{month:%Y-%m} is closed and never reopens: a change is an adjustment booked in "
+                "the open month.",
+                status_code=409,
+            )
+        policy_require(
+            action=Action.PERIOD_REOPEN,
+            user=reopened_by,
+            facts={"validated_by_id": period.validated_by_id},
+        )
+        if not reason:
+            raise DomainError.for_field("reason", "reason_required", "Say why it is reopened.")
+        period.status = Status.OPEN
+        period.validated_by = None
+        period.validated_at = None
+        period.reopened_by = reopened_by
+        period.reopened_at = timezone.now()
+        period.reopen_reason = reason
+        period.save(
+            update_fields=[
+                "status",
+                "validated_by",
+                "validated_at",
+                "reopened_by",
+                "reopened_at",
+                "reopen_reason",
+            ]
+        )
     return period

@@ -16,7 +16,12 @@ from core.network_time import month_bounds, month_of
 from payouts.models import AccountingPeriod
 from payouts.selectors import accounting_periods_for, tax_forms_visible_to
 from payouts.services.payees import tax_form_review
-from payouts.services.periods import period_close, period_month_parse, period_validate
+from payouts.services.periods import (
+    period_close,
+    period_month_parse,
+    period_reopen,
+    period_validate,
+)
 from portal.roles import STAFF, role_required
 
 MONTHS_SHOWN = 12
@@ -66,18 +71,22 @@ def periods(request: HttpRequest) -> HttpResponse:
 @role_required(*STAFF)
 @require_POST
 def period_decide(request: HttpRequest, month: str, verb: str) -> HttpResponse:
-    if verb not in ("validate", "close"):
+    if verb not in ("validate", "close", "reopen"):
         raise Http404("No such action.")
     try:
         first = period_month_parse(value=month)
         if verb == "validate":
             period_validate(month=first, validated_by=request.user)
-        else:
+        elif verb == "close":
             period_close(month=first, closed_by=request.user)
+        else:
+            period_reopen(
+                month=first, reopened_by=request.user, reason=request.POST.get("reason", "")
+            )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        done = "validated" if verb == "validate" else "closed"
+        done = {"validate": "validated", "close": "closed", "reopen": "reopened"}[verb]
         messages.success(request, f"{month} {done}.")
     return redirect("portal:finance-periods")
 
