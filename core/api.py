@@ -9,7 +9,9 @@ Malformed input answers a documented 4xx with the error body (core/errors.py), n
   deeper than API_MAX_JSON_DEPTH, or a body over the limit without a Content-Length.
 - `FilterBackend`: number filters on integer columns (ids, foreign keys) are bounded to the
   column's range, and date filters to dates that survive a time zone conversion, so a huge id
-  or the year 9999 in a filter is a 400 naming it instead of a database error.
+  or the year 9999 in a filter is a 400 naming it instead of a database error. The schema
+  says so (`BoundedFilterSchema`): each such filter carries its column's minimum and maximum, so
+  a client (or `make fuzz`) knows 2**63 is refused before sending it.
 """
 
 import re
@@ -24,6 +26,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django_filters import filters as django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import get_model_field
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 
@@ -232,3 +235,28 @@ def integer_range(model: type[models.Model], field_name: str) -> tuple[int, int]
         return None
     low, high = connection.ops.integer_field_range(field.get_internal_type())
     return (low if low is not None else -(2**63), high if high is not None else 2**63 - 1)
+
+
+class BoundedFilterSchema(DjangoFilterExtension):
+    """drf-spectacular: `FilterBackend`'s integer filters documented with their column's range.
+
+    What `FilterBackend` refuses (a value beyond the column) is then invalid by the schema too.
+    """
+
+    target_class = "core.api.FilterBackend"
+    match_subclasses = True
+    priority = 1  # above drf-spectacular's own extension for every DjangoFilterBackend
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        bounds = integer_range(model, filter_field.field_name)
+        if bounds is None:
+            return parameters
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            target = schema.get("items", schema) if schema.get("type") == "array" else schema
+            if target.get("type") == "integer":
+                target["minimum"], target["maximum"] = bounds
+        return parameters
