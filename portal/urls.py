@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from portal import (
     account_urls,
+    api_key_urls,
     explain_urls,
     manager_urls,
     notification_urls,
@@ -33,6 +34,8 @@ urlpatterns = [
     *validation_urls.urlpatterns,
     *notification_urls.urlpatterns,
     *personal_data_urls.urlpatterns,
+    # API keys: each user's own; managers read partners' prefixes.
+    *api_key_urls.urlpatterns,
     path("audit/", audit.audit_log, name="audit-log"),
     # Explain this payout: conversions, ledger entries, batch lines (every role its side).
     *explain_urls.urlpatterns,

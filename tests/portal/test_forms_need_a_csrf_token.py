@@ -69,12 +69,24 @@ POST_FORMS = [
     # The advertiser's desk (portal/views/advertiser_desk.py).
     ("advertiser-access-decide", {"access_id": 1}, "advertiser_user", {"decision": "approved"}),
     ("advertiser-offer", {"offer_id": "net.offer"}, "advertiser_user", {"part": "offer"}),
+    # API keys (portal/views/api_keys.py).
+    ("api-keys", {}, "publisher_user", {"name": "forged"}),
+    ("api-key-revoke", {"key_id": 1}, "publisher_user", {}),
     # Notifications (portal/views/notifications.py).
     ("notifications-read", {}, "publisher_user", {}),
     ("notification-settings", {}, "publisher_user", {"email": "payout_sent"}),
     # Personal data (portal/views/personal_data.py).
     ("personal-data-request", {}, "publisher_user", {}),
     ("personal-data-erase", {"request_id": 1}, "finance", {}),
+    # The sandbox (portal/views/sandbox.py).
+    ("sandbox-link-new", {}, "publisher_user", {"offer": "1"}),
+    ("sandbox-link-reset", {"link_id": 1}, "publisher_user", {}),
+    (
+        "sandbox-trace-send",
+        {"click_id": "01M8SQKD8BTEST1M0JKB7H466H"},
+        "publisher_user",
+        {"dialect": "s2s"},
+    ),
 ]
 
 
@@ -140,6 +152,7 @@ def test_every_form_of_the_portal_is_in_the_list_above():
         "offer_edit.html": "manager-offer",
         "conversion.html": "manager-conversion",
         "offer_page.html": "advertiser-offer",
+        "own.html": "api-keys",
     }
     templates = Path(__file__).resolve().parents[2] / "portal" / "templates"
     found = set()
