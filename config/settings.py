@@ -505,6 +505,10 @@ if CLICK_REDIS_MODE == "cluster" and not (CLICK_REDIS_CLUSTER_URL and REDIS_URL)
 CLICK_STREAM_SHARDS = env_int(
     "CLICK_STREAM_SHARDS", 6 if CLICK_REDIS_MODE == "cluster" else 1, minimum=1
 )
+# Repeat markers are kept in this many hashes a day (tracking/clicks/buffer.py). Each stays a
+# compact listpack while it holds at most Redis's hash-max-listpack-entries (128 by default):
+# about distinct visitors a day / 100. docs/scaling.md.
+CLICK_UNIQUE_BUCKETS = env_int("CLICK_UNIQUE_BUCKETS", 65_536, minimum=1)
 # Link snapshots: fresh for this long (an edit is seen within it), then re-read from PostgreSQL;
 # a stale snapshot is still served while PostgreSQL is down.
 CLICK_LINK_CACHE_SECONDS = env_int("CLICK_LINK_CACHE_SECONDS", 5, minimum=1)

@@ -1,9 +1,10 @@
 """The durable click buffer: a Redis stream the redirect appends to before it answers.
 
-One Lua script does the redirect's whole Redis work in one round trip: read the cap flags, set
-the repeat marker (SET NX with a 24 h TTL) and XADD the click. The ingester (ingest.py) reads
-the stream through a consumer group, writes PostgreSQL, then XACKs and XDELs, so an entry leaves
-Redis only once it is committed; entries a dead ingester held are claimed back (XAUTOCLAIM).
+One Lua script does the redirect's whole Redis work in one round trip: read the cap flags, read
+and set the visitor's 24 h repeat marker (kept in day buckets, see APPEND_LUA) and XADD the
+click. The ingester (ingest.py) reads the stream through a consumer group, writes PostgreSQL,
+then XACKs and XDELs, so an entry leaves Redis only once it is committed; entries a dead
+ingester held are claimed back (XAUTOCLAIM).
 
 Redis must never evict a buffered click: the first use checks that `maxmemory-policy` is
 `noeviction` and refuses to run otherwise.
@@ -12,10 +13,11 @@ On a Redis Cluster (CLICK_REDIS_MODE=cluster; core/streams.py names the keys and
 client) the stream is split into shards, and a click goes to the shard its repeat marker's
 hash tag names, so the script touches one hash slot; the cap flags live in Django's cache on
 the plain Redis, so there they are read first (one more round trip, for capped offers only)
-and the script is told the answer. The redirect's client is redis-py's RedisCluster, which
-follows MOVED and ASK.
+and the script is told the answer (the same script: its cap flag keys are then none). The
+redirect's client is redis-py's RedisCluster, which follows MOVED and ASK.
 """
 
+import hashlib
 import json
 import logging
 import os
@@ -44,29 +46,44 @@ from tracking.clicks.resp import GroupCommit, RespClient, RespScript
 logger = logging.getLogger(__name__)
 
 UNIQUE_SECONDS = 24 * 3600
+# One key per marker, as markers were kept before they moved into day buckets: still read (never
+# written) by the script, so visitors seen just before an upgrade stay repeats for their 24 h;
+# and the key the direct-write path sets in Django's cache.
 UNIQUE_PREFIX = "affnet:uniq:"
+MARKER_PREFIX = "affnet:uq:"
 DEAD_SUFFIX = ":dead"
 
-# KEYS[1] stream, KEYS[2] repeat marker, KEYS[3..] cap flags. ARGV[1] click JSON, ARGV[2] TTL.
+# The redirect's whole Redis work in one round trip. Repeat markers live in day buckets: hashes
+# `affnet:uq:<day>:<bucket>` whose fields are 32-bit numbers taken from the visitor's digest and
+# whose values are the second of that day the visitor was first seen. Redis stores such a small
+# hash as one listpack (about 11 bytes a marker, against 133 for a key of its own: docs/scaling.md),
+# and the two buckets a visitor can be in are read exactly as a 24 h marker would be.
+#
+# KEYS[1] stream, KEYS[2] today's bucket, KEYS[3] yesterday's bucket, KEYS[4] the legacy one-key
+# marker, KEYS[5..] cap flags. ARGV[1] click JSON, ARGV[2] field, ARGV[3] second of today,
+# ARGV[4] when today's bucket expires (end of tomorrow, when it stops being "yesterday"),
+# ARGV[5] the cap answer when it was read elsewhere (a cluster: the flags are on the plain Redis).
 # Returns {unique, capped}; both are also stored with the entry.
 APPEND_LUA = """
-local capped = 0
-for i = 3, #KEYS do
+local capped = tonumber(ARGV[5])
+for i = 5, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then capped = 1 break end
 end
-local unique = 0
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then unique = 1 end
+local at = tonumber(ARGV[3])
+-- Set first: most visitors are new, and a listpack is scanned once per command.
+local unique = redis.call('HSETNX', KEYS[2], ARGV[2], at)
+if unique == 1 then
+  -- Seen yesterday at second y: (86400 - y) + at seconds ago, within 24 h when y > at.
+  local y = redis.call('HGET', KEYS[3], ARGV[2])
+  if (y and tonumber(y) > at) or redis.call('EXISTS', KEYS[4]) == 1 then
+    unique = 0
+    redis.call('HDEL', KEYS[2], ARGV[2])
+  else
+    redis.call('EXPIREAT', KEYS[2], ARGV[4])
+  end
+end
 redis.call('XADD', KEYS[1], '*', 'd', ARGV[1], 'u', unique, 'c', capped)
 return {unique, capped}
-"""
-
-# The same on a cluster: KEYS[1] stream shard, KEYS[2] repeat marker (one hash slot); ARGV[3]
-# is the cap answer read beforehand on the plain Redis.
-CLUSTER_APPEND_LUA = """
-local unique = 0
-if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then unique = 1 end
-redis.call('XADD', KEYS[1], '*', 'd', ARGV[1], 'u', unique, 'c', ARGV[3])
-return {unique, tonumber(ARGV[3])}
 """
 
 # When every shard is empty, an ingester waits on one of them at most this long before looking
@@ -133,7 +150,7 @@ def _cluster_append(keys: list[str], args: list) -> Any:
     global _cluster_script
     cluster = click_cluster_client()
     if _cluster_script is None:
-        _cluster_script = cluster.register_script(CLUSTER_APPEND_LUA)
+        _cluster_script = cluster.register_script(APPEND_LUA)
     return _cluster_script(keys=keys, args=args, client=cluster)
 
 
@@ -204,15 +221,53 @@ def stream_keys() -> list[str]:
     return click_stream_keys()
 
 
-def append_keys(*, repeat_key: str, cap_flag_keys: list[str]) -> list[str]:
-    """KEYS of APPEND_LUA for one click: its shard of the stream, its repeat marker with the
-    shard's hash tag, then the cap flags (raw cache keys)."""
+def repeat_digest(*, ip: str, user_agent: str, offer_id: int, publisher_id: int) -> str:
+    """The visitor's repeat key: 32 hex digits, one visitor x offer x publisher."""
+    return hashlib.blake2b(
+        f"{ip}|{user_agent}|{offer_id}|{publisher_id}".encode(), digest_size=16
+    ).hexdigest()
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Where one visitor's repeat marker is read and written at one moment (APPEND_LUA)."""
+
+    today: str
+    yesterday: str
+    legacy: str
+    field: str
+    second: int
+    expire_at: int
+
+
+def repeat_marker(repeat_key: str, *, now: int, tag: str = "") -> Marker:
+    """The marker of `repeat_key` (32 hex digits) at unix second `now`; `tag` is the stream
+    shard's hash tag on a cluster, so every key of one append is in one hash slot."""
+    day, second = divmod(now, UNIQUE_SECONDS)
+    bucket = int(repeat_key[:8], 16) % settings.CLICK_UNIQUE_BUCKETS
+    prefix = f"{MARKER_PREFIX}{tag}:" if tag else MARKER_PREFIX
+    return Marker(
+        today=f"{prefix}{day}:{bucket}",
+        yesterday=f"{prefix}{day - 1}:{bucket}",
+        legacy=f"{UNIQUE_PREFIX}{tag}:{repeat_key}" if tag else UNIQUE_PREFIX + repeat_key,
+        # A canonical decimal integer: Redis keeps it in the listpack as a 4-byte integer.
+        field=str(int(repeat_key[8:16], 16)),
+        second=second,
+        expire_at=(day + 2) * UNIQUE_SECONDS,
+    )
+
+
+def append_keys(*, repeat_key: str, cap_flag_keys: list[str], now: int) -> tuple[list[str], Marker]:
+    """KEYS of APPEND_LUA for one click (its shard of the stream, its marker's keys with the
+    shard's hash tag, then the cap flags as raw cache keys), and the marker they name."""
     if not click_stream_sharded():
-        return [stream_key(), UNIQUE_PREFIX + repeat_key, *cap_flag_keys]
-    keys = stream_keys()
-    stream = keys[zlib.crc32(repeat_key.encode()) % len(keys)]
-    tag = stream[stream.index("{") :]
-    return [stream, f"{UNIQUE_PREFIX}{tag}:{repeat_key}", *cap_flag_keys]
+        stream, tag = stream_key(), ""
+    else:
+        keys = stream_keys()
+        stream = keys[zlib.crc32(repeat_key.encode()) % len(keys)]
+        tag = stream[stream.index("{") :]
+    marker = repeat_marker(repeat_key, now=now, tag=tag)
+    return [stream, marker.today, marker.yesterday, marker.legacy, *cap_flag_keys], marker
 
 
 def raw_cache_key(key: str) -> str:
@@ -226,18 +281,33 @@ class Appended:
     capped: bool
 
 
-def buffer_append(*, record: dict, unique_key: str, cap_flag_keys: list[str]) -> Appended:
-    """Make one click durable in the stream. Raises redis.RedisError if Redis cannot."""
+def buffer_append(
+    *, record: dict, unique_key: str, cap_flag_keys: list[str], now: int | None = None
+) -> Appended:
+    """Make one click durable in the stream. Raises redis.RedisError if Redis cannot.
+
+    `unique_key` is the visitor's digest (32 hex digits); `now` (unix seconds) is the moment its
+    repeat marker is read at, the current time unless a test says otherwise.
+    """
     client = redis_client()
     assert client is not None and _append is not None
-    keys = append_keys(repeat_key=unique_key, cap_flag_keys=cap_flag_keys)
-    args: list = [json.dumps(record, separators=(",", ":")), UNIQUE_SECONDS]
+    keys, marker = append_keys(
+        repeat_key=unique_key,
+        cap_flag_keys=cap_flag_keys,
+        now=int(time.time()) if now is None else now,
+    )
+    args: list = [
+        json.dumps(record, separators=(",", ":")),
+        marker.field,
+        marker.second,
+        marker.expire_at,
+    ]
     if click_redis_clustered():
         # The cap flags are on the plain Redis (Django's cache), the click on the cluster.
         capped = bool(cap_flag_keys) and bool(client.exists(*cap_flag_keys))
-        unique, capped = _append(keys[:2], [*args, int(capped)])
+        unique, capped = _append(keys[:4], [*args, int(capped)])
     else:
-        unique, capped = _append(keys, args)
+        unique, capped = _append(keys, [*args, 0])
     return Appended(unique=bool(unique), capped=bool(capped))
 
 

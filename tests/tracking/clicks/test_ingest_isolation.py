@@ -38,7 +38,10 @@ def _append(link, **fields) -> str:
         "s": ["a", "", "", "", ""],
         **fields,
     }
-    buffer.buffer_append(record=record, unique_key=record["id"], cap_flag_keys=[])
+    digest = buffer.repeat_digest(
+        ip=record["ip"], user_agent=record["id"], offer_id=0, publisher_id=0
+    )
+    buffer.buffer_append(record=record, unique_key=digest, cap_flag_keys=[])
     return record["id"]
 
 

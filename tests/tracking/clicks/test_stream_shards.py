@@ -18,12 +18,24 @@ pytestmark = [pytest.mark.django_db]
 
 
 def test_by_default_the_stream_is_one_key_of_its_historical_name(settings):
+    settings.CLICK_UNIQUE_BUCKETS = 1000
     assert click_stream_keys() == [settings.CLICK_STREAM_KEY]
-    assert buffer.append_keys(repeat_key="ab" * 16, cap_flag_keys=["cap"]) == [
+    # 2026-12-01 12:00:00 UTC (`date -u -d @1796126400`) is second 43,200 of day 20,788; the
+    # digest's first 8 hex digits pick the bucket (0xabababab % 1000 = 539), the next 8 the field.
+    noon = 1_796_126_400
+    keys, marker = buffer.append_keys(repeat_key="ab" * 16, cap_flag_keys=["cap"], now=noon)
+    assert keys == [
         settings.CLICK_STREAM_KEY,
+        "affnet:uq:20788:539",
+        "affnet:uq:20787:539",
         "affnet:uniq:" + "ab" * 16,
         "cap",
     ]
+    assert (marker.field, marker.second, marker.expire_at) == (
+        "2880154539",
+        43_200,
+        noon + 43_200 + 86_400,
+    )
 
 
 @pytest.mark.parametrize("shards", [1, 2, 3, 5, 6, 12])
