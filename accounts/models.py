@@ -2,6 +2,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import F, Q
 
+from core.decisions import actor_field
+
 
 class Role(models.TextChoices):
     MANAGER = "manager", "Network manager"
@@ -86,11 +88,9 @@ class StaffChange(models.Model):
     kind = models.CharField(max_length=8, choices=Kind.choices)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     password_hash = models.CharField(max_length=128, blank=True)
-    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_by = actor_field()
     requested_at = models.DateTimeField(auto_now_add=True)
-    confirmed_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    confirmed_by = actor_field(optional=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -138,7 +138,7 @@ class Invitation(models.Model):
         "affiliates.Publisher", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    invited_by = actor_field()
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -209,9 +209,7 @@ class PersonalDataRequest(models.Model):
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     requested_at = models.DateTimeField(auto_now_add=True)
-    done_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    done_by = actor_field(optional=True)
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

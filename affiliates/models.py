@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.decisions import TwoPersonRequest, actor_field
 from core.fields import money_field
 from core.traffic_types import TrafficType
 
@@ -61,7 +62,7 @@ class Publisher(models.Model):
         return self.name
 
 
-class PayoutDetailsChange(models.Model):
+class PayoutDetailsChange(TwoPersonRequest):
     """A request to change where a publisher is paid (method and details), and its decision.
 
     Nothing pays to the new details until another person confirms: finance for a publisher's
@@ -83,14 +84,9 @@ class PayoutDetailsChange(models.Model):
     new_payout_method = models.CharField(max_length=16, choices=Publisher.PayoutMethod.choices)
     new_payout_details = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    # Indexed here (the publisher's page lists its changes by date): the only column that
+    # differs from TwoPersonRequest's.
     requested_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -233,9 +229,7 @@ class TermsAcceptance(models.Model):
     terms = models.ForeignKey("offers.OfferTerms", on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField()
     how = models.CharField(max_length=16, choices=How.choices)
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    accepted_by = actor_field(optional=True)
     accepted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.policy import Action, policy_require
 from affiliates.models import PayoutDetailsChange, Publisher
+from core.decision_locks import pending_locked
 from core.errors import DomainError, NotFoundError
 from core.validation import Problems
 
@@ -81,19 +82,6 @@ def payout_details_change_request(
         )
 
 
-def _pending_locked(change_id: int) -> PayoutDetailsChange:
-    change = PayoutDetailsChange.objects.select_for_update().filter(id=change_id).first()
-    if change is None:
-        raise NotFoundError("not_found", f"No payout details change {change_id}.")
-    if change.state != PayoutDetailsChange.State.PENDING:
-        raise DomainError(
-            "not_pending",
-            f"Payout details change {change.id} is {change.state}, not pending.",
-            status_code=409,
-        )
-    return change
-
-
 def payout_details_change_confirm(*, change_id: int, confirmed_by: User) -> PayoutDetailsChange:
     """Put a pending change in force. Refused to its requester (a second person confirms), and
     refused if the publisher's details moved since it was asked (the confirmer saw old values
@@ -111,7 +99,7 @@ def payout_details_change_confirm(*, change_id: int, confirmed_by: User) -> Payo
             user=confirmed_by,
             facts={"requested_by_id": requested_by_id},
         )
-        change = _pending_locked(change_id)
+        change = pending_locked(PayoutDetailsChange, change_id, label="payout details change")
         publisher = Publisher.objects.select_for_update().get(id=change.publisher_id)
         if (publisher.payout_method, publisher.payout_details) != (
             change.old_payout_method,
@@ -150,7 +138,7 @@ def payout_details_change_confirm(*, change_id: int, confirmed_by: User) -> Payo
 def payout_details_change_reject(*, change_id: int, rejected_by: User) -> PayoutDetailsChange:
     """Refuse a pending change (finance), or withdraw one's own publisher's request."""
     with transaction.atomic():
-        change = _pending_locked(change_id)
+        change = pending_locked(PayoutDetailsChange, change_id, label="payout details change")
         policy_require(
             action=Action.PAYOUT_DETAILS_CHANGE,
             user=rejected_by,
