@@ -430,3 +430,35 @@ class AccessBulkForm(forms.Form):
     def __init__(self, *args, ids: list[int], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["ids"].choices = [(pk, pk) for pk in ids]
+
+
+class ReviewFilterForm(forms.Form):
+    """The review queue narrowed to one offer or publisher (as the API's ?offer=&publisher=)."""
+
+    offer = forms.ModelChoiceField(
+        queryset=Offer.objects.order_by("name"), required=False, empty_label="Any offer"
+    )
+    publisher = forms.ModelChoiceField(
+        queryset=Publisher.objects.order_by("name"), required=False, empty_label="Any publisher"
+    )
+
+
+class ReviewDecideForm(forms.Form):
+    """Approve or reject ticked held conversions with one reason (tracking.review.review_decide,
+    as POST /api/v1/review-queue/decide/). Rejecting cannot be undone: it needs a confirmation."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), label="Conversions")
+    decision = forms.ChoiceField(choices=(("approve", "Approve"), ("reject", "Reject")))
+    reason = forms.CharField(max_length=2000, help_text="The publisher and the audit see it.")
+    confirm = forms.BooleanField(required=False, label="I understand rejecting cannot be undone")
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, ids: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ids"].choices = [(pk, pk) for pk in ids]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not data.get("confirm"):
+            self.add_error("confirm", "Tick to confirm: rejecting cannot be undone.")
+        return data

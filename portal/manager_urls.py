@@ -2,7 +2,13 @@
 
 from django.urls import path
 
-from portal.views import manager_access, manager_conversions, manager_offers, manager_partners
+from portal.views import (
+    manager_access,
+    manager_conversions,
+    manager_offers,
+    manager_partners,
+    manager_review,
+)
 
 urlpatterns = [
     path("offers/", manager_offers.offers, name="manager-offers"),
@@ -28,6 +34,8 @@ urlpatterns = [
         manager_conversions.conversion_detail,
         name="manager-conversion",
     ),
+    path("review-queue/", manager_review.review_queue_page, name="manager-review"),
+    path("review-queue/decide/", manager_review.review_queue_decide, name="manager-review-decide"),
     path("publishers/", manager_partners.publishers, name="manager-publishers"),
     path(
         "publishers/<int:publisher_id>/",
