@@ -241,3 +241,81 @@ def test_a_publisher_mints_test_links_only_for_itself_and_offers_it_may_run(sand
     )
     assert made.status_code == 201
     assert Decimal("0") == sum(e.amount for e in LedgerEntry.objects.all())
+
+
+def test_a_test_conversion_fired_as_the_advertiser_s_pixel_goes_through_the_pixel_s_own_entry(
+    sandbox,
+):
+    world = sandbox
+    click_id = _click(world)
+    advertiser = client_for(factories.AdvertiserUserFactory(advertiser=world.advertiser))
+    sent = advertiser.post(
+        "/api/v1/sandbox/conversions/",
+        {"click_id": click_id, "dialect": "pixel", "amount": "25", "txn_id": "P-1"},
+        format="json",
+    )
+    assert sent.status_code == 201, sent.content
+    assert sent.json() == {
+        "click_id": click_id,
+        "dialect": "pixel",
+        "signed": False,
+        "status": 200,
+        "answer": "GIF; callback stored",
+    }
+    # Stored as the pixel endpoint stores a pixel: the click id read from the cookie, the
+    # Referer kept as its origin only, on the goal's pixel domain; no credential.
+    row = CallbackInbox.objects.get(click_id=click_id)
+    assert (row.dialect, row.method, row.path) == ("pixel", "GET", f"/p/{world.goal.ref}.gif")
+    assert row.params == {
+        "amount": "25.000000",
+        "txn_id": "P-1",
+        "goal": "sale",
+        "click_id": click_id,
+    }
+    assert row.headers["Referer"] == "https://shop.example"
+    assert row.headers["_click_from"] == "cookie"
+    assert "X-Affnet-Sent-By" not in row.headers
+    drain()
+    conversion = Conversion.all_objects.get(click_id=click_id)
+    assert conversion.is_test and conversion.status == "pending"
+    assert conversion.reject_reason == "pixel"
+    _untouched(world.offer.id)
+
+    manager = client_for(factories.ManagerFactory())
+    trace = manager.get(f"/api/v1/sandbox/traces/{click_id}/").json()
+    assert trace["callbacks"][0]["dialect"] == "pixel"
+    assert trace["callbacks"][0]["auth"] == "none (image pixel)"
+    sent_step = trace["sent_from_sandbox"][0]
+    assert sent_step["path"] == "/p/sale.gif"
+    assert sent_step["cookie"] == {settings.CLICK_COOKIE_NAME: click_id}
+    assert sent_step["credentials"].startswith("none")
+
+
+def test_the_sandbox_fires_no_pixel_for_an_offer_whose_advertiser_does_not_integrate_by_pixel(
+    sandbox,
+):
+    world = sandbox
+    click_id = _click(world)
+    Goal.objects.filter(id=world.goal.id).update(pixel_enabled=False)
+    refused = world.api.post(
+        "/api/v1/sandbox/conversions/", {"click_id": click_id, "dialect": "pixel"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "pixel_not_enabled"
+    assert not CallbackInbox.objects.filter(click_id=click_id).exists()
+    # A real click is still refused before anything is fired, pixel or not.
+    Goal.objects.filter(id=world.goal.id).update(pixel_enabled=True)
+    real = world.api.post(
+        "/api/v1/sandbox/conversions/",
+        {"click_id": world.click.click_id, "dialect": "pixel"},
+        format="json",
+    )
+    assert real.status_code == 400
+    assert not CallbackInbox.objects.exists()
+    # Another publisher cannot fire a pixel for this publisher's test click.
+    stranger = client_for(factories.PublisherUserFactory())
+    forbidden = stranger.post(
+        "/api/v1/sandbox/conversions/", {"click_id": click_id, "dialect": "pixel"}, format="json"
+    )
+    assert forbidden.status_code in (403, 404)
+    assert not CallbackInbox.objects.exists()

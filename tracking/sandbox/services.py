@@ -19,7 +19,7 @@ from accounts.policy import Action, policy_require
 from accounts.selectors import user_role
 from affiliates.models import Publisher
 from core.errors import DomainError, NotFoundError
-from offers.models import Offer
+from offers.models import Goal, Offer
 from offers.selectors import offer_is_runnable_by
 from tracking.callbacks.auth import (
     SIGNATURE_HEADER,
@@ -30,7 +30,7 @@ from tracking.callbacks.auth import (
 from tracking.callbacks.fields import DIALECTS
 from tracking.callbacks.selectors import advertiser_auth_for_offer
 from tracking.callbacks.services import CallbackRequest
-from tracking.callbacks.views import callback_answer
+from tracking.callbacks.views import callback_answer, pixel_answer
 from tracking.clicks.ids import click_id_is_test
 from tracking.links import link_code_new
 from tracking.models import (
@@ -43,8 +43,10 @@ from tracking.models import (
     SandboxTraceStep,
 )
 
-SEND_DIALECTS = ("s2s", "tune", "everflow")
+SEND_DIALECTS = ("s2s", "tune", "everflow", "pixel")
 SEND_PATHS = {"s2s": "/postback", "tune": "/aff_lsr"}
+# The sandbox's pixel is fired as a browser on the advertiser's thank-you page would fire it.
+PIXEL_USER_AGENT = "affnet-sandbox (pixel)"
 
 
 def sandbox_link_url(link: SandboxLink) -> str:
@@ -137,9 +139,7 @@ def sandbox_conversion_send(
     if not click_id_is_test(click_id):
         raise DomainError.for_field("click_id", "not_a_test_click", "Not a test click id.")
     if dialect not in SEND_DIALECTS:
-        raise DomainError.for_field(
-            "dialect", "invalid", f"One of {', '.join(SEND_DIALECTS)} (the pixel fires in a page)."
-        )
+        raise DomainError.for_field("dialect", "invalid", f"One of {', '.join(SEND_DIALECTS)}.")
     step = SandboxTraceStep.objects.filter(click_id=click_id).select_related("link").first()
     if step is None:
         raise NotFoundError("not_found", "No test click with this id.")
@@ -150,6 +150,15 @@ def sandbox_conversion_send(
         user=user,
         facts={"publisher_id": link.publisher_id, "advertiser_id": offer.advertiser_id},
     )
+    if dialect == "pixel":
+        fired, pixel_step = _pixel_fire(
+            offer_id=offer.pk, click_id=click_id, goal=goal, amount=amount, txn_id=txn_id
+        )
+        pixel_step["sent_by_user"] = user.pk
+        SandboxTraceStep.objects.create(
+            click_id=click_id, link=link, step=SandboxTraceStep.Step.SEND, data=pixel_step
+        )
+        return fired
     names = DIALECTS[dialect]
     params: dict[str, str] = {names["click_id"][0]: click_id, names["offer_id"][0]: str(offer.pk)}
     for field, value in (("goal", goal), ("txn_id", txn_id), ("status", status)):
@@ -198,3 +207,72 @@ def sandbox_conversion_send(
         click_id=click_id, link=link, step=SandboxTraceStep.Step.SEND, data=data
     )
     return sent
+
+
+def sandbox_pixel_goal(*, offer_id: int, goal: str = "") -> Goal | None:
+    """The goal a sandbox pixel fires for: the one named (by ref or id) when it enables its
+    pixel, else the offer's default goal when it does, else its first goal that does; None when
+    the offer's advertiser does not integrate by pixel (no goal enables it)."""
+    goals = [g for g in Goal.objects.filter(offer_id=offer_id).order_by("id") if g.pixel_enabled]
+    if goal:
+        return next((g for g in goals if g.ref == goal or str(g.pk) == goal), None)
+    return next((g for g in goals if g.is_default), goals[0] if goals else None)
+
+
+def _pixel_fire(
+    *, offer_id: int, click_id: str, goal: str, amount: Decimal | None, txn_id: str
+) -> tuple[SentConversion, dict[str, Any]]:
+    """Fire the goal's image pixel through the pixel endpoint's own entry (pixel_answer), as
+    the advertiser's thank-you page would: the click id as the pixel reads it from the
+    visitor's cookie, the amount and transaction id as query parameters, and a Referer on the
+    goal's first pixel domain (none when it lists none: attribution then refuses it, as it
+    would in production). A pixel carries no credential, so nothing is signed; its conversion
+    waits for review as every pixel conversion does."""
+    pixel_goal = sandbox_pixel_goal(offer_id=offer_id, goal=goal)
+    if pixel_goal is None:
+        raise DomainError.for_field(
+            "dialect",
+            "pixel_not_enabled",
+            "This offer's advertiser does not integrate by pixel: no goal"
+            + (f" {goal!r}" if goal else "")
+            + " of the offer enables its pixel.",
+        )
+    params: dict[str, str] = {}
+    if amount is not None:
+        params["amount"] = str(amount)
+    if txn_id:
+        params["txn_id"] = txn_id
+    path = f"/p/{pixel_goal.ref}.gif"
+    headers = {"User-Agent": PIXEL_USER_AGENT}
+    domains = [str(d).strip().strip(".") for d in pixel_goal.pixel_domains or [] if str(d).strip()]
+    if domains:
+        headers["Referer"] = f"https://{domains[0]}/"
+    request = CallbackRequest(
+        dialect="pixel",
+        method="GET",
+        path=path,
+        params=params,
+        pairs=list(params.items()),
+        headers=headers,
+        remote_ip=None,
+    )
+    before = CallbackInbox.objects.filter(click_id=click_id, dialect="pixel").count()
+    pixel_answer(goal_ref=pixel_goal.ref, click_id=click_id, read=lambda: request)
+    stored = CallbackInbox.objects.filter(click_id=click_id, dialect="pixel").count() > before
+    sent = SentConversion(
+        click_id=click_id,
+        dialect="pixel",
+        signed=False,
+        status=200,  # the pixel always answers its GIF, counted or not
+        answer="GIF; callback stored" if stored else "GIF; nothing stored",
+    )
+    data: dict[str, Any] = {
+        "dialect": "pixel",
+        "path": path,
+        "params": params,
+        "cookie": {settings.CLICK_COOKIE_NAME: click_id},
+        "referer": headers.get("Referer", ""),
+        "credentials": "none (an image pixel carries none)",
+        "answer": {"status": sent.status, "body": sent.answer},
+    }
+    return sent, data
