@@ -330,8 +330,10 @@ class OfferHold(models.Model):
         return f"offer {self.offer_id} held: {self.reason}"
 
 
-# Landing variants, A/B tests and finer targeting live in their own module (offers/landing.py);
+# Creatives (offers/creatives.py), landing variants, A/B tests and finer targeting
+# (offers/landing.py) live in their own modules;
 # imported here so Django registers them with this app.
+from offers.creatives import Creative  # noqa: E402
 from offers.landing import LandingTest, LandingVariant, OfferTargeting  # noqa: E402
 
-__all__ = ["LandingTest", "LandingVariant", "OfferTargeting"]
+__all__ = ["Creative", "LandingTest", "LandingVariant", "OfferTargeting"]

@@ -97,6 +97,8 @@ class Click(models.Model):
         SCHEDULE = "schedule"
         NOT_STARTED = "not_started"
         ENDED = "ended"
+        # A smart link found none of its offers eligible for this visitor.
+        NO_ELIGIBLE_OFFER = "no_eligible_offer"
 
     # Unique with `created_at` (below), not alone: on PostgreSQL the table is partitioned by day
     # and a unique key must hold the partition key. `created_at` is the ULID's own timestamp, so
@@ -131,6 +133,13 @@ class Click(models.Model):
     # The landing variant (offers.LandingVariant id) the visitor was sent to; NULL when the
     # offer had none or the visitor went to the fallback.
     landing_variant_id = models.BigIntegerField(null=True, blank=True)
+    # The creative (offers.Creative id) the visitor clicked, from the link's `creative`
+    # parameter when it names one of the offer's approved, active creatives; NULL otherwise (a
+    # parameter naming another is dropped and listed in `bad_params`).
+    creative_id = models.BigIntegerField(null=True, blank=True)
+    # The smart link (tracking.SmartLink id) the visitor came through; the offer it chose for
+    # them is `offer_id`.
+    smart_link_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -549,3 +558,9 @@ class TrafficDay(models.Model):
                 condition=Q(paid__gte=0, counted__gte=0, revenue__gte=0, payout__gte=0),
             ),
         ]
+
+
+# Smart links live in their own module; imported here so Django registers them with this app.
+from tracking.smart_link_models import SmartLink, SmartLinkOffer  # noqa: E402
+
+__all__ = ["SmartLink", "SmartLinkOffer"]

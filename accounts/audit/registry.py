@@ -162,6 +162,8 @@ AUDITED: tuple[Audited, ...] = (
     Audited("offers.LandingVariant", _offer_owned, money=False, advertiser_reads=True),
     Audited("offers.LandingTest", _offer_owned, money=False, advertiser_reads=True),
     Audited("offers.OfferTargeting", _offer_owned, money=False, advertiser_reads=True),
+    # Creatives: who wrote and who approved what publishers put on their pages.
+    Audited("offers.Creative", _offer_owned, money=False, advertiser_reads=True),
     Audited("affiliates.TrafficSource", _publisher_owned, money=False, publisher_reads=True),
     # The books: a month's validation and close, and the payee checks' tax forms.
     Audited("payouts.AccountingPeriod", _unscoped, money=True),

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from offers.api import access, compliance, landing, views
+from offers.api import access, compliance, creatives, landing, views
 
 router = SimpleRouter()
 router.register("advertisers", views.AdvertiserViewSet, basename="advertiser")
@@ -16,5 +16,7 @@ router.register("postback-templates", access.PostbackTemplateViewSet, basename="
 # Landing variants and finer targeting (offers/api/landing.py); A/B tests are tracking's.
 router.register("landing-variants", landing.LandingVariantViewSet, basename="landing-variant")
 router.register("offer-targeting", landing.OfferTargetingViewSet, basename="offer-targeting")
+# Creatives (offers/api/creatives.py); their code with a publisher's link is tracking's.
+router.register("creatives", creatives.CreativeViewSet, basename="creative")
 
 urlpatterns = router.urls

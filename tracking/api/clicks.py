@@ -32,6 +32,7 @@ PARTNER_FIELDS = [
     "is_unique",
     "is_bot",
     "fallback_reason",
+    "creative_id",
 ]
 
 

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("tracking.api.sandbox_urls")),
     path("", include("tracking.api.landing_urls")),
     path("", include("tracking.api.domain_urls")),
+    path("", include("tracking.api.creative_urls")),
 ]

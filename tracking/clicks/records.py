@@ -51,6 +51,13 @@ def click_from_record(*, record: dict, unique: bool, capped: bool) -> Click:
     variant = record.get("lv")
     if variant is not None and not reason:
         click.landing_variant_id = int(variant)
+    # The creative clicked, whatever the redirect decided (checked by the redirect).
+    creative = record.get("cv")
+    if creative is not None:
+        click.creative_id = int(creative)
+    smart_link = record.get("sl")
+    if smart_link is not None:
+        click.smart_link_id = int(smart_link)
     return click
 
 

@@ -31,9 +31,11 @@ from tracking.clicks.resolve import (
     LinkUnavailable,
     link_key_for_code,
     link_key_for_pair,
+    link_key_for_smart,
     link_resolve,
     url_normalised,
 )
+from tracking.clicks.smart import smart_pick
 from tracking.clicks.store import click_write_direct
 from tracking.clicks.targeting import audience_reason, schedule_reason
 from tracking.clicks.variants import variant_pick, visitor_key
@@ -134,9 +136,65 @@ def _kept(query: dict[str, str], malformed: set[str], name: str, bad: list[str],
     return value
 
 
+def _creative(
+    query: dict[str, str], malformed: set[str], snapshot: LinkSnapshot, bad: list[str]
+) -> int | None:
+    """The creative the click names, when it is one of the offer's live creatives; another
+    value is dropped and flagged (`creative` in bad_params), never a reason to strand the
+    visitor. Checked against the snapshot: no database read."""
+    value = query.get("creative", "")
+    if not value and "creative" not in malformed:
+        return None
+    if (
+        value.isascii()
+        and value.isdigit()
+        and len(value) <= 18
+        and int(value) in snapshot.creatives
+    ):
+        return int(value)
+    bad.append("creative")
+    return None
+
+
+def _smart_choose(
+    *,
+    smart: LinkSnapshot,
+    visitor: str,
+    country: str,
+    device: str,
+    user_agent: str,
+    accept_language: str,
+) -> tuple[LinkSnapshot, str]:
+    """The chosen offer's snapshot and "" (tracking/clicks/smart.py), or, when no offer is
+    eligible (or the smart link is switched off), the smart link's own snapshot (its fallback
+    URL, its first offer's id) and the reason no_eligible_offer."""
+
+    def reason_of(candidate: dict) -> str:
+        return click_reason(
+            snapshot=LinkSnapshot(**candidate),
+            country=country,
+            device=device,
+            user_agent=user_agent,
+            accept_language=accept_language,
+        )
+
+    chosen = (
+        smart_pick(
+            candidates=smart.smart, rule=smart.smart_rule, visitor=visitor, reason_of=reason_of
+        )
+        if smart.offer_active
+        else None
+    )
+    if chosen is None:
+        return smart, Click.Reason.NO_ELIGIBLE_OFFER
+    return LinkSnapshot(**chosen), Click.Reason.NONE
+
+
 def _link_key(kind: str, code: str, query: Mapping[str, str]) -> str | None:
     if kind in ("c", "i"):
         return link_key_for_code(code)
+    if kind == "s":
+        return link_key_for_smart(code)
     return link_key_for_pair(query.get("offer_id", ""), query.get("aff_id", ""))
 
 
@@ -162,7 +220,8 @@ class PendingClick:
 
 
 def click_handle(*, environ: Mapping[str, str], kind: str, code: str = "") -> ClickResponse:
-    """Answer one click. `kind` is "c" (/c/<code>) or "aff_c" (TUNE dialect)."""
+    """Answer one click. `kind` is "c" (/c/<code>), "s" (/s/<code>, a smart link) or "aff_c"
+    (TUNE dialect)."""
     pending = click_prepare(environ=environ, kind=kind, code=code)
     if isinstance(pending, ClickResponse):
         return pending
@@ -212,13 +271,25 @@ def click_prepare(
     user_agent = environ.get("HTTP_USER_AGENT", "")[:MAX_TEXT]
     country = client_country(environ, ip)
     device = device_from_user_agent(user_agent)
-    reason = click_reason(
-        snapshot=snapshot,
-        country=country,
-        device=device,
-        user_agent=user_agent,
-        accept_language=environ.get("HTTP_ACCEPT_LANGUAGE", ""),
-    )
+    accept_language = environ.get("HTTP_ACCEPT_LANGUAGE", "")
+    smart_link_id = snapshot.smart_link_id
+    if smart_link_id is not None:
+        snapshot, reason = _smart_choose(
+            smart=snapshot,
+            visitor=f"{ip}|{user_agent}|{smart_link_id}",
+            country=country,
+            device=device,
+            user_agent=user_agent,
+            accept_language=accept_language,
+        )
+    else:
+        reason = click_reason(
+            snapshot=snapshot,
+            country=country,
+            device=device,
+            user_agent=user_agent,
+            accept_language=accept_language,
+        )
     click_id = click_id_test_new() if snapshot.test else click_id_new()
 
     cap_keys = []
@@ -247,6 +318,11 @@ def click_prepare(
         "src": source,
         "fr": reason,
     }
+    if smart_link_id is not None:
+        record["sl"] = smart_link_id
+    creative = _creative(query, malformed, snapshot, bad)
+    if creative is not None:
+        record["cv"] = creative
     if bad:
         record["bp"] = ",".join(bad)
     deep_link = url_normalised(deep_link)

@@ -22,20 +22,24 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.db.models import Q
 
 from affiliates.models import Publisher
+from offers.creative_services import creative_ids_live
 from offers.holds import offer_hold_reason
 from offers.models import Advertiser, Cap, LandingVariant, Offer, OfferTargeting
 from offers.selectors import offer_is_runnable_by
-from tracking.caps import REDIRECT_ACTIONS, cap_limit_stamp
+from tracking.caps import REDIRECT_ACTIONS, cap_flag_key, cap_limit_stamp, cap_period_start
 from tracking.clicks import buffer
-from tracking.models import SandboxLink, TrackingLink
+from tracking.models import SandboxLink, SmartLink, SmartLinkOffer, TrackingLink
+from tracking.smart_link_epc import smart_link_epcs
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +95,15 @@ class LinkSnapshot:
     hours: dict[str, list[int]] = field(default_factory=dict)
     starts_at: float | None = None  # Unix times
     ends_at: float | None = None
+    # Ids of the offer's approved, active creatives: what a click's `creative` may name.
+    creatives: list[int] = field(default_factory=list)
+    # A smart link (tracking.SmartLink, this id): `smart` lists its candidate offers as
+    # [link snapshot as a dict, weight, recent EPC as text, a redirect cap found reached];
+    # `offer_id` is the first candidate's (the click's offer when none is eligible), and
+    # `fallback_url` the smart link's own (tracking/clicks/smart.py decides).
+    smart_link_id: int | None = None
+    smart_rule: str = ""
+    smart: list[list] = field(default_factory=list)
 
 
 _Cached = tuple[LinkSnapshot | None, float]
@@ -146,6 +159,10 @@ def link_key_for_pair(offer_id: str, publisher_id: str) -> str | None:
     if len(offer_id) > 18 or len(publisher_id) > 18:
         return None
     return f"p:{int(offer_id)}:{int(publisher_id)}"
+
+
+def link_key_for_smart(code: str) -> str | None:
+    return f"s:{code}" if LINK_CODE_PATTERN.fullmatch(code) else None
 
 
 def link_cache_clear() -> None:
@@ -223,6 +240,8 @@ def _shared_set(client: redis.Redis, key: str, value: str, *, ex: float) -> None
 
 def _snapshot_build(key: str) -> LinkSnapshot | None:
     kind, _, rest = key.partition(":")
+    if kind == "s":
+        return _smart_snapshot(rest)
     if kind == "c":
         link = (
             TrackingLink.objects.filter(code=rest).values("id", "offer_id", "publisher_id").first()
@@ -245,6 +264,74 @@ def _sandbox_snapshot(code: str) -> LinkSnapshot | None:
         return None
     snapshot = _snapshot_for_pair(link["offer_id"], link["publisher_id"], link["id"])
     return replace(snapshot, test=True) if snapshot is not None else None
+
+
+def _smart_snapshot(code: str) -> LinkSnapshot | None:
+    """A smart link's snapshot: each candidate offer's own snapshot for the publisher, its
+    weight, its recent EPC and whether a redirect cap of it is reached now. None (not found)
+    for an unknown code or a smart link left with no offer."""
+    smart = (
+        SmartLink.objects.filter(code=code)
+        .values("id", "publisher_id", "rule", "fallback_url", "is_active")
+        .first()
+    )
+    if smart is None:
+        return None
+    publisher_id = smart["publisher_id"]
+    listed = list(
+        SmartLinkOffer.objects.filter(smart_link_id=smart["id"])
+        .order_by("id")
+        .values_list("offer_id", "weight")
+    )
+    links = dict(
+        TrackingLink.objects.filter(
+            publisher_id=publisher_id, offer_id__in=[offer_id for offer_id, _ in listed]
+        ).values_list("offer_id", "id")
+    )
+    epcs = smart_link_epcs(offer_ids=[offer_id for offer_id, _ in listed])
+    candidates = []
+    for offer_id, weight in listed:
+        snapshot = _snapshot_for_pair(offer_id, publisher_id, links.get(offer_id))
+        if snapshot is not None:
+            candidates.append(
+                [asdict(snapshot), weight, str(epcs.get(offer_id, 0)), _cap_reached(snapshot)]
+            )
+    if not candidates:
+        return None
+    first = candidates[0][0]
+    return LinkSnapshot(
+        offer_id=first["offer_id"],
+        publisher_id=publisher_id,
+        link_id=first["link_id"],
+        offer_active=smart["is_active"],
+        publisher_active=first["publisher_active"],
+        allowed=True,
+        landing_url="",
+        fallback_url=url_normalised(smart["fallback_url"]),
+        smart_link_id=smart["id"],
+        smart_rule=smart["rule"],
+        smart=candidates,
+    )
+
+
+def _cap_reached(snapshot: LinkSnapshot) -> bool:
+    """Whether a redirect cap of this pair is reached now (its flag set), read once per snapshot
+    build, through the cache the flags are written to (tracking/caps.py)."""
+    if not snapshot.caps:
+        return False
+    now = datetime.now(UTC)
+    keys = [
+        cap_flag_key(
+            cap_id=cap_id,
+            period_start=cap_period_start(period=period, now=now),
+            limit=limit[0] if limit else None,
+        )
+        for cap_id, period, *limit in snapshot.caps
+    ]
+    try:
+        return any(cache.get_many(keys).values())
+    except redis.RedisError:
+        return False  # the append checks the flags again
 
 
 def _snapshot_for_pair(
@@ -293,6 +380,7 @@ def _snapshot_for_pair(
         caps=caps,
         hold_reason=offer_hold_reason(offer_id=offer_id),
         variants=[variant for variant in variants if variant[2]],
+        creatives=creative_ids_live(offer_id=offer_id),
         **(_targeting_fields(targeting) if targeting is not None else {}),
     )
 

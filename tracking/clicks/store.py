@@ -50,6 +50,8 @@ COLUMNS = (
     "bad_params",
     "signals",
     "landing_variant_id",
+    "creative_id",
+    "smart_link_id",
 )
 # PostgreSQL array types of COLUMNS, in order, for the unnest insert.
 _PG_TYPES = (
@@ -74,6 +76,8 @@ _PG_TYPES = (
     "varchar",
     "varchar",
     "jsonb",
+    "bigint",
+    "bigint",
     "bigint",
 )
 

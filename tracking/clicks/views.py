@@ -33,6 +33,11 @@ def click(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_safe
+def smart_click(request: HttpRequest, code: str) -> HttpResponse:
+    return _django(click_handle(environ=request.META, kind="s", code=code))
+
+
+@require_safe
 def tune_click(request: HttpRequest) -> HttpResponse:
     return _django(click_handle(environ=request.META, kind="aff_c"))
 

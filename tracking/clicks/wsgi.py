@@ -35,6 +35,8 @@ def _route(path: str, environ: dict) -> ClickResponse | None:
         return click_handle(environ=environ, kind="c", code=path[3:])
     if path == "/aff_c":
         return click_handle(environ=environ, kind="aff_c")
+    if path.startswith("/s/"):
+        return click_handle(environ=environ, kind="s", code=path[3:])
     if path.startswith("/i/"):
         return impression_handle(environ=environ, kind="i", code=path[3:])
     if path == "/aff_i":
@@ -68,7 +70,7 @@ def host_allowed(environ: dict) -> bool:
 
 
 def _is_click_path(path: str) -> bool:
-    return path.startswith(("/c/", "/i/")) or path in ("/aff_c", "/aff_i", UNAVAILABLE_PATH)
+    return path.startswith(("/c/", "/i/", "/s/")) or path in ("/aff_c", "/aff_i", UNAVAILABLE_PATH)
 
 
 def click_paths_first(django_app: WsgiApp) -> WsgiApp:
