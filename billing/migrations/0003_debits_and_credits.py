@@ -6,8 +6,11 @@ invoices billed: after an item is written, the sum of the conversion's items is 
 
 from django.db import migrations, models
 
+from core.db_guards import VendorSQL, row_trigger
 
-POSTGRES_FORWARD = r"""
+
+POSTGRES_FORWARD = (
+    r"""
 CREATE FUNCTION billing_item_not_over_credited() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (SELECT sum(amount) FROM billing_invoiceitem WHERE conversion_id = NEW.conversion_id) < 0
@@ -18,25 +21,20 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER billing_item_not_over_credited
-    AFTER INSERT ON billing_invoiceitem
-    FOR EACH ROW EXECUTE FUNCTION billing_item_not_over_credited();
 """
+    + row_trigger(
+        "billing_item_not_over_credited",
+        table="billing_invoiceitem",
+        function="billing_item_not_over_credited",
+        events="INSERT",
+        when="AFTER",
+    )
+)
 
 POSTGRES_BACKWARD = """
 DROP TRIGGER billing_item_not_over_credited ON billing_invoiceitem;
 DROP FUNCTION billing_item_not_over_credited();
 """
-
-
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
 
 
 class Migration(migrations.Migration):
@@ -88,5 +86,5 @@ class Migration(migrations.Migration):
                 name="invoice_line_sign_follows_kind",
             ),
         ),
-        migrations.RunPython(forward, backward),
+        VendorSQL(postgresql=[POSTGRES_FORWARD], postgresql_reverse=[POSTGRES_BACKWARD]),
     ]

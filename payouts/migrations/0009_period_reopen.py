@@ -8,8 +8,11 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.db_guards import VendorSQL, row_trigger
 
-POSTGRES_FORWARD = r"""
+
+POSTGRES_FORWARD = (
+    r"""
 CREATE FUNCTION payouts_period_closed_stays_closed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.status = 'closed' AND (TG_OP = 'DELETE' OR NEW.status <> 'closed') THEN
@@ -22,25 +25,18 @@ BEGIN
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER payouts_period_closed_stays_closed
-    BEFORE UPDATE OR DELETE ON payouts_accountingperiod
-    FOR EACH ROW EXECUTE FUNCTION payouts_period_closed_stays_closed();
 """
+    + row_trigger(
+        "payouts_period_closed_stays_closed",
+        table="payouts_accountingperiod",
+        function="payouts_period_closed_stays_closed",
+    )
+)
 
 POSTGRES_BACKWARD = """
 DROP TRIGGER payouts_period_closed_stays_closed ON payouts_accountingperiod;
 DROP FUNCTION payouts_period_closed_stays_closed();
 """
-
-
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_FORWARD, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_BACKWARD, params=None)
 
 
 class Migration(migrations.Migration):
@@ -71,5 +67,5 @@ class Migration(migrations.Migration):
                 to=settings.AUTH_USER_MODEL,
             ),
         ),
-        migrations.RunPython(forward, backward),
+        VendorSQL(postgresql=[POSTGRES_FORWARD], postgresql_reverse=[POSTGRES_BACKWARD]),
     ]
