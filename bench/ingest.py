@@ -11,12 +11,14 @@ demo network (seed_demo), then:
    and reads Redis's own CPU per call from INFO commandstats: `R_redis` = 1e6 / usec_per_call;
 2. runs the ingester (`clicks_ingest`, the code the `clicks` worker runs, hooks included:
    CPC earnings and report rollups) in this one process until the stream is empty:
-   `R_ingest` = clicks / seconds, for one process;
+   `R_ingest` = clicks / seconds, for one process, and the CPU each click cost the ingester,
+   PostgreSQL and Redis (from /proc: less sensitive to other load than clicks/s);
 3. divides the clicks table's size with its indexes (every partition) by its rows: `D_click`.
 """
 
 import argparse
 import io
+import os
 import random
 import sys
 import time
@@ -26,7 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from clicks import GcTime, in_process_services, machine  # noqa: E402
+from clicks import (  # noqa: E402
+    GcTime,
+    cpu_by_component,
+    find_postgres_pid,
+    find_redis_pid,
+    in_process_services,
+    machine,
+)
 
 USER_AGENTS = [
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
@@ -91,7 +100,11 @@ def run(args, header: str) -> int:
             "fr": "",
         }
         buffer.buffer_append(
-            record=record, unique_key=f"{ip}|{user_agent}|{link_id}", cap_flag_keys=[]
+            record=record,
+            unique_key=buffer.repeat_digest(
+                ip=ip, user_agent=user_agent, offer_id=offer_id, publisher_id=publisher_id
+            ),
+            cap_flag_keys=[],
         )
     appended_in = time.monotonic() - started
     stats = client.info("commandstats")
@@ -102,11 +115,15 @@ def run(args, header: str) -> int:
     if not args.no_gc_freeze:
         gc_freeze_startup_objects()
     collector = GcTime()
+    roots = {"postgres": find_postgres_pid(), "redis": find_redis_pid(os.environ["REDIS_URL"])}
+    cpu_before, own_before = cpu_by_component(roots), os.times()
     started = time.monotonic()
     inserted = 0
     while client.xlen(buffer.stream_key()):
         inserted += clicks_ingest(max_seconds=60).inserted
     ingest_seconds = time.monotonic() - started
+    cpu_after, own_after = cpu_by_component(roots), os.times()
+    own = (own_after.user + own_after.system) - (own_before.user + own_before.system)
 
     rows = Click.objects.count()
     with connection.cursor() as cursor:
@@ -125,6 +142,12 @@ def run(args, header: str) -> int:
     print(
         f"R_ingest: {inserted} clicks ingested in {ingest_seconds:.1f}s by one process "
         f"(batch {args.batch}, hooks included) -> {inserted / ingest_seconds:,.0f} clicks/s"
+    )
+    per = 1e6 / max(inserted, 1)
+    print(
+        f"CPU per click, microseconds: ingester {own * per:,.0f}, "
+        f"postgres {(cpu_after['postgres'] - cpu_before['postgres']) * per:,.0f}, "
+        f"redis {(cpu_after['redis'] - cpu_before['redis']) * per:,.0f}"
     )
     print(
         f"cyclic GC while ingesting: {collector.seconds:.2f}s in {collector.runs} collections "
