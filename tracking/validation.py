@@ -29,7 +29,7 @@ from django.db.models import QuerySet
 
 from accounts.policy import Action as PolicyAction
 from accounts.policy import policy_refusal
-from core.errors import DomainError, ForbiddenError
+from core.errors import DomainError, ForbiddenError, NotFoundError
 from core.money import money_round
 from tracking.attribution.actions import (
     ALLOWED_FROM,
@@ -341,3 +341,77 @@ def validation_result_columns(*, user: Any) -> tuple[tuple[str, str], ...]:
     if getattr(user, "is_manager", False):
         return RESULT_COLUMNS
     return tuple(column for column in RESULT_COLUMNS if column[0] != "payout_change")
+
+
+@dataclass
+class StatusUpdate:
+    """What one status postback did: the conversion, its status before and after, and whether
+    anything changed (a repeat changes nothing and says so)."""
+
+    conversion_id: int
+    txn_id: str
+    status_before: str
+    status: str
+    changed: bool
+    message: str
+
+
+def conversion_status_update(*, user: Any, txn_id: str, decision: str, reason: str) -> StatusUpdate:
+    """One row of monthly validation, by the advertiser's transaction id, applied at once: the
+    status postback. The same rules as a validation file (`_invalid`, `_find`, `_judge`) and
+    the same services (`_apply_row`: conversion_act locks the row, checks the transition, asks
+    the money policy, books the ledger; a conversion of a closed period is booked as an
+    adjustment in the open one).
+
+    Idempotent: a conversion already in the asked status answers `changed=False`. Raises
+    DomainError 400 (bad input), NotFoundError 404 (no conversion of the caller's with this
+    txn id: another advertiser's is not found either), DomainError 409 (ambiguous, or a
+    transition the status does not allow) and ForbiddenError 403 (the money policy: e.g. a
+    reversal after the offer's reversal window is a manager's).
+    """
+    row = ValidationRow(line=1, txn_id=(txn_id or "").strip(), decision=decision, reason=reason)
+    if not row.txn_id:
+        raise DomainError.for_field("txn_id", "required", "Give the conversion's txn_id.")
+    problem = _invalid(row)
+    if problem:
+        field_name = "reason" if row.decision in DECISIONS else "decision"
+        raise DomainError.for_field(field_name, "invalid", problem)
+    found = _find(_scope(user), row)
+    if not found:
+        raise NotFoundError("not_found", "No conversion of yours has this txn_id.")
+    if len(found) > 1:
+        raise DomainError(
+            "ambiguous",
+            "Several of your conversions have this txn_id; decide them in the portal or by "
+            "a validation file with click_id.",
+            status_code=409,
+        )
+    _judge(user=user, row=row, conversion=found[0])
+    if row.outcome == "unchanged":
+        return StatusUpdate(
+            conversion_id=found[0].pk,
+            txn_id=row.txn_id,
+            status_before=row.status_before,
+            status=row.status_before,
+            changed=False,
+            message=row.message,
+        )
+    # A row `_judge` refused goes to the services too: they refuse it again against the locked
+    # row, with the status that says why (403 policy, 409 transition), and nothing is written.
+    row.status_after = TARGET[row.decision]
+    with transaction.atomic():
+        conversion = conversion_act(
+            conversion_id=found[0].pk,
+            action=row.decision,
+            actor=user,
+            # The history says how it came (the reason itself was required above if needed).
+            reason=f"{row.reason} (status postback)".strip(),
+        )
+    return StatusUpdate(
+        conversion_id=conversion.pk,
+        txn_id=row.txn_id,
+        status_before=row.status_before,
+        status=conversion.status,
+        changed=conversion.status != row.status_before,
+        message=f"{row.status_before} to {conversion.status}.".capitalize(),
+    )
