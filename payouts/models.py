@@ -9,10 +9,10 @@ and every inclusion is checked against its line's and entry's currency and publi
 
 import secrets
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from core.decisions import TwoPersonRequest, actor_field
 from core.fields import money_field
 
 
@@ -54,9 +54,7 @@ class LedgerEntry(models.Model):
         related_name="ledger_entries",
     )
     reason = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    created_by = actor_field(optional=True)
     # A converted entry (payouts/fx.py): `amount` in the publisher's currency is
     # money_round(source_amount x fx_rate), rounded once; the source is in the offer's currency,
     # already rounded there. Its reversal converts at this stored rate, never today's.
@@ -125,21 +123,13 @@ class PayoutBatch(models.Model):
     total = money_field(default=0)
     line_count = models.PositiveIntegerField(default=0)
     entry_count = models.PositiveIntegerField(default=0)
-    built_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    built_by = actor_field(optional=True)
     built_at = models.DateTimeField()
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    approved_by = actor_field(optional=True)
     approved_at = models.DateTimeField(null=True, blank=True)
-    exported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    exported_by = actor_field(optional=True)
     exported_at = models.DateTimeField(null=True, blank=True)
-    paid_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    paid_by = actor_field(optional=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     # Publishers the build held out though money was due, and why (payout details changed
     # within the cool-down, suspended): [{"publisher", "name", "amount", "reason"}], by the build.
@@ -284,7 +274,7 @@ def _decision_constraints(prefix: str) -> list[models.BaseConstraint]:
     ]
 
 
-class AdjustmentRequest(models.Model):
+class AdjustmentRequest(TwoPersonRequest):
     """A manual adjustment waiting for a second finance user before it becomes a ledger entry.
 
     Adjustments one author makes to one publisher above PAYOUT_ADJUSTMENT_CONFIRM_ABOVE (summed
@@ -302,14 +292,6 @@ class AdjustmentRequest(models.Model):
     reason = models.TextField()
     idempotency_key = models.CharField(max_length=128, unique=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
     entry = models.OneToOneField(
         LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="request"
     )
@@ -328,7 +310,7 @@ class AdjustmentRequest(models.Model):
         return f"Adjustment request {self.id}: {self.amount} {self.currency} ({self.state})"
 
 
-class LineFailureRequest(models.Model):
+class LineFailureRequest(TwoPersonRequest):
     """A request to mark a paid line failed, which pays its amount again in a later batch: it
     takes effect only when a second finance user confirms."""
 
@@ -339,14 +321,6 @@ class LineFailureRequest(models.Model):
     )
     reason = models.TextField(blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -389,19 +363,13 @@ class AccountingPeriod(models.Model):
     ends_at = models.DateTimeField()
     time_zone = models.CharField(max_length=64)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
-    validated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    validated_by = actor_field(optional=True)
     validated_at = models.DateTimeField(null=True, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    closed_by = actor_field(optional=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # The last time a validated month was sent back to open, by whom and why (the audit log
     # keeps every time). A closed month never reopens.
-    reopened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    reopened_by = actor_field(optional=True)
     reopened_at = models.DateTimeField(null=True, blank=True)
     reopen_reason = models.TextField(blank=True)
 
@@ -445,8 +413,9 @@ def _tax_form_path(instance: "TaxForm", filename: str) -> str:
 
 class TaxForm(models.Model):
     """A publisher's tax document (W-9, W-8BEN...), stored through Django's storage API and
-    reviewed by finance. Where TAX_FORM_REQUIRED is on, a publisher without an accepted form is
-    held out of batches (payouts.services.build). The reviewer is never the uploader."""
+    reviewed by finance. Where TAX_FORM_REQUIRED is on, a publisher without an accepted form
+    valid today is held out of batches (payouts.services.build: tax_form_missing, _pending,
+    _rejected, _expired). The reviewer is never the uploader."""
 
     class Kind(models.TextChoices):
         W9 = "w9", "W-9"
@@ -470,19 +439,25 @@ class TaxForm(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    uploaded_by = actor_field()
     uploaded_at = models.DateTimeField(auto_now_add=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    reviewed_by = actor_field(optional=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True)
+    # The last day an accepted form counts (null: no expiry). Set by finance when it accepts the
+    # form, by default from its kind (payouts.services.payees.tax_form_default_valid_until: a
+    # W-8BEN lasts to the end of the third calendar year after signing); never changed after.
+    valid_until = models.DateField(null=True, blank=True)
+    # When the publisher and finance were told the form expires soon (once per form).
+    expiry_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
         constraints = [
+            models.CheckConstraint(
+                name="tax_form_valid_after_signing",
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("signed_on")),
+            ),
             models.CheckConstraint(
                 name="tax_form_reviewer_is_not_uploader",
                 condition=~Q(reviewed_by=F("uploaded_by")),

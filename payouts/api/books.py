@@ -148,6 +148,7 @@ class TaxFormSerializer(serializers.ModelSerializer):
             "reviewed_by",
             "reviewed_at",
             "review_note",
+            "valid_until",
         ]
         read_only_fields = fields
 
@@ -166,6 +167,15 @@ class TaxFormUploadSerializer(StrictInputSerializer):
 
 class TaxFormReviewSerializer(StrictInputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class TaxFormAcceptSerializer(TaxFormReviewSerializer):
+    valid_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="The form's last valid day; null: no expiry. Left out: by its kind (a W-8BEN "
+        "or W-8BEN-E to the end of the third calendar year after signing; others never).",
+    )
 
 
 class TaxFormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -202,7 +212,7 @@ class TaxFormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return Response(TaxFormSerializer(form).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TaxFormReviewSerializer, responses={200: TaxFormSerializer})
+    @extend_schema(request=TaxFormAcceptSerializer, responses={200: TaxFormSerializer})
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str) -> Response:
         return self._review(request, pk, accept=True)
@@ -213,14 +223,20 @@ class TaxFormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._review(request, pk, accept=False)
 
     def _review(self, request: Request, pk: str, *, accept: bool) -> Response:
-        data = TaxFormReviewSerializer(data=request.data)
+        data = (TaxFormAcceptSerializer if accept else TaxFormReviewSerializer)(data=request.data)
         data.is_valid(raise_exception=True)
         form = self.get_object()
+        expiry = (
+            {"valid_until": data.validated_data["valid_until"]}
+            if ("valid_until" in data.validated_data)
+            else {}
+        )
         form = tax_form_review(
             form_id=form.id,
             accept=accept,
             note=data.validated_data["note"],
             reviewed_by=request.user,
+            **expiry,
         )
         return Response(TaxFormSerializer(form).data)
 
@@ -246,7 +262,8 @@ class HeldPayeeSerializer(serializers.Serializer):
         child=serializers.CharField(),
         required=False,
         help_text="publisher_suspended, publisher_banned, payout_details_unverified, "
-        "payout_details_changed, tax_form_missing, tax_form_pending, tax_form_rejected",
+        "payout_details_changed, tax_form_missing, tax_form_pending, tax_form_expired, "
+        "tax_form_rejected",
     )
     until = serializers.CharField(required=False, help_text="When a payout details cool-down ends.")
 

@@ -17,12 +17,12 @@ publisher is not paid; nor is one whose payout details were never confirmed by a
 (payout_details_unverified: affiliates.payout_details, the money policy's confirmation flow);
 one whose payout details changed within PAYOUT_DETAILS_COOLDOWN_HOURS waits, so a change the
 publisher did not ask for can be noticed before money goes there; and where TAX_FORM_REQUIRED
-is on, one without a tax form accepted by finance waits (tax_form_missing, tax_form_pending,
-tax_form_rejected).
+is on, one without a tax form accepted by finance and valid today waits (tax_form_missing,
+tax_form_pending, tax_form_expired, tax_form_rejected).
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +37,7 @@ from accounts.policy import Action, policy_require
 from affiliates.models import Publisher
 from core.errors import DomainError, NotFoundError
 from core.money import currency_is_known, money_str
+from core.network_time import network_today
 from payouts.locks import payout_batch_lock, payout_currency_lock
 from payouts.models import (
     AccountingPeriod,
@@ -104,12 +105,13 @@ def _eligible_where() -> str:
 
 
 # Publishers no batch pays now (alias p): suspended or banned, payout details never confirmed or
-# changed too recently, or (where required) no accepted tax form.
+# changed too recently, or (where required) no accepted tax form valid today (network calendar).
 PUBLISHER_HELD = f"""(p.status IN ('suspended', 'banned')
     OR p.payout_details_changed_at IS NULL
     OR COALESCE(p.payout_details_changed_at > %(cooldown_since)s, false)
     OR (%(tax_form_required)s AND NOT EXISTS (SELECT 1 FROM {TAX_FORM} tf
-        WHERE tf.publisher_id = p.id AND tf.status = 'accepted')))"""  # noqa: S608
+        WHERE tf.publisher_id = p.id AND tf.status = 'accepted'
+        AND (tf.valid_until IS NULL OR tf.valid_until >= %(today)s))))"""  # noqa: S608
 
 
 _LINE_COLUMNS = (
@@ -205,7 +207,11 @@ def _held(params: dict[str, Any]) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    tax_forms = _tax_form_states([row[0] for row in rows]) if params["tax_form_required"] else {}
+    tax_forms = (
+        _tax_form_states([row[0] for row in rows], date.fromisoformat(params["today"]))
+        if params["tax_form_required"]
+        else {}
+    )
     held = []
     for publisher_id, name, status, changed_at, amount in rows:
         row = {
@@ -228,6 +234,8 @@ def _held(params: dict[str, Any]) -> list[dict[str, Any]]:
             if TaxForm.Status.ACCEPTED not in states:
                 if TaxForm.Status.PENDING in states:
                     reasons.append("tax_form_pending")
+                elif TAX_FORM_EXPIRED in states:
+                    reasons.append("tax_form_expired")
                 elif TaxForm.Status.REJECTED in states:
                     reasons.append("tax_form_rejected")
                 else:
@@ -244,12 +252,18 @@ def _aware(value: datetime | str) -> datetime:
     return timezone.make_aware(value, UTC) if timezone.is_naive(value) else value
 
 
-def _tax_form_states(publisher_ids: list[int]) -> dict[int, set[str]]:
+# An accepted form past its last valid day.
+TAX_FORM_EXPIRED = "expired"
+
+
+def _tax_form_states(publisher_ids: list[int], today: date) -> dict[int, set[str]]:
     states: dict[int, set[str]] = {}
     forms = TaxForm.objects.filter(publisher_id__in=publisher_ids).values_list(
-        "publisher_id", "status"
+        "publisher_id", "status", "valid_until"
     )
-    for publisher_id, status in forms:
+    for publisher_id, status, valid_until in forms:
+        if status == TaxForm.Status.ACCEPTED and valid_until is not None and valid_until < today:
+            status = TAX_FORM_EXPIRED
         states.setdefault(publisher_id, set()).add(status)
     return states
 
@@ -265,6 +279,8 @@ def _batch_fill(batch: PayoutBatch) -> PayoutBatch:
         "close_gate": settings.PAYABLE_AFTER_CLOSE_DAYS is not None,
         "after_close_days": settings.PAYABLE_AFTER_CLOSE_DAYS or 0,
         "tax_form_required": bool(settings.TAX_FORM_REQUIRED),
+        # A form's last valid day counts on the network's calendar.
+        "today": network_today(now=timezone.now()).isoformat(),
     }
     fill = _fill_postgresql if connection.vendor == "postgresql" else _fill_sqlite
     filled = fill(params)

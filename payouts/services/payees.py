@@ -3,11 +3,18 @@
 The document goes through Django's storage API (default storage, MEDIA_ROOT; never served by
 URL). Review is four-eyes: the uploader never accepts or rejects its own upload (accounts.policy
 TAX_FORM_REVIEW; the database checks it too). Where TAX_FORM_REQUIRED is on, batches pay only
-publishers with an accepted form (payouts.services.build); payout details must in every case
-have been confirmed by a second person (affiliates.payout_details).
+publishers with an accepted form valid today (payouts.services.build); payout details must in
+every case have been confirmed by a second person (affiliates.payout_details).
+
+A form's expiry (`valid_until`, its last valid day) is set once, by the reviewer when accepting:
+the date the reviewer gives, or by default from its kind (a W-8BEN or W-8BEN-E stays in effect
+until the last day of the third calendar year after the year it was signed; a W-9, a VAT
+registration or another document does not expire unless the reviewer says so). Nobody changes
+it afterwards: a renewed form is a new upload.
 """
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -69,8 +76,30 @@ def tax_form_upload(
     return form
 
 
-def tax_form_review(*, form_id: int, accept: bool, note: str, reviewed_by: User) -> TaxForm:
-    """Accept or reject a pending form (a rejection says why). Never by its uploader."""
+# Kinds that expire by rule: the end of the third calendar year after signing (IRS).
+_EXPIRES_AFTER_YEARS = {TaxForm.Kind.W8BEN: 3, TaxForm.Kind.W8BEN_E: 3}
+
+
+def tax_form_default_valid_until(*, kind: str, signed_on: date) -> date | None:
+    """The last day a form of `kind` signed on `signed_on` counts, by rule; None: no expiry."""
+    years = _EXPIRES_AFTER_YEARS.get(kind)
+    return None if years is None else date(signed_on.year + years, 12, 31)
+
+
+_DEFAULT: Any = object()
+
+
+def tax_form_review(
+    *,
+    form_id: int,
+    accept: bool,
+    note: str,
+    reviewed_by: User,
+    valid_until: Any = _DEFAULT,  # a date, None (no expiry) or left out (by kind)
+) -> TaxForm:
+    """Accept or reject a pending form (a rejection says why). Never by its uploader. On accept,
+    `valid_until` is the form's last valid day (None: no expiry); left out, it follows the
+    form's kind (tax_form_default_valid_until)."""
     with transaction.atomic():
         form = TaxForm.objects.select_for_update().filter(id=form_id).first()
         if form is None:
@@ -88,13 +117,37 @@ def tax_form_review(*, form_id: int, accept: bool, note: str, reviewed_by: User)
             )
         if not accept and not note.strip():
             raise DomainError.for_field("note", "reason_required", "Say why it is rejected.")
+        if not accept and valid_until is not _DEFAULT:
+            raise DomainError.for_field(
+                "valid_until", "not_accepted", "Only an accepted form has an expiry."
+            )
+        if accept:
+            if valid_until is _DEFAULT:
+                valid_until = tax_form_default_valid_until(kind=form.kind, signed_on=form.signed_on)
+            elif valid_until is not None and valid_until < timezone.now().date():
+                raise DomainError.for_field(
+                    "valid_until", "in_past", "An expired form is not accepted: ask for a new one."
+                )
+            elif valid_until is not None and valid_until < form.signed_on:
+                raise DomainError.for_field(
+                    "valid_until", "before_signing", "The form expires after it is signed."
+                )
+            form.valid_until = valid_until
         form.status = TaxForm.Status.ACCEPTED if accept else TaxForm.Status.REJECTED
         form.reviewed_by = reviewed_by
         form.reviewed_at = timezone.now()
         form.review_note = note.strip()
         try:
             with transaction.atomic():
-                form.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note"])
+                form.save(
+                    update_fields=[
+                        "status",
+                        "reviewed_by",
+                        "reviewed_at",
+                        "review_note",
+                        "valid_until",
+                    ]
+                )
         except IntegrityError:  # the database's own four-eyes check
             raise ForbiddenError("forbidden", "A form is reviewed by someone else.") from None
     return form

@@ -12,6 +12,7 @@ HELD_REASONS = {
     "tax_form_missing": "no tax form on file",
     "tax_form_pending": "tax form waiting for finance's review",
     "tax_form_rejected": "tax form rejected; a new one is needed",
+    "tax_form_expired": "tax form expired; a new one is needed",
 }
 
 

@@ -113,11 +113,21 @@ def tax_form_decide(request: HttpRequest, form_id: int, verb: str) -> HttpRespon
     if not tax_forms_visible_to(user=request.user).filter(id=form_id).exists():
         raise Http404("No such tax form.")
     try:
+        expiry = {}
+        given = request.POST.get("valid_until", "").strip()
+        if verb == "accept" and given:  # left empty: the form's kind decides (payees.py)
+            try:
+                expiry["valid_until"] = date.fromisoformat(given)
+            except ValueError:
+                raise DomainError.for_field(
+                    "valid_until", "invalid", "Valid until: a date as YYYY-MM-DD."
+                ) from None
         tax_form_review(
             form_id=form_id,
             accept=verb == "accept",
             note=request.POST.get("note", "")[:2000],
             reviewed_by=request.user,
+            **expiry,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
