@@ -3,11 +3,11 @@
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.selectors import user_role
-from billing.models import Invoice, InvoiceLine, Payment, RevenueBudget, TopUp
+from billing.models import Invoice, InvoiceItem, InvoiceLine, Payment, RevenueBudget, TopUp
 from billing.services.funds import advertiser_funds
 from core.errors import ForbiddenError
 
@@ -157,3 +157,32 @@ def budgets_for(*, user: Any) -> QuerySet[RevenueBudget]:
             offer__advertiser_id=user.advertiser_id
         )
     raise ForbiddenError("forbidden", "Budgets are for finance, managers and their advertiser.")
+
+
+def invoice_later_changes(*, invoice: Invoice) -> list[dict[str, Any]]:
+    """Credit and debit notes on later issued invoices for conversions this invoice charged:
+    per later invoice, the credited and debited sums (what changed after this one was issued)."""
+    charged = InvoiceItem.objects.filter(invoice=invoice, kind=InvoiceLine.Kind.CHARGE).values(
+        "conversion_id"
+    )
+    rows = (
+        InvoiceItem.objects.filter(
+            conversion_id__in=charged,
+            kind__in=[InvoiceLine.Kind.CREDIT, InvoiceLine.Kind.DEBIT],
+            invoice__status=Invoice.Status.ISSUED,
+        )
+        .exclude(invoice=invoice)
+        .values("invoice_id", "invoice__series", "invoice__number", "kind")
+        .annotate(amount=Sum("amount"), quantity=Count("id"))
+        .order_by("invoice__number", "invoice_id", "kind")
+    )
+    return [
+        {
+            "invoice_id": row["invoice_id"],
+            "number": f"{row['invoice__series']}-{row['invoice__number']:06d}",
+            "kind": row["kind"],
+            "quantity": row["quantity"],
+            "amount": row["amount"],
+        }
+        for row in rows
+    ]
