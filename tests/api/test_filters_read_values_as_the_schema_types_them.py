@@ -3,9 +3,9 @@ a value the schema allows is accepted, and the schema says what each role must s
 
 import pytest
 from django.urls import reverse
-from drf_spectacular.generators import SchemaGenerator
 
 from tests import factories
+from tests.api.public_schema import public_schema
 from tests.conftest import client_for
 
 
@@ -16,7 +16,7 @@ def manager(db):
 
 @pytest.fixture
 def schema(db):
-    return SchemaGenerator().get_schema(request=None, public=True)
+    return public_schema()
 
 
 def assert_refused(response, field):

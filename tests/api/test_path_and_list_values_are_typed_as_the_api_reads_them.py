@@ -2,22 +2,19 @@
 accounting period's month is YYYY-MM with a month 01-12 in ASCII digits, and an advertiser's
 `ip_allowlist` is a list of address strings, not an untyped value."""
 
-import json
 import re
 
 import pytest
-from drf_spectacular.generators import SchemaGenerator
-from rest_framework.renderers import JSONRenderer
 
 from tests import factories
+from tests.api.public_schema import public_schema
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 
 def _schema() -> dict:
-    generated = SchemaGenerator().get_schema(request=None, public=True)
-    return json.loads(JSONRenderer().render(generated))
+    return public_schema()
 
 
 def _month_pattern() -> str:
