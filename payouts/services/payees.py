@@ -77,7 +77,7 @@ def tax_form_upload(
 
 
 # Kinds that expire by rule: the end of the third calendar year after signing (IRS).
-_EXPIRES_AFTER_YEARS = {TaxForm.Kind.W8BEN: 3, TaxForm.Kind.W8BEN_E: 3}
+_EXPIRES_AFTER_YEARS: dict[str, int] = {TaxForm.Kind.W8BEN: 3, TaxForm.Kind.W8BEN_E: 3}
 
 
 def tax_form_default_valid_until(*, kind: str, signed_on: date) -> date | None:
