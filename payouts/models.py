@@ -448,8 +448,6 @@ class TaxForm(models.Model):
     # form, by default from its kind (payouts.services.payees.tax_form_default_valid_until: a
     # W-8BEN lasts to the end of the third calendar year after signing); never changed after.
     valid_until = models.DateField(null=True, blank=True)
-    # When the publisher and finance were told the form expires soon (once per form).
-    expiry_notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -15,11 +15,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='taxform',
-            name='expiry_notified_at',
-            field=models.DateTimeField(blank=True, null=True),
-        ),
-        migrations.AddField(
-            model_name='taxform',
             name='valid_until',
             field=models.DateField(blank=True, null=True),
         ),
