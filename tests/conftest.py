@@ -9,6 +9,10 @@ from rest_framework.test import APIClient
 from accounts.two_factor import two_factor_required
 from affiliates.keys import api_key_create
 from tests import factories
+from tests.xdist_services import (  # noqa: F401  (pytest-xdist hooks: services per worker)
+    pytest_unconfigure,
+    pytest_xdist_setupnodes,
+)
 
 C = TypeVar("C", bound=Client)
 

@@ -1,0 +1,70 @@
+"""Each pytest-xdist worker on services of its own (`make test` runs the suite as `-n 2`).
+
+Under `pytest -n N` the controller starts, before any worker, one throwaway PostgreSQL and one
+throwaway redis-server per worker (scripts/with_services.py, free loopback ports) and a var
+folder of its own, and hands them to that worker as its DATABASE_URL, REDIS_URL and
+AFFNET_VAR_DIR (execnet sets them before the worker imports Django). So no two workers share a
+database, a Redis key (click streams, caches, the Celery broker, rate limiters, fraud windows),
+a port or a file, and a test that stops or restarts its services touches only its own worker.
+They are stopped when the run ends. Without `-n` (or with `-n 0`) this does nothing.
+
+Workers always get throwaway services of their own, even when DATABASE_URL and REDIS_URL name
+real ones (two workers on one Redis would share its keys): to run the suite on given services,
+run it in one process (`make test TEST_WORKERS=0`).
+
+The embedded (SQLite) run of `make test` has neither URL set: its workers, if any, only get
+var folders of their own.
+"""
+
+import contextlib
+import importlib.util
+import os
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_services = contextlib.ExitStack()
+
+
+def _with_services() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "with_services", ROOT / "scripts" / "with_services.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_setupnodes(config, specs) -> None:
+    embedded = not os.environ.get("DATABASE_URL")
+    services = None if embedded else _with_services()
+    # throwaway_postgres exports its own PG_* variables: the controller keeps the run's.
+    kept = {name: os.environ.get(name) for name in ("PG_BINDIR", "PG_DATADIR", "PG_CTL_OPTIONS")}
+    try:
+        for spec in specs:
+            workdir = Path(_services.enter_context(tempfile.TemporaryDirectory(prefix="affnet-w-")))
+            env = {"AFFNET_VAR_DIR": str(workdir / "var")}
+            (workdir / "var").mkdir()
+            if services is not None:
+                env["DATABASE_URL"] = _services.enter_context(services.throwaway_postgres(workdir))
+                env.update({name: os.environ[name] for name in kept})
+                (workdir / "redis").mkdir()
+                env["REDIS_URL"] = _services.enter_context(
+                    services.throwaway_redis(workdir / "redis")
+                )
+            spec.env.update(env)
+    finally:
+        for name, value in kept.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def pytest_unconfigure(config) -> None:
+    _services.close()
