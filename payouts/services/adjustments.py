@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.policy import Action, policy_require
 from affiliates.models import Publisher
+from core.decision_locks import pending_locked
 from core.errors import DomainError, NotFoundError
 from core.money import currency_is_known, money_round
 from payouts.ledger import ledger_entry_append, ledger_key_adjustment
@@ -104,24 +105,11 @@ def ledger_adjustment_create(
     return entry
 
 
-def _pending(request_id: int) -> AdjustmentRequest:
-    request = AdjustmentRequest.objects.select_for_update().filter(id=request_id).first()
-    if request is None:
-        raise NotFoundError("not_found", f"No adjustment request {request_id}.")
-    if request.state != AdjustmentRequest.State.PENDING:
-        raise DomainError(
-            "not_pending",
-            f"Adjustment request {request.id} is {request.state}, not pending.",
-            status_code=409,
-        )
-    return request
-
-
 def ledger_adjustment_confirm(*, request_id: int, confirmed_by: User) -> AdjustmentRequest:
     """A second finance user confirms: the adjustment becomes a ledger entry, authored by the
     requester (who therefore may not approve a batch that pays it)."""
     with transaction.atomic():
-        request = _pending(request_id)
+        request = pending_locked(AdjustmentRequest, request_id, label="adjustment request")
         policy_require(
             action=Action.LEDGER_ADJUST_CONFIRM,
             user=confirmed_by,
@@ -151,7 +139,7 @@ def ledger_adjustment_reject(*, request_id: int, rejected_by: User) -> Adjustmen
     """Refuse (or, for its requester, withdraw) a pending adjustment: nothing is written to
     the ledger."""
     with transaction.atomic():
-        request = _pending(request_id)
+        request = pending_locked(AdjustmentRequest, request_id, label="adjustment request")
         policy_require(
             action=Action.LEDGER_ADJUST,
             user=rejected_by,
