@@ -82,14 +82,30 @@ def error_statuses(method: str, operation: dict[str, Any]) -> list[str]:
     return sorted(statuses)
 
 
+# What ApiInputGuardMiddleware refuses in any query or path value (a 400 `invalid_characters`),
+# said by the schema too: a free string parameter carries no NUL (found by `make fuzz`).
+NO_NUL = "^[^\\x00]*$"
+
+
+def _strings_without_nul(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        schema = parameter.get("schema", {})
+        target = schema.get("items", schema) if schema.get("type") == "array" else schema
+        free = not ({"pattern", "enum", "format"} & set(target))
+        if parameter.get("in") in ("query", "path") and target.get("type") == "string" and free:
+            target["pattern"] = NO_NUL
+
+
 def add_error_responses(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook: every operation lists its error answers."""
+    """drf-spectacular postprocessing hook: every operation lists its error answers, and its
+    free string parameters say they carry no NUL (the 400 `invalid_characters`)."""
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
     reference = {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             if method not in METHODS:
                 continue
+            _strings_without_nul(operation)
             responses = operation.setdefault("responses", {})
             for status in error_statuses(method, operation):
                 responses.setdefault(
