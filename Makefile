@@ -17,12 +17,17 @@ run: $(STAMP)
 
 # The whole suite on real PostgreSQL and Redis (throwaway instances unless DATABASE_URL and
 # REDIS_URL are set), then the small part that keeps the embedded SQLite mode working.
+# TEST_WORKERS=2 runs the PostgreSQL part on two pytest-xdist workers, each on a throwaway
+# PostgreSQL, Redis and var folder of its own (tests/xdist_services.py), whole test files to a
+# worker; 0 (the default until two whole runs on it have passed in a row) runs it in one process.
+TEST_WORKERS ?= 0
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	sh scripts/chromium_ensure.sh
-	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile \
+		$(PYTEST_ARGS)
 	env -u DATABASE_URL -u REDIS_URL AFFNET_VAR_DIR=$$(mktemp -d) \
 		$(BIN)/pytest -q -m sqlite -p no:cacheprovider $(PYTEST_ARGS)
 
