@@ -47,9 +47,11 @@ def device_key(click: ClickFacts) -> str:
 # lines, so no call holds Redis for long), in the order a pipeline would send them: every add,
 # then every count, then each touched key's trim and expiry. A pipeline costs the worker about
 # ten packed and parsed commands a click; this costs it two short lines of text.
-# Lines, fields split by TAB: "A key time member" (ZADD), "C key from to" (ZCOUNT, its reply
-# returned), "T key before ttl" (ZREMRANGEBYSCORE -inf..before, EXPIRE ttl). Numbers travel as
-# Python's repr of the float, so every score and bound is the double a pipeline would send. The
+# Lines, fields split by TAB: "A key time member" (ZADD), "C key time windows" (a ZCOUNT from
+# time - window to time for each comma-separated window, replies returned), "T key before ttl"
+# (ZREMRANGEBYSCORE -inf..before, EXPIRE ttl). Times travel as Python's repr of the float and
+# bounds go to Redis with 17 significant digits, so every score and bound is the very double a
+# pipeline would send (IEEE subtraction in Lua as in Python). The
 # keys are built by this module from ids and addresses (no TAB or newline); the client is a
 # single Redis (settings.REDIS_URL), not a cluster.
 COUNT_SCRIPT = """
@@ -59,7 +61,12 @@ for line in string.gmatch(ARGV[1], "[^\\n]+") do
   if op == "A" then
     redis.call("ZADD", key, a, b)
   elseif op == "C" then
-    out[#out + 1] = redis.call("ZCOUNT", key, a, b)
+    local at = tonumber(a)
+    local upper = string.format("%.17g", at)
+    for window in string.gmatch(b, "[^,]+") do
+      local lower = string.format("%.17g", at - tonumber(window))
+      out[#out + 1] = redis.call("ZCOUNT", key, lower, upper)
+    end
   elseif op == "T" then
     redis.call("ZREMRANGEBYSCORE", key, "-inf", a)
     redis.call("EXPIRE", key, b)
@@ -67,7 +74,7 @@ for line in string.gmatch(ARGV[1], "[^\\n]+") do
 end
 return table.concat(out, ",")
 """
-CHUNK = 1000  # lines per script call: about half a batch of clicks, a few ms of Redis
+CHUNK = 1000  # lines per script call: about a third of a batch of clicks, a few ms of Redis
 
 _script: Any = None
 
@@ -89,16 +96,16 @@ def _count_batch(
     if client is None or not items:
         return None
     lines: list[str] = []
+    counts: list[str] = []
     touched: dict[str, float] = {}
     for when, member, keys in items:
-        for key, _, add in keys:
+        at = repr(when)
+        for key, windows, add in keys:
             if add:
-                lines.append(f"A\t{key}\t{when!r}\t{member}")
+                lines.append(f"A\t{key}\t{at}\t{member}")
                 touched[key] = max(touched.get(key, 0.0), when)
-    for when, _, keys in items:
-        for key, windows, _ in keys:
-            for window in windows:
-                lines.append(f"C\t{key}\t{when - window!r}\t{when!r}")
+            counts.append(f"C\t{key}\t{at}\t{','.join(map(str, windows))}")
+    lines += counts
     for key, latest in touched.items():
         lines.append(f"T\t{key}\t{latest - DAY - MINUTE!r}\t{DAY + 3600}")
     script = _count_script(client)
@@ -110,14 +117,14 @@ def _count_batch(
                 replies.extend(map(int, reply.split(b",")))
     except redis.RedisError:
         return None  # counting is advisory: a Redis away must not stop clicks or attribution
-    counts = iter(replies)
+    found_counts = iter(replies)
     out: list[dict[str, int]] = []
     for _, _, keys in items:
         found: dict[str, int] = {}
         for key, windows, _ in keys:
             kind = key.split(":", 2)[1]
             for window in windows:
-                found[f"{kind}@{window}"] = next(counts)
+                found[f"{kind}@{window}"] = next(found_counts)
         out.append(found)
     return out
 
