@@ -27,6 +27,10 @@ CHECKS = {
     "max_time": ("Not slower than the offer allows", "Too slow after the click"),
     "currency": ("Sent in the offer's currency", "Sent in another currency than the offer's"),
     "payout": ("The goal has a payout", "The network has not set this goal's payout yet"),
+    "fx_rate": (
+        "An exchange rate into the publisher's currency is loaded",
+        "No exchange rate into the publisher's currency is loaded: held",
+    ),
     "amount_limit": ("Sale amount within the limit", "Sale amount above the limit: held"),
     "pixel": ("Not from the pixel", "Came from the image pixel: waits for review"),
     "approval": ("Waits for the advertiser", "Waits for the advertiser"),
@@ -46,6 +50,9 @@ REASONS: dict[str, str] = {
     HoldReason.CAP_REACHED: "A cap of the offer was full",
     HoldReason.PAYOUT_NOT_SET: "The network has not set this goal's payout yet",
     HoldReason.FRAUD_REVIEW: "A fraud rule held it for review",
+    HoldReason.FX_RATE_MISSING: (
+        "The publisher is paid in another currency and no exchange rate into it is loaded yet"
+    ),
     # Rejections.
     RejectReason.ADVERTISER_REJECTED: "The advertiser rejected it",
     RejectReason.BOT_CLICK: "The click came from a bot",

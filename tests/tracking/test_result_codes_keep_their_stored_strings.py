@@ -3,7 +3,7 @@ before them, API clients and the explanation words all read these exact values."
 
 import json
 
-from tracking.explanation_words import CALLBACK_RESULTS, REASONS
+from tracking.explanation_words import CALLBACK_RESULTS, CHECKS, REASONS, explanation_in_words
 from tracking.models import Conversion
 from tracking.result_codes import AuthRefusal, CallbackResult, RejectReason
 
@@ -71,3 +71,19 @@ def test_every_stored_refusal_and_rejection_has_words():
     stored_auth = set(AuthRefusal) - {AuthRefusal.TOKEN_MISMATCH, AuthRefusal.REPLAYED}
     assert set(CallbackResult) | stored_auth <= set(CALLBACK_RESULTS)
     assert set(RejectReason) <= set(REASONS)
+
+
+def test_every_hold_reason_has_words():
+    # A pending conversion's page says why it waits; a new hold code must come with its sentence.
+    missing = {str(reason) for reason in Conversion.HoldReason} - set(REASONS)
+    assert missing == set()
+    assert REASONS["fx_rate_missing"] != "fx_rate_missing"
+
+
+def test_the_missing_exchange_rate_check_reads_as_words():
+    # decide.py records it as check "fx_rate" beside the fx_rate_missing hold.
+    steps = explanation_in_words(
+        [{"check": "fx_rate", "ok": False, "detail": "no exchange rate into EUR loaded"}]
+    )
+    assert steps[0]["says"] == CHECKS["fx_rate"][1]
+    assert "exchange rate" in steps[0]["says"]
