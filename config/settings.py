@@ -346,6 +346,14 @@ else:
 # when on. Off by default: whether a form is needed depends on the network's jurisdiction.
 TAX_FORM_REQUIRED = env_bool("TAX_FORM_REQUIRED", False)
 TAX_FORM_MAX_BYTES = env_int("TAX_FORM_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# This many days before an accepted tax form's last valid day (network calendar), its publisher's
+# users are told once to upload a renewal (daily at 07:00 UTC); 0: no notice.
+TAX_FORM_EXPIRY_NOTICE_DAYS = env_int("TAX_FORM_EXPIRY_NOTICE_DAYS", 30, minimum=0)
+CELERY_BEAT_SCHEDULE["payouts-tax-form-expiry-notices"] = {
+    "task": "payouts.tasks.tax_form_expiry_notices_send",
+    "schedule": crontab(minute=0, hour=7),
+    "options": {"queue": "payouts", "expires": 12 * 3600},
+}
 # Uploaded documents (tax forms) go through Django's storage API: files under MEDIA_ROOT by
 # default, never served by URL (finance downloads them through the API).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -518,6 +526,10 @@ CLICK_LINK_LOCAL_MAX = env_int("CLICK_LINK_LOCAL_MAX", 10_000, minimum=1)
 CLICK_BUFFER_LOOKUP_MAX = env_int("CLICK_BUFFER_LOOKUP_MAX", 1000, minimum=1)
 # Where a visitor goes when the offer has no fallback URL. Empty: our own small page.
 CLICK_FALLBACK_URL = env_str("CLICK_FALLBACK_URL")
+# A city-level MaxMind DB (GeoLite2-City, GeoIP2-City .mmdb) the operator supplies: the visitor's
+# region for offers that target regions (tracking/clicks/regions.py). Empty or missing: regions
+# are unknown (country targeting works without it).
+CLICK_GEOIP_CITY_PATH = env_str("CLICK_GEOIP_CITY_PATH")
 # Behind a trusted proxy: the header carrying the client IP (e.g. X-Real-IP; the last address of
 # X-Forwarded-For is taken) and, optionally, one carrying the country (e.g. CF-IPCountry).
 CLICK_IP_HEADER = env_str("CLICK_IP_HEADER")

@@ -89,6 +89,11 @@ class OfferTargeting(models.Model):
     oses = models.JSONField(default=list, blank=True)
     browsers = models.JSONField(default=list, blank=True)
     languages = models.JSONField(default=list, blank=True)
+    # Regions as ISO 3166-2 codes (US-CA, DE-BY), upper case. A list narrows only the countries
+    # it names: a visitor from one of them must be in a listed region (an unknown region is
+    # turned away, `region_unknown`); visitors from other countries are not affected. Regions
+    # are known only with a city-level GeoIP database (tracking/clicks/regions.py).
+    regions = models.JSONField(default=list, blank=True)
     # Day-parting: the IANA zone the hours are read in, and per weekday (0 Monday .. 6 Sunday,
     # as strings) the hours 0-23 the offer runs; an empty mapping runs every hour, a weekday
     # missing from a non-empty mapping does not run.

@@ -4,6 +4,7 @@ The redirect sees a change within CLICK_LINK_CACHE_SECONDS (the link snapshot is
 these rows; tracking/clicks/resolve.py), so nothing here signals the cache.
 """
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from offers.landing import LandingTest, LandingVariant, OfferTargeting
 from offers.models import Goal, Offer
 from offers.selectors import offers_visible_to
 
+REGION_PATTERN = re.compile(r"[A-Z]{2}-[A-Z0-9]{1,3}")
 # The names tracking/clicks/agents.py gives, lower case.
 OSES = frozenset({"windows", "ios", "macos", "android", "chromeos", "linux", "other"})
 BROWSERS = frozenset(
@@ -117,6 +119,9 @@ def offer_targeting_check(fields: Mapping[str, Any]) -> None:
         unknown = {str(item).lower() for item in fields.get(name) or []} - known
         if unknown:
             refuse(name, f"Unknown {name}: {', '.join(sorted(unknown))}.")
+    for region in fields.get("regions") or []:
+        if not (isinstance(region, str) and REGION_PATTERN.fullmatch(region.upper())):
+            refuse("regions", "Regions are ISO 3166-2 codes such as US-CA or DE-BY.")
     for language in fields.get("languages") or []:
         if not (isinstance(language, str) and language.isalpha() and 2 <= len(language) <= 8):
             refuse("languages", "Languages are primary subtags such as en or de.")
@@ -143,6 +148,7 @@ _TARGETING_DEFAULTS: dict[str, Any] = {
     "oses": [],
     "browsers": [],
     "languages": [],
+    "regions": [],
     "time_zone": "UTC",
     "hours": {},
     "starts_at": None,
@@ -161,6 +167,7 @@ def offer_targeting_set(*, offer: Offer, fields: Mapping[str, Any]) -> OfferTarg
     offer_targeting_check(merged)
     for name in ("oses", "browsers", "languages"):
         merged[name] = sorted({str(item).lower() for item in merged[name] or []})
+    merged["regions"] = sorted({str(item).upper() for item in merged["regions"] or []})
     merged["hours"] = {str(day): sorted(set(hours)) for day, hours in merged["hours"].items()}
     targeting, _ = OfferTargeting.objects.update_or_create(offer=offer, defaults=merged)
     return targeting

@@ -97,6 +97,10 @@ class Click(models.Model):
         SCHEDULE = "schedule"
         NOT_STARTED = "not_started"
         ENDED = "ended"
+        # Region targeting (offers.OfferTargeting.regions): the visitor's region is not listed
+        # for its country, or is unknown (no city database, or the address not placed in one).
+        REGION = "region"
+        REGION_UNKNOWN = "region_unknown"
         # A smart link found none of its offers eligible for this visitor.
         NO_ELIGIBLE_OFFER = "no_eligible_offer"
 
@@ -140,6 +144,8 @@ class Click(models.Model):
     # The smart link (tracking.SmartLink id) the visitor came through; the offer it chose for
     # them is `offer_id`.
     smart_link_id = models.BigIntegerField(null=True, blank=True)
+    # The visitor's region (ISO 3166-2, e.g. US-CA) when a city database placed it; "" unknown.
+    region = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]

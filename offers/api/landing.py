@@ -25,7 +25,17 @@ class LandingVariantSerializer(RoleFieldsSerializer):
 
 class OfferTargetingSerializer(RoleFieldsSerializer):
     _editable = frozenset(
-        {"offer", "oses", "browsers", "languages", "time_zone", "hours", "starts_at", "ends_at"}
+        {
+            "offer",
+            "oses",
+            "browsers",
+            "languages",
+            "regions",
+            "time_zone",
+            "hours",
+            "starts_at",
+            "ends_at",
+        }
     )
     writable_by_role = {MANAGER: _editable, ADVERTISER: _editable}
     create_only = frozenset({"offer"})
@@ -33,6 +43,9 @@ class OfferTargetingSerializer(RoleFieldsSerializer):
     oses = serializers.ListField(child=serializers.CharField(max_length=32), required=False)
     browsers = serializers.ListField(child=serializers.CharField(max_length=32), required=False)
     languages = serializers.ListField(child=serializers.CharField(max_length=8), required=False)
+    regions = serializers.ListField(
+        child=serializers.CharField(max_length=6), required=False, max_length=500
+    )
     hours = serializers.DictField(
         child=serializers.ListField(child=serializers.IntegerField()), required=False
     )
@@ -45,6 +58,7 @@ class OfferTargetingSerializer(RoleFieldsSerializer):
             "oses",
             "browsers",
             "languages",
+            "regions",
             "time_zone",
             "hours",
             "starts_at",

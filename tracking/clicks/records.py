@@ -55,6 +55,7 @@ def click_from_record(*, record: dict, unique: bool, capped: bool) -> Click:
     creative = record.get("cv")
     if creative is not None:
         click.creative_id = int(creative)
+    click.region = _storable(record.get("rg"))[:8]
     smart_link = record.get("sl")
     if smart_link is not None:
         click.smart_link_id = int(smart_link)

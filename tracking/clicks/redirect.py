@@ -26,6 +26,7 @@ from tracking.clicks.device import device_from_user_agent
 from tracking.clicks.geo import client_country, client_ip
 from tracking.clicks.ids import click_id_new, click_id_test_new
 from tracking.clicks.locations import deep_link_allowed, location_fill, network_fallback
+from tracking.clicks.regions import client_region
 from tracking.clicks.resolve import (
     LinkSnapshot,
     LinkUnavailable,
@@ -37,7 +38,7 @@ from tracking.clicks.resolve import (
 )
 from tracking.clicks.smart import smart_pick
 from tracking.clicks.store import click_write_direct
-from tracking.clicks.targeting import audience_reason, schedule_reason
+from tracking.clicks.targeting import audience_reason, region_reason, schedule_reason
 from tracking.clicks.variants import variant_pick, visitor_key
 from tracking.models import Click, SandboxTraceStep
 
@@ -161,6 +162,7 @@ def _smart_choose(
     smart: LinkSnapshot,
     visitor: str,
     country: str,
+    region: str,
     device: str,
     user_agent: str,
     accept_language: str,
@@ -173,6 +175,7 @@ def _smart_choose(
         return click_reason(
             snapshot=LinkSnapshot(**candidate),
             country=country,
+            region=region,
             device=device,
             user_agent=user_agent,
             accept_language=accept_language,
@@ -272,12 +275,14 @@ def click_prepare(
     country = client_country(environ, ip)
     device = device_from_user_agent(user_agent)
     accept_language = environ.get("HTTP_ACCEPT_LANGUAGE", "")
+    region = client_region(ip=ip, country=country)
     smart_link_id = snapshot.smart_link_id
     if smart_link_id is not None:
         snapshot, reason = _smart_choose(
             smart=snapshot,
             visitor=f"{ip}|{user_agent}|{smart_link_id}",
             country=country,
+            region=region,
             device=device,
             user_agent=user_agent,
             accept_language=accept_language,
@@ -286,6 +291,7 @@ def click_prepare(
         reason = click_reason(
             snapshot=snapshot,
             country=country,
+            region=region,
             device=device,
             user_agent=user_agent,
             accept_language=accept_language,
@@ -313,6 +319,7 @@ def click_prepare(
         "ua": user_agent,
         "r": environ.get("HTTP_REFERER", "")[:MAX_TEXT],
         "cc": country,
+        **({"rg": region} if region else {}),
         "dv": device,
         "s": subs,
         "src": source,
@@ -396,6 +403,7 @@ def click_reason(
     user_agent: str = "",
     accept_language: str = "",
     now: float | None = None,
+    region: str = "",
 ) -> str:
     """Why this visitor cannot be sent to the offer (empty: they can). Caps are checked later,
     with the durable append, in the same Redis round trip."""
@@ -419,6 +427,10 @@ def click_reason(
             return reason
     if snapshot.countries and country not in snapshot.countries:
         return Click.Reason.COUNTRY
+    if snapshot.regions:
+        reason = region_reason(region=region, country=country, regions=snapshot.regions)
+        if reason:
+            return reason
     if snapshot.devices and device not in snapshot.devices:
         return Click.Reason.DEVICE
     if snapshot.oses or snapshot.browsers or snapshot.languages:

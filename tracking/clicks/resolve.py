@@ -91,6 +91,7 @@ class LinkSnapshot:
     oses: list[str] = field(default_factory=list)
     browsers: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)  # ISO 3166-2, upper case
     time_zone: str = "UTC"
     hours: dict[str, list[int]] = field(default_factory=dict)
     starts_at: float | None = None  # Unix times
@@ -390,6 +391,7 @@ def _targeting_fields(targeting: OfferTargeting) -> dict:
         "oses": [name.lower().strip() for name in targeting.oses or []],
         "browsers": [name.lower().strip() for name in targeting.browsers or []],
         "languages": [name.lower().strip() for name in targeting.languages or []],
+        "regions": [code.upper().strip() for code in targeting.regions or []],
         "time_zone": targeting.time_zone or "UTC",
         "hours": {
             str(day): sorted({int(hour) for hour in hours})

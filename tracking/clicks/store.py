@@ -52,6 +52,7 @@ COLUMNS = (
     "landing_variant_id",
     "creative_id",
     "smart_link_id",
+    "region",
 )
 # PostgreSQL array types of COLUMNS, in order, for the unnest insert.
 _PG_TYPES = (
@@ -79,6 +80,7 @@ _PG_TYPES = (
     "bigint",
     "bigint",
     "bigint",
+    "varchar",
 )
 
 

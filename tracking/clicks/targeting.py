@@ -83,3 +83,14 @@ def audience_reason(
     if languages and accept_languages(accept_language).isdisjoint(languages):
         return Click.Reason.LANGUAGE
     return Click.Reason.NONE
+
+
+def region_reason(*, region: str, country: str, regions: Sequence[str]) -> str:
+    """Why the visitor's region keeps them from the offer ("" when it does not). `regions`
+    narrow only the countries they name; there the region must be known and listed."""
+    prefix = f"{country}-"
+    if not country or not any(code.startswith(prefix) for code in regions):
+        return Click.Reason.NONE
+    if not region:
+        return Click.Reason.REGION_UNKNOWN
+    return Click.Reason.NONE if region in regions else Click.Reason.REGION
