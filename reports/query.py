@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.errors import DomainError
+from core.money import currency_is_known
 from reports.metrics import HIDDEN_FROM, METRICS
 
 TIME_DIMENSIONS = ("day", "hour")
@@ -51,6 +52,9 @@ class ReportQuery:
     filters: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     sort: tuple[tuple[str, bool], ...] = ()  # (name, descending)
     limit: int = 1000
+    # Convert every row's money to this currency at the stored FX rates, day by day
+    # (reports/selectors.py _report_converted); "" keeps each row in its own currency.
+    currency: str = ""
 
 
 class _Errors:
@@ -167,6 +171,10 @@ def report_query_parse(*, params: Any, role: str) -> ReportQuery:
         except ValueError:
             errors.add("limit", "invalid", f"limit is a whole number from 1 to {MAX_LIMIT}.")
 
+    currency = (params.get("currency") or "").strip().upper()
+    if currency and not currency_is_known(currency):
+        errors.add("currency", "invalid", f"Unknown currency {currency!r} (ISO 4217).")
+
     errors.raise_any()
     return ReportQuery(
         group_by=group_by,
@@ -178,6 +186,7 @@ def report_query_parse(*, params: Any, role: str) -> ReportQuery:
         filters=filters,
         sort=tuple(sort),
         limit=limit,
+        currency=currency,
     )
 
 

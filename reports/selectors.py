@@ -1,20 +1,23 @@
 """Reports: read the rollups for a user, scoped by role, grouped, sorted, with totals."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
 
 from accounts.models import Role
 from affiliates.models import Publisher
-from core.errors import ForbiddenError
+from core.errors import DomainError, ForbiddenError
 from offers.models import Advertiser, Goal, Offer
+from payouts.fx import fx_rate_find
 from reports.metrics import NEEDS, metrics_compute
 from reports.page import page_sql, report_order
 from reports.plan import report_plan, report_sql
-from reports.query import ID_DIMENSIONS, ReportQuery
+from reports.query import ID_DIMENSIONS, MAX_LIMIT, ReportQuery
 
+Entry = tuple[tuple, dict[str, int]]  # (group values..., currency), sums
 _NAMED = {"offer": Offer, "publisher": Publisher, "advertiser": Advertiser, "goal": Goal}
 
 
@@ -40,9 +43,21 @@ def report_scope(*, user: Any) -> dict[str, int]:
 
 
 def report_run(*, user: Any, query: ReportQuery) -> Report:
+    if query.currency:
+        return _report_converted(user=user, query=query)
+    entries, totals, total_rows, tables = report_entries(user=user, query=query)
+    return report_build(
+        query=query, entries=entries, totals=totals, total_rows=total_rows, tables=tables
+    )
+
+
+def report_entries(
+    *, user: Any, query: ReportQuery
+) -> tuple[list[Entry], dict[str, dict[str, int]], int, tuple[str, ...]]:
+    """The page's (group key, sums) entries, the sums per currency, the row count, the tables."""
     scope = report_scope(user=user)
     plan = report_plan(query=query, scope=scope, vendor=connection.vendor)
-    sums = tuple(dict.fromkeys(base for name in query.metrics for base in NEEDS[name]))
+    sums = report_sums(query=query)
     sql, params = report_sql(plan=plan, query=query, scope=scope, sums=sums, ops=connection.ops)
     if connection.vendor == "postgresql":
         entries, totals, total_rows = _page_in_sql(sql=sql, params=params, query=query, sums=sums)
@@ -50,12 +65,37 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
         entries, totals, total_rows = _page_in_python(
             sql=sql, params=params, query=query, sums=sums, fold_days=plan.fold_days
         )
+    return (
+        entries,
+        totals,
+        total_rows,
+        tuple(dict.fromkeys(part.rollup.table for part in plan.parts)),
+    )
+
+
+def report_sums(*, query: ReportQuery) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(base for name in query.metrics for base in NEEDS[name]))
+
+
+def report_build(
+    *,
+    query: ReportQuery,
+    entries: list[Entry],
+    totals: dict[str, dict[str, int]],
+    total_rows: int,
+    tables: tuple[str, ...],
+    flagged: frozenset[tuple] | None = None,
+) -> Report:
+    """The report of a page of entries. `flagged` (a converted report): the keys of rows left
+    in their own currency for want of an FX rate, marked `fx_rate_missing`."""
     page = []
     for key, values in entries:
         currency = key[-1]
         row: dict[str, Any] = dict(zip(query.group_by, key[:-1], strict=True))
         row["currency"] = currency
         row.update(metrics_compute(sums=values, currency=currency, metrics=query.metrics))
+        if flagged is not None:
+            row["fx_rate_missing"] = key in flagged
         page.append(row)
     _names_attach(rows=page, query=query)
 
@@ -64,9 +104,10 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
         for name in query.group_by
         for column in ((name, f"{name}_name") if name in _NAMED else (name,))
     ]
+    extra = ("fx_rate_missing",) if flagged is not None else ()
     return Report(
         query=query,
-        columns=(*columns, "currency", *query.metrics),
+        columns=(*columns, "currency", *query.metrics, *extra),
         rows=page,
         totals=[
             {
@@ -76,11 +117,8 @@ def report_run(*, user: Any, query: ReportQuery) -> Report:
             for currency, s in sorted(totals.items())
         ],
         total_rows=total_rows,
-        tables=tuple(dict.fromkeys(part.rollup.table for part in plan.parts)),
+        tables=tables,
     )
-
-
-Entry = tuple[tuple, dict[str, int]]  # (group values..., currency), sums
 
 
 def _page_in_sql(
@@ -185,6 +223,73 @@ def _names_attach(*, rows: list[dict[str, Any]], query: ReportQuery) -> None:
         kinds = dict(Goal.objects.filter(id__in=ids).values_list("id", "kind"))
         for row in rows:
             row["goal_kind"] = kinds.get(row["goal"], "")
+
+
+_MONEY_SUMS = ("revenue_micros", "payout_micros", "sale_micros")
+
+
+def _report_converted(*, user: Any, query: ReportQuery) -> Report:
+    """The report with every row's money in `query.currency`.
+
+    Money is converted day by day: the rollups are read grouped by day as well (or by hour, if
+    asked), each day's sums are converted at that day's stored rate (payouts.fx.fx_rate_find:
+    the pair's rate on the day or the latest within FX_RATE_MAX_AGE_DAYS before it, its inverse,
+    or the cross through EUR), and only then added into the rows asked for; amounts are rounded
+    once, in the target currency, when the row's metrics are computed. A day with no usable
+    rate is not dropped: its sums stay in their own currency, in a row of that currency marked
+    `fx_rate_missing` (so a row never mixes converted and unconverted money). Paging and sorting
+    happen after conversion, over at most MAX_LIMIT day rows.
+    """
+    target = query.currency
+    by_day = "day" in query.group_by or "hour" in query.group_by
+    inner = replace(
+        query,
+        group_by=query.group_by if by_day else (*query.group_by, "day"),
+        sort=(),
+        limit=MAX_LIMIT,
+        currency="",
+    )
+    entries, _, total_rows, tables = report_entries(user=user, query=inner)
+    if total_rows > MAX_LIMIT:
+        raise DomainError.for_field(
+            "currency",
+            "too_many_rows",
+            f"Converting reads one row per day and group, at most {MAX_LIMIT}: narrow the "
+            "dates, the grouping or the filters.",
+        )
+    when = inner.group_by.index("hour" if "hour" in inner.group_by else "day")
+    width = len(query.group_by)
+    rates: dict[tuple[str, date], Decimal | None] = {}
+    groups: dict[tuple, dict[str, int]] = {}
+    flagged: set[tuple] = set()
+    for key, values in entries:
+        currency, moment = key[-1], key[when]
+        day = moment.date() if isinstance(moment, datetime) else moment
+        if (currency, day) not in rates:
+            rates[(currency, day)] = fx_rate_find(base=currency, quote=target, on=day)
+        rate = rates[(currency, day)]
+        converted = dict(values)
+        if rate is not None:
+            for name in _MONEY_SUMS:
+                if name in converted:
+                    converted[name] = int((Decimal(converted[name]) * rate).to_integral_value())
+        out_key = (*key[:width], target if rate is not None else currency)
+        if rate is None:
+            flagged.add(out_key)
+        _add(groups.setdefault(out_key, dict.fromkeys(converted, 0)), converted)
+    kept = [(key, values) for key, values in groups.items() if any(values.values())]
+    totals: dict[str, dict[str, int]] = {}
+    for key, values in kept:
+        _add(totals.setdefault(key[-1], dict.fromkeys(values, 0)), values)
+    _sort(entries=kept, query=query)
+    return report_build(
+        query=query,
+        entries=kept[: query.limit],
+        totals=totals,
+        total_rows=len(kept),
+        tables=tables,
+        flagged=frozenset(flagged),
+    )
 
 
 def _sort(*, entries: list[Entry], query: ReportQuery) -> None:

@@ -53,6 +53,11 @@ REPORT_PARAMETERS = [
     _parameter("sort", "Dimensions or metrics, '-' for descending, comma-separated"),
     OpenApiParameter("limit", OpenApiTypes.INT, description="Rows, 1..10000 (default 1000)"),
     _parameter("format", "csv for the same report as CSV"),
+    _parameter(
+        "currency",
+        "ISO 4217 code: money converted day by day at the stored FX rates; rows of a day "
+        "without a rate stay in their currency with fx_rate_missing true",
+    ),
     *(_parameter(name, f"Filter: {name} values, comma-separated") for name in COLUMNS),
 ]
 
