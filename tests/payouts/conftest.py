@@ -40,12 +40,6 @@ def days_ago(days: float) -> datetime:
     return timezone.now() - timedelta(days=days)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Factories set real passwords; the default hasher spends ~0.4 s on each user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def finance(db):
     return factories.FinanceUserFactory()
