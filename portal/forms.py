@@ -88,45 +88,6 @@ class ConversionActionForm(forms.Form):
     reason = forms.CharField(required=False, max_length=500)
 
 
-class ReportForm(forms.Form):
-    """The page's choices; reports.query then checks them as the API does."""
-
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    group_by = forms.ChoiceField(
-        choices=[
-            ("day", "Day"),
-            ("offer", "Offer"),
-            ("publisher", "Publisher"),
-            ("goal", "Goal"),
-            ("country", "Country"),
-            ("device", "Device"),
-            ("sub1", "Sub 1"),
-            ("sub2", "Sub 2"),
-            ("source", "Source"),
-        ],
-        initial="day",
-        required=False,
-    )
-    basis = forms.ChoiceField(
-        choices=[("conversion", "Conversion time"), ("click", "Click time")], required=False
-    )
-
-    def __init__(self, *args, role: str, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if role == "publisher":
-            self.fields["group_by"].choices = [
-                choice for choice in self.fields["group_by"].choices if choice[0] != "publisher"
-            ]
-        elif role == "advertiser":
-            # Sub ids and the source are the publishers' business (reports.query).
-            self.fields["group_by"].choices = [
-                choice
-                for choice in self.fields["group_by"].choices
-                if choice[0] not in {"sub1", "sub2", "sub3", "sub4", "sub5", "source"}
-            ]
-
-
 class BatchBuildForm(forms.Form):
     currency = forms.CharField(max_length=3, min_length=3, initial="USD")
     cut_off = forms.DateTimeField(

@@ -15,12 +15,14 @@ from portal import (
 from portal.views import (
     advertiser,
     advertiser_desk,
+    advertiser_invoices,
     advertiser_offers,
     audit,
     books,
     finance,
     network,
     publisher,
+    reports,
 )
 from portal.views import billing as billing_pages
 
@@ -30,7 +32,7 @@ urlpatterns = [
     path("", network.landing, name="landing"),
     # Sign-in, sign-up, invitations, two-factor, password reset; managers' sign-ups.
     *account_urls.urlpatterns,
-    path("reports/", network.reports, name="reports"),
+    path("reports/", reports.reports, name="reports"),
     *validation_urls.urlpatterns,
     *notification_urls.urlpatterns,
     *personal_data_urls.urlpatterns,
@@ -96,6 +98,17 @@ urlpatterns = [
         "advertiser/postback/rotate/",
         advertiser.postback_secret_rotate,
         name="advertiser-postback-rotate",
+    ),
+    path("advertiser/invoices/", advertiser_invoices.invoices, name="advertiser-invoices"),
+    path(
+        "advertiser/invoices/<int:invoice_id>/",
+        advertiser_invoices.invoice_detail,
+        name="advertiser-invoice",
+    ),
+    path(
+        "advertiser/invoices/<int:invoice_id>/<str:kind>/",
+        advertiser_invoices.invoice_file,
+        name="advertiser-invoice-file",
     ),
     # Finance.
     path("finance/", finance.batches, name="finance-batches"),
