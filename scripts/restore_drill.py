@@ -14,6 +14,9 @@
 6. Ledger totals, batch totals and conversion counts of the source and the restored instance are
    printed and compared; any difference exits 1.
 
+Steps 2 to 4 run in one Django process (migrate, seed, traffic, batch, the backup, more
+traffic), so Django starts once; the output ends with the seconds each step took.
+
 Not part of `make test` (about a minute). The pieces are tested in
 tests/deploy/test_restore_drill_pieces.py.
 """
@@ -21,6 +24,7 @@ tests/deploy/test_restore_drill_pieces.py.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -91,6 +95,26 @@ def recovery_prepare(*, datadir: Path, archive_dir: Path) -> None:
         conf.write("recovery_target_action = 'promote'\n")
         conf.write("archive_mode = off\n")
     (datadir / "recovery.signal").touch()
+
+
+class Steps:
+    """The seconds each step of the drill takes, printed at its end (where the time goes)."""
+
+    def __init__(self) -> None:
+        self.taken: list[tuple[str, float]] = []
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.taken.append((name, time.monotonic() - started))
+
+    def print(self) -> None:
+        print("  seconds per step")
+        for name, seconds in self.taken:
+            print(f"    {seconds:6.1f}  {name}")
 
 
 def figures_of(cursor) -> dict[str, list[tuple]]:
@@ -171,6 +195,26 @@ def _psql(port: int, sql: str, db: str = "affnet") -> str:
     return out.stdout.strip()
 
 
+def base_backup(*, port: int, backup: Path) -> None:
+    """As deploy/postgresql/affnet-basebackup.sh takes it (WAL from the archive, not streamed)."""
+    _run(
+        str(pg_bindir() / "pg_basebackup"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-U",
+        "postgres",
+        "-D",
+        str(backup),
+        "-X",
+        "none",
+        "-c",
+        "fast",
+        "--no-sync",
+    )
+
+
 def _django(phase: str, env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--phase", phase],
@@ -183,6 +227,7 @@ def _django(phase: str, env: dict[str, str]) -> None:
 def drill() -> int:
     started = time.monotonic()
     bindir = pg_bindir()
+    steps = Steps()
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="affnet-drill-")))
         _chown(work)
@@ -193,30 +238,39 @@ def drill() -> int:
             folder.mkdir()
             _chown(folder)
         locale = "--locale=C.UTF-8" if _has_c_utf8() else "--locale=C"
-        _run(
-            str(bindir / "initdb"),
-            "-D",
-            str(source),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            locale,
-            stdout=subprocess.DEVNULL,
-        )
         port = free_port()
-        stack.enter_context(
-            postgres(
-                source,
-                server_options(port=port, socket_dir=work, archive_dir=archive),
-                work / "source.log",
+        with steps.step("initdb, start the source, createdb"):
+            _run(
+                str(bindir / "initdb"),
+                "-D",
+                str(source),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                locale,
+                "--no-sync",  # a throwaway cluster: nothing to flush to disk
+                stdout=subprocess.DEVNULL,
             )
-        )
-        _run(
-            str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "affnet"
-        )
+            stack.enter_context(
+                postgres(
+                    source,
+                    server_options(port=port, socket_dir=work, archive_dir=archive),
+                    work / "source.log",
+                )
+            )
+            _run(
+                str(bindir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "affnet",
+            )
         source_url = f"postgres://postgres@127.0.0.1:{port}/affnet"
         redis_dir = work / "redis"
         redis_dir.mkdir()
@@ -231,62 +285,51 @@ def drill() -> int:
             "PAYABLE_AFTER_CLOSE_DAYS": "off",
             "DEBUG": "off",
             "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+            # For the Django phase: where the base backup goes, what it reports back.
+            "DRILL_PORT": str(port),
+            "DRILL_BACKUP": str(backup),
+            "DRILL_REPORT": str(work / "phase.json"),
         }
         log(f"source PostgreSQL on 127.0.0.1:{port}, WAL archived to {archive}")
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v", "0"], check=True, env=env, cwd=ROOT
-        )
-        _django("seed", env)
+        with steps.step("Django phase (its steps below)"):
+            _django("books", env)
+        report = json.loads((work / "phase.json").read_text())
+        steps.taken.extend((f"  {name}", seconds) for name, seconds in report["steps"])
+        at_backup = {
+            name: [tuple(row) for row in rows] for name, rows in report["at_backup"].items()
+        }
 
-        log("base backup (pg_basebackup)")
-        _run(
-            str(bindir / "pg_basebackup"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            "postgres",
-            "-D",
-            str(backup),
-            "-X",
-            "none",
-            "-c",
-            "fast",
-            "--no-sync",
-        )
-        at_backup = figures_read(source_url)
-
-        _django("more", env)
-        # Close the current WAL segment so the rows written after the backup are archived.
-        segment = _psql(port, "SELECT pg_walfile_name(pg_switch_wal())")
-        deadline = time.monotonic() + 60
-        while not (archive / segment).exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"WAL segment {segment} was not archived within 60 s")
-            time.sleep(0.2)
-        expected = figures_read(source_url)
+        with steps.step("switch and archive the last WAL segment"):
+            # Close the current WAL segment so the rows written after the backup are archived.
+            segment = _psql(port, "SELECT pg_walfile_name(pg_switch_wal())")
+            deadline = time.monotonic() + 60
+            while not (archive / segment).exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"WAL segment {segment} was not archived within 60 s")
+                time.sleep(0.1)
+            expected = figures_read(source_url)
 
         log("restoring the base backup and replaying the archive")
-        shutil.copytree(backup, restored)
-        recovery_prepare(datadir=restored, archive_dir=archive)
-        if os.geteuid() == 0:
-            subprocess.run(["chown", "-R", "nobody:nogroup", str(restored)], check=True)
-        restored.chmod(0o700)
         restored_port = free_port()
-        stack.enter_context(
-            postgres(
-                restored,
-                server_options(port=restored_port, socket_dir=work, archive_dir=None),
-                work / "restored.log",
+        with steps.step("restore the backup, replay the archive, promote"):
+            shutil.copytree(backup, restored)
+            recovery_prepare(datadir=restored, archive_dir=archive)
+            if os.geteuid() == 0:
+                subprocess.run(["chown", "-R", "nobody:nogroup", str(restored)], check=True)
+            restored.chmod(0o700)
+            stack.enter_context(
+                postgres(
+                    restored,
+                    server_options(port=restored_port, socket_dir=work, archive_dir=None),
+                    work / "restored.log",
+                )
             )
-        )
-        deadline = time.monotonic() + 60
-        while _psql(restored_port, "SELECT pg_is_in_recovery()") != "f":
-            if time.monotonic() > deadline:
-                raise RuntimeError("the restored instance did not finish recovery within 60 s")
-            time.sleep(0.2)
-        got = figures_read(f"postgres://postgres@127.0.0.1:{restored_port}/affnet")
+            deadline = time.monotonic() + 60
+            while _psql(restored_port, "SELECT pg_is_in_recovery()") != "f":
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the restored instance did not finish recovery within 60 s")
+                time.sleep(0.1)
+            got = figures_read(f"postgres://postgres@127.0.0.1:{restored_port}/affnet")
 
         print("Restore drill")
         figures_print("at the base backup:", at_backup)
@@ -299,12 +342,17 @@ def drill() -> int:
             f"restored equals source: {'yes' if same else 'NO'}; "
             f"{time.monotonic() - started:.0f} s"
         )
+        steps.print()
         return 0 if same and replayed else 1
 
 
 # --- Phases run inside Django (a subprocess with the source's DATABASE_URL) -------------------
 
 DRILL_SECRET = "restore-drill-postback-secret"
+# Visits per demo link before the backup (enough for a batch per currency) and after it (one is
+# enough to make the restored figures differ from the backup's, so WAL replay must bring them).
+SEED_VISITS_PER_LINK = 2
+MORE_VISITS_PER_LINK = 1
 
 
 def _traffic(visits_per_link: int, tag: str) -> None:
@@ -359,7 +407,7 @@ def phase_seed() -> None:
     Publisher.objects.update(
         payout_details_changed_at=timezone.now() - timedelta(days=30), minimum_payout=1
     )
-    _traffic(3, "seed")
+    _traffic(SEED_VISITS_PER_LINK, "seed")
     finance = User.objects.get(username="finance")
     for currency in ("USD", "EUR"):
         try:
@@ -370,7 +418,31 @@ def phase_seed() -> None:
 
 
 def phase_more() -> None:
-    _traffic(2, "more")
+    _traffic(MORE_VISITS_PER_LINK, "more")
+
+
+def phase_books() -> None:
+    """Steps 2 to 4 in this one process: the schema, the demo network and its traffic, the base
+    backup (taken from here, between the two rounds of traffic) and more traffic. Reports the
+    figures at the backup and its steps' seconds to DRILL_REPORT."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    steps = Steps()
+    with steps.step("migrate"):
+        call_command("migrate", verbosity=0)
+    with steps.step("seed_demo, traffic, payout batches"):
+        phase_seed()
+    log("base backup (pg_basebackup)")
+    with steps.step("base backup (pg_basebackup)"):
+        base_backup(port=int(os.environ["DRILL_PORT"]), backup=Path(os.environ["DRILL_BACKUP"]))
+        with connection.cursor() as cursor:
+            at_backup = figures_of(cursor)
+    with steps.step("more traffic after the backup"):
+        phase_more()
+    Path(os.environ["DRILL_REPORT"]).write_text(
+        json.dumps({"at_backup": at_backup, "steps": steps.taken})
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -380,7 +452,7 @@ def main(argv: list[str]) -> int:
         import django
 
         django.setup()
-        {"seed": phase_seed, "more": phase_more}[argv[1]]()
+        {"books": phase_books, "seed": phase_seed, "more": phase_more}[argv[1]]()
         return 0
     return drill()
 
