@@ -16,6 +16,21 @@ from core.macros import macros_unknown
 from core.money import currency_is_known
 
 DEVICES = ("desktop", "mobile", "tablet")
+BIGINT_MAX = 2**63 - 1
+
+
+def whole_number(text: str, *, maximum: int = BIGINT_MAX) -> int | None:
+    """`text` as a whole number from 0 to `maximum` (a bigint column by default), else None.
+
+    ASCII digits only: str.isdigit() is also true of superscripts and other scripts' digits,
+    which int() refuses (a 500 found by `make fuzz`); a value past the column is no id either.
+    """
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(maximum)):
+        return None
+    number = int(text)
+    return number if number <= maximum else None
+
+
 # CLDR territories that are groupings or private-use codes, not ISO 3166-1 countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
 

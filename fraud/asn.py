@@ -33,6 +33,7 @@ import maxminddb
 from django.conf import settings
 
 from core.errors import DomainError
+from core.validation import whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -285,8 +286,9 @@ def hosting_asns_parse(path: str, extra: tuple[str, ...] = ()) -> frozenset[int]
         lines = []
     for line in [*lines, *extra]:
         text = line.split("#", 1)[0].strip().upper().removeprefix("AS")
-        if text.isdigit():
-            numbers.add(int(text))
+        number = whole_number(text)
+        if number is not None:
+            numbers.add(number)
     return frozenset(numbers)
 
 

@@ -28,6 +28,7 @@ from accounts.models import Role, User
 from accounts.selectors import user_role
 from affiliates.models import Publisher
 from core.errors import DomainError, ForbiddenError
+from core.validation import whole_number
 from fraud.signals import REGISTRY
 from tracking.models import Click, Conversion
 from tracking.result_codes import RejectReason
@@ -63,10 +64,10 @@ def _id(params: Mapping[str, Any], name: str) -> int | None:
     raw = params.get(name)
     if raw in (None, ""):
         return None
-    text = str(raw)
-    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+    number = whole_number(str(raw))
+    if number is None:
         raise DomainError.for_field(name, "invalid", "A whole number.")
-    return int(text)
+    return number
 
 
 def quality_query_parse(*, params: Mapping[str, Any]) -> QualityQuery:

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from accounts.audit.registry import audited_labels
 from accounts.audit.selectors import ACTIONS, audit_entries_visible_to, audit_entry_for
 from core.errors import DomainError
+from core.validation import whole_number
 
 
 class AuditActorSerializer(serializers.Serializer):
@@ -49,10 +50,11 @@ def _filters(params: Any) -> dict[str, Any]:
         found["object_id"] = params["object_id"]
     actor = params.get("actor")
     if actor:
-        if not actor.isdigit():
+        actor_id = whole_number(actor)
+        if actor_id is None:
             errors["actor"] = ["A user id."]
         else:
-            found["actor_id"] = int(actor)
+            found["actor_id"] = actor_id
     action = params.get("action")
     if action:
         if action not in ACTIONS:

@@ -17,6 +17,7 @@ from accounts.selectors import user_role
 from core.api import Pagination
 from core.api_writes import GuardedWriteViewSet
 from core.errors import DomainError, ForbiddenError
+from core.validation import whole_number
 from payouts import selectors, services
 from payouts.api import serializers
 from payouts.exports import payout_batch_csv, payout_batch_csv_filename
@@ -291,9 +292,10 @@ def _publisher_id_for(request: Request) -> int:
     raw = request.query_params.get("publisher", "")
     if not raw:
         raise DomainError.for_field("publisher", "required", "Name a publisher: ?publisher=<id>.")
-    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) < 2**63):
+    publisher_id = whole_number(raw)
+    if not publisher_id:
         raise DomainError.for_field("publisher", "invalid", "A publisher id: a whole number.")
-    return int(raw)
+    return publisher_id
 
 
 # Staff must name the publisher; a publisher's own is implied (the parameter is ignored). OpenAPI

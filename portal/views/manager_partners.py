@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from accounts.models import User
 from affiliates.selectors import offer_accesses_visible_to, publishers_visible_to
+from core.validation import whole_number
 from offers.selectors import advertisers_visible_to, offers_visible_to, overrides_visible_to
 from portal.manager_selectors import (
     advertisers_for_desk,
@@ -95,12 +96,12 @@ def advertiser_detail(request: HttpRequest, advertiser_id: int) -> HttpResponse:
 def callback_inbox(request: HttpRequest) -> HttpResponse:
     """Refused callbacks by default (`?all=1` shows every one), newest first, with why."""
     show_all = request.GET.get("all") == "1"
-    advertiser_id = request.GET.get("advertiser", "")
+    advertiser_id = whole_number(request.GET.get("advertiser", ""))
     result = request.GET.get("result", "")[:48]
     rows = callbacks_for_desk(
         user=request.user,
         refused_only=not show_all,
-        advertiser_id=int(advertiser_id) if advertiser_id.isdigit() else None,
+        advertiser_id=advertiser_id,
         result=result,
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -113,7 +114,7 @@ def callback_inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "show_all": show_all,
             "advertisers": advertisers_visible_to(user=request.user).order_by("name"),
-            "advertiser_id": int(advertiser_id) if advertiser_id.isdigit() else None,
+            "advertiser_id": advertiser_id,
             "result": result,
         },
     )

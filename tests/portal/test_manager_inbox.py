@@ -75,3 +75,9 @@ def test_an_advertiser_cannot_open_its_own_page_on_the_manager_desk(net):
     client = client_as(net.advertiser_user)
     assert client.get(f"/network/advertisers/{net.advertiser.id}/").status_code == 403
     assert client.get("/network/").status_code == 403
+
+
+def test_the_inbox_ignores_an_advertiser_filter_that_is_no_id(net):
+    # "²".isdigit() is True and int("²") raises: this answered 500 (core.validation.whole_number).
+    page = client_as(net.manager).get("/network/callbacks/", {"advertiser": "²"})
+    assert page.status_code == 200
