@@ -4,24 +4,48 @@
    click ingester, as the `clicks` worker would), the advertiser's callback converts it (the
    test runs attribution, as the `attribution` worker would), and the dashboard and its chart
    show the click and the conversion.
-2. A finance user builds a batch and is not offered its approval; a second finance user approves.
+2. A finance user builds a batch and is not offered its approval (a forged approval from its
+   page is refused); a second finance user approves, exports and marks it paid after confirming.
 """
 
 import json
 import re
 import urllib.request
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from payouts.models import PayoutBatch
+from payouts.models import LedgerEntry, PayoutBatch
 from tests.portal.browser import page_new, screenshot, sign_in
 from tests.portal.conftest import ADVERTISER_SECRET, PASSWORD, network_build
 from tracking.attribution.services import inbox_batch_attribute
 from tracking.clicks import buffer, resolve
 from tracking.clicks.ingest import clicks_ingest
 from tracking.models import Click, Conversion
+
+# Posts an approval form built in the page (as a forged one would be): the session's CSRF token
+# from the page's sign-out form, the digest the page shows.
+FORGED_APPROVAL = """([url, batch]) => {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = url;
+    const fields = {
+        csrfmiddlewaretoken: document.querySelector("input[name=csrfmiddlewaretoken]").value,
+        digest: document.querySelector("#batch-digest").innerText.trim(),
+        expected_total: document.querySelector("#batch-total").innerText.trim(),
+    };
+    for (const [name, value] of Object.entries(fields)) {
+        const input = document.createElement("input");
+        input.type = "hidden";
+        input.name = name;
+        input.value = value;
+        form.appendChild(input);
+    }
+    document.body.appendChild(form);
+    form.submit();
+}"""
 
 
 @pytest.fixture
@@ -146,14 +170,52 @@ def test_finance_builds_a_batch_and_only_a_second_person_may_approve_it(browser,
     assert "another finance user approves it" in builder.inner_text("#approve-refused")
     assert builder.inner_text("#batch-status") == "draft"
     screenshot(builder, "13-finance-self-approval-refused")
+    # A forged approval posted from the builder's own page (its session's CSRF token, the
+    # digest it was shown) is refused by the money policy: the builder authored the batch.
+    batch = PayoutBatch.objects.get()
+    builder.evaluate(FORGED_APPROVAL, [f"/finance/batches/{batch.id}/approve/", batch.id])
+    builder.wait_for_load_state()
+    assert "Not allowed: the user authored none of it" in builder.inner_text(".messages")
+    assert builder.inner_text("#batch-status") == "draft"
+    batch.refresh_from_db()
+    assert (batch.status, batch.approved_by) == ("draft", None)
 
     approver = page_new(browser, live_server.url)
     sign_in(approver, "frank", PASSWORD)
-    approver.click(f"#batches a >> text={PayoutBatch.objects.get().id}")
+    approver.click(f"#batches a >> text={batch.id}")
     approver.click("#approve")
     assert approver.inner_text("#batch-status") == "approved"
     assert "approved." in approver.inner_text(".messages")
     screenshot(approver, "14-finance-batch-approved")
+
+    with approver.expect_download() as download:
+        approver.click("#export")
+    assert download.value.suggested_filename.endswith(".csv")
+    exported = Path(download.value.path()).read_text()
+    assert "60.00" in exported and "75.50" in exported
+    approver.reload()
+    assert approver.inner_text("#batch-status") == "exported"
+    # Marking paid asks first: dismissed, nothing happens; accepted, the batch is paid.
+    approver.once("dialog", lambda dialog: dialog.dismiss())
+    approver.click("#mark-paid")
+    assert approver.inner_text("#batch-status") == "exported"
+    approver.once("dialog", lambda dialog: dialog.accept())
+    approver.click("#mark-paid")
+    approver.wait_for_selector("text=marked paid")
+    assert approver.inner_text("#batch-status") == "paid"
+    screenshot(approver, "30-finance-batch-paid")
+    batch.refresh_from_db()
+    assert (batch.status, batch.approved_by, batch.paid_by) == (
+        "paid",
+        net.other_finance,
+        net.other_finance,
+    )
+    assert LedgerEntry.objects.filter(kind="payment").count() == 2
+
+    approver.goto("/reports/?group_by=offer&then_by=publisher&and_by=day&preset=last_7_days")
+    headers = approver.locator("#report-table thead th").all_inner_texts()
+    assert headers[:4] == ["Offer", "Publisher", "Day", "Currency"]
+    screenshot(approver, "31-reports-by-offer-publisher-day")
     approver.goto("/finance/")
     screenshot(approver, "12-finance-batches")
     approver.goto("/finance/balances/")
