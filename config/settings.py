@@ -357,6 +357,14 @@ CELERY_BEAT_SCHEDULE["payouts-tax-form-expiry-notices"] = {
 # Uploaded documents (tax forms) go through Django's storage API: files under MEDIA_ROOT by
 # default, never served by URL (finance downloads them through the API).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Uploaded banner images (MEDIA_ROOT/creatives/) are public at MEDIA_URL + "creatives/": the web
+# server serves that prefix only (deploy/nginx/affnet-locations.conf), never MEDIA_ROOT whole.
+# A relative MEDIA_URL is made absolute with TRACKING_BASE_URL in publishers' creative codes.
+MEDIA_URL = env_str("MEDIA_URL", "/media/")
+if not MEDIA_URL.endswith("/"):
+    raise ImproperlyConfigured(f"MEDIA_URL={MEDIA_URL!r} must end with '/'")
+# The largest banner image accepted (PNG, JPEG, GIF or WebP, read from its bytes).
+CREATIVE_IMAGE_MAX_BYTES = env_int("CREATIVE_IMAGE_MAX_BYTES", 512 * 1024, minimum=1024)
 # The payout task's beat entry: daily; weekly on Mondays; monthly on the 1st; at the hour, UTC.
 PAYOUT_SCHEDULES = {
     "daily": {},

@@ -8,7 +8,7 @@ from celery import shared_task
 from core.errors import DomainError
 from payouts.models import PayoutBatch
 from payouts.schedule import payout_currencies_due, payout_scheduled_cut_off
-from payouts.services import payout_batch_build
+from payouts.services import payees, payout_batch_build
 
 log = logging.getLogger(__name__)
 
@@ -37,3 +37,9 @@ def scheduled_batch_build(currency: str, cut_off: str) -> int | None:
         return None
     log.info("scheduled payout batch %s built: %s %s", batch.id, batch.total, currency)
     return batch.id
+
+
+@shared_task(name="payouts.tasks.tax_form_expiry_notices_send")
+def tax_form_expiry_notices_send() -> int:
+    """Daily: tell publishers whose tax form ends within TAX_FORM_EXPIRY_NOTICE_DAYS."""
+    return payees.tax_form_expiry_notices_send()

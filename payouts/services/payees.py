@@ -10,21 +10,26 @@ A form's expiry (`valid_until`, its last valid day) is set once, by the reviewer
 the date the reviewer gives, or by default from its kind (a W-8BEN or W-8BEN-E stays in effect
 until the last day of the third calendar year after the year it was signed; a W-9, a VAT
 registration or another document does not expire unless the reviewer says so). Nobody changes
-it afterwards: a renewed form is a new upload.
+it afterwards: a renewed form is a new upload. TAX_FORM_EXPIRY_NOTICE_DAYS before that day
+the publisher's users are told once (tax_form_expiry_notices_send, daily on the beat), unless a
+form valid beyond it is already accepted.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Notification, User
+from accounts.notifications import notify, recipients
 from accounts.policy import Action, policy_require
 from affiliates.models import Publisher
 from core.errors import DomainError, ForbiddenError, NotFoundError
+from core.network_time import network_today
 from payouts.models import TaxForm
 
 # What a scanned or signed form comes as.
@@ -151,3 +156,49 @@ def tax_form_review(
         except IntegrityError:  # the database's own four-eyes check
             raise ForbiddenError("forbidden", "A form is reviewed by someone else.") from None
     return form
+
+
+EXPIRY_NOTICE = "tax_form_expiring"
+
+
+def tax_form_expiry_notices_send(*, today: date | None = None) -> int:
+    """Tell each publisher whose accepted forms all end within TAX_FORM_EXPIRY_NOTICE_DAYS (the
+    network's calendar) to upload a renewal: once per form (a notice names the form's URL, so a
+    repeat run finds it and stays quiet), and not when another accepted form of the publisher
+    lasts longer. 0 turns the notice off. Returns the forms notified."""
+    days = settings.TAX_FORM_EXPIRY_NOTICE_DAYS
+    if not days:
+        return 0
+    today = today or network_today(now=timezone.now())
+    ending = TaxForm.objects.filter(
+        status=TaxForm.Status.ACCEPTED,
+        valid_until__gte=today,
+        valid_until__lte=today + timedelta(days=days),
+    ).order_by("publisher_id", "-valid_until", "-id")
+    sent = 0
+    seen: set[int] = set()
+    for form in ending:
+        if form.publisher_id in seen:
+            continue  # the publisher's latest-ending form speaks for it
+        seen.add(form.publisher_id)
+        assert form.valid_until is not None  # filtered above
+        renewed = (
+            TaxForm.objects.filter(publisher_id=form.publisher_id, status=TaxForm.Status.ACCEPTED)
+            .exclude(pk=form.pk)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=form.valid_until))
+            .exists()
+        )
+        url = f"/api/v1/tax-forms/{form.pk}/"
+        if renewed or Notification.objects.filter(kind=EXPIRY_NOTICE, url=url).exists():
+            continue
+        with transaction.atomic():
+            rows = notify(
+                users=recipients(publisher_id=form.publisher_id),
+                kind=EXPIRY_NOTICE,
+                text=f"Your {form.get_kind_display()} tax form (#{form.pk}) is valid until "
+                f"{form.valid_until:%Y-%m-%d}: upload a renewed form before then"
+                + (", or payouts wait for it." if settings.TAX_FORM_REQUIRED else "."),
+                url=url,
+            )
+        sent += bool(rows)
+    return sent
