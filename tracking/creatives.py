@@ -15,7 +15,11 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from accounts.models import Role, User
 from accounts.selectors import user_role
 from core.money import money_round
-from offers.creative_services import LINK_PLACEHOLDER, creative_html_sanitise
+from offers.creative_services import (
+    LINK_PLACEHOLDER,
+    creative_html_sanitise,
+    creative_image_src,
+)
 from offers.creatives import Creative
 from offers.models import Offer
 from tracking.links import link_get_or_create, link_impression_url, link_url
@@ -47,7 +51,7 @@ def creative_code(*, creative: Creative, click_url: str) -> str:
         )
         return (
             f'<a href="{href}" rel="sponsored noopener" target="_blank">'
-            f'<img src="{html.escape(creative.image_url, quote=True)}"{size} '
+            f'<img src="{html.escape(creative_image_src(creative), quote=True)}"{size} '
             f'alt="{html.escape(creative.name, quote=True)}"></a>'
         )
     if creative.kind == Creative.Kind.TEXT:

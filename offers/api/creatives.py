@@ -2,13 +2,15 @@
 manager approves an advertiser's, publishers read the approved ones of offers they may run (and
 get each one's code with their link through /api/v1/creative-codes/, tracking's)."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import parsers, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api_roles import ADVERTISER, MANAGER, RoleFieldsSerializer, ScopedViewSet
+from core.api_shapes import StrictInputSerializer
+from core.parsers import JSONParser
 from offers import creative_services as services
 from offers.creatives import Creative
 from offers.selectors import offers_visible_to
@@ -38,6 +40,10 @@ class CreativeSerializer(RoleFieldsSerializer):
     create_only = frozenset({"offer"})
     scoped_querysets = {"offer": offers_visible_to}
     kind = CreativeKindField()
+    image_file_url = serializers.SerializerMethodField(
+        help_text="The uploaded banner image's absolute URL (it wins over image_url); empty if "
+        "none. Upload with POST /api/v1/creatives/{id}/image/."
+    )
 
     class Meta:
         model = Creative
@@ -47,6 +53,9 @@ class CreativeSerializer(RoleFieldsSerializer):
             "name",
             "kind",
             "image_url",
+            "image_file_url",
+            "image_content_type",
+            "image_bytes",
             "text",
             "html",
             "width",
@@ -56,8 +65,24 @@ class CreativeSerializer(RoleFieldsSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["approved", "created_at", "updated_at"]
+        read_only_fields = [
+            "approved",
+            "created_at",
+            "updated_at",
+            "image_content_type",
+            "image_bytes",
+        ]
         validators: list = []
+
+    def get_image_file_url(self, creative: Creative) -> str:
+        return services.creative_image_src(creative) if creative.image_file else ""
+
+
+class CreativeImageUploadSerializer(StrictInputSerializer):
+    image = serializers.FileField(
+        help_text="PNG, JPEG, GIF or WebP (judged by its bytes; SVG refused), at most "
+        "CREATIVE_IMAGE_MAX_BYTES; its width and height are recorded."
+    )
 
 
 class CreativeViewSet(ScopedViewSet):
@@ -68,6 +93,8 @@ class CreativeViewSet(ScopedViewSet):
     filterset_fields = ["offer", "kind", "is_active", "approved"]
     ordering_fields = ["id", "name"]
     create_roles = update_roles = delete_roles = EDITORS
+    # JSON only (core/parsers.py's limits); the image route alone takes multipart/form-data.
+    parser_classes = [JSONParser]
 
     def perform_create(self, serializer):
         serializer.instance = services.creative_save(
@@ -84,4 +111,26 @@ class CreativeViewSet(ScopedViewSet):
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """A manager approves the creative: publishers see it, and clicks naming it count."""
         creative = services.creative_approve(creative=self.get_object(), actor=request.user)
+        return Response(CreativeSerializer(creative, context={"request": request}).data)
+
+    @extend_schema(
+        request={"multipart/form-data": CreativeImageUploadSerializer},
+        responses={
+            200: CreativeSerializer,
+            415: OpenApiResponse(description="The body is not multipart/form-data."),
+        },
+    )
+    @action(
+        detail=True, methods=["post"], url_path="image", parser_classes=[parsers.MultiPartParser]
+    )
+    def image(self, request: Request, pk: str | None = None) -> Response:
+        """Upload a banner's image (multipart/form-data, the only body this route takes; the
+        rest of the API reads JSON). Managers, and the offer's own advertiser, whose upload
+        waits for a manager's approval again. Stored through Django's storage API under a
+        random name and served at MEDIA_URL; type, byte size and pixel size recorded."""
+        data = CreativeImageUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        creative = services.creative_image_upload(
+            creative=self.get_object(), upload=data.validated_data["image"], actor=request.user
+        )
         return Response(CreativeSerializer(creative, context={"request": request}).data)

@@ -23,7 +23,7 @@ from accounts.selectors import user_role
 from core.api_shapes import StrictInputSerializer
 from core.errors import ForbiddenError, NotFoundError
 from offers.api.creatives import CreativeKindField
-from offers.creative_services import creatives_visible_to
+from offers.creative_services import creative_image_src, creatives_visible_to
 from offers.creatives import Creative
 from offers.selectors import offer_visible_to
 from tracking.creatives import (
@@ -40,12 +40,16 @@ class CreativeCodeSerializer(serializers.ModelSerializer):
     click_url = serializers.SerializerMethodField()
     impression_url = serializers.SerializerMethodField()
     code = serializers.SerializerMethodField()
+    image_src = serializers.SerializerMethodField(
+        help_text="A banner's image as an absolute URL (its uploaded file, else its image_url); "
+        "empty for other kinds."
+    )
     kind = CreativeKindField(read_only=True)
 
     class Meta:
         model = Creative
         fields = ["id", "offer", "name", "kind", "width", "height", "click_url"]
-        fields += ["impression_url", "code"]
+        fields += ["impression_url", "image_src", "code"]
 
     def _publisher_id(self) -> int:
         return self.context["request"].user.publisher_id
@@ -55,6 +59,9 @@ class CreativeCodeSerializer(serializers.ModelSerializer):
 
     def get_impression_url(self, creative: Creative) -> str:
         return creative_impression_url(creative=creative, publisher_id=self._publisher_id())
+
+    def get_image_src(self, creative: Creative) -> str:
+        return creative_image_src(creative) if creative.kind == Creative.Kind.BANNER else ""
 
     def get_code(self, creative: Creative) -> str:
         """The HTML to paste: the creative, linking to `click_url`."""
