@@ -146,6 +146,10 @@ class Click(models.Model):
     smart_link_id = models.BigIntegerField(null=True, blank=True)
     # The visitor's region (ISO 3166-2, e.g. US-CA) when a city database placed it; "" unknown.
     region = models.CharField(max_length=8, blank=True, default="", db_default="")
+    # A smart link's decision for this visitor, compact (tracking/clicks/smart.py SmartChoice:
+    # `rule:how|offer:why-not-eligible:epc|...`); read as a structure by
+    # tracking.smart_link_explain.smart_choice_explain. Empty for other clicks.
+    smart_choice = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]

@@ -4,9 +4,10 @@ Cursor pagination: the clicks table is large and partitioned by day, and a page-
 over it would cost more than the page.
 """
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.pagination import CursorPagination
 
@@ -14,6 +15,7 @@ from accounts.models import Role
 from accounts.selectors import user_role
 from tracking.clicks.selectors import clicks_visible_to
 from tracking.models import Click
+from tracking.smart_link_explain import smart_choice_explain
 
 PARTNER_FIELDS = [
     "click_id",
@@ -37,17 +39,61 @@ PARTNER_FIELDS = [
 
 
 class ClickSerializer(serializers.ModelSerializer):
+    """An advertiser's view (and the base of the others)."""
+
     class Meta:
         model = Click
         fields = PARTNER_FIELDS
 
 
-class StaffClickSerializer(serializers.ModelSerializer):
-    """Staff also see who clicked (address, browser, referrer): fraud review."""
+class SmartCandidateSerializer(serializers.Serializer):
+    offer_id = serializers.IntegerField()
+    eligible = serializers.BooleanField()
+    chosen = serializers.BooleanField()
+    reason = serializers.CharField(help_text="Why it was not eligible; empty when it was.")
+    reason_in_words = serializers.CharField()
+    epc = serializers.CharField(
+        allow_null=True,
+        help_text="Its recent network-wide EPC as the redirect's snapshot held it (staff only; "
+        "null for publishers).",
+    )
+
+
+class SmartChoiceSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="The smart link's rule: epc or weighted.")
+    how = serializers.CharField(help_text="best_epc, explore, weighted, none or off.")
+    how_in_words = serializers.CharField()
+    chosen_offer_id = serializers.IntegerField(allow_null=True)
+    candidates = SmartCandidateSerializer(many=True)
+
+
+class PublisherClickSerializer(ClickSerializer):
+    """A publisher also sees its smart link's decision: the offer chosen and why, and why each
+    other candidate was not eligible (never shown to advertisers: it names other offers)."""
+
+    smart_link = serializers.SerializerMethodField()
+    with_epc = False
 
     class Meta:
         model = Click
-        fields = [*PARTNER_FIELDS, "ip", "user_agent", "referrer"]
+        fields = [*PARTNER_FIELDS, "smart_link_id", "smart_link"]
+
+    @extend_schema_field(SmartChoiceSerializer(allow_null=True))
+    def get_smart_link(self, click: Click) -> dict[str, Any] | None:
+        return smart_choice_explain(
+            text=click.smart_choice, offer_id=click.offer_id, with_epc=self.with_epc
+        )
+
+
+class StaffClickSerializer(PublisherClickSerializer):
+    """Staff also see who clicked (address, browser, referrer): fraud review; and the
+    candidates' network-wide EPCs behind a smart link's choice."""
+
+    with_epc = True
+
+    class Meta:
+        model = Click
+        fields = [*PARTNER_FIELDS, "smart_link_id", "smart_link", "ip", "user_agent", "referrer"]
 
 
 class ClickFilter(django_filters.FilterSet):
@@ -93,6 +139,9 @@ class ClickViewSet(viewsets.ReadOnlyModelViewSet):
         return clicks_visible_to(user=self.request.user)
 
     def get_serializer_class(self):
-        if user_role(getattr(self.request, "user", None)) in (Role.MANAGER, Role.FINANCE):
+        role = user_role(getattr(self.request, "user", None))
+        if role in (Role.MANAGER, Role.FINANCE):
             return StaffClickSerializer
+        if role == Role.PUBLISHER:
+            return PublisherClickSerializer
         return ClickSerializer

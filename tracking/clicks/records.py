@@ -11,6 +11,7 @@ from tracking.clicks.ids import click_id_time
 from tracking.models import Click
 
 MAX_FIELD = 255  # sub ids and source (Click's columns)
+SMART_CHOICE_MAX = 2000  # a smart link's decision (50 candidates at most, ~25 characters each)
 
 
 def click_from_record(*, record: dict, unique: bool, capped: bool) -> Click:
@@ -59,6 +60,7 @@ def click_from_record(*, record: dict, unique: bool, capped: bool) -> Click:
     smart_link = record.get("sl")
     if smart_link is not None:
         click.smart_link_id = int(smart_link)
+        click.smart_choice = _storable(record.get("sx"))[:SMART_CHOICE_MAX]
     return click
 
 

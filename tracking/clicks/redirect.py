@@ -36,7 +36,7 @@ from tracking.clicks.resolve import (
     link_resolve,
     url_normalised,
 )
-from tracking.clicks.smart import smart_pick
+from tracking.clicks.smart import SMART_LINK_OFF, smart_pick
 from tracking.clicks.store import click_write_direct
 from tracking.clicks.targeting import audience_reason, region_reason, schedule_reason
 from tracking.clicks.variants import variant_pick, visitor_key
@@ -166,10 +166,11 @@ def _smart_choose(
     device: str,
     user_agent: str,
     accept_language: str,
-) -> tuple[LinkSnapshot, str]:
+) -> tuple[LinkSnapshot, str, str]:
     """The chosen offer's snapshot and "" (tracking/clicks/smart.py), or, when no offer is
     eligible (or the smart link is switched off), the smart link's own snapshot (its fallback
-    URL, its first offer's id) and the reason no_eligible_offer."""
+    URL, its first offer's id) and the reason no_eligible_offer; third, the decision as the
+    click keeps it (SmartChoice.text: the rule, how, and why each candidate was ineligible)."""
 
     def reason_of(candidate: dict) -> str:
         return click_reason(
@@ -181,16 +182,14 @@ def _smart_choose(
             accept_language=accept_language,
         )
 
-    chosen = (
-        smart_pick(
-            candidates=smart.smart, rule=smart.smart_rule, visitor=visitor, reason_of=reason_of
-        )
-        if smart.offer_active
-        else None
+    if not smart.offer_active:
+        return smart, Click.Reason.NO_ELIGIBLE_OFFER, f"{smart.smart_rule}:{SMART_LINK_OFF}"
+    choice = smart_pick(
+        candidates=smart.smart, rule=smart.smart_rule, visitor=visitor, reason_of=reason_of
     )
-    if chosen is None:
-        return smart, Click.Reason.NO_ELIGIBLE_OFFER
-    return LinkSnapshot(**chosen), Click.Reason.NONE
+    if choice.chosen is None:
+        return smart, Click.Reason.NO_ELIGIBLE_OFFER, choice.text()
+    return LinkSnapshot(**choice.chosen), Click.Reason.NONE, choice.text()
 
 
 def _link_key(kind: str, code: str, query: Mapping[str, str]) -> str | None:
@@ -277,8 +276,9 @@ def click_prepare(
     accept_language = environ.get("HTTP_ACCEPT_LANGUAGE", "")
     region = client_region(ip=ip, country=country)
     smart_link_id = snapshot.smart_link_id
+    smart_choice = ""
     if smart_link_id is not None:
-        snapshot, reason = _smart_choose(
+        snapshot, reason, smart_choice = _smart_choose(
             smart=snapshot,
             visitor=f"{ip}|{user_agent}|{smart_link_id}",
             country=country,
@@ -327,6 +327,7 @@ def click_prepare(
     }
     if smart_link_id is not None:
         record["sl"] = smart_link_id
+        record["sx"] = smart_choice
     creative = _creative(query, malformed, snapshot, bad)
     if creative is not None:
         record["cv"] = creative

@@ -53,6 +53,7 @@ COLUMNS = (
     "creative_id",
     "smart_link_id",
     "region",
+    "smart_choice",
 )
 # PostgreSQL array types of COLUMNS, in order, for the unnest insert.
 _PG_TYPES = (
@@ -81,6 +82,7 @@ _PG_TYPES = (
     "bigint",
     "bigint",
     "varchar",
+    "text",
 )
 
 
