@@ -538,11 +538,13 @@ def verify(cluster: Cluster, tally: Tally) -> tuple[dict[str, int], list[str]]:
             inbox_per_txn[txn] = inbox_per_txn.get(txn, 0) + 1
         # A callback stored twice (its web node died after storing it, before answering, and
         # nginx sent it to the other node) is harmless if the extra row is refused as a duplicate.
-        extra_not_duplicate = [
-            inbox_id
-            for txn, inbox_id, _, result in inbox_rows
-            if inbox_per_txn[txn] > 1 and result != "approved" and not result.startswith("dup")
-        ]
+        # Each such txn keeps one row that is not a duplicate (approved, pending...); every row
+        # past that one must be. (It used to count the kept one too when it was pending.)
+        kept: dict[str, list[int]] = {}
+        for txn, inbox_id, _, result in sorted(inbox_rows, key=lambda row: row[1]):
+            if inbox_per_txn[txn] > 1 and not (result or "").startswith("dup"):
+                kept.setdefault(txn, []).append(inbox_id)
+        extra_not_duplicate = [inbox_id for ids in kept.values() for inbox_id in ids[1:]]
         conversions_by_txn = dict(
             conn.execute(
                 "SELECT advertiser_txn_id, count(*) FROM tracking_conversion "
@@ -879,6 +881,9 @@ def rehearse(options: Options, workdir: Path) -> tuple[int, bool]:
                 "callbacks refused (sent again afterwards)": len(refused),
                 "workers SIGKILLed": faults.worker_kills,
                 "web nodes SIGKILLed": faults.web_kills,
+                "  web kills postponed a second (the node killed before still starting)": (
+                    faults.web_kills_postponed
+                ),
                 "Redis restarts": faults.redis_restarts,
                 "Redis Cluster primary restarts": faults.cluster_node_restarts,
                 "PostgreSQL restarts": faults.postgres_restarts,
