@@ -181,7 +181,10 @@ def _image_read(upload: UploadedFile) -> tuple[bytes, str, int, int]:
                 image.verify()
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise refused from None
-    except (OSError, SyntaxError, ValueError):  # truncated or corrupt data
+    # Truncated or corrupt data: Pillow's decoders raise OSError, SyntaxError, ValueError, and
+    # on some malformed headers struct.error, IndexError or others; all of them mean "not an
+    # image we take", never a 500.
+    except Exception:
         raise refused from None
     if image_format not in IMAGE_FORMATS:
         raise refused
