@@ -154,7 +154,24 @@ def _tighten_decimals(node: Any) -> None:
             _tighten_decimals(value)
 
 
+DECIMAL_IN_A_BODY = 'A decimal string ("12.50"): a JSON number is refused (400 invalid).'
+
+
+def _say_decimals_are_strings(components: dict[str, Any]) -> None:
+    """Each decimal of a request body says it is read from a string only (core.api_shapes:
+    numbers_for_strings_refuse), before what its own help text says."""
+    for name, component in components.items():
+        if not name.endswith("Request"):
+            continue
+        for prop in component.get("properties", {}).values():
+            if prop.get("format") == "decimal" and not prop.get("readOnly"):
+                said = prop.get("description", "")
+                prop["description"] = f"{DECIMAL_IN_A_BODY} {said}".strip()
+
+
 def decimals_need_a_digit(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook: a decimal string has at least one digit."""
+    """drf-spectacular postprocessing hook: a decimal string has at least one digit, and a
+    request body's decimal says a JSON number is refused."""
     _tighten_decimals(result)
+    _say_decimals_are_strings(result.get("components", {}).get("schemas", {}))
     return result

@@ -9,6 +9,11 @@
   schema says the same with `additionalProperties: false` on every request body
   (config/schema.py), and tests/api/test_unknown_body_keys_are_refused.py keeps every request
   serializer strict.
+- A body field the schema types as a string (text, a decimal amount or percent, a date) takes a
+  JSON string: a JSON number or boolean there is refused with 400 `invalid` naming the field
+  (`numbers_for_strings_refuse`), never read as its text. For money this is the point: a JSON
+  number is a binary float to most clients ("0.1" is not 0.1), so amounts travel as decimal
+  strings ("12.50"), as they are answered.
 """
 
 from collections.abc import Mapping
@@ -41,6 +46,32 @@ def unknown_keys_refuse(data: Any, writable: set[str]) -> None:
         )
 
 
+# Fields the schema types as strings but DRF would also read from a JSON number (or boolean).
+STRING_TYPED_FIELDS = (serializers.CharField, serializers.DecimalField)
+NUMBER_FOR_STRING = (
+    'Send this as a JSON string (an amount as a decimal string: "12.50"), not a number.'
+)
+
+
+def numbers_for_strings_refuse(data: Any, fields: Mapping[str, serializers.Field]) -> None:
+    """400 `invalid` naming each writable string-typed field of `data` given a number or bool."""
+    if not isinstance(data, Mapping):
+        return
+    refused = sorted(
+        name
+        for name, field in fields.items()
+        if not field.read_only
+        and isinstance(field, STRING_TYPED_FIELDS)
+        and isinstance(data.get(name), bool | int | float)
+    )
+    if refused:
+        raise DomainError(
+            "invalid",
+            "Invalid input in: " + ", ".join(refused) + ".",
+            fields={name: [NUMBER_FOR_STRING] for name in refused},
+        )
+
+
 class StrictInputMixin:
     """For a request body's (model) serializer: keys it does not declare writable are refused."""
 
@@ -49,6 +80,7 @@ class StrictInputMixin:
     def to_internal_value(self, data: Any) -> Any:
         writable = {name for name, field in self.fields.items() if not field.read_only}
         unknown_keys_refuse(data, writable)
+        numbers_for_strings_refuse(data, self.fields)
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

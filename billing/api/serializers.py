@@ -12,6 +12,14 @@ from core.api_shapes import MONEY_STRING, CurrencyField, StrictInputSerializer
 from core.money import money_str
 
 AMOUNT = {"max_digits": 18, "decimal_places": 6}
+# The schema cannot tie an amount's decimal places to the body's currency; the API does.
+MINOR_UNIT_EXACT = (
+    "No more decimal places than the currency's minor unit (2 for most, 0 for JPY, 3 for BHD): "
+    "more is refused (400), never rounded."
+)
+MINOR_UNIT_ROUNDED = (
+    "Rounded half-up to the currency's minor unit (2 places for most, 0 for JPY, 3 for BHD)."
+)
 
 
 @extend_schema_field(MONEY_STRING)
@@ -135,7 +143,9 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 class PaymentRecordSerializer(StrictInputSerializer):
     invoice = serializers.IntegerField(min_value=1)
-    amount = serializers.DecimalField(**AMOUNT)
+    amount = serializers.DecimalField(
+        **AMOUNT, help_text=f"In the invoice's currency. {MINOR_UNIT_EXACT}"
+    )
     received_on = serializers.DateField()
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
     source = serializers.ChoiceField(choices=Payment.Source.choices, required=False)
@@ -153,7 +163,7 @@ class TopUpSerializer(serializers.ModelSerializer):
 class TopUpRecordSerializer(StrictInputSerializer):
     advertiser = serializers.IntegerField(min_value=1)
     currency = CurrencyField()
-    amount = serializers.DecimalField(**AMOUNT)
+    amount = serializers.DecimalField(**AMOUNT, help_text=MINOR_UNIT_EXACT)
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
@@ -161,7 +171,9 @@ class CreditLimitSerializer(StrictInputSerializer):
     advertiser = serializers.IntegerField(min_value=1)
     currency = CurrencyField()
     credit_limit = serializers.DecimalField(
-        **AMOUNT, allow_null=True, help_text="0: prepaid only; null: no funds control."
+        **AMOUNT,
+        allow_null=True,
+        help_text=f"0: prepaid only; null: no funds control. {MINOR_UNIT_ROUNDED}",
     )
 
 
@@ -192,4 +204,8 @@ class BudgetSerializer(serializers.ModelSerializer):
 class BudgetSetSerializer(StrictInputSerializer):
     offer = serializers.IntegerField(min_value=1)
     period = serializers.ChoiceField(choices=RevenueBudget.Period.choices)
-    amount = serializers.DecimalField(**AMOUNT, allow_null=True, help_text="null removes it.")
+    amount = serializers.DecimalField(
+        **AMOUNT,
+        allow_null=True,
+        help_text=f"In the offer's currency; null removes it. {MINOR_UNIT_ROUNDED}",
+    )

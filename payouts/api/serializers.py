@@ -162,7 +162,14 @@ class PublisherLedgerEntrySerializer(LedgerEntrySerializer):
 class AdjustmentSerializer(StrictInputSerializer):
     publisher = serializers.IntegerField(min_value=1)
     currency = serializers.CharField(min_length=3, max_length=3)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=6)
+    amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=6,
+        help_text=(
+            "Signed. No more decimal places than the currency's minor unit (2 for most, 0 for "
+            "JPY, 3 for BHD): more is refused (400 not_rounded), never rounded."
+        ),
+    )
     reason = serializers.CharField(max_length=2000)
 
 

@@ -103,17 +103,17 @@ def terms_body(goal, **changes):
     ("changes", "field", "code"),
     [
         (
-            {"revenue_kind": "revshare", "revenue_amount": 0, "revenue_percent": "100.5"},
+            {"revenue_kind": "revshare", "revenue_amount": "0", "revenue_percent": "100.5"},
             "revenue_percent",
             "percent_out_of_range",
         ),
         (
-            {"revenue_kind": "revshare", "revenue_amount": 0, "revenue_percent": "-1"},
+            {"revenue_kind": "revshare", "revenue_amount": "0", "revenue_percent": "-1"},
             "revenue_percent",
             "percent_out_of_range",
         ),
         (
-            {"payout_kind": "revshare", "payout_amount": 0, "payout_percent": "101"},
+            {"payout_kind": "revshare", "payout_amount": "0", "payout_percent": "101"},
             "payout_percent",
             "percent_out_of_range",
         ),
@@ -121,10 +121,10 @@ def terms_body(goal, **changes):
         (
             {
                 "revenue_kind": "revshare",
-                "revenue_amount": 0,
+                "revenue_amount": "0",
                 "revenue_percent": "20",
                 "payout_kind": "revshare",
-                "payout_amount": 0,
+                "payout_amount": "0",
                 "payout_percent": "20.5",
             },
             "payout_percent",
@@ -141,7 +141,7 @@ def terms_body(goal, **changes):
             "payout_above_revenue",
         ),
         ({"revenue_amount": None}, "revenue_amount", "required"),
-        ({"payout_kind": "revshare", "payout_amount": 0}, "payout_percent", "required"),
+        ({"payout_kind": "revshare", "payout_amount": "0"}, "payout_percent", "required"),
         ({"payout_kind": "cpc"}, "payout_amount", None),  # cpc 7 vs cpa 10: no common basis
         ({"revenue_percent": "5"}, "revenue_percent", "not_used"),
         ({"revenue_amount": "-1"}, "revenue_amount", "negative_amount"),
@@ -229,7 +229,7 @@ def test_overlapping_overrides_for_one_target_are_refused(manager, offer):
     [
         ({"payout_amount": "10.50"}, "payout_amount", "payout_above_revenue"),
         (
-            {"payout_kind": "revshare", "payout_amount": 0, "payout_percent": "120"},
+            {"payout_kind": "revshare", "payout_amount": "0", "payout_percent": "120"},
             "payout_percent",
             "percent_out_of_range",
         ),

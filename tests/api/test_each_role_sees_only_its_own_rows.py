@@ -67,9 +67,12 @@ def test_a_visible_row_the_role_may_not_change_is_forbidden(world, endpoint):
     [
         ("advertisers", {"name": "Mine now"}),
         ("publishers", {"name": "Mine now"}),
-        ("overrides", {"publisher": 1, "offer": 1, "payout_kind": "cpa_flat", "payout_amount": 1}),
-        ("terms", {"goal": 1, "revenue_kind": "cpa_flat", "revenue_amount": 1}),
-        ("caps", {"offer": 1, "limit": 5}),
+        (
+            "overrides",
+            {"publisher": 1, "offer": 1, "payout_kind": "cpa_flat", "payout_amount": "1"},
+        ),
+        ("terms", {"goal": 1, "revenue_kind": "cpa_flat", "revenue_amount": "1"}),
+        ("caps", {"offer": 1, "limit": "5"}),
     ],
 )
 def test_roles_without_create_rights_are_forbidden_and_nothing_is_written(world, endpoint, body):

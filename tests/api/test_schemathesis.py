@@ -40,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.models import User
+from tests.api.amounts import amount_in_minor_units
 from tests.api.world import VISIBLE, build_world
 
 # role -> the world's user holding it (one key each).
@@ -127,12 +128,15 @@ def _pick(choices: list[str], seed: object) -> str:
 
 
 def positive_data_made_real(case, role: str, world) -> None:
-    """A positive example's ids made real for `role`: references in its body point at rows the
-    role can see (one offer, with its goal and advertiser), and a query parameter the schema
-    requires for the role (`x-required-for-roles`) is given when the example left it out."""
+    """A positive example's ids made real for `role` (and its amount in minor units): references
+    in its body point at rows the role can see (one offer, with its goal and advertiser), and a
+    query parameter the schema requires for the role (`x-required-for-roles`) is given when the
+    example left it out."""
     meta = case.meta
     if meta is None or not meta.generation.mode.is_positive:
         return
+    if isinstance(case.body, dict):
+        amount_in_minor_units(case.body)
     user = ROLES[role]
     # .get: the coverage phase also sends methods the path does not declare (TRACE...).
     operation = RAW_SCHEMAS[role]["paths"][case.operation.path].get(case.method.lower(), {})
