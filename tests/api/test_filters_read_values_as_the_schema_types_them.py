@@ -1,6 +1,8 @@
 """`make fuzz` findings, pinned: a filter value the schema types differently is a 400 naming it,
 a value the schema allows is accepted, and the schema says what each role must send."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.urls import reverse
 
@@ -54,11 +56,24 @@ def test_a_filter_value_of_another_type_is_refused_naming_it(manager, url, field
         "2026-01-01t00:00:00z",
         "2026-01-01T00:00:00.1234567891+05:30",
         "2026-01-01T00:00:00-14:00",
+        # Offsets PostgreSQL refuses (past 15:59) answered 500: values are compared in UTC.
+        "1061-03-05T00:00:00+17:47",
+        "2026-01-01T00:00:00-23:59",
     ],
 )
 def test_any_rfc3339_date_time_is_accepted(manager, value):
     response = manager.get("/api/v1/clicks/", {"created_after": value})
     assert response.status_code == 200, response.content
+
+
+def test_a_date_time_with_a_large_offset_means_the_same_instant_in_utc(manager):
+    click = factories.ClickFactory(created_at=datetime(2026, 3, 1, 10, 0, tzinfo=UTC))
+    # 10:00 UTC is 03:47 the next day at +17:47.
+    found = [
+        manager.get("/api/v1/clicks/", {"created_after": after}).json()["results"]
+        for after in ("2026-03-02T03:46:00+17:47", "2026-03-02T03:48:00+17:47")
+    ]
+    assert [[row["click_id"] for row in rows] for rows in found] == [[click.click_id], []]
 
 
 # Valid requests that were refused.
