@@ -75,11 +75,15 @@ def _close_stray_connections() -> None:
 
     ours = set(map(id, connections.all(initialized_only=True)))
     for wrapper in gc.get_objects():
-        if (
-            isinstance(wrapper, BaseDatabaseWrapper)
-            and id(wrapper) not in ours
-            and wrapper._thread_ident == threading.get_ident()  # other threads close their own
-        ):
+        try:
+            stray = (
+                isinstance(wrapper, BaseDatabaseWrapper)
+                and id(wrapper) not in ours
+                and wrapper._thread_ident == threading.get_ident()  # other threads close theirs
+            )
+        except ReferenceError:  # a weak proxy whose object is gone: nothing to close
+            continue
+        if stray:
             wrapper.close()
 
 
