@@ -3,7 +3,7 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,6 +15,7 @@ from affiliates.models import Publisher
 from affiliates.payout_details import payout_details_requesters_since
 from core.errors import ForbiddenError, NotFoundError
 from core.money import money_round, money_str
+from core.network_time import network_today
 from payouts.models import (
     AccountingPeriod,
     AdjustmentRequest,
@@ -220,6 +221,29 @@ def tax_forms_visible_to(*, user: User) -> QuerySet[TaxForm]:
     if user.is_authenticated and user.is_active and user.publisher_id:
         return forms.filter(publisher_id=user.publisher_id)
     return forms.none()
+
+
+def tax_form_hold_of(*, publisher_id: int, today: date | None = None) -> str | None:
+    """Why a batch would hold the publisher out for its tax form, or None: only where
+    TAX_FORM_REQUIRED is on and no accepted form is valid today (the network's calendar). The
+    reason is the build's (payouts.services.build): tax_form_pending before _expired before
+    _rejected, else tax_form_missing."""
+    if not settings.TAX_FORM_REQUIRED:
+        return None
+    today = today or network_today(now=timezone.now())
+    states = set()
+    for status, valid_until in TaxForm.objects.filter(publisher_id=publisher_id).values_list(
+        "status", "valid_until"
+    ):
+        if status == TaxForm.Status.ACCEPTED:
+            if valid_until is None or valid_until >= today:
+                return None
+            status = "expired"
+        states.add(status)
+    for state in (TaxForm.Status.PENDING, "expired", TaxForm.Status.REJECTED):
+        if state in states:
+            return f"tax_form_{state}"
+    return "tax_form_missing"
 
 
 def payout_batch_held(*, batch_id: int, user: User) -> list[dict]:

@@ -10,6 +10,7 @@ from portal import (
     notification_urls,
     personal_data_urls,
     sandbox_urls,
+    tax_form_urls,
     validation_urls,
 )
 from portal.views import (
@@ -72,6 +73,8 @@ urlpatterns = [
     ),
     path("publisher/payouts/", publisher.payouts, name="publisher-payouts"),
     path("publisher/payouts/details/", publisher.payout_details, name="publisher-payout-details"),
+    # The publisher's tax forms (finance reviews them under /finance/tax-forms/).
+    *tax_form_urls.urlpatterns,
     # Advertiser view.
     path("advertiser/", advertiser.offers, name="advertiser-offers"),
     path(

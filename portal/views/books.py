@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from accounts.policy import Action, policy_roles
 from core.errors import DomainError
 from core.network_time import month_bounds, month_of
@@ -136,9 +137,10 @@ def tax_form_decide(request: HttpRequest, form_id: int, verb: str) -> HttpRespon
     return redirect("portal:finance-tax-forms")
 
 
-@role_required(*STAFF)
-def tax_form_document(request: HttpRequest, form_id: int) -> FileResponse:
-    form = tax_forms_visible_to(user=request.user).filter(id=form_id).first()
+def tax_form_file(*, user: User, form_id: int) -> FileResponse:
+    """A stored tax form as uploaded, if `user` may see it (else a 404): finance's and managers'
+    page here, the publisher's own in portal/views/publisher_tax_forms.py."""
+    form = tax_forms_visible_to(user=user).filter(id=form_id).first()
     if form is None:
         raise Http404("No such tax form.")
     return FileResponse(
@@ -147,3 +149,8 @@ def tax_form_document(request: HttpRequest, form_id: int) -> FileResponse:
         filename=form.file_name,
         content_type=form.content_type,
     )
+
+
+@role_required(*STAFF)
+def tax_form_document(request: HttpRequest, form_id: int) -> FileResponse:
+    return tax_form_file(user=request.user, form_id=form_id)

@@ -13,6 +13,7 @@ from payouts.explain import (
     payout_line_entries,
     publisher_recent_entries,
 )
+from payouts.selectors import tax_form_hold_of
 from portal.roles import ADVERTISER, FINANCE, MANAGER, PUBLISHER, role_required
 
 
@@ -39,7 +40,8 @@ def ledger_entry(request: HttpRequest, entry_id: int) -> HttpResponse:
 @role_required(PUBLISHER)
 def earnings(request: HttpRequest) -> HttpResponse:
     rows = publisher_recent_entries(user=request.user)
-    return render(request, "portal/explain/earnings.html", {"entries": rows})
+    hold = tax_form_hold_of(publisher_id=request.user.publisher_id)
+    return render(request, "portal/explain/earnings.html", {"entries": rows, "tax_form_hold": hold})
 
 
 @role_required(FINANCE, MANAGER)

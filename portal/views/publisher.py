@@ -30,7 +30,12 @@ from offers.selectors import (
 )
 from offers.services import offer_access_request
 from offers.terms import TermsNotSetError, pricing_model, terms_in_force
-from payouts.selectors import publisher_balances, publisher_payments, publisher_payout_lines
+from payouts.selectors import (
+    publisher_balances,
+    publisher_payments,
+    publisher_payout_lines,
+    tax_form_hold_of,
+)
 from portal.form_errors import form_errors_add
 from portal.forms import (
     SUB_FIELDS,
@@ -57,6 +62,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "periods": dashboard_periods(user=user),
             "chart": daily_chart(user=user, metrics=("clicks", "conversions", "payout")),
+            "tax_form_hold": tax_form_hold_of(publisher_id=user.publisher_id),
         },
     )
 
@@ -259,6 +265,7 @@ def payouts(request: HttpRequest) -> HttpResponse:
             "pending_change": payout_details_changes_visible_to(user=request.user)
             .filter(state="pending")
             .first(),
+            "tax_form_hold": tax_form_hold_of(publisher_id=publisher_id),
         },
     )
 
