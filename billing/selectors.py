@@ -1,6 +1,7 @@
 """Billing reads: invoices as each role may see them, receivables, funds and budgets."""
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
@@ -186,3 +187,18 @@ def invoice_later_changes(*, invoice: Invoice) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def invoice_page_context(invoice: Invoice, *, user: Any) -> dict[str, Any]:
+    """What an invoice's page shows, the advertiser's and finance's alike: its state, what is
+    still outstanding (`invoice` comes from invoices_for, which sums its payments), its lines,
+    the credit and debit notes later invoices carry for it, and the payments `user` may see.
+    `later` is read only if the page shows it (a template calls it)."""
+    return {
+        "invoice": invoice,
+        "state": invoice_state(invoice),
+        "outstanding": invoice.total - invoice.paid,
+        "lines": invoice_lines(invoice_id=invoice.id),
+        "later": partial(invoice_later_changes, invoice=invoice),
+        "payments": payments_for(user=user).filter(invoice=invoice),
+    }

@@ -8,16 +8,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from billing.documents import invoice_csv, invoice_filename, invoice_pdf
 from billing.models import Invoice
-from billing.selectors import (
-    invoice_later_changes,
-    invoice_lines,
-    invoice_state,
-    invoices_for,
-    payments_for,
-)
+from billing.selectors import invoice_page_context, invoice_state, invoices_for
 from portal.roles import ADVERTISER, role_required
+from portal.views.billing import invoice_download
 
 PAGE_SIZE = 50
 
@@ -35,7 +29,7 @@ def invoices(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for invoice in page:
         invoice.state = invoice_state(invoice)
-        invoice.due = invoice.total - invoice.paid
+        invoice.outstanding = invoice.total - invoice.paid
     return render(request, "portal/advertiser/invoices.html", {"page": page})
 
 
@@ -45,25 +39,10 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
     return render(
         request,
         "portal/advertiser/invoice.html",
-        {
-            "invoice": invoice,
-            "state": invoice_state(invoice),
-            "due": invoice.total - invoice.paid,
-            "lines": invoice_lines(invoice_id=invoice.id),
-            "later": invoice_later_changes(invoice=invoice),
-            "payments": payments_for(user=request.user).filter(invoice=invoice),
-        },
+        invoice_page_context(invoice, user=request.user),
     )
 
 
 @role_required(ADVERTISER)
 def invoice_file(request: HttpRequest, invoice_id: int, kind: str) -> HttpResponse:
-    invoice = _own(request, invoice_id)
-    if kind == "pdf":
-        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
-    elif kind == "csv":
-        response = HttpResponse(invoice_csv(invoice), content_type="text/csv; charset=utf-8")
-    else:
-        raise Http404("PDF or CSV.")
-    response["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice, kind)}"'
-    return response
+    return invoice_download(_own(request, invoice_id), kind)

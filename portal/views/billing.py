@@ -13,9 +13,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.policy import Action, policy_roles
 from billing.documents import invoice_csv, invoice_filename, invoice_pdf
+from billing.models import Invoice
 from billing.selectors import (
     advertiser_balances_for,
-    invoice_lines,
+    invoice_page_context,
     invoice_state,
     invoices_for,
     payments_for,
@@ -96,11 +97,7 @@ def invoice_detail(request: HttpRequest, invoice_id: int) -> HttpResponse:
         request,
         "portal/finance/invoice.html",
         {
-            "invoice": invoice,
-            "state": invoice_state(invoice),
-            "outstanding": invoice.total - invoice.paid,
-            "lines": invoice_lines(invoice_id=invoice.id),
-            "payments": payments_for(user=request.user).filter(invoice=invoice),
+            **invoice_page_context(invoice, user=request.user),
             "can_act": request.user.role in policy_roles(Action.INVOICE_ISSUE),
         },
     )
@@ -144,7 +141,12 @@ def invoice_pay(request: HttpRequest, invoice_id: int) -> HttpResponse:
 
 @role_required(*STAFF)
 def invoice_file(request: HttpRequest, invoice_id: int, kind: str) -> HttpResponse:
-    invoice = _invoice(request, invoice_id)
+    return invoice_download(_invoice(request, invoice_id), kind)
+
+
+def invoice_download(invoice: Invoice, kind: str) -> HttpResponse:
+    """An invoice's PDF or CSV as an attachment (finance's page here, the advertiser's own in
+    portal/views/advertiser_invoices.py); another kind is a 404."""
     if kind == "pdf":
         response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
     elif kind == "csv":
