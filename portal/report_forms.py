@@ -27,6 +27,8 @@ DIMENSION_LABELS = {
     "sub4": "Sub 4",
     "sub5": "Sub 5",
     "source": "Source",
+    "creative": "Creative",
+    "landing_variant": "Landing page",
 }
 # (label, unit): the unit is shown in the header, money is per currency (its own column).
 METRIC_LABELS = {
@@ -63,6 +65,8 @@ PAGE_DIMENSIONS = (
     "sub2",
     "sub3",
     "source",
+    "creative",
+    "landing_variant",
 )
 
 

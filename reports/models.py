@@ -98,6 +98,8 @@ CountryDay = _MODELS["CountryDay"]
 GeoHour = _MODELS["GeoHour"]
 GeoDay = _MODELS["GeoDay"]
 SubsHour = _MODELS["SubsHour"]
+CreativeHour = _MODELS["CreativeHour"]
+CreativeDay = _MODELS["CreativeDay"]
 
 
 class ConversionCounted(models.Model):

@@ -28,9 +28,14 @@ COLUMNS = {
     "sub4": "sub4",
     "sub5": "sub5",
     "source": "source",
+    # From the click (tracking.Click.creative_id, landing_variant_id); conversions carry their
+    # click's. Read from the creative tables only (reports/rollups.py).
+    "creative": "creative_id",
+    "landing_variant": "landing_variant_id",
 }
 DIMENSIONS = TIME_DIMENSIONS + tuple(COLUMNS)
-ID_DIMENSIONS = ("offer", "publisher", "advertiser", "goal")
+# Dimensions whose values are ids (0 stored for none: shown as None, named in the answer).
+ID_DIMENSIONS = ("offer", "publisher", "advertiser", "goal", "creative", "landing_variant")
 # A publisher's sub ids and source are its own business: never an advertiser's dimension.
 HIDDEN_DIMENSIONS = {
     "publisher": frozenset({"advertiser"}),

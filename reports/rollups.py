@@ -27,6 +27,10 @@ DIMENSIONS: dict[str, int | None] = {
     "sub4": 255,
     "sub5": 255,
     "source": 255,
+    # 0 for none (a click without a creative or landing variant, impressions, traffic money):
+    # NULLs never conflict in a unique key, so the upsert could not add to such a row.
+    "creative_id": None,
+    "landing_variant_id": None,
 }
 
 
@@ -76,6 +80,18 @@ _GEO = (
 # the six values; the values themselves are plain columns beside it.
 _SUBS = ("offer_id", "publisher_id", "goal_id", "subs_key", "advertiser_id", "currency")
 _SUB_VALUES = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
+# Creative and landing variant are kept apart from the tables above (no other table grows a
+# column, and only reports asking for them read these), with the pair and goal (a publisher's
+# reports are scoped by publisher; conversions sit on their goal's row).
+_CREATIVE = (
+    "offer_id",
+    "publisher_id",
+    "goal_id",
+    "creative_id",
+    "landing_variant_id",
+    "advertiser_id",
+    "currency",
+)
 
 OFFER_HOUR = Rollup(
     "OfferHour",
@@ -147,6 +163,24 @@ SUBS_HOUR = Rollup(
     indexed=("publisher_id", "offer_id"),
     doc="Per hour, pair and goal, with all sub ids and the source (no country or device).",
 )
+CREATIVE_HOUR = Rollup(
+    "CreativeHour",
+    "rep_creative_h",
+    "hour",
+    _CREATIVE,
+    indexed=("publisher_id", "offer_id", "advertiser_id"),
+    doc="Per hour, offer, publisher, goal, creative and landing variant: ROAS per creative.\n\n"
+    "About PairHour's rows when an offer has one creative and one variant; read only by "
+    "reports that group or filter by creative or landing page.",
+)
+CREATIVE_DAY = Rollup(
+    "CreativeDay",
+    "rep_creative_d",
+    "day",
+    _CREATIVE,
+    indexed=("publisher_id", "offer_id", "advertiser_id"),
+    doc="CreativeHour by UTC day.",
+)
 
 ALL = (
     OFFER_HOUR,
@@ -159,9 +193,13 @@ ALL = (
     GEO_HOUR,
     GEO_DAY,
     SUBS_HOUR,
+    CREATIVE_HOUR,
+    CREATIVE_DAY,
 )
 # Smallest first: the planner takes the first one that covers a report. A daily table's edge
 # hours come from the first hourly table covering the report, which need not have the same
 # dimensions (PublisherDay's come from PairHour): every table counts the same facts.
-HOURLY = (OFFER_HOUR, PAIR_HOUR, COUNTRY_HOUR, GEO_HOUR, SUBS_HOUR)
-DAILY = (OFFER_DAY, PUBLISHER_DAY, PAIR_DAY, COUNTRY_DAY, GEO_DAY)
+# The creative tables come last: no other table holds their two dimensions, so they are read
+# only for reports that ask for creative or landing page.
+HOURLY = (OFFER_HOUR, PAIR_HOUR, COUNTRY_HOUR, GEO_HOUR, SUBS_HOUR, CREATIVE_HOUR)
+DAILY = (OFFER_DAY, PUBLISHER_DAY, PAIR_DAY, COUNTRY_DAY, GEO_DAY, CREATIVE_DAY)

@@ -10,7 +10,7 @@ from django.db import connection
 from accounts.models import Role
 from affiliates.models import Publisher
 from core.errors import DomainError, ForbiddenError
-from offers.models import Advertiser, Goal, Offer
+from offers.models import Advertiser, Creative, Goal, LandingVariant, Offer
 from payouts.fx import fx_rate_find
 from reports.metrics import NEEDS, metrics_compute
 from reports.page import page_sql, report_order
@@ -18,7 +18,14 @@ from reports.plan import report_plan, report_sql
 from reports.query import ID_DIMENSIONS, MAX_LIMIT, ReportQuery
 
 Entry = tuple[tuple, dict[str, int]]  # (group values..., currency), sums
-_NAMED = {"offer": Offer, "publisher": Publisher, "advertiser": Advertiser, "goal": Goal}
+_NAMED = {
+    "offer": Offer,
+    "publisher": Publisher,
+    "advertiser": Advertiser,
+    "goal": Goal,
+    "creative": Creative,
+    "landing_variant": LandingVariant,
+}
 
 
 @dataclass(frozen=True)
@@ -192,7 +199,7 @@ def _group_value(name: str, value: Any, query: ReportQuery, fold_days: bool) -> 
             return _aware(value).astimezone(query.tz).date()
         return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
     if name in ID_DIMENSIONS:
-        # Goal 0 is traffic, which has no goal.
+        # Goal 0 is traffic, which has no goal; creative and landing variant 0, none.
         return int(value) or None
     return value
 

@@ -28,8 +28,10 @@ from reports.rollups import ALL, DIMENSIONS, Rollup
 # device) the caller passes in as `places_of`.
 Click = Any
 Conversion = Any
-# Conversion ids -> (country, device) of each conversion's click, for the conversions given.
-PlacesOf = Callable[[list[Conversion]], Mapping[int, tuple[str, str]]]
+# Conversion ids -> (country, device, creative id, landing variant id) of each conversion's click,
+# for the conversions given (ids None when the click had none).
+Place = tuple[str, str, int | None, int | None]
+PlacesOf = Callable[[list[Conversion]], Mapping[int, Place]]
 # tracking.models.Conversion.Status.APPROVED: only an approved conversion counts its money.
 _APPROVED = "approved"
 
@@ -63,6 +65,8 @@ def rollup_clicks_add(*, clicks: list[Click], cpc: Mapping[str, Any] | None = No
             country=click.country,
             device=click.device,
             subs=[getattr(click, name) for name in _SUBS],
+            creative_id=click.creative_id,
+            landing_variant_id=click.landing_variant_id,
         )
         counters = {
             "clicks": 1,
@@ -194,7 +198,9 @@ def rollup_conversions_apply(
         if row is None:
             dims = _conversion_dims(conversion=conversion, place=places.get(pk))
         else:
-            dims = row.dims
+            # Counted before the creative tables existed: it stays on their "none" row, where
+            # migration 0006 put what the other tables had counted of it.
+            dims = {**_DIMS_ADDED_LATER, **row.dims}
             old = {name: getattr(row, name) for name in state}
             if old == state:
                 continue
@@ -209,6 +215,8 @@ def rollup_conversions_apply(
     )
 
 
+# Dimensions a stored ConversionCounted.dims may lack, with the value they had when it was stored.
+_DIMS_ADDED_LATER = {"creative_id": 0, "landing_variant_id": 0}
 _STATE_FIELDS = ("status", "revenue_micros", "payout_micros", "sale_micros")
 
 
@@ -342,6 +350,8 @@ def _dims(
     country: str,
     device: str,
     subs: list[str],
+    creative_id: int | None = None,
+    landing_variant_id: int | None = None,
 ) -> dict[str, Any]:
     dims: dict[str, Any] = {
         "offer_id": offer_id,
@@ -355,6 +365,8 @@ def _dims(
     for name, value in zip(_SUBS, subs, strict=True):
         dims[name] = (value or "")[:255]
     dims["subs_key"] = _subs_key([dims[name] for name in _SUBS])
+    dims["creative_id"] = creative_id or 0
+    dims["landing_variant_id"] = landing_variant_id or 0
     return dims
 
 
@@ -362,8 +374,8 @@ def _subs_key(values: list[str]) -> str:
     return hashlib.md5("\x1f".join(values).encode(), usedforsecurity=False).hexdigest()
 
 
-def _conversion_dims(*, conversion: Conversion, place: tuple[str, str] | None) -> dict[str, Any]:
-    country, device = place or ("", "")
+def _conversion_dims(*, conversion: Conversion, place: Place | None) -> dict[str, Any]:
+    country, device, creative_id, landing_variant_id = place or ("", "", None, None)
     dims = _dims(
         offer_id=conversion.offer_id,
         advertiser_id=conversion.advertiser_id,
@@ -373,6 +385,8 @@ def _conversion_dims(*, conversion: Conversion, place: tuple[str, str] | None) -
         country=country,
         device=device,
         subs=[getattr(conversion, name) for name in _SUBS],
+        creative_id=creative_id,
+        landing_variant_id=landing_variant_id,
     )
     dims["click_at"] = conversion.click_created_at.astimezone(UTC).isoformat()
     dims["at"] = (conversion.created_at or timezone.now()).astimezone(UTC).isoformat()

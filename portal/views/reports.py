@@ -54,7 +54,7 @@ STAFF_REPORT_METRICS = (
     "sale_amount",
     "roas",
 )
-NAMED = ("offer", "publisher", "advertiser", "goal")
+NAMED = ("offer", "publisher", "advertiser", "goal", "creative", "landing_variant")
 CHART_WIDTH = 600
 CHART_HEIGHT = 200  # the bars' baseline is y = CHART_HEIGHT
 CHART_COLOURS = ("#2b6cb0", "#2f855a", "#b7791f", "#9b2c2c")
@@ -159,7 +159,7 @@ def _dimension_value(row: dict[str, Any], name: str) -> Any:
     value = row.get(name)
     if name in NAMED:
         if value is None:
-            return "(none)" if name == "goal" else ""
+            return "" if name in ("offer", "publisher", "advertiser") else "(none)"
         return row.get(f"{name}_name") or f"#{value}"
     if value in (None, ""):
         return "(empty)"

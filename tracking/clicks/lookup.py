@@ -17,6 +17,7 @@ backlog is not found here: its callback then waits for the click to reach Postgr
 
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -77,14 +78,20 @@ def click_find_buffered(*, click_id: str) -> Click | None:
     return None
 
 
-def clicks_place(
-    conversions: list[Conversion], *, known: Mapping[str, Click]
-) -> dict[int, tuple[str, str]]:
-    """Country and device of each conversion's click, by conversion id.
+Place = tuple[str, str, int | None, int | None]
+
+
+def _place(click: Click) -> Place:
+    return (click.country, click.device, click.creative_id, click.landing_variant_id)
+
+
+def clicks_place(conversions: list[Conversion], *, known: Mapping[str, Click]) -> dict[int, Place]:
+    """Country, device, creative and landing variant of each conversion's click, by conversion
+    id (the ids None when the click had none).
 
     A click in `known` (its id and time matching the conversion's) is not read again.
 
-    Country and device live on the click only (still buffered or in PostgreSQL); a click
+    They live on the click only (still buffered or in PostgreSQL); a click
     already dropped leaves them empty. One read names each click by id and by the time the
     conversion copied from it, so PostgreSQL reads only those days' partitions; a click not
     found so (still buffered, or written otherwise) is looked for by click_find.
@@ -92,27 +99,31 @@ def clicks_place(
     The rollups (reports.services) are given this, through tracking.hooks, for the conversions
     they have not counted yet.
     """
-    places: dict[int, tuple[str, str]] = {}
+    places: dict[int, Place] = {}
     unknown: list[Conversion] = []
     for conversion in conversions:
         click = known.get(conversion.click_id)
         if click is not None and click.created_at == conversion.click_created_at:
-            places[conversion.pk] = (click.country, click.device)
+            places[conversion.pk] = _place(click)
         else:
             unknown.append(conversion)
     if not unknown:
         return places
-    found = {
-        (click_id, created_at): (country, device)
-        for click_id, created_at, country, device in Click.objects.filter(
-            click_id__in={c.click_id for c in unknown},
-            created_at__in={c.click_created_at for c in unknown},
-        ).values_list("click_id", "created_at", "country", "device")
+    found: dict[tuple[str, Any], Place] = {
+        (click_id, created_at): (country, device, creative_id, landing_variant_id)
+        for click_id, created_at, country, device, creative_id, landing_variant_id in (
+            Click.objects.filter(
+                click_id__in={c.click_id for c in unknown},
+                created_at__in={c.click_created_at for c in unknown},
+            ).values_list(
+                "click_id", "created_at", "country", "device", "creative_id", "landing_variant_id"
+            )
+        )
     }
     for conversion in unknown:
         place = found.get((conversion.click_id, conversion.click_created_at))
         if place is None:
             click = click_find(click_id=conversion.click_id)
-            place = (click.country, click.device) if click else ("", "")
+            place = _place(click) if click else ("", "", None, None)
         places[conversion.pk] = place
     return places
