@@ -1,6 +1,6 @@
-"""One offer page for the two roles that edit offers: the offer, its goals with their terms,
-its caps and (the manager's only) per-publisher overrides, created and edited through
-offers/services.py.
+"""One offer page for the two roles that edit offers: the offer, its finer targeting and
+schedule, its goals with their terms, its caps and (the manager's only) per-publisher overrides,
+created and edited through offers/services.py and offers/landing_services.py.
 
 `OfferPage` is the manager's page; `portal/views/advertiser_offers.AdvertiserOfferPage` is the
 same page with the advertiser's forms (no payout, currency or network switch in them) and its
@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import DomainError
+from offers.landing_services import offer_targeting_set, offer_targetings_visible_to
 from offers.models import Goal, Offer
 from offers.selectors import caps_visible_to, offers_visible_to, overrides_visible_to
 from offers.services import (
@@ -38,6 +39,7 @@ from offers.services import (
 )
 from portal.form_errors import form_errors_add
 from portal.manager_forms import CapForm, GoalTermsForm, OfferForm, OverrideForm, figure_plain
+from portal.targeting_forms import TargetingForm
 
 Done = tuple[str, str] | None  # (message, anchor) when the posted part was written
 
@@ -99,6 +101,13 @@ class OfferPage:
         self.offer_form = self.offer_form_class(
             data if self.part == "offer" else None, initial=self.offer_form_class.initial_of(offer)
         )
+        user = request.user
+        targeting = offer_targetings_visible_to(user=user).filter(offer=offer).first()
+        self.targeting_form = TargetingForm(
+            data if self.part == "targeting" else None,
+            prefix="targeting",
+            initial=TargetingForm.initial_of(targeting),
+        )
         self.goals = list(offer.goals.select_related("terms").order_by("id"))
         self.goal_forms = [
             (
@@ -116,7 +125,6 @@ class OfferPage:
             prefix="goal-new",
             initial=self.new_goal_initial,
         )
-        user = request.user
         self.caps = list(
             caps_visible_to(user=user)
             .filter(offer=offer)
@@ -175,6 +183,14 @@ class OfferPage:
                 lambda: offer_update(offer=offer, fields=form.service_fields(), actor=actor),
                 "Offer saved.",
                 "offer",
+            )
+        if self.part == "targeting" and self.targeting_form.is_valid():
+            targeting = self.targeting_form
+            return self._try(
+                targeting,
+                lambda: offer_targeting_set(offer=offer, fields=targeting.service_fields()),
+                "Targeting and schedule saved.",
+                "targeting",
             )
         for goal, form in self.goal_forms:
             if self.part == f"goal-{goal.pk}" and form.is_valid():
@@ -253,6 +269,7 @@ class OfferPage:
         context = {
             "offer": self.offer,
             "offer_form": self.offer_form,
+            "targeting_form": self.targeting_form,
             "goal_forms": self.goal_forms,
             "goal_rows": self.goal_rows(),
             "new_goal_form": self.new_goal_form,
