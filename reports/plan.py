@@ -25,6 +25,7 @@ from reports.query import COLUMNS, ReportQuery
 from reports.rollups import DAILY, HOURLY, Rollup
 
 HOUR = timedelta(hours=1)
+_CREATIVE_COLUMNS = {"creative_id", "landing_variant_id"}
 # A daily row set costs about as much to read as this many hourly ones (OfferDay holds as many
 # rows per day as OfferHour per hour; PairDay, CountryDay and GeoDay a few times more).
 DAY_COST = 4
@@ -60,6 +61,17 @@ def report_plan(*, query: ReportQuery, scope: dict[str, int], vendor: str) -> Pl
     needed |= {COLUMNS[name] for name in query.filters}
     needed |= set(scope)
     hourly = _first_covering(HOURLY, needed)
+    if hourly is None and needed & _CREATIVE_COLUMNS:
+        raise DomainError(
+            "dimensions_incompatible",
+            "Creative and landing page combine only with offer, publisher, goal and advertiser.",
+            fields={
+                "group_by": [
+                    "Creative and landing page do not combine with country, device, "
+                    "sub ids or source."
+                ]
+            },
+        )
     if hourly is None:
         raise DomainError(
             "dimensions_incompatible",

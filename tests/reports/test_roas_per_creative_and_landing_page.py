@@ -164,6 +164,16 @@ def test_only_reports_asking_for_creative_or_landing_page_read_the_creative_tabl
         assert tables and set(tables) <= {"reports_creativeday", "reports_creativehour"}
 
 
+@pytest.mark.parametrize(
+    "params", [{"group_by": "creative,country"}, {"landing_variant": "1", "group_by": "sub2"}]
+)
+def test_creative_and_landing_page_do_not_combine_with_country_or_sub_ids(ads, params):
+    response = client_for(factories.ManagerFactory()).get("/api/v1/reports/", {**params, **DAY})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "dimensions_incompatible"
+    assert "Creative and landing page" in response.json()["error"]["message"]
+
+
 def test_a_week_by_creative_from_the_daily_table_equals_its_hours(ads):
     client = client_for(factories.ManagerFactory())
     week = report(client, group_by="creative,landing_variant", metrics=MONEY_METRICS, **WEEK)
