@@ -69,6 +69,7 @@ def creative_html_sanitise(html: str) -> str:
 _SHOWN = Q(approved=True, is_active=True) & ~Q(
     kind=Creative.Kind.BANNER, image_url="", image_file=""
 )
+CREATIVE_SHOWN = _SHOWN  # creative tests admit these only (offers/creative_test_services.py)
 
 
 def creative_image_src(creative: Creative) -> str:
@@ -148,6 +149,18 @@ def creative_approve(*, creative: Creative, actor: User) -> Creative:
     if user_role(actor) != Role.MANAGER:
         raise ForbiddenError("forbidden", "Only a manager approves creatives.")
     Creative.objects.filter(id=creative.id).update(approved=True, approved_by=actor)
+    creative.refresh_from_db()
+    return creative
+
+
+def creative_reject(*, creative: Creative, actor: User) -> Creative:
+    """A manager turns down an advertiser's creative: it stays unapproved and is switched off,
+    so publishers never see it; the advertiser's next edit (switching it on) asks again."""
+    if user_role(actor) != Role.MANAGER:
+        raise ForbiddenError("forbidden", "Only a manager rejects creatives.")
+    Creative.objects.filter(id=creative.id).update(
+        approved=False, approved_by=None, is_active=False
+    )
     creative.refresh_from_db()
     return creative
 

@@ -1,11 +1,11 @@
 """How each landing variant of an A/B test did: clicks, conversions, CR, EPC, and whether the
 difference in conversion rate is more than chance.
 
-The test of significance is Pearson's chi-square test of independence (scipy.stats
-.chi2_contingency; with Yates' continuity correction when there are two variants, as scipy
-does by default) on the table of converted and not-converted clicks per variant: a p-value
-under ALPHA says the variants' conversion rates differ; with any expected cell under 5 the
-test is flagged as unreliable.
+The test of significance is the network's one for every A/B test (core/ab_stats.py, shared
+with creative tests): Pearson's chi-square test of independence (scipy.stats.chi2_contingency;
+with Yates' continuity correction when there are two variants) on the table of converted and
+not-converted clicks per variant: a p-value under ALPHA says the variants' conversion rates
+differ; with any expected cell under 5 the test is flagged as unreliable.
 """
 
 from dataclasses import dataclass
@@ -13,15 +13,13 @@ from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
-from scipy.stats import chi2_contingency
 
+from core.ab_stats import TEST_NAME, conversion_rates_compare
 from core.money import money_round
 from offers.landing import LandingTest, LandingVariant
 from offers.models import Goal
 from tracking.models import Click, Conversion
 
-ALPHA = 0.05
-MIN_EXPECTED = 5
 COUNTED = (Conversion.Status.PENDING, Conversion.Status.APPROVED)
 
 
@@ -53,7 +51,7 @@ class TestResult:
     chi2: float | None
     p_value: float | None
     significant: bool
-    reliable: bool  # every expected cell at least MIN_EXPECTED
+    reliable: bool  # every expected cell at least 5 (core.ab_stats)
     leader_id: int | None  # the variant with the highest CR
 
 
@@ -126,7 +124,9 @@ def landing_test_results(*, test: LandingTest) -> TestResult:
                 revenue_per_click=_ratio(revenue, n),
             )
         )
-    chi2, p_value, reliable = _chi_square(results)
+    significance = conversion_rates_compare(
+        [(result.conversions, result.clicks) for result in results]
+    )
     with_clicks = [result for result in results if result.clicks]
     leader = max(with_clicks, key=lambda result: result.cr, default=None)
     return TestResult(
@@ -136,25 +136,10 @@ def landing_test_results(*, test: LandingTest) -> TestResult:
         status=test.status,
         currency=offer.currency,
         variants=results,
-        test="Pearson chi-square test of independence (scipy.stats.chi2_contingency)",
-        chi2=chi2,
-        p_value=p_value,
-        significant=p_value is not None and p_value < ALPHA,
-        reliable=reliable,
+        test=TEST_NAME,
+        chi2=significance.chi2,
+        p_value=significance.p_value,
+        significant=significance.significant,
+        reliable=significance.reliable,
         leader_id=leader.variant_id if leader else None,
     )
-
-
-def _chi_square(results: list[VariantResult]) -> tuple[float | None, float | None, bool]:
-    """(chi2, p, reliable) over the variants that had clicks; None without two such variants
-    or when no click (or every click) converted: then there is nothing to compare."""
-    table = [
-        [result.conversions, result.clicks - result.conversions]
-        for result in results
-        if result.clicks
-    ]
-    if len(table) < 2 or not all(sum(column) for column in zip(*table, strict=True)):
-        return None, None, False
-    outcome = chi2_contingency(table)
-    reliable = bool((outcome.expected_freq >= MIN_EXPECTED).all())
-    return float(outcome.statistic), float(outcome.pvalue), reliable

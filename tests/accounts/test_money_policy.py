@@ -29,6 +29,9 @@ from affiliates.models import ApiKey, PayoutDetailsChange, Publisher, TrafficSou
 from affiliates.payout_details import payout_details_change_request
 from core.network_time import month_of
 from fraud.models import FraudRule
+from offers.creative_test_services import ArmAsked, creative_test_start
+from offers.creative_tests import CreativeTest, CreativeTestArm
+from offers.creatives import Creative
 from offers.landing import LandingTest, LandingVariant
 from offers.landing_services import landing_test_start
 from offers.models import Offer, OfferTerms, Terms
@@ -54,7 +57,7 @@ from payouts.services.periods import period_validate
 from tests import factories
 from tests.conftest import client_for, signed_in
 from tests.payouts.conftest import entry_write
-from tracking.models import Conversion, TrackingDomain
+from tracking.models import Conversion, ImpressionReport, ImpressionSource, TrackingDomain
 
 pytestmark = pytest.mark.django_db
 
@@ -449,10 +452,55 @@ def _landing_test(net: Network) -> dict[str, Any]:
     return {"advertiser_id": net.advertiser.id}
 
 
+def _impressions_reported(net: Network) -> dict[str, Any]:
+    ImpressionSource.objects.create(offer_id=net.goal.offer_id, source="reported")
+    return {"advertiser_id": net.advertiser.id}
+
+
+def _impression_report(net: Network, who: str):
+    return net.api(who).post(
+        "/api/v1/impression-reports/",
+        {
+            "report_id": f"{who}-1",
+            "offer": net.goal.offer_id,
+            "publisher": net.publisher.id,
+            "day": (date.today() - timedelta(days=1)).isoformat(),
+            "count": 12_345,
+        },
+        format="json",
+    )
+
+
 def _landing_state(net: Network) -> tuple:
     return (
         list(LandingTest.objects.values_list("status", "winner_id")),
         Offer.objects.get(id=net.goal.offer_id).landing_url,
+    )
+
+
+def _creative_test(net: Network) -> dict[str, Any]:
+    offer = net.goal.offer
+    creatives = [
+        Creative.objects.create(
+            offer=offer, name=name, kind=Creative.Kind.TEXT, text=name, approved=True
+        )
+        for name in ("a", "b")
+    ]
+    test = creative_test_start(
+        offer=offer,
+        name="t",
+        goal=net.goal,
+        arms=[ArmAsked(creative, 1) for creative in creatives],
+        actor=factories.ManagerFactory(),
+    )
+    net.row = {"test": test.id, "winner": creatives[1].id}
+    return {"advertiser_id": net.advertiser.id}
+
+
+def _creative_test_state(net: Network) -> tuple:
+    return (
+        list(CreativeTest.objects.values_list("status", "winner_id")),
+        list(CreativeTestArm.objects.order_by("id").values_list("is_active", flat=True)),
     )
 
 
@@ -468,6 +516,25 @@ def _personal_data_state(net: Network) -> tuple:
         tuple(User.objects.order_by("id").values_list("email", "is_active")),
         Publisher.objects.filter(pk=net.publisher.pk).values_list("name", "payout_details")[0],
     )
+
+
+def _revenue_cut_asked(net: Network) -> dict[str, Any]:
+    from offers.revenue_cut_services import revenue_cut_request
+
+    net.row = revenue_cut_request(
+        goal=net.goal,
+        fields={"revenue_kind": "cpa_flat", "revenue_amount": Decimal("8.00")},
+        reason="our margin fell",
+        requested_by=net.users["advertiser"],
+    )
+    return {}
+
+
+def _revenue_cut_state(net: Network) -> tuple:
+    from offers.models import RevenueCutRequest
+
+    states = RevenueCutRequest.objects.order_by("id").values_list("state", "rejection_reason")
+    return money_state(net), tuple(states)
 
 
 SCENES = [
@@ -546,6 +613,24 @@ SCENES = [
             f"/api/v1/terms/{net.terms.pk}/", {"revenue_amount": "8.00"}, format="json"
         ),
         money_state,
+    ),
+    Scene(
+        Action.REVENUE_CUT_DECIDE,
+        "an advertiser's cut on a live offer, approved",
+        _revenue_cut_asked,
+        lambda net, who: net.api(who).post(f"/api/v1/revenue-cut-requests/{net.row.id}/approve/"),
+        _revenue_cut_state,
+    ),
+    Scene(
+        Action.REVENUE_CUT_DECIDE,
+        "an advertiser's cut on a live offer, rejected with a reason",
+        _revenue_cut_asked,
+        lambda net, who: net.api(who).post(
+            f"/api/v1/revenue-cut-requests/{net.row.id}/reject/",
+            {"rejection_reason": "the rate is agreed"},
+            format="json",
+        ),
+        _revenue_cut_state,
     ),
     Scene(
         Action.TERMS_PAYOUT_SET,
@@ -894,6 +979,17 @@ SCENES = [
         _landing_state,
     ),
     Scene(
+        Action.CREATIVE_TEST_END,
+        "a running A/B test of two creatives",
+        _creative_test,
+        lambda net, who: net.api(who).post(
+            f"/api/v1/creative-tests/{net.row['test']}/end/",
+            {"winner": net.row["winner"]},
+            format="json",
+        ),
+        _creative_test_state,
+    ),
+    Scene(
         Action.TRACKING_DOMAIN_CREATE,
         "a publisher's own tracking domain",
         lambda net: {},
@@ -904,6 +1000,24 @@ SCENES = [
             format="json",
         ),
         lambda net: tuple(TrackingDomain.objects.values_list("host", "publisher_id")),
+    ),
+    Scene(
+        Action.IMPRESSION_SOURCE_SET,
+        "an offer whose CPM is counted from pixels",
+        lambda net: {"advertiser_id": net.advertiser.id},
+        lambda net, who: net.api(who).post(
+            "/api/v1/impression-sources/",
+            {"offer": net.goal.offer_id, "source": "reported"},
+            format="json",
+        ),
+        lambda net: tuple(ImpressionSource.objects.values_list("offer_id", "source")),
+    ),
+    Scene(
+        Action.IMPRESSIONS_REPORT,
+        "an offer whose CPM is priced from reported counts",
+        _impressions_reported,
+        _impression_report,
+        lambda net: tuple(ImpressionReport.objects.values_list("report_id", "count")),
     ),
     Scene(
         Action.PERSONAL_DATA_ERASURE_REQUEST,

@@ -56,6 +56,10 @@ def click_from_record(*, record: dict, unique: bool, capped: bool) -> Click:
     creative = record.get("cv")
     if creative is not None:
         click.creative_id = int(creative)
+        # Shown by a creative test's rotating code (tracking/clicks/creative_tests.py).
+        creative_test = record.get("ctt")
+        if creative_test is not None:
+            click.creative_test_id = int(creative_test)
     click.region = _storable(record.get("rg"))[:8]
     smart_link = record.get("sl")
     if smart_link is not None:

@@ -22,6 +22,7 @@ from django.db import DatabaseError
 
 from tracking.caps import cap_flag_key, cap_period_start
 from tracking.clicks import buffer, impressions
+from tracking.clicks.creative_tests import creative_test_note
 from tracking.clicks.device import device_from_user_agent
 from tracking.clicks.geo import client_country, client_ip
 from tracking.clicks.ids import click_id_new, click_id_test_new
@@ -331,6 +332,16 @@ def click_prepare(
     creative = _creative(query, malformed, snapshot, bad)
     if creative is not None:
         record["cv"] = creative
+    elif "ct" in query or "ct" in malformed:  # a creative test's rotating code
+        creative_test_note(
+            query=query,
+            malformed=malformed,
+            tests=snapshot.creative_tests,
+            ip=ip or "",
+            user_agent=user_agent,
+            record=record,
+            bad=bad,
+        )
     if bad:
         record["bp"] = ",".join(bad)
     deep_link = url_normalised(deep_link)

@@ -38,6 +38,7 @@ from offers.models import Advertiser, Cap, LandingVariant, Offer, OfferTargeting
 from offers.selectors import offer_is_runnable_by
 from tracking.caps import REDIRECT_ACTIONS, cap_flag_key, cap_limit_stamp, cap_period_start
 from tracking.clicks import buffer
+from tracking.creative_test_code import creative_tests_snapshot
 from tracking.models import SandboxLink, SmartLink, SmartLinkOffer, TrackingLink
 from tracking.smart_link_epc import smart_link_epcs
 
@@ -98,6 +99,9 @@ class LinkSnapshot:
     ends_at: float | None = None
     # Ids of the offer's approved, active creatives: what a click's `creative` may name.
     creatives: list[int] = field(default_factory=list)
+    # The offer's creative A/B tests the rotating code answers for, [test id, [arm, ...]]
+    # (tracking/clicks/creative_tests.py builds and reads them).
+    creative_tests: list[list] = field(default_factory=list)
     # A smart link (tracking.SmartLink, this id): `smart` lists its candidate offers as
     # [link snapshot as a dict, weight, recent EPC as text, a redirect cap found reached];
     # `offer_id` is the first candidate's (the click's offer when none is eligible), and
@@ -382,6 +386,7 @@ def _snapshot_for_pair(
         hold_reason=offer_hold_reason(offer_id=offer_id),
         variants=[variant for variant in variants if variant[2]],
         creatives=creative_ids_live(offer_id=offer_id),
+        creative_tests=creative_tests_snapshot(offer_id=offer_id),
         **(_targeting_fields(targeting) if targeting is not None else {}),
     )
 

@@ -54,6 +54,7 @@ COLUMNS = (
     "smart_link_id",
     "region",
     "smart_choice",
+    "creative_test_id",
 )
 # PostgreSQL array types of COLUMNS, in order, for the unnest insert.
 _PG_TYPES = (
@@ -83,6 +84,7 @@ _PG_TYPES = (
     "bigint",
     "varchar",
     "text",
+    "bigint",
 )
 
 

@@ -7,6 +7,7 @@ with the request's WSGI environ, so every decision exists once, there.
 """
 
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_safe
 
 from tracking.clicks.redirect import (
@@ -15,6 +16,7 @@ from tracking.clicks.redirect import (
     impression_handle,
     unavailable_page,
 )
+from tracking.clicks.rotating import creative_test_serve
 
 
 def _django(response: ClickResponse) -> HttpResponse:
@@ -45,6 +47,12 @@ def tune_click(request: HttpRequest) -> HttpResponse:
 @require_safe
 def impression(request: HttpRequest, code: str) -> HttpResponse:
     return _django(impression_handle(environ=request.META, kind="i", code=code))
+
+
+@xframe_options_exempt  # the frame of a creative test's code is framed by publishers' pages
+@require_safe
+def creative_test(request: HttpRequest, rest: str) -> HttpResponse:
+    return _django(creative_test_serve(environ=request.META, rest=rest))
 
 
 @require_safe

@@ -1,9 +1,9 @@
 """A lean WSGI handler for the click paths, in front of Django (config/wsgi.py).
 
-/c/, /aff_c, /i/, /aff_i and /offer-unavailable skip Django's URL resolver, middleware, request
-and response objects: none of them uses sessions, CSRF, auth or templates, and on the busiest
-path of the network those cost more than the click itself (docs/performance.md). Everything else
-goes to Django unchanged.
+/c/, /aff_c, /i/, /aff_i, /ct/ (a creative test's rotating code) and /offer-unavailable skip
+Django's URL resolver, middleware, request and response objects: none of them uses sessions,
+CSRF, auth or templates, and on the busiest path of the network those cost more than the click
+itself (docs/performance.md). Everything else goes to Django unchanged.
 
 Skipping Django must not skip its Host check: a click whose Host is not one of ALLOWED_HOSTS
 (the network's and publishers' tracking domains, docs/deploy.md) is refused with 400 as Django
@@ -23,6 +23,8 @@ from tracking.clicks.redirect import (
     impression_handle,
     unavailable_page,
 )
+from tracking.clicks.rotating import PREFIX as ROTATING_PREFIX
+from tracking.clicks.rotating import creative_test_serve
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 # "404 Not Found" for 404: the status line start_response wants (the callback handler uses it too).
@@ -39,6 +41,8 @@ def _route(path: str, environ: dict) -> ClickResponse | None:
         return click_handle(environ=environ, kind="s", code=path[3:])
     if path.startswith("/i/"):
         return impression_handle(environ=environ, kind="i", code=path[3:])
+    if path.startswith(ROTATING_PREFIX):
+        return creative_test_serve(environ=environ, rest=path[len(ROTATING_PREFIX) :])
     if path == "/aff_i":
         return impression_handle(environ=environ, kind="aff_i")
     if path == UNAVAILABLE_PATH:
@@ -70,7 +74,11 @@ def host_allowed(environ: dict) -> bool:
 
 
 def _is_click_path(path: str) -> bool:
-    return path.startswith(("/c/", "/i/", "/s/")) or path in ("/aff_c", "/aff_i", UNAVAILABLE_PATH)
+    return path.startswith(("/c/", "/i/", "/s/", ROTATING_PREFIX)) or path in (
+        "/aff_c",
+        "/aff_i",
+        UNAVAILABLE_PATH,
+    )
 
 
 def click_paths_first(django_app: WsgiApp) -> WsgiApp:
