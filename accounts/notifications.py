@@ -28,6 +28,7 @@ KINDS = {
     "cap_reached": "An offer's cap is reached",
     "validation_done": "A validation file is applied",
     "revenue_cut_asked": "An advertiser asks to lower what it pays on a live offer",
+    "revenue_cut_decided": "Your request to lower what you pay is decided",
     "tax_form_expiring": "Your tax form is about to expire",
 }
 

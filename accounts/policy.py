@@ -38,6 +38,7 @@ class Action(StrEnum):
     CONVERSION_SALE_LOWER = "conversion.sale_lower"
     TERMS_REVENUE_SET = "terms.revenue_set"
     TERMS_PAYOUT_SET = "terms.payout_set"
+    REVENUE_CUT_DECIDE = "revenue_cut.decide"
     LEDGER_ADJUST = "ledger.adjust"
     LEDGER_ADJUST_CONFIRM = "ledger.adjust_confirm"
     PAYOUT_DETAILS_CHANGE = "payout_details.change"
@@ -72,9 +73,12 @@ class Action(StrEnum):
     SANDBOX_RESET = "sandbox.reset"
     PAYOUT_EXPLAIN = "payout.explain"
     LANDING_TEST_END = "landing_test.end"
+    CREATIVE_TEST_END = "creative_test.end"
     TRACKING_DOMAIN_CREATE = "tracking_domain.create"
     PERSONAL_DATA_ERASURE_REQUEST = "personal_data.erasure_request"
     PERSONAL_DATA_ERASE = "personal_data.erase"
+    IMPRESSION_SOURCE_SET = "impression_source.set"
+    IMPRESSIONS_REPORT = "impressions.report"
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,13 @@ POLICY: dict[Action, Rule] = {
             Action.TERMS_PAYOUT_SET,
             (Grant(MANAGER),),
             "Payouts are the network's decision; advertisers never set or see them.",
+        ),
+        Rule(
+            Action.REVENUE_CUT_DECIDE,
+            (Grant(MANAGER),),
+            "Approving or rejecting (with a reason) an advertiser's request to lower what it "
+            "pays on a live offer. An approval applies to new conversions only, and is refused "
+            "if the goal's revenue changed since it was asked.",
         ),
         Rule(
             Action.LEDGER_ADJUST,
@@ -401,6 +412,12 @@ POLICY: dict[Action, Rule] = {
             "goes to its URL, which changes what the offer converts and so what it earns.",
         ),
         Rule(
+            Action.CREATIVE_TEST_END,
+            (Grant(MANAGER),),
+            "Ending an A/B test of creatives promotes the winner: the test's code shows it to "
+            "every visitor, which changes what the offer converts and so what it earns.",
+        ),
+        Rule(
             Action.TRACKING_DOMAIN_CREATE,
             (Grant(MANAGER),),
             "A network domain (any publisher may choose it) or one publisher's own; its host "
@@ -418,6 +435,19 @@ POLICY: dict[Action, Rule] = {
             (Grant(FINANCE, (TARGET_IS_PARTNER,)), Grant(MANAGER, (TARGET_IS_PARTNER,))),
             "Names, e-mails and payout details become a placeholder and the user is "
             "deactivated; ledger entries, conversions and batches keep their amounts.",
+        ),
+        Rule(
+            Action.IMPRESSION_SOURCE_SET,
+            (Grant(MANAGER),),
+            "Whether an offer's (or one publisher's) CPM is priced from the unauthenticated "
+            "pixels or from reported counts; days not booked yet follow it.",
+        ),
+        Rule(
+            Action.IMPRESSIONS_REPORT,
+            (Grant(ADVERTISER, (OWN_ADVERTISER,)), Grant(MANAGER)),
+            "Reported impression counts price CPM where the source is reported: the offer's "
+            "advertiser (its ad server) or a manager (a third-party ad server's count); never "
+            "the publisher paid by them. After the day is booked a report books the difference.",
         ),
     )
 }

@@ -333,7 +333,17 @@ class OfferHold(models.Model):
 # Creatives (offers/creatives.py), landing variants, A/B tests and finer targeting
 # (offers/landing.py) live in their own modules;
 # imported here so Django registers them with this app.
+from offers.creative_tests import CreativeTest, CreativeTestArm  # noqa: E402
 from offers.creatives import Creative  # noqa: E402
 from offers.landing import LandingTest, LandingVariant, OfferTargeting  # noqa: E402
+from offers.revenue_cuts import RevenueCutRequest  # noqa: E402
 
-__all__ = ["Creative", "LandingTest", "LandingVariant", "OfferTargeting"]
+__all__ = [
+    "Creative",
+    "CreativeTest",
+    "CreativeTestArm",
+    "LandingTest",
+    "LandingVariant",
+    "OfferTargeting",
+    "RevenueCutRequest",
+]

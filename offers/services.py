@@ -25,7 +25,7 @@ from accounts.notifications import notify, recipients
 from accounts.policy import Action, policy_allows, policy_require
 from affiliates.compliance import terms_accept
 from affiliates.models import OfferAccess, Publisher, TermsAcceptance
-from core.errors import DomainError, ForbiddenError
+from core.errors import DomainError
 from core.macros import CLICK_MACROS
 from core.validation import (
     Problems,
@@ -347,15 +347,12 @@ def terms_update(*, terms: Terms, fields: Mapping[str, Any], actor: Any = None) 
     return terms
 
 
-def terms_revenue_cut_ask(*, terms: Terms, fields: Mapping[str, Any], requested_by: Any) -> None:
-    """An advertiser asks the network to cut the revenue of a live offer's goal (the policy
-    leaves that to a manager): the figures are checked as a save would check them, nothing is
-    written, and the network's managers are told what was asked, with a link to the offer's page
-    where one of them makes the change (or not). Applies to new conversions only, like any
-    terms change."""
-    offer = terms.goal.offer
-    if getattr(requested_by, "advertiser_id", None) != offer.advertiser_id:
-        raise ForbiddenError("forbidden", "Only the offer's advertiser asks to change its revenue.")
+def terms_revenue_proposed(*, terms: Terms, fields: Mapping[str, Any]) -> Terms:
+    """The goal's terms with `fields`' revenue figures in place, checked as a save would check
+    them (an advertiser's check: a revenue below a payout is refused without naming it), and
+    written nowhere: what an advertiser's revenue-cut request proposes
+    (offers/revenue_cut_services.py). Refused unless it cuts revenue on a live offer, which the
+    advertiser would otherwise save itself."""
     if not terms_cut_live_revenue(terms=terms, fields=fields):
         raise DomainError.for_field(
             "revenue_amount", "not_a_cut", "This is not a cut on a live offer: save it yourself."
@@ -373,24 +370,7 @@ def terms_revenue_cut_ask(*, terms: Terms, fields: Mapping[str, Any], requested_
     _apply(proposed, {name: fields[name] for name in REVENUE_FIELDS if name in fields})
     terms_check(proposed, is_new=False, reveal_payout=False)
     _terms_defaults(proposed)
-
-    def said(row: Terms) -> str:
-        figures = (
-            [f"{row.revenue_amount.normalize():f} {offer.currency}"] if row.revenue_amount else []
-        )
-        if row.revenue_percent:
-            figures.append(f"{row.revenue_percent.normalize():f} %")
-        return f"{row.revenue_kind} {' + '.join(figures) or '0'}"
-
-    notify(
-        users=recipients(roles=["manager"]),
-        kind="revenue_cut_asked",
-        text=(
-            f"{offer.advertiser.name} asks to lower its revenue on {offer.name}, goal "
-            f"{terms.goal.name}: from {said(terms)} to {said(proposed)} (new conversions only)."
-        ),
-        url=f"/network/offers/{offer.pk}/#goal-{terms.goal_id}",
-    )
+    return proposed
 
 
 def terms_delete(*, terms: Terms, actor: Any = None) -> None:

@@ -100,6 +100,12 @@ class AskNetworkForm(forms.Form):
     revenue_kind = forms.ChoiceField(choices=TermsKind.choices, widget=forms.HiddenInput)
     revenue_amount = _money("Amount")
     revenue_percent = _money("% of the sale")
+    reason = forms.CharField(
+        label="Why (the manager reads it)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

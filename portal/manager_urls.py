@@ -7,6 +7,7 @@ from portal.views import (
     manager_conversions,
     manager_offers,
     manager_partners,
+    manager_revenue_cuts,
     manager_review,
 )
 
@@ -36,6 +37,18 @@ urlpatterns = [
     ),
     path("review-queue/", manager_review.review_queue_page, name="manager-review"),
     path("review-queue/decide/", manager_review.review_queue_decide, name="manager-review-decide"),
+    # Advertisers' requests to lower what they pay on a live offer.
+    path("revenue-cuts/", manager_revenue_cuts.revenue_cuts, name="manager-revenue-cuts"),
+    path(
+        "revenue-cuts/<int:request_id>/approve/",
+        manager_revenue_cuts.revenue_cut_approve_post,
+        name="manager-revenue-cut-approve",
+    ),
+    path(
+        "revenue-cuts/<int:request_id>/reject/",
+        manager_revenue_cuts.revenue_cut_reject_post,
+        name="manager-revenue-cut-reject",
+    ),
     path("publishers/", manager_partners.publishers, name="manager-publishers"),
     path(
         "publishers/<int:publisher_id>/",

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from offers.api import access, compliance, creatives, landing, views
+from offers.api import access, compliance, creatives, landing, revenue_cuts, views
 
 router = SimpleRouter()
 router.register("advertisers", views.AdvertiserViewSet, basename="advertiser")
@@ -18,5 +18,10 @@ router.register("landing-variants", landing.LandingVariantViewSet, basename="lan
 router.register("offer-targeting", landing.OfferTargetingViewSet, basename="offer-targeting")
 # Creatives (offers/api/creatives.py); their code with a publisher's link is tracking's.
 router.register("creatives", creatives.CreativeViewSet, basename="creative")
+
+# Advertisers' requests to lower revenue on a live offer (offers/api/revenue_cuts.py).
+router.register(
+    "revenue-cut-requests", revenue_cuts.RevenueCutRequestViewSet, basename="revenue-cut-request"
+)
 
 urlpatterns = router.urls

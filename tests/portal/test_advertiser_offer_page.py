@@ -5,7 +5,7 @@ is a manager's, which the page offers to ask for; other advertisers and other ro
 from decimal import Decimal
 
 from accounts.models import Notification
-from offers.models import Cap, Goal, Offer, Terms
+from offers.models import Cap, Goal, Offer, RevenueCutRequest, Terms
 from tests import factories
 from tests.portal.conftest import client_as
 
@@ -141,7 +141,8 @@ def test_a_cut_on_a_live_offer_is_refused_and_the_page_offers_to_ask_the_network
     assert Terms.objects.get(goal=net.goal).revenue_amount == Decimal("10.00")
     told = Notification.objects.get(user=net.manager, kind="revenue_cut_asked")
     assert "from cpa_flat 10 USD to cpa_flat 8 USD" in told.text
-    assert told.url == f"/network/offers/{net.offer.pk}/#goal-{net.goal.pk}"
+    cut = RevenueCutRequest.objects.get(goal=net.goal, state="pending")
+    assert told.url == f"/network/revenue-cuts/#cut-{cut.id}"
     assert not Notification.objects.filter(user=net.advertiser_user, kind="revenue_cut_asked")
 
 

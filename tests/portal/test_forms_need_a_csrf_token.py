@@ -23,6 +23,7 @@ POST_FORMS = [
     ("publisher-postback-test", {"template_id": 1}, "publisher_user", {}),
     ("publisher-delivery-resend", {"delivery_id": 1}, "publisher_user", {}),
     ("publisher-payout-details", {}, "publisher_user", {"payout_method": "paypal"}),
+    ("publisher-tax-forms", {}, "publisher_user", {"kind": "w9"}),
     ("advertiser-conversion", {"conversion_id": 1}, "advertiser_user", {"action": "approve"}),
     ("advertiser-postback-rotate", {}, "advertiser_user", {}),
     ("finance-batch-build", {}, "finance", {"currency": "USD"}),
@@ -63,6 +64,13 @@ POST_FORMS = [
     ("manager-conversions-bulk", {}, "manager", {"action": "approve"}),
     ("manager-conversion", {"conversion_id": 1}, "manager", {"action": "approve"}),
     ("manager-review-decide", {}, "manager", {"decision": "approve"}),
+    ("manager-revenue-cut-approve", {"request_id": 1}, "manager", {"approve-1-confirm": "on"}),
+    (
+        "manager-revenue-cut-reject",
+        {"request_id": 1},
+        "manager",
+        {"reject-1-rejection_reason": "x"},
+    ),
     # Monthly validation (portal/views/validation.py).
     ("validation", {}, "advertiser_user", {}),
     ("validation-apply", {}, "advertiser_user", {"csv": "txn_id,decision\nX,approve\n"}),
@@ -81,6 +89,11 @@ POST_FORMS = [
     # The sandbox (portal/views/sandbox.py).
     ("sandbox-link-new", {}, "publisher_user", {"offer": "1"}),
     ("sandbox-link-reset", {"link_id": 1}, "publisher_user", {}),
+    # Creatives and smart links (portal/views/creative_pages.py).
+    ("publisher-smart-links", {}, "publisher_user", {"name": "forged"}),
+    ("manager-creative-decide", {"creative_id": 1, "verb": "approve"}, "manager", {}),
+    ("advertiser-creatives", {}, "advertiser_user", {"name": "forged"}),
+    ("advertiser-creative-image", {"creative_id": 1}, "advertiser_user", {}),
     (
         "sandbox-trace-send",
         {"click_id": "01M8SQKD8BTEST1M0JKB7H466H"},
@@ -152,6 +165,11 @@ def test_every_form_of_the_portal_is_in_the_list_above():
         "offer_edit.html": "manager-offer",
         "conversion.html": "manager-conversion",
         "offer_page.html": "advertiser-offer",
+        # Included by both offer pages (each is in the list above).
+        "_goals.html": "manager-offer",
+        "_caps.html": "manager-offer",
+        "_ask_network.html": "advertiser-offer",
+        "_targeting.html": "manager-offer",
         "own.html": "api-keys",
     }
     templates = Path(__file__).resolve().parents[2] / "portal" / "templates"
