@@ -52,7 +52,7 @@ def conversions_search(*, user: User, filters: dict[str, Any]) -> QuerySet[Conve
 def offers_for_desk(*, user: User, q: str = "") -> QuerySet[Offer]:
     rows = (
         offers_visible_to(user=user)
-        .select_related("advertiser")
+        .select_related("advertiser", "targeting")
         .annotate(goal_count=Count("goals", distinct=True))
         .order_by("name")
     )

@@ -25,6 +25,7 @@ from portal.manager_forms import _lines
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 OS_NAMES = {"ios": "iOS", "macos": "macOS", "chromeos": "ChromeOS"}
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+DASH = "\N{EN DASH}"
 
 
 def family_choices(names: frozenset[str]) -> list[tuple[str, str]]:
@@ -214,3 +215,70 @@ def _zone(name: str) -> ZoneInfo:
 
 def _wall(moment: datetime | None, zone: ZoneInfo) -> str | None:
     return moment.astimezone(zone).strftime(DATETIME_LOCAL) if moment else None
+
+
+# In words (the offer list) ------------------------------------------------------------------
+
+
+def _ranges(hours: list[int]) -> str:
+    """[9, 10, 11, 17] -> "09:00-12:00, 17:00-18:00"; every hour -> "all day"."""
+    if len(set(hours)) == 24:
+        return "all day"
+    spans: list[list[int]] = []
+    for hour in sorted(set(hours)):
+        if spans and hour == spans[-1][1]:
+            spans[-1][1] = hour + 1
+        else:
+            spans.append([hour, hour + 1])
+    return ", ".join(f"{start:02d}:00{DASH}{end:02d}:00" for start, end in spans)
+
+
+def hours_words(hours: dict[str, list[int]]) -> str:
+    """Day-parting as people say it: "Mon-Fri 09:00-17:00; Sat 10:00-14:00"; "" for always."""
+    if not hours:
+        return ""
+    said = [_ranges(hours.get(str(day)) or []) for day in range(7)]
+    groups: list[list[Any]] = []  # [first day, last day, the hours said]
+    for day, text in enumerate(said):
+        if groups and groups[-1][2] == text and groups[-1][1] == day - 1:
+            groups[-1][1] = day
+        else:
+            groups.append([day, day, text])
+    parts = [
+        f"{WEEKDAYS[first][:3]}{DASH + WEEKDAYS[last][:3] if last > first else ''} {text}"
+        for first, last, text in groups
+        if text
+    ]
+    return "; ".join(parts) or "no hour"
+
+
+def targeting_words(targeting: OfferTargeting | None) -> list[str]:
+    """The finer targeting and schedule as short phrases; [] when it accepts everyone always."""
+    if targeting is None:
+        return []
+    os_names = dict(family_choices(OSES))
+    browser_names = dict(family_choices(BROWSERS))
+    language_names = Locale("en").languages
+    words = []
+    if targeting.oses:
+        words.append(", ".join(os_names.get(name, name) for name in targeting.oses))
+    if targeting.browsers:
+        words.append(", ".join(browser_names.get(name, name) for name in targeting.browsers))
+    if targeting.languages:
+        words.append(
+            "speaking " + ", ".join(language_names.get(code, code) for code in targeting.languages)
+        )
+    if targeting.regions:
+        words.append("regions " + ", ".join(targeting.regions))
+    zone = targeting.time_zone
+    when = hours_words(targeting.hours or {})
+    if when:
+        words.append(f"{when} ({zone})")
+    span = [
+        f"{word} {moment.astimezone(_zone(zone)):%-d %b %Y %H:%M}"
+        for word, moment in (("from", targeting.starts_at), ("until", targeting.ends_at))
+        if moment
+    ]
+    if span:
+        words.append(f"{' '.join(span)} ({zone})")
+    return words

@@ -12,6 +12,7 @@ from auditlog.models import LogEntry
 from offers.landing import OfferTargeting
 from offers.landing_services import offer_targeting_set
 from offers.models import Offer
+from portal.targeting_forms import hours_words
 from tests.portal.conftest import client_as
 
 
@@ -137,3 +138,33 @@ def test_a_language_or_zone_the_api_stored_that_the_pickers_do_not_list_stays_ch
     )
     assert kept.status_code == 302
     assert OfferTargeting.objects.get(offer=net.offer).languages == ["fr", "haw"]
+
+
+def test_the_managers_offer_list_says_each_offers_targeting_in_words(net):
+    offer_targeting_set(
+        offer=net.offer,
+        fields={
+            "oses": ["ios", "android"],
+            "languages": ["de"],
+            "time_zone": "Europe/Berlin",
+            "hours": {str(day): list(range(9, 17)) for day in range(5)},
+            "starts_at": datetime(2027, 1, 4, 8, 0, tzinfo=UTC),
+        },
+    )
+    html = client_as(net.manager).get("/network/offers/").content.decode()
+    row = next(line for line in html.splitlines() if "Android, iOS" in line)
+    assert (
+        "speaking German; Mon\N{EN DASH}Fri 09:00\N{EN DASH}17:00 (Europe/Berlin); "
+        "from 4 Jan 2027 09:00 (Europe/Berlin)"
+    ) in row
+    other = next(line for line in html.splitlines() if "all countries; all devices</td>" in line)
+    assert "Android" not in other  # an offer without finer targeting says only the basics
+
+
+def test_hours_are_said_as_ranges_with_weekdays_grouped():
+    dash = "\N{EN DASH}"
+    assert hours_words({}) == ""
+    assert hours_words({"0": [9, 10, 11, 17], "5": list(range(24)), "6": list(range(24))}) == (
+        f"Mon 09:00{dash}12:00, 17:00{dash}18:00; Sat{dash}Sun all day"
+    )
+    assert hours_words({"2": []}) == "no hour"
