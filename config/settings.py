@@ -274,6 +274,10 @@ SPECTACULAR_SETTINGS = {
         "ConversionStatusEnum": "tracking.models.Conversion.Status",
         "LedgerEntryKindEnum": "payouts.models.LedgerEntry.Kind",
         "TaxFormKindEnum": "payouts.models.TaxForm.Kind",
+        # CPM's impression source (tracking/impression_reports.py): read and set; its reports.
+        "ImpressionSourceEnum": "tracking.models.ImpressionSource.Source",
+        "ImpressionReportStatusEnum": "tracking.models.ImpressionReport.Status",
+        "PaymentSourceEnum": "billing.models.Payment.Source",
     },
 }
 

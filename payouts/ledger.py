@@ -116,6 +116,12 @@ def ledger_key_traffic_day(model: str, publisher_id: int, offer_id: int, day: da
     return f"{model}_day:{publisher_id}:{offer_id}:{day:%Y%m%d}"
 
 
+def ledger_key_traffic_day_fix(model: str, report_id: int) -> str:
+    """A correction of a booked CPM day by a later impression report (its row id): the
+    difference, booked as its own entry (tracking/impression_reports.py)."""
+    return f"{model}_fix:{report_id}"
+
+
 def ledger_key_payment(line_id: int) -> str:
     """A batch line's payment."""
     return f"batch_line:{line_id}:payment"
@@ -384,5 +390,53 @@ def ledger_book_traffic_day(
         idempotency_key=ledger_key_traffic_day(model, publisher_id, offer_id, day),
         offer_id=offer_id,
         reason=f"{reason}{'; ' + detail if detail else ''}",
+        fx=fx,
+    )
+
+
+def ledger_book_traffic_day_correction(
+    *,
+    model: str,
+    publisher_id: int,
+    offer_id: int,
+    day: date,
+    report_id: int,
+    change: Decimal,
+    currency: str,
+    reason: str,
+) -> tuple[LedgerEntry, bool] | None:
+    """Book the difference a correction makes to a booked CPC or CPM day: `change` (already
+    rounded in the offer's `currency`; negative when the day earned less) as an earning or a
+    reversal, never by rewriting the day's entry. Converted as the day's entry was, at its
+    stored rate; without one, as the publisher converts, at the day's rate. None when zero."""
+    if not change:
+        return None
+    first = (
+        LedgerEntry.objects.filter(
+            idempotency_key=ledger_key_traffic_day(model, publisher_id, offer_id, day)
+        )
+        .values_list("currency", "fx_rate")
+        .first()
+    )
+    fx: Converted | None
+    if first is not None:
+        to_currency, rate = first
+        fx = (
+            None
+            if rate is None
+            else Converted.of(amount=change, currency=currency, to=to_currency, rate=rate)
+        )
+    else:
+        target = ledger_payout_currencies(publisher_ids={publisher_id}).get(publisher_id)
+        fx = ledger_amount_convert(amount=change, currency=currency, to_currency=target, on=day)
+    amount = fx.amount if fx else change
+    return ledger_entry_append(
+        publisher_id=publisher_id,
+        currency=fx.currency if fx else currency,
+        kind=LedgerEntry.Kind.EARNING if amount >= 0 else LedgerEntry.Kind.REVERSAL,
+        amount=amount,
+        idempotency_key=ledger_key_traffic_day_fix(model, report_id),
+        offer_id=offer_id,
+        reason=reason,
         fx=fx,
     )

@@ -5,6 +5,7 @@ from django.urls import include, path
 from portal import (
     account_urls,
     api_key_urls,
+    creative_urls,
     explain_urls,
     manager_urls,
     notification_urls,
@@ -45,6 +46,8 @@ urlpatterns = [
     # The sandbox: test links, each test click's trace, a test conversion (publishers,
     # advertisers and managers, each its side).
     *sandbox_urls.urlpatterns,
+    # Creatives and smart links (publishers, advertisers, the managers' approval queue).
+    *creative_urls.urlpatterns,
     # Publisher portal.
     path("publisher/", publisher.dashboard, name="publisher-dashboard"),
     path("publisher/offers/", publisher.offers, name="publisher-offers"),

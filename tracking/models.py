@@ -150,6 +150,9 @@ class Click(models.Model):
     # `rule:how|offer:why-not-eligible:epc|...`); read as a structure by
     # tracking.smart_link_explain.smart_choice_explain. Empty for other clicks.
     smart_choice = models.TextField(blank=True, default="", db_default="")
+    # The creative A/B test (offers.CreativeTest id) whose rotating code the visitor clicked;
+    # `creative_id` is then the arm shown to them (tracking/clicks/creative_tests.py).
+    creative_test_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -555,6 +558,10 @@ class TrafficDay(models.Model):
     payout = money_field(default=0)
     # A day already paid per hour at ingest (TRAFFIC_BOOKING=hourly before): not paid again.
     paid_hourly = models.BooleanField(default=False)
+    # CPM: what `counted` is (tracking/impression_reports.py): the pixels, or the reported
+    # count (a manager's choice per offer or publisher); the pixels are kept beside it.
+    source = models.CharField(max_length=10, default="pixel", db_default="pixel")
+    pixel_counted = models.BigIntegerField(default=0, db_default=0)
     booked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -571,6 +578,7 @@ class TrafficDay(models.Model):
 
 
 # Smart links live in their own module; imported here so Django registers them with this app.
+from tracking.impression_report_models import ImpressionReport, ImpressionSource  # noqa: E402
 from tracking.smart_link_models import SmartLink, SmartLinkOffer  # noqa: E402
 
-__all__ = ["SmartLink", "SmartLinkOffer"]
+__all__ = ["ImpressionReport", "ImpressionSource", "SmartLink", "SmartLinkOffer"]

@@ -95,6 +95,11 @@ def _offer_owned(row: Any) -> Scope:
     return _offer_scope(row.offer_id)
 
 
+def _creative_test_arm(row: Any) -> Scope:
+    test = _get("offers.CreativeTest", pk=row.test_id)
+    return _offer_scope(test["offer_id"] if test else None)
+
+
 def _publisher(row: Any) -> Scope:
     return {"publisher_id": row.pk}
 
@@ -164,6 +169,13 @@ AUDITED: tuple[Audited, ...] = (
     Audited("offers.OfferTargeting", _offer_owned, money=False, advertiser_reads=True),
     # Creatives: who wrote and who approved what publishers put on their pages.
     Audited("offers.Creative", _offer_owned, money=False, advertiser_reads=True),
+    # Creative A/B tests: who started one, with which weights, and who ended it for which winner.
+    Audited("offers.CreativeTest", _offer_owned, money=False, advertiser_reads=True),
+    Audited("offers.CreativeTestArm", _creative_test_arm, money=False, advertiser_reads=True),
+    # Which count prices an offer's CPM (pixels or reported): who switched it, when.
+    Audited("tracking.ImpressionSource", _offer_owned, money=True, advertiser_reads=True),
+    # An advertiser's request to lower what it pays on a live offer, and the manager's decision.
+    Audited("offers.RevenueCutRequest", _offer_owned, money=True, advertiser_reads=True),
     Audited("affiliates.TrafficSource", _publisher_owned, money=False, publisher_reads=True),
     # The books: a month's validation and close, and the payee checks' tax forms.
     Audited("payouts.AccountingPeriod", _unscoped, money=True),
@@ -181,6 +193,8 @@ NOT_AUDITED: dict[str, str] = {
     "offers.OfferHold": "recomputed by the billing beat from invoices, payments and limits",
     "affiliates.TermsAcceptance": "itself the record of who accepted which terms, when; immutable",
     "payouts.FxRate": "loaded from a published source by fx_rates_load; each entry keeps its rate",
+    "payouts.PayoutBuildCursor": "where a build starts reading a ledger; moves no money",
+    "payouts.PayoutBuildFrontier": "the last entry a build could take; moves no money",
 }
 AUDITED_APPS = ("accounts", "offers", "affiliates", "payouts")
 

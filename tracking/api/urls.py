@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("tracking.api.landing_urls")),
     path("", include("tracking.api.domain_urls")),
     path("", include("tracking.api.creative_urls")),
+    path("", include("tracking.api.impression_report_urls")),
 ]
