@@ -26,6 +26,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,9 @@ UNKNOWN = "unknown"
 MMDB_MARKER = b"\xab\xcd\xefMaxMind.com"
 _MMDB_TAIL = 128 * 1024  # the metadata section sits within the file's last 128 KiB
 SHIPPED_HOSTING_ASNS = Path(__file__).resolve().parent / "data" / "hosting_asns.txt"
+# A process looks at the installed files (os.stat) at most this often, not once per click: a
+# new file is in use within this time (at once in the process that installed it).
+STAT_SECONDS = 1.0
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -208,6 +212,7 @@ def asn_database_install(*, source: str | os.PathLike[str]) -> MmdbTable | Range
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    _cache.recheck()
     return table
 
 
@@ -220,21 +225,32 @@ class _Cache:
         self.table: MmdbTable | RangeTable | None = None
         self.hosting_key: tuple | None = None
         self.hosting: frozenset[int] = frozenset()
+        # The path each was last looked at under, and when to look (os.stat) again.
+        self.seen: tuple[str, float] = ("", 0.0)
+        self.hosting_seen: tuple[tuple, float] = ((), 0.0)
+
+    def recheck(self) -> None:
+        """Look at the files again on the next lookup (a file was installed here)."""
+        self.seen, self.hosting_seen = ("", 0.0), ((), 0.0)
 
     def current(self) -> MmdbTable | RangeTable | None:
         path = settings.FRAUD_ASN_DB_PATH
+        now = time.monotonic()
+        seen_path, until = self.seen
+        if seen_path == path and now < until:
+            return self.table
         try:
             stat = os.stat(path)
         except OSError:
             key = None
         else:
             key = (path, stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if key == self.key:
-            return self.table
-        with self.lock:
-            if key != self.key:
-                self._reopen(path, key)
-            return self.table
+        if key != self.key:
+            with self.lock:
+                if key != self.key:
+                    self._reopen(path, key)
+        self.seen = (path, now + STAT_SECONDS)
+        return self.table
 
     def _reopen(self, path: str, key: tuple | None) -> None:
         old = self.table
@@ -255,6 +271,10 @@ class _Cache:
     def hosting_asns(self) -> frozenset[int]:
         path = settings.FRAUD_HOSTING_ASNS_PATH or str(SHIPPED_HOSTING_ASNS)
         extra = tuple(settings.FRAUD_HOSTING_ASNS_EXTRA)
+        now = time.monotonic()
+        seen, until = self.hosting_seen
+        if seen == (path, extra) and now < until:
+            return self.hosting
         try:
             mtime = os.stat(path).st_mtime_ns
         except OSError:
@@ -264,6 +284,7 @@ class _Cache:
             with self.lock:
                 self.hosting = hosting_asns_parse(path, extra)
                 self.hosting_key = key
+        self.hosting_seen = ((path, extra), now + STAT_SECONDS)
         return self.hosting
 
     def clear(self) -> None:
@@ -271,6 +292,7 @@ class _Cache:
             if self.table is not None:
                 self.table.close()
             self.key, self.table, self.hosting_key = None, None, None
+            self.recheck()
 
 
 _cache = _Cache()
