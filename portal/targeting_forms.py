@@ -50,6 +50,17 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [("UTC", "UTC"), *((zone, zone.replace("_", " ")) for zone in zones)]
 
 
+def _wall_time(label: str, help_text: str) -> forms.DateTimeField:
+    """A date and time typed in the offer's zone (TargetingForm.clean reads it there)."""
+    return forms.DateTimeField(
+        required=False,
+        label=label,
+        help_text=help_text,
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+
+
 class HourGridWidget(forms.Widget):
     """Seven rows of 24 ticks (weekday x hour); the value is a list of "day-hour" strings."""
 
@@ -129,20 +140,8 @@ class TargetingForm(forms.Form):
         initial="UTC",
         help_text="The hours and the start and end below are read in this zone.",
     )
-    starts_at = forms.DateTimeField(
-        required=False,
-        label="Starts",
-        help_text="Empty: already running.",
-        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-    )
-    ends_at = forms.DateTimeField(
-        required=False,
-        label="Ends",
-        help_text="Empty: open-ended.",
-        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
-    )
+    starts_at = _wall_time("Starts", "Empty: already running.")
+    ends_at = _wall_time("Ends", "Empty: open-ended.")
     hours = forms.MultipleChoiceField(
         choices=[(f"{day}-{hour}", f"{day}-{hour}") for day in range(7) for hour in range(24)],
         required=False,

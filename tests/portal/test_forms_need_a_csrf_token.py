@@ -170,6 +170,7 @@ def test_every_form_of_the_portal_is_in_the_list_above():
         "_caps.html": "manager-offer",
         "_ask_network.html": "advertiser-offer",
         "_targeting.html": "manager-offer",
+        "_add.html": "manager-offer",
         "own.html": "api-keys",
     }
     templates = Path(__file__).resolve().parents[2] / "portal" / "templates"
