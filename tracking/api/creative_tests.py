@@ -37,6 +37,8 @@ class CreativeTestArmSerializer(serializers.ModelSerializer):
 
 class CreativeTestSerializer(serializers.ModelSerializer):
     arms = CreativeTestArmSerializer(many=True, read_only=True)
+    # Text, not an enum component: the landing tests' running/ended enum keeps its name.
+    status = serializers.CharField(read_only=True, help_text="running or ended")
 
     class Meta:
         model = CreativeTest
