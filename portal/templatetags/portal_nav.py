@@ -2,57 +2,33 @@
 active item) when the page is under it. The longest match among the header's links wins, so
 /advertiser/ (Offers) is not current on /advertiser/conversions/."""
 
+import re
 from functools import cache
 
 from django import template
+from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 register = template.Library()
 
-# Every link of the header (portal/templates/portal/base.html): the candidates for a path.
-NAV_NAMES = (
-    "admin:index",
-    "portal:advertiser-access",
-    "portal:advertiser-callbacks",
-    "portal:advertiser-chart",
-    "portal:advertiser-conversions",
-    "portal:advertiser-offers",
-    "portal:advertiser-postback",
-    "portal:audit-log",
-    "portal:finance-balances",
-    "portal:finance-batches",
-    "portal:finance-confirmations",
-    "portal:finance-invoices",
-    "portal:finance-periods",
-    "portal:finance-tax-forms",
-    "portal:manager-access",
-    "portal:manager-advertisers",
-    "portal:manager-conversions",
-    "portal:manager-inbox",
-    "portal:manager-offers",
-    "portal:manager-publishers",
-    "portal:network-dashboard",
-    "portal:network-invitations",
-    "portal:network-sign-ups",
-    "portal:publisher-dashboard",
-    "portal:publisher-offers",
-    "portal:publisher-payouts",
-    "portal:publisher-postbacks",
-    "portal:reports",
-    "portal:validation",
-)
+# The header's own template: every `{% nav 'name' ... %}` in it is a candidate for a path, read
+# from the template itself so a link added to the header can never be left out of the contest
+# (a forgotten one made /advertiser/ (Offers) current beside /advertiser/invoices/ (Invoices)).
+HEADER = "portal/base.html"
+_NAV_TAG = re.compile(r"{%\s*nav\s+'([\w:-]+)'")
 
 
 @cache
 def _hrefs() -> tuple[str, ...]:
+    source = get_template(HEADER).template.source  # type: ignore[attr-defined]
     found = []
-    for name in NAV_NAMES:
+    for name in dict.fromkeys(_NAV_TAG.findall(source)):
         try:
             found.append(reverse(name))
         except NoReverseMatch:
             continue
-    return tuple(found)
+    return tuple(dict.fromkeys(found))
 
 
 def nav_current(*, path: str, href: str) -> bool:

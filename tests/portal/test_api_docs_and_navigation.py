@@ -7,6 +7,7 @@ import re
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+from portal.templatetags.portal_nav import _hrefs, nav_current
 from tests.portal.conftest import client_as
 
 
@@ -34,3 +35,16 @@ def test_pages_start_with_a_skip_link_and_mark_the_current_header_item(net):
     assert '<main id="main"' in page
     assert '<a href="/advertiser/conversions/" aria-current="page">Conversions</a>' in page
     assert '<a href="/advertiser/">Offers</a>' in page  # a shorter prefix is not current
+
+
+def test_on_each_header_links_page_that_link_alone_is_current():
+    """The candidates are read from the header itself: a link added to it (the advertiser's
+    Invoices, the manager's Review queue) never leaves a shorter one (Offers, Network) current
+    beside it."""
+    hrefs = _hrefs()
+    assert {"/advertiser/", "/advertiser/invoices/", "/network/", "/network/review-queue/"} <= set(
+        hrefs
+    )
+    for path in hrefs:
+        for page in (path, f"{path}1/"):
+            assert [h for h in hrefs if nav_current(path=page, href=h)] == [path], page
