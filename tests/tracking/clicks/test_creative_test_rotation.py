@@ -192,3 +192,41 @@ def test_the_image_and_the_click_are_served_from_the_cached_snapshot_without_the
         image = visit(client, f"/ct/{link.code}/{running_70_30.id}/image", ip="10.4.4.5")
         click = visit(client, f"/c/{link.code}?ct={running_70_30.id}", ip="10.4.4.5")
     assert (image.status_code, click.status_code) == (302, 302)
+
+
+def test_the_lean_wsgi_handler_serves_the_rotating_code_without_django(
+    link, banners, running_70_30, settings
+):
+    import io
+
+    from tracking.clicks import wsgi as click_wsgi
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    click_wsgi._HOSTS_KNOWN.clear()
+
+    def django_app(environ, start_response):
+        raise AssertionError(f"Django was asked for {environ['PATH_INFO']}")
+
+    def get(path: str, method: str = "GET") -> tuple[str, dict]:
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "HTTP_HOST": "testserver",
+            "HTTP_USER_AGENT": BROWSER_UA,
+            "REMOTE_ADDR": "10.7.7.7",
+            "wsgi.input": io.BytesIO(b""),
+        }
+        seen: list = []
+        b"".join(
+            click_wsgi.click_paths_first(django_app)(
+                environ, lambda status, headers: seen.append((status, dict(headers)))
+            )
+        )
+        return seen[0]
+
+    status, headers = get(f"/ct/{link.code}/{running_70_30.id}/image")
+    assert status == "302 Found"
+    assert headers["Location"] in {"https://cdn.example/a.png", "https://cdn.example/b.png"}
+    assert get(f"/ct/{link.code}/{running_70_30.id}/image", "POST")[0].startswith("405")
+    click_wsgi._HOSTS_KNOWN.clear()
