@@ -34,7 +34,7 @@ from accounts.models import Role, User
 from accounts.policy import Action, policy_require
 from accounts.selectors import user_role
 from affiliates.models import Publisher
-from core.errors import DomainError, NotFoundError
+from core.errors import DomainError
 from core.network_time import network_today
 from offers.creatives import Creative
 from offers.models import Offer
@@ -73,14 +73,20 @@ def impression_reports_visible_to(*, user: User) -> QuerySet[ImpressionReport]:
     return rows.none()
 
 
+def _offer(*, user: User, offer_id: int) -> Offer:
+    """The body's offer, if the user may see it; else 400 (the same answer for a missing one)."""
+    offer = offer_visible_to(user=user, offer_id=offer_id)
+    if offer is None:
+        raise DomainError.for_field("offer", "does_not_exist", f"No offer {offer_id}.")
+    return offer
+
+
 def impression_source_set(
     *, user: User, offer_id: int, publisher_id: int | None, source: str
 ) -> tuple[ImpressionSource, bool]:
     """Set where an offer's (or one publisher's) CPM is counted from; managers only. Applies to
     days not booked yet. Returns (row, created)."""
-    offer = offer_visible_to(user=user, offer_id=offer_id)
-    if offer is None:
-        raise NotFoundError("not_found", f"No offer {offer_id}.")
+    offer = _offer(user=user, offer_id=offer_id)
     policy_require(
         action=Action.IMPRESSION_SOURCE_SET,
         user=user,
@@ -139,10 +145,8 @@ def impressions_report(
     creative_id: int | None = None,
 ) -> Received:
     """Receive one reported count (see the module's docstring). Raises DomainError (400, 403,
-    404, 409); nothing is written then."""
-    offer = offer_visible_to(user=user, offer_id=offer_id)
-    if offer is None:
-        raise NotFoundError("not_found", f"No offer {offer_id}.")
+    409); nothing is written then."""
+    offer = _offer(user=user, offer_id=offer_id)
     policy_require(
         action=Action.IMPRESSIONS_REPORT, user=user, facts={"advertiser_id": offer.advertiser_id}
     )

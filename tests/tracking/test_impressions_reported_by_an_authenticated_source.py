@@ -239,7 +239,8 @@ def test_who_may_report_and_what_is_refused(net):
 
     assert publisher.status_code == 403  # a publisher never reports its own impressions
     assert finance.status_code == 403
-    assert foreign.status_code == 404
+    assert foreign.status_code == 400  # another advertiser's offer: as a missing one
+    assert foreign.json()["error"]["code"] == "does_not_exist"
     assert future.status_code == 400 and future.json()["error"]["code"] == "day_in_future"
     assert unknown_key.status_code == 400
     assert not ImpressionReport.objects.exists()
