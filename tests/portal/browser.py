@@ -138,3 +138,36 @@ def screenshot(page, name: str) -> None:
     if os.environ.get("AFFNET_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# A phone's viewport: the issue's 390 px.
+PHONE = {"width": 390, "height": 844}
+
+# What a page must show at phone width, read in the page itself: no sideways scroll (naming the
+# widest elements outside a scrolling box), the skip link first to main#main, exactly one current
+# header item, every column header scoped.
+PHONE_AUDIT = """() => {
+  const found = [];
+  const width = document.documentElement.scrollWidth;
+  if (width > window.innerWidth) {
+    const wide = [...document.querySelectorAll("body *")]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .filter((e) => !e.parentElement.closest(".scroll"))
+      .slice(-3).map((e) => e.tagName + (e.id ? "#" + e.id : "") + "." + e.className);
+    found.push(`${width} px wide: ${wide.join(", ")}`);
+  }
+  const skip = document.body.firstElementChild;
+  if (!skip || !skip.matches("a.skip-link[href='#main']") || !document.querySelector("main#main"))
+    found.push("no skip link first to main#main");
+  if (document.querySelectorAll("header nav a[aria-current='page']").length !== 1)
+    found.push("not one current header item");
+  for (const th of document.querySelectorAll("table thead th"))
+    if (!th.getAttribute("scope"))
+      found.push(`a column header without scope: ${th.textContent.trim() || "(empty)"}`);
+  return found;
+}"""
+
+
+def phone_problems(page) -> list[str]:
+    """What PHONE_AUDIT finds wrong on the page as it is now (empty: nothing)."""
+    return page.evaluate(PHONE_AUDIT)

@@ -15,34 +15,9 @@ from payouts.services.payees import tax_form_review, tax_form_upload
 from tests import factories
 from tests.billing.conftest import JUNE, close_month, conversion, june
 from tests.payouts.conftest import entry_write
-from tests.portal.browser import page_new, sign_in
+from tests.portal.browser import PHONE, page_new, phone_problems, sign_in
 from tests.portal.conftest import PASSWORD, network_build
 from tests.portal.test_manager_review_queue import _held
-
-PHONE = {"width": 390, "height": 844}
-
-# What the page must show, read in the page itself (the overflow check is the journeys' own:
-# document.documentElement.scrollWidth at most the viewport's width).
-AUDIT = """() => {
-  const found = [];
-  const width = document.documentElement.scrollWidth;
-  if (width > window.innerWidth) {
-    const wide = [...document.querySelectorAll("body *")]
-      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-      .filter((e) => !e.parentElement.closest(".scroll"))
-      .slice(-3).map((e) => e.tagName + (e.id ? "#" + e.id : "") + "." + e.className);
-    found.push(`${width} px wide: ${wide.join(", ")}`);
-  }
-  const skip = document.body.firstElementChild;
-  if (!skip || !skip.matches("a.skip-link[href='#main']") || !document.querySelector("main#main"))
-    found.push("no skip link first to main#main");
-  if (document.querySelectorAll("header nav a[aria-current='page']").length !== 1)
-    found.push("not one current header item");
-  for (const th of document.querySelectorAll("table thead th"))
-    if (!th.getAttribute("scope"))
-      found.push(`a column header without scope: ${th.textContent.trim() || "(empty)"}`);
-  return found;
-}"""
 
 
 @pytest.fixture
@@ -93,7 +68,7 @@ def _pages_problems(page, paths: list[str]) -> dict[str, list[str]]:
     for path in paths:
         response = page.goto(path)
         assert response is not None and response.status == 200, path
-        found = page.evaluate(AUDIT)
+        found = phone_problems(page)
         if found:
             problems[path] = found
     return problems
@@ -133,7 +108,7 @@ def test_the_touched_pages_fit_a_phone_with_skip_link_current_item_and_header_sc
             page.fill("#id_signed_on", "2025-03-01")
             page.click("#tax-form-upload button[type=submit]")
             assert "A PDF, PNG or JPEG file." in page.inner_text("#document-errors")
-            found = page.evaluate(AUDIT)
+            found = phone_problems(page)
             if found:
                 problems["/publisher/payouts/tax-forms/ (refused upload)"] = found
         page.context.close()
