@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Per-component click capacity for docs/scaling.md: Redis appends, ingest, PostgreSQL bytes.
 
-    .venv/bin/python bench/ingest.py [--clicks 200000] [--batch 1000]
+    .venv/bin/python bench/ingest.py [--clicks 200000] [--batch 1000] [--profile FILE]
 
 Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, loads the
 demo network (seed_demo), then:
@@ -17,6 +17,7 @@ demo network (seed_demo), then:
 """
 
 import argparse
+import cProfile
 import io
 import os
 import random
@@ -52,6 +53,9 @@ def main() -> int:
     parser.add_argument("--clicks", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=1000, help="CLICK_INGEST_BATCH")
     parser.add_argument("--no-gc-freeze", action="store_true", help="skip the worker's gc.freeze")
+    parser.add_argument(
+        "--profile", type=Path, help="write a cProfile of the ingest (CPU time) here"
+    )
     args = parser.parse_args()
     header = machine()
     with in_process_services("affnet-ingest-", CLICK_INGEST_BATCH=str(args.batch)):
@@ -117,10 +121,16 @@ def run(args, header: str) -> int:
     collector = GcTime()
     roots = {"postgres": find_postgres_pid(), "redis": find_redis_pid(os.environ["REDIS_URL"])}
     cpu_before, own_before = cpu_by_component(roots), os.times()
+    profile = cProfile.Profile(time.process_time) if args.profile else None
     started = time.monotonic()
     inserted = 0
+    if profile:
+        profile.enable()
     while client.xlen(buffer.stream_key()):
         inserted += clicks_ingest(max_seconds=60).inserted
+    if profile:
+        profile.disable()
+        profile.dump_stats(args.profile)
     ingest_seconds = time.monotonic() - started
     cpu_after, own_after = cpu_by_component(roots), os.times()
     own = (own_after.user + own_after.system) - (own_before.user + own_before.system)

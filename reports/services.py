@@ -294,13 +294,19 @@ def _upsert(
     upsert = f" ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One array per column, bound on the server as binary parameters (%b) by a plain
-            # psycopg cursor on the same connection (so the same transaction): psycopg dumps
-            # the lists in C. Django's cursor binds on the client, escaping every element in
-            # Python, and a statement with thousands of placeholders costs more to build than
-            # to run (as the click insert in tracking/clicks/store.py found too).
-            arrays = ", ".join(f"%b::{_pg_type(c, rollup.grain)}[]" for c in columns)
-            params = [list(values) for values in zip(*records, strict=True)]
+            # One array literal per column, bound on the server by a plain psycopg cursor on
+            # the same connection (so the same transaction). Django's cursor binds on the
+            # client, and a statement with thousands of placeholders costs more to build than
+            # to run (as the click insert in tracking/clicks/store.py found too); psycopg's
+            # own list dumper (%b) loops over every element in Python (a third of the ingest
+            # profile). The literals are joined in C: numbers by int.__repr__, text and
+            # buckets quoted once per distinct value (docs/performance.md, second push).
+            types = [_pg_type(c, rollup.grain) for c in columns]
+            arrays = ", ".join(f"%s::{pg_type}[]" for pg_type in types)
+            params = [
+                _array_literal(values, pg_type)
+                for values, pg_type in zip(zip(*records, strict=True), types, strict=True)
+            ]
             sql = f"{insert}SELECT * FROM unnest({arrays}){upsert}"  # noqa: S608
             with pg_cursor(connection) as raw:
                 raw.execute(sql, params)
@@ -315,6 +321,25 @@ def _upsert(
             chunk = records[start : start + per_statement]
             params = [v for r in chunk for v in (adapt(r[0]), *r[1:])]
             cursor.execute(f"{insert}VALUES {', '.join([row_sql] * len(chunk))}{upsert}", params)
+
+
+def _array_literal(values: tuple, pg_type: str) -> str:
+    """A PostgreSQL array literal of `values` (bigint: ints; text: str; the bucket: a datetime
+    or date), NULL for None. Text is always double-quoted, with backslash and quote escaped,
+    so any string (a sub id with a comma, a brace, "NULL") is the element it is."""
+    if pg_type == "bigint":
+        if None in values:
+            return "{" + ",".join("NULL" if v is None else int.__repr__(v) for v in values) + "}"
+        return "{" + ",".join(map(int.__repr__, values)) + "}"
+    spelled: dict[Any, str] = {None: "NULL"}
+    for value in values:
+        if value not in spelled:
+            text = value if pg_type == "text" else value.isoformat()
+            if not isinstance(text, str):
+                raise TypeError(f"{pg_type} array element {value!r}")
+            text = str.__str__(text)  # a TextChoices member: its value
+            spelled[value] = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "{" + ",".join(map(spelled.__getitem__, values)) + "}"
 
 
 def _pg_type(column: str, grain: str) -> str:
