@@ -9,14 +9,16 @@ in SQL (generate_series, through the ledger's append-only rules: inserting is al
 `--publishers` publishers (one in a hundred with a minimum payout no one reaches, so their money
 carries over; one in two hundred whose payout details were never confirmed, so they are held)
 and `--entries` USD ledger entries plus a quarter as many in EUR (the other currency must cost
-the USD build nothing), one in fifty a reversal, one in twenty written in the last 10 days.
+the USD build nothing), one in fifty a reversal, written in id order from 91 to 5 days ago (so
+the last 30 days before the first cut-off, about a third of the entries, are inside the hold).
 
 Then, timed, through the real service (`payout_batch_build`, USD, PAYOUT_HOLD_DAYS=30,
 PAYABLE_AFTER_CLOSE_DAYS off so that no accounting period need be seeded):
   (a) a build over the 1 M entries, cut off 5 days ago;
   (b) a second build with nothing new (the expected answer is nothing_to_pay);
-  (c) a build after `--more` new entries, cut off now (entries whose hold ended in the
-      5 days between the two cut-offs are due too).
+  (c) a build after `--more` new entries (written in the last 5 days, so inside the hold but
+      for their reversals), cut off now: entries whose hold ended in the 5 days between the
+      two cut-offs are due too.
 Each prints wall time and CPU per unit of work from the process trees (this process, and
 PostgreSQL's backends), and is checked: every batch total equals the sum of the entries its
 lines claim, each line the sum of its own, and a from-scratch recomputation over the whole
@@ -57,20 +59,18 @@ SELECT 'Publisher ' || i, 'active', 'USD',
 FROM generate_series(1, {publishers}) AS i
 """
 
-# Entry i: publisher first + i % publishers; USD unless i % 5 = 0 (EUR); a reversal one in 50;
-# written 31 to 91 days ago, or (one in 20) 0 to 10 days ago; ids in `start`..`start+count-1`.
+# Entry i: publisher first + (i / 3) % publishers; USD unless i % 5 = 0 (EUR); a reversal one
+# in 50. Written in id order, as an append-only ledger is: entry `start` 91 days before the seed,
+# the last one 5 days before (the `at` span is given per call).
 ENTRIES = """
 INSERT INTO payouts_ledgerentry (publisher_id, currency, kind, amount, idempotency_key, reason,
     created_at)
-SELECT {first} + (i % {publishers}),
+SELECT {first} + ((i / 3) % {publishers}),
     CASE WHEN i % 5 = 0 THEN 'EUR' ELSE 'USD' END,
     CASE WHEN i % 50 = 3 THEN 'reversal' ELSE 'earning' END,
     CASE WHEN i % 50 = 3 THEN -1 ELSE 1 END * (1 + (i * 7919) % 1999) / 100.0,
     'bench:' || i, '',
-    CASE WHEN i % 20 = 11
-        THEN now() - interval '10 days' * ((i * 104729) % 1000) / 1000.0
-        ELSE now() - interval '31 days' - interval '60 days' * ((i * 104729) % 1000) / 1000.0
-    END
+    now() - interval '1 day' * ({oldest} - ({oldest} - {newest}) * (i - {start})::float / {count})
 FROM generate_series({start}::bigint, {start} + {count} - 1) AS i
 """
 
@@ -90,26 +90,32 @@ SELECT count(*), COALESCE(sum(amount), 0) FROM (
 ) due
 """
 
-# Every batch: its total is its lines' sum, each line's amount its entries' sum.
+# Every line with the sum and count of the entries it claims (one grouped join).
 CLAIMS = """
-SELECT b.id, b.total, b.entry_count,
-    (SELECT COALESCE(sum(l.amount), 0) FROM payouts_payoutbatchline l WHERE l.batch_id = b.id),
-    (SELECT count(*) FROM payouts_payoutbatchline l
-        JOIN LATERAL (SELECT sum(e.amount) AS s FROM payouts_payoutlineentry i
-            JOIN payouts_ledgerentry e ON e.id = i.entry_id WHERE i.line_id = l.id) x ON true
-        WHERE l.batch_id = b.id AND x.s IS DISTINCT FROM l.amount),
-    (SELECT count(*) FROM payouts_payoutlineentry i
-        JOIN payouts_payoutbatchline l ON l.id = i.line_id WHERE l.batch_id = b.id)
-FROM payouts_payoutbatch b ORDER BY b.id
+SELECT l.batch_id, l.id, l.amount, sum(e.amount), count(*)
+FROM payouts_payoutbatchline l
+JOIN payouts_payoutlineentry i ON i.line_id = l.id
+JOIN payouts_ledgerentry e ON e.id = i.entry_id
+GROUP BY l.batch_id, l.id, l.amount
 """
 
 
 def check(cursor, currency: str, cut_off) -> str:
+    """Every batch total is its lines' sum, each line its entries' sum; nothing is left that a
+    build from scratch would pay (the inclusion's key, the entry, forbids doubling)."""
+    from payouts.models import PayoutBatch
+
     cursor.execute(CLAIMS)
-    for batch_id, total, entry_count, lines_sum, bad_lines, inclusions in cursor.fetchall():
-        assert total == lines_sum, (batch_id, total, lines_sum)
-        assert bad_lines == 0, (batch_id, bad_lines)
-        assert entry_count == inclusions, (batch_id, entry_count, inclusions)
+    batches: dict[int, list] = {}
+    for batch_id, line_id, amount, claimed, entries in cursor.fetchall():
+        assert amount == claimed, (batch_id, line_id, amount, claimed)
+        totals = batches.setdefault(batch_id, [Decimal(0), 0, 0])
+        totals[0] += amount
+        totals[1] += 1
+        totals[2] += entries
+    for batch in PayoutBatch.objects.all():
+        got = batches.get(batch.id, [Decimal(0), 0, 0])
+        assert [batch.total, batch.line_count, batch.entry_count] == got, (batch.id, got)
     cursor.execute(LEFT_TO_PAY, {"currency": currency, "cut_off": cut_off})
     due, amount = cursor.fetchone()
     assert due == 0, f"a build from scratch would still pay {due} publishers {amount} {currency}"
@@ -122,6 +128,9 @@ def main() -> int:
     parser.add_argument("--publishers", type=int, default=10_000)
     parser.add_argument("--more", type=int, default=10_000, help="USD entries before build (c)")
     parser.add_argument("--profile", type=Path, help="py-spy the build process into this folder")
+    parser.add_argument(
+        "--explain", type=float, metavar="MS", help="print plans (auto_explain) slower than MS"
+    )
     args = parser.parse_args()
     header = machine()
     with in_process_services(
@@ -152,7 +161,14 @@ def run(args, header: str) -> int:
         cursor.execute("SELECT min(id) FROM affiliates_publisher")
         first = cursor.fetchone()[0]
         cursor.execute(
-            ENTRIES.format(first=first, publishers=args.publishers, start=1, count=total_entries)
+            ENTRIES.format(
+                first=first,
+                publishers=args.publishers,
+                start=1,
+                count=total_entries,
+                oldest=91,
+                newest=5,
+            )
         )
         cursor.execute("VACUUM ANALYZE")
     log(
@@ -208,6 +224,20 @@ def run(args, header: str) -> int:
         )
         return result
 
+    if args.explain is not None:
+        # EXPLAIN (ANALYZE, BUFFERS) of every statement slower than --explain ms, triggers' too.
+        with connection.cursor() as cursor:
+            cursor.execute("LOAD 'auto_explain'")
+            for name, value in (
+                ("log_min_duration", f"{args.explain}ms"),
+                ("log_analyze", "on"),
+                ("log_buffers", "on"),
+                ("log_nested_statements", "on"),
+                ("log_level", "notice"),
+            ):
+                cursor.execute(f"SET auto_explain.{name} = '{value}'")
+        connection.connection.add_notice_handler(lambda notice: print(notice.message_primary))
+
     now = timezone.now()
     first_cut = now - timedelta(days=5)
     print(header)
@@ -222,10 +252,17 @@ def run(args, header: str) -> int:
         print(check(cursor, "USD", first_cut))
         cursor.execute("SELECT max(id) FROM payouts_ledgerentry")
         start = cursor.fetchone()[0] + 1
-        # `--more` USD entries past their hold (every fifth i would be EUR: write 5/4 as many).
+        # `--more` USD entries, written in the last 5 days (every fifth i is EUR: 5/4 as many).
         more = args.more * 5 // 4
         cursor.execute(
-            ENTRIES.format(first=first, publishers=args.publishers, start=start, count=more)
+            ENTRIES.format(
+                first=first,
+                publishers=args.publishers,
+                start=start,
+                count=more,
+                oldest=5,
+                newest=0,
+            )
         )
         c = build("(c) after new entries", timezone.now(), args.more, "new USD entry")
         print(check(cursor, "USD", c.cut_off if not isinstance(c, DomainError) else now))

@@ -59,7 +59,7 @@ BUILD = [
     "tests/payouts/test_batch_lifecycle.py",
     "tests/payouts/test_ledger_properties.py",
 ]
-INCREMENTAL = [*BUILD, "tests/payouts/test_incremental_builds.py"]
+INCREMENTAL = ["tests/payouts/test_incremental_builds.py", *BUILD]
 TERMS = [
     "tests/offers/test_terms_compute.py",
     "tests/tracking/conversions/test_payout_arithmetic.py",
