@@ -15,6 +15,10 @@ pipeline), so the limit holds across every web node:
 - CALLBACK_RATE_PIXEL, per client address: every pixel (a pixel carries no credential). Over it
   the pixel still answers its GIF and stores nothing.
 
+Concurrent requests of one process share one pipeline (tracking/group_commit.py): one INCRBY
+per counter for the batch, each request given the count it would have had counted alone, in
+order; so a busy node asks Redis once per batch, not once per callback.
+
 The client address is the one core/proxy.py believes (our proxy's header from TRUSTED_PROXIES
 only), as the callback request carries it. Once a process has seen a counter over its limit it
 remembers that until the window ends, so a flood past the limit costs no round trip at all.
@@ -33,7 +37,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +45,7 @@ import redis
 from django.conf import settings
 
 from core.errors import DomainError
+from tracking.group_commit import GroupCommit
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +105,11 @@ class _Limiter:
         self._down_until = 0.0
         # counter key -> wall time its window ends, for counters seen over their limit.
         self._over: dict[str, float] = {}
+        self._counts: GroupCommit[tuple[redis.Redis, str, int], int] = GroupCommit(
+            _counts_add,
+            follower_error=lambda exc: redis.RedisError(f"batch failed: {exc!r}"),
+            item_error=lambda exc: False,
+        )
 
     def client(self) -> redis.Redis | None:
         url = settings.REDIS_URL
@@ -131,10 +141,7 @@ class _Limiter:
         if client is None or self._down_until > time.monotonic():
             return None
         try:
-            pipe = client.pipeline(transaction=False)
-            pipe.incr(key)
-            pipe.expire(key, rate.seconds + 1)
-            count, _ = pipe.execute()
+            count = self._counts.call((client, key, rate.seconds))
         except redis.RedisError as exc:
             self._down_until = time.monotonic() + REDIS_RETRY_SECONDS
             logger.warning(
@@ -161,6 +168,34 @@ class _Limiter:
             self._url = None
             self._down_until = 0.0
             self._over.clear()
+
+
+def _counts_add(items: Sequence[tuple[redis.Redis, str, int]]) -> list[int]:
+    """Count each item once (INCRBY per counter, EXPIRE as each INCR did), one pipeline per
+    client; each item gets the count one INCR of its own would have returned, in order."""
+    counts: list[int] = [0] * len(items)
+    for client in {id(item[0]): item[0] for item in items}.values():
+        mine = [index for index, item in enumerate(items) if item[0] is client]
+        added: dict[str, int] = {}
+        seconds: dict[str, int] = {}
+        for index in mine:
+            _, key, period = items[index]
+            added[key] = added.get(key, 0) + 1
+            seconds[key] = period
+        pipe = client.pipeline(transaction=False)
+        for key, number in added.items():
+            if number == 1:
+                pipe.incr(key)
+            else:
+                pipe.incrby(key, number)
+            pipe.expire(key, seconds[key] + 1)
+        replies = pipe.execute()
+        reached = {key: int(replies[2 * n]) - added[key] for n, key in enumerate(added)}
+        for index in mine:
+            key = items[index][1]
+            reached[key] += 1
+            counts[index] = reached[key]
+    return counts
 
 
 _limiter = _Limiter()
