@@ -24,6 +24,7 @@ FINANCE = "finance"
 ADVERTISER = "advertiser"
 PUBLISHER = "publisher"
 STAFF = frozenset({MANAGER, FINANCE})
+UPDATES = frozenset({"PUT", "PATCH"})
 
 
 class RoleFieldsSerializer(serializers.ModelSerializer):
@@ -55,8 +56,11 @@ class RoleFieldsSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         writable = self.writable_by_role.get(self._role(), frozenset())
         request = self.context.get("request")
+        # An update (or the schema of one: drf-spectacular's request carries the operation's
+        # method, with no instance) may not send a create-only field, so it is read-only there.
+        updating = self.instance is not None or getattr(request, "method", "") in UPDATES
         for name, field in fields.items():
-            if name not in writable or (self.instance is not None and name in self.create_only):
+            if name not in writable or (updating and name in self.create_only):
                 field.read_only = True
                 field.required = False
             elif name in self.scoped_querysets and user_role(getattr(request, "user", None)):

@@ -29,6 +29,8 @@ as if it were valid.
 import re
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema
+
 ERROR_COMPONENT = "ErrorBody"
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -118,8 +120,18 @@ def add_error_responses(result: dict[str, Any], generator, request, public) -> d
     return result
 
 
+def _body_strings_without_nul(body: dict[str, Any]) -> None:
+    # core.parsers.JSONParser refuses NUL anywhere in a body (400 `invalid_characters`).
+    for prop in body.get("properties", {}).values():
+        target = prop.get("items", prop) if prop.get("type") == "array" else prop
+        free = not ({"pattern", "enum", "format", "$ref"} & set(target))
+        if target.get("type") == "string" and free and not prop.get("readOnly"):
+            target["pattern"] = NO_NUL
+
+
 def close_request_bodies(result: dict[str, Any], generator, request, public) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook: no request body takes keys it does not declare."""
+    """drf-spectacular postprocessing hook: no request body takes keys it does not declare, and
+    its free strings carry no NUL."""
     components = result.get("components", {}).get("schemas", {})
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
@@ -133,6 +145,7 @@ def close_request_bodies(result: dict[str, Any], generator, request, public) -> 
                 # Only a serializer's declared fields: a free-form object stays open.
                 if body.get("type") == "object" and "properties" in body:
                     body["additionalProperties"] = False
+                    _body_strings_without_nul(body)
     return result
 
 
@@ -175,3 +188,17 @@ def decimals_need_a_digit(result: dict[str, Any], generator, request, public) ->
     _tighten_decimals(result)
     _say_decimals_are_strings(result.get("components", {}).get("schemas", {}))
     return result
+
+
+class UpdateBodiesOwnTheirName(AutoSchema):
+    """DEFAULT_SCHEMA_CLASS: a PUT/PATCH body of a serializer with `create_only` fields
+    (accounts.api_roles.RoleFieldsSerializer: offer, goal, advertiser... fixed once created) is
+    its own component (`GoalUpdateRequest`, `PatchedGoalUpdateRequest`) without them, since the
+    API refuses them there (400 `not_writable`); the create body keeps them."""
+
+    def get_serializer_name(self, serializer, direction) -> str:
+        name = super().get_serializer_name(serializer, direction)
+        updating = self.method.upper() in ("PUT", "PATCH")
+        if direction == "request" and updating and getattr(serializer, "create_only", None):
+            return f"{name.removesuffix('Serializer')}Update"
+        return name
