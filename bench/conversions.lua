@@ -2,6 +2,7 @@
 -- click (ids read from BENCH_IDS, split between connections), with its own advertiser txn id.
 local ids = {}
 local token = os.getenv("BENCH_TOKEN")
+local path = os.getenv("BENCH_PATH") or "/postback"
 for line in io.lines(os.getenv("BENCH_IDS")) do
   ids[#ids + 1] = line
 end
@@ -24,7 +25,7 @@ function request()
   local n = offset * half + sent
   sent = sent + 1
   local id = ids[(n % #ids) + 1]
-  return wrk.format("GET", "/postback?click_id=" .. id .. "&txn_id=T" .. n ..
+  return wrk.format("GET", path .. "?click_id=" .. id .. "&txn_id=T" .. n ..
     "&amount=19.99&token=" .. token)
 end
 

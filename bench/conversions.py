@@ -2,7 +2,7 @@
 """Conversion callback benchmark: callbacks posted to the production stack, then attributed.
 
     .venv/bin/python bench/conversions.py [--count 100000] [--seconds 30] [--workers 2]
-        [--threads 16] [--no-drain] [--profile DIR] [--drain-processes N]
+        [--threads 16] [--no-drain] [--profile DIR] [--drain-processes N] [--skip-baseline]
 
 Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, seeds one
 advertiser (with a postback secret), offer, goal with revshare terms, publisher and --count
@@ -14,6 +14,10 @@ clicks, then:
    txn id, token auth) — accepted/s is the inbox rows written divided by wrk's duration
    (answers other than 200 are counted too); it also prints the CPU each component (web,
    PostgreSQL, Redis, wrk) spent per accepted callback, read from /proc;
+   Then, unless --skip-baseline, the same wrk run against a baseline beside it: a plain Django
+   view checking the token and saving the callback with the ORM (bench/conversions_baseline.py,
+   Django's full stack, the same granian settings), with its CPU per accepted callback and the
+   ratio of the two (its rows are deleted before the drain);
 2. stops the web server and starts ONE Celery worker (queue `attribution`) that drains the
    inbox — attributed/s is the rows processed divided by the time between the first and the
    last row processed. By default the worker runs the solo pool (one process); with
@@ -89,7 +93,7 @@ def sql(env: dict, query: str):
         return conn.execute(query).fetchall()
 
 
-def wrk(base: str, seconds: int, connections: int, env: dict) -> dict:
+def wrk(base: str, seconds: int, connections: int, env: dict, path: str = "/postback") -> dict:
     import re
 
     out = subprocess.run(
@@ -102,7 +106,7 @@ def wrk(base: str, seconds: int, connections: int, env: dict) -> dict:
             str(ROOT / "bench/conversions.lua"),
             base,
         ],
-        env=env,
+        env={**env, "BENCH_PATH": path},
         capture_output=True,
         text=True,
         check=True,
@@ -145,6 +149,45 @@ def drain_profile_start(worker_pid: int, folder: Path) -> subprocess.Popen:
     )
 
 
+def baseline(
+    env: dict, args, roots: dict, accepted: int, cpu_seconds: float, own_rate: float
+) -> str:
+    """The plain Django + ORM view under the same load, beside the endpoint in the same run:
+    its rate, its web + PostgreSQL CPU per accepted callback, and the ratios. Its rows are
+    deleted afterwards, so the drain sees the endpoint's rows only."""
+    port = free_port()
+    base_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.conversions_baseline_settings"}
+    server = run_server(
+        base_env,
+        ["--factory", "django.core.wsgi:get_wsgi_application"],
+        port,
+        args.workers,
+        args.threads,
+    )
+    log(f"posting callbacks to the baseline for {args.seconds}s")
+    roots = {**roots, "web": server.pid}
+    before = cpu_by_component(roots)
+    result = wrk(f"http://127.0.0.1:{port}", args.seconds, args.connections, env, "/base/postback")
+    after = cpu_by_component(roots)
+    stop(server)
+    where = "FROM tracking_callbackinbox WHERE path = '/base/postback'"
+    stored = sql(env, f"SELECT count(*) {where}")[0][0]
+    sql(env, f"DELETE {where} RETURNING 1")
+    rate = stored / (result["duration_us"] / 1e6)
+    used = {name: after[name] - before[name] for name in ("web", "postgres", "redis")}
+    per = {name: seconds * 1e6 / max(stored, 1) for name, seconds in used.items()}
+    ours = cpu_seconds * 1e6 / max(accepted, 1)
+    theirs = per["web"] + per["postgres"]
+    return (
+        f"baseline (plain Django view + ORM create): {stored} accepted ({rate:,.0f}/s), "
+        f"{result['errors']} errors/non-2xx; CPU per accepted callback, microseconds: "
+        f"web {per['web']:,.0f}, postgres {per['postgres']:,.0f}, redis {per['redis']:,.0f}\n"
+        f"endpoint vs baseline: web + PostgreSQL CPU per callback {ours:,.0f} vs {theirs:,.0f} "
+        f"({theirs / max(ours, 1e-9):.2f}x less), accepted/s {own_rate:,.0f} vs "
+        f"{rate:,.0f} ({own_rate / max(rate, 1e-9):.2f}x)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000, help="clicks seeded")
@@ -157,6 +200,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--no-drain", action="store_true", help="measure the endpoint only (no attribution)"
+    )
+    parser.add_argument(
+        "--skip-baseline", action="store_true", help="no plain Django + ORM baseline run"
     )
     parser.add_argument(
         "--drain-processes",
@@ -225,8 +271,14 @@ def main() -> int:
         answered = dict(
             sql(env, "SELECT state, count(*) FROM tracking_callbackinbox GROUP BY state")
         )
+        web_per = cpu["web"] + cpu["postgres"]
+        baseline_line = None
+        if not args.skip_baseline:
+            baseline_line = baseline(env, args, roots, accepted, web_per, accepted_rate)
         if args.no_drain:
             endpoint_print(header, result, args, accepted, accepted_rate, cpu_line, answered)
+            if baseline_line:
+                print(baseline_line)
             return 0
 
         pool = ["-P", "solo"]
@@ -285,6 +337,8 @@ def main() -> int:
     duplicates = results.get("duplicate_txn", 0) + results.get("duplicate_conversion", 0)
     rejections = sum(v for k, v in results.items() if k not in ("approved", "pending")) - duplicates
     endpoint_print(header, result, args, accepted, accepted_rate, cpu_line)
+    if baseline_line:
+        print(baseline_line)
     pool = "solo pool" if args.drain_processes == 1 else f"{args.drain_processes} processes"
     print(f"attributed: {accepted} in {span:.1f}s ({accepted / span:,.0f}/s by one worker, {pool})")
     print(
