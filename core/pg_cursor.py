@@ -2,8 +2,10 @@
 that bind their parameters on the server.
 
 Django's cursor binds on the client, escaping every value (and every array element) in Python;
-psycopg's own cursor binds on the server and dumps binary parameters (`%b`) in C, which is what
-the click insert, the rollup upserts and the callback endpoint's statements need. It is the same
+psycopg's own cursor binds on the server, which is what the click insert, the rollup upserts and
+the callback endpoint's statements need. (Its binary list dumper still loops over the elements
+in Python, so the rollup upserts bind one text array literal per column instead:
+reports/services.py `_array_literal`, docs/performance.md "Second push".) It is the same
 connection, so the same transaction, and errors come out as Django's (IntegrityError,
 OperationalError, ...) exactly as from `connection.cursor()`.
 """
