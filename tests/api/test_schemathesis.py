@@ -20,6 +20,7 @@ import json
 import os
 import time
 import zlib
+from datetime import date
 
 import hypothesis
 import pytest
@@ -127,6 +128,43 @@ def _pick(choices: list[str], seed: object) -> str:
     return sorted(choices)[zlib.crc32(repr(seed).encode()) % len(choices)]
 
 
+# What the schemas cannot say, made true of positive examples (each rule's server side named):
+# - a period of `date_from`..`date_to` query dates runs forwards and fits the endpoint's window
+#   (reports 400 days, the quality report 92, creative results MAX_DAYS): both dates given, in
+#   order, and a long span cut to one day;
+# - a conversion's rejection or reversal says why (tracking status postbacks: `reason`).
+SHORTEST_PERIOD_WINDOW = 92
+REASON_REQUIRED_FOR = {"reject", "reverse"}
+STATUS_POSTBACK = "/api/v1/conversion-status/"
+
+
+def _period_made_real(case) -> None:
+    query = case.query or {}
+    days = sorted(
+        query[name] for name in ("date_from", "date_to") if isinstance(query.get(name), str)
+    )
+    if not days:
+        return
+    start, end = days[0], days[-1]
+    try:
+        long = (date.fromisoformat(end) - date.fromisoformat(start)).days >= SHORTEST_PERIOD_WINDOW
+    except ValueError:
+        return
+    case.query = {**query, "date_from": end if long else start, "date_to": end}
+
+
+def _body_references(operation: dict, role: str) -> set[str]:
+    """The REFERENCES a body types as ids: the sandbox's `goal` is a goal's ref, a string."""
+    properties: dict = {}
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        body = media.get("schema", {})
+        reference = body.get("$ref", "")
+        if reference:
+            body = RAW_SCHEMAS[role]["components"]["schemas"][reference.rsplit("/", 1)[-1]]
+        properties |= body.get("properties", {})
+    return {name for name in REFERENCES if properties.get(name, {}).get("type") == "integer"}
+
+
 def positive_data_made_real(case, role: str, world) -> None:
     """A positive example's ids made real for `role` (and its amount in minor units): references
     in its body point at rows the role can see (one offer, with its goal and advertiser), and a
@@ -147,8 +185,14 @@ def positive_data_made_real(case, role: str, world) -> None:
             endpoint = REFERENCES[name]
             row = _pick(list(VISIBLE[endpoint][user]), case.query)
             case.query = {**(case.query or {}), name: world.rows[endpoint][row]}
+    _period_made_real(case)
     body = case.body
-    if not isinstance(body, dict) or not any(body.get(name) is not None for name in REFERENCES):
+    postback = case.operation.path == STATUS_POSTBACK and isinstance(body, dict)
+    rejecting = postback and body.get("decision") in REASON_REQUIRED_FOR
+    if rejecting and not str(body.get("reason") or "").strip():
+        body["reason"] = "Refused by the fuzzer."
+    references = _body_references(operation, role)
+    if not isinstance(body, dict) or not any(body.get(name) is not None for name in references):
         return
     offer = _pick(list(VISIBLE["offers"][user]) or ["A_pub"], body.get("offer"))
     chosen = {"offer": offer, "goal": offer, "advertiser": offer.split("_")[0]}
@@ -156,7 +200,7 @@ def positive_data_made_real(case, role: str, world) -> None:
     if publishers:
         chosen["publisher"] = _pick(list(publishers), body.get("publisher"))
     for name, endpoint in REFERENCES.items():
-        if body.get(name) is not None and name in chosen:
+        if body.get(name) is not None and name in chosen and name in references:
             body[name] = world.rows[endpoint][chosen[name]]
 
 
