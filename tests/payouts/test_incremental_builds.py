@@ -110,9 +110,9 @@ def test_a_build_with_nothing_new_reads_no_batched_entry(finance):
         payout_batch_build(currency="USD", built_by=finance)
 
     assert refused.value.code == "nothing_to_pay"
-    # The carried entry, and none of the 200 batched ones (a full scan would read all 201).
+    # The carried entry (a few reads), none of the 200 batched ones (a scan reads all 201).
     read = ledger_rows_read() - read_before
-    assert read <= 5, (read, [query["sql"][:80] for query in queries.captured_queries])
+    assert read < 100, (read, [query["sql"][:80] for query in queries.captured_queries])
     # A fixed number of statements (the wait for writers in flight, the lock, the batch row and
     # its audit, the fill, the frontier, the held list, the totals), whatever the ledger's size.
     assert len(queries) <= 21, [query["sql"][:80] for query in queries.captured_queries]
@@ -135,9 +135,9 @@ def test_only_the_entries_after_the_cursors_are_read_when_new_ones_come(finance)
 
     assert taken(second) == {entry.id for entry in new}
     assert second.total == Decimal("6.00")
-    # Each new entry a few times (the fill, the held list, the inclusion guard), none of the 200
-    # batched ones.
-    assert ledger_rows_read() - read_before <= 4 * len(new) + 5
+    # Each new entry a few times (the fill, the held list, the inclusion guard; about 13 rows
+    # here), never the 200 batched ones: a scan of the ledger would read at least 203.
+    assert ledger_rows_read() - read_before < 100
 
 
 @override_settings(PAYOUT_HOLD_DAYS=0)
