@@ -48,3 +48,16 @@ def test_on_each_header_links_page_that_link_alone_is_current():
     for path in hrefs:
         for page in (path, f"{path}1/"):
             assert [h for h in hrefs if nav_current(path=page, href=h)] == [path], page
+
+
+def test_the_header_menu_holding_the_current_page_alone_is_marked(net):
+    """The manager's links are grouped in <details> menus: on the tax forms page the Finance
+    menu is marked (and still closed), no other; on a top-level link's page none is."""
+    page = client_as(net.manager).get("/finance/tax-forms/").content.decode()
+    assert page.count('<details class="menu current">') == 1
+    current = page.index('<details class="menu current">')
+    assert page.index("<summary>Finance", current) < page.index('aria-current="page"', current)
+    assert page.count('aria-current="page"') == 1
+    offers = client_as(net.manager).get("/network/offers/").content.decode()
+    assert "menu current" not in offers
+    assert '<a href="/network/offers/" aria-current="page">Offers</a>' in offers

@@ -1,6 +1,7 @@
 """The creative and smart link pages in a real headless chromium: each fits a 390 px wide phone
-without scrolling sideways (a long tracking link and a code to copy included), and gives every
-table column header its scope."""
+without scrolling sideways (a long tracking link and a code to copy included), starts with the
+skip link, marks one header item current, and gives every table column header its scope (the
+shared check, tests/portal/browser.py phone_problems)."""
 
 import io
 
@@ -9,26 +10,9 @@ from PIL import Image
 
 from offers.creatives import Creative
 from tests import factories
-from tests.portal.browser import page_new, sign_in
+from tests.portal.browser import PHONE, page_new, phone_problems, sign_in
 from tests.portal.conftest import PASSWORD, network_build
 from tracking.models import SmartLink, SmartLinkOffer
-
-PHONE = {"width": 390, "height": 844}
-
-AUDIT = """() => {
-  const found = [];
-  const width = document.documentElement.scrollWidth;
-  if (width > window.innerWidth) {
-    const wide = [...document.querySelectorAll("main *")]
-      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
-      .slice(0, 3).map((e) => e.tagName + (e.id ? "#" + e.id : "") + "." + e.className);
-    found.push(`${width} px wide: ${wide.join(", ")}`);
-  }
-  for (const th of document.querySelectorAll("table thead th"))
-    if (!th.getAttribute("scope"))
-      found.push(`a column header without scope: ${th.textContent.trim() || "(empty)"}`);
-  return found;
-}"""
 
 
 @pytest.fixture
@@ -74,7 +58,7 @@ def test_the_creative_and_smart_link_pages_fit_a_phone(browser, live_server, net
         for path in paths:
             response = page.goto(path)
             assert response is not None and response.status == 200, path
-            found = page.evaluate(AUDIT)
+            found = phone_problems(page)
             if found:
                 problems[path] = found
         page.context.close()
