@@ -52,9 +52,9 @@ class QualityQuery:
 
 def _date(params: Mapping[str, Any], name: str, default: dt.date) -> dt.date:
     raw = params.get(name)
-    if not raw:
+    if raw is None:
         return default
-    try:
+    try:  # an empty date is refused, as the schema types it (found by `make fuzz`)
         return dt.date.fromisoformat(str(raw))
     except ValueError:
         raise DomainError.for_field(name, "invalid", "A date, YYYY-MM-DD.") from None
@@ -62,7 +62,7 @@ def _date(params: Mapping[str, Any], name: str, default: dt.date) -> dt.date:
 
 def _id(params: Mapping[str, Any], name: str) -> int | None:
     raw = params.get(name)
-    if raw in (None, ""):
+    if raw is None:
         return None
     number = whole_number(str(raw))
     if number is None:
@@ -73,7 +73,9 @@ def _id(params: Mapping[str, Any], name: str) -> int | None:
 def quality_query_parse(*, params: Mapping[str, Any]) -> QualityQuery:
     today = timezone.now().date()
     date_to = _date(params, "date_to", today)
-    date_from = _date(params, "date_from", date_to - dt.timedelta(days=6))
+    week = dt.timedelta(days=6)
+    # The week before date_to by default, from the first day there is (year 1 has no week before).
+    date_from = _date(params, "date_from", max(date_to, dt.date.min + week) - week)
     if date_from > date_to:
         raise DomainError.for_field("date_from", "invalid", "date_from is after date_to.")
     if (date_to - date_from).days >= QUALITY_MAX_DAYS:

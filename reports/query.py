@@ -132,7 +132,9 @@ def report_query_parse(*, params: Any, role: str) -> ReportQuery:
 
     today = timezone.now().astimezone(tz).date()
     date_to = _date(params, "date_to", today, errors)
-    date_from = _date(params, "date_from", date_to - timedelta(days=6), errors)
+    week = timedelta(days=6)
+    # The week before date_to by default, from the first day there is (year 1 has no week before).
+    date_from = _date(params, "date_from", max(date_to, date.min + week) - week, errors)
     if date_from > date_to:
         errors.add("date_from", "invalid", "date_from is after date_to.")
     elif (date_to - date_from).days >= MAX_DAYS:

@@ -1,13 +1,15 @@
 """GET /api/v1/audit/: the audit log, as the caller's role may read it (accounts.audit.selectors).
 
 Filters: `model` (e.g. `offers.terms`), `object_id`, `actor` (a user id), `action` (`create`,
-`update`, `delete`), `since` and `until` (ISO 8601 date-times; `until` exclusive).
+`update`, `delete`), `since` and `until` (RFC 3339 date-times; `until` exclusive). An empty
+`model`, `object_id` or `action` is no filter; an empty `actor`, `since` or `until` is refused.
 """
 
+from datetime import datetime
 from typing import Any
 
 from auditlog.models import LogEntry
-from django.utils.dateparse import parse_datetime
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
@@ -16,8 +18,9 @@ from rest_framework.response import Response
 
 from accounts.audit.registry import audited_labels
 from accounts.audit.selectors import ACTIONS, audit_entries_visible_to, audit_entry_for
+from core.api import rfc3339_normalized, validate_in_date_range
 from core.errors import DomainError
-from core.validation import whole_number
+from core.validation import BIGINT_MAX, whole_number
 
 
 class AuditActorSerializer(serializers.Serializer):
@@ -38,6 +41,30 @@ class AuditEntrySerializer(serializers.Serializer):
     changes = serializers.DictField(help_text='{"field": [before, after]}, as text.')
 
 
+# What `_filters` reads, as the schema says it (`make fuzz` sent `action=network` as valid):
+# an empty model, object id or action is no filter; an actor and a moment have their type.
+AUDIT_PARAMETERS = [
+    ("model", {"type": "string", "enum": ["", *audited_labels()]}, "An audited model"),
+    ("object_id", str, "The row's id, as text"),
+    ("actor", {"type": "integer", "minimum": 0, "maximum": BIGINT_MAX}, "A user id"),
+    ("action", {"type": "string", "enum": ["", *sorted(ACTIONS)]}, "What was done"),
+    ("since", {"type": "string", "format": "date-time"}, "From this moment (RFC 3339)"),
+    ("until", {"type": "string", "format": "date-time"}, "Before this moment (RFC 3339)"),
+]
+
+
+def _moment(raw: str) -> datetime | None:
+    spelled = rfc3339_normalized(raw)
+    if spelled is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(spelled)
+        validate_in_date_range(moment)
+    except (ValueError, ValidationError):
+        return None
+    return moment
+
+
 def _filters(params: Any) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     found: dict[str, Any] = {}
@@ -49,7 +76,7 @@ def _filters(params: Any) -> dict[str, Any]:
     if params.get("object_id"):
         found["object_id"] = params["object_id"]
     actor = params.get("actor")
-    if actor:
+    if actor is not None:
         actor_id = whole_number(actor)
         if actor_id is None:
             errors["actor"] = ["A user id."]
@@ -62,13 +89,10 @@ def _filters(params: Any) -> dict[str, Any]:
         found["action"] = action
     for name in ("since", "until"):
         raw = params.get(name)
-        if raw:
-            try:
-                moment = parse_datetime(raw)
-            except ValueError:
-                moment = None
+        if raw is not None:
+            moment = _moment(raw)
             if moment is None:
-                errors[name] = ["An ISO 8601 date-time."]
+                errors[name] = ["An RFC 3339 date-time with its offset, e.g. 2026-01-31T00:00:00Z."]
             found[name] = moment
     if errors:
         raise DomainError("invalid_filter", "Bad audit log filter.", fields=errors)
@@ -81,8 +105,8 @@ class AuditLogView(GenericAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter(name, str, description=name)
-            for name in ("model", "object_id", "actor", "action", "since", "until")
+            OpenApiParameter(name, schema, description=description)
+            for name, schema, description in AUDIT_PARAMETERS
         ],
         responses=AuditEntrySerializer(many=True),
     )

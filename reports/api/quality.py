@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.validation import BIGINT_MAX
 from reports.quality import QUALITY_MAX_DAYS, quality_query_parse, quality_report
 
 _COUNTS = serializers.DictField(child=serializers.IntegerField())
@@ -31,6 +32,10 @@ QUALITY_ROW = inline_serializer(
 )
 
 
+# An id as core.validation.whole_number reads it; an empty one is refused.
+AN_ID = {"type": "integer", "minimum": 0, "maximum": BIGINT_MAX}
+
+
 class QualityReportView(APIView):
     """Traffic quality per publisher, offer and sub id and day. Managers and finance see every
     publisher; a publisher only its own rows; advertisers are refused."""
@@ -45,8 +50,8 @@ class QualityReportView(APIView):
                 OpenApiTypes.DATE,
                 description=f"UTC date, inclusive (at most {QUALITY_MAX_DAYS} days)",
             ),
-            OpenApiParameter("publisher", OpenApiTypes.INT, description="One publisher"),
-            OpenApiParameter("offer", OpenApiTypes.INT, description="One offer"),
+            OpenApiParameter("publisher", AN_ID, description="One publisher"),
+            OpenApiParameter("offer", AN_ID, description="One offer"),
         ],
         responses={
             200: inline_serializer(

@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.csv_cells import csv_cell
-from reports.query import COLUMNS, report_query_parse
+from core.errors import DomainError
+from reports.query import COLUMNS, MAX_LIMIT, report_query_parse
 from reports.selectors import Report, report_run
 
 
@@ -51,7 +52,11 @@ REPORT_PARAMETERS = [
     _parameter("tz", "IANA time zone for day and hour (default: the network's, NETWORK_TIME_ZONE)"),
     _parameter("basis", "conversion (default) or click: when a conversion is counted"),
     _parameter("sort", "Dimensions or metrics, '-' for descending, comma-separated"),
-    OpenApiParameter("limit", OpenApiTypes.INT, description="Rows, 1..10000 (default 1000)"),
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        description=f"Rows, 1..{MAX_LIMIT} (default 1000)",
+    ),
     _parameter("format", "csv for the same report as CSV"),
     _parameter(
         "currency",
@@ -73,6 +78,23 @@ REPORT_RESPONSE = inline_serializer(
 )
 
 
+# Typed by the schema (a date, a whole number), so "" is none of them: refused here, where the
+# portal's report form (which sends its empty fields) reads them as the defaults.
+TYPED_PARAMETERS = {"date_from": "A date, YYYY-MM-DD.", "date_to": "A date, YYYY-MM-DD."}
+TYPED_PARAMETERS["limit"] = f"limit is a whole number from 1 to {MAX_LIMIT}."
+
+
+def _typed_values_not_empty(params: Any) -> None:
+    empty = {
+        name: [message]
+        for name, message in TYPED_PARAMETERS.items()
+        if name in params and not params.get(name, "").strip()
+    }
+    if empty:
+        names = ", ".join(sorted(empty))
+        raise DomainError("invalid", f"Invalid report query in: {names}.", fields=empty)
+
+
 class ReportView(APIView):
     """Counters from the rollups, grouped and filtered; see reports/README.md for parameters."""
 
@@ -81,6 +103,7 @@ class ReportView(APIView):
 
     @extend_schema(parameters=REPORT_PARAMETERS, responses={200: REPORT_RESPONSE})
     def get(self, request: Request) -> Response:
+        _typed_values_not_empty(request.query_params)
         query = report_query_parse(params=request.query_params, role=request.user.role)
         report = report_run(user=request.user, query=query)
         response = Response(_body(report))

@@ -8,7 +8,7 @@ GET /api/v1/creative-results/?offer=: clicks, conversions and money per creative
 """
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -91,7 +91,9 @@ class CreativeResultsQuery(StrictInputSerializer):
     def validate(self, attrs):
         today = timezone.now().date()
         attrs.setdefault("date_to", today)
-        attrs.setdefault("date_from", attrs["date_to"] - timedelta(days=29))
+        month = timedelta(days=29)
+        # From the first day there is when date_to is in year 1's first month.
+        attrs.setdefault("date_from", max(attrs["date_to"], date.min + month) - month)
         if attrs["date_from"] > attrs["date_to"]:
             raise serializers.ValidationError({"date_from": "After date_to."})
         if (attrs["date_to"] - attrs["date_from"]).days >= MAX_DAYS:
@@ -126,7 +128,9 @@ class CreativeResultsView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("offer", OpenApiTypes.INT, required=True),
+            OpenApiParameter(
+                "offer", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}, required=True
+            ),
             OpenApiParameter("date_from", OpenApiTypes.DATE, description="UTC date, inclusive"),
             OpenApiParameter("date_to", OpenApiTypes.DATE, description="UTC date, inclusive"),
         ],
