@@ -102,7 +102,7 @@ def test_every_roles_header_fits_a_wide_screen_and_a_phone_with_every_link_reach
                 problems.append(f"{where}: the menus marked current are {names}")
             if username == "maria" and current_menu is None:  # AFFNET_SCREENSHOTS=1 only
                 page.locator("header.top summary", has_text="Finance").click()
-                screenshot(page, f"24-manager-header-menu-{viewport['width']}")
+                screenshot(page, f"40-manager-header-menu-{viewport['width']}")
                 page.keyboard.press("Escape")
         page.context.close()
     assert not problems, "\n".join(problems)
