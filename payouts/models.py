@@ -66,12 +66,7 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "ledger entries"
-        # With the id, a build reads a publisher's entries after its cursor (PayoutBuildCursor).
-        indexes = [
-            models.Index(
-                fields=["publisher", "currency", "id"], name="ledger_publisher_currency_id"
-            )
-        ]
+        indexes = [models.Index(fields=["publisher", "currency"], name="ledger_publisher_currency")]
         constraints = [
             models.CheckConstraint(
                 name="ledger_sign_matches_kind",
@@ -255,38 +250,6 @@ class PayoutLineEntry(models.Model):
     class Meta:
         ordering = ["entry"]
         verbose_name_plural = "payout line entries"
-
-
-class PayoutBuildCursor(models.Model):
-    """Where a build starts reading one publisher's ledger in one currency.
-
-    Every entry of the publisher in the currency up to `through_entry_id` is in a batch line or
-    is a payment, so a build reads only the entries after it (payouts/services/build.py). A
-    build moves it forward, never past an entry it leaves unbatched (held, below the minimum,
-    inside the hold) nor past an entry that might still be uncommitted; deleting inclusions (a
-    draft deleted or rebuilt) moves it back in the database (migration 0011), whoever deletes.
-    """
-
-    publisher = models.ForeignKey(
-        "affiliates.Publisher", on_delete=models.CASCADE, related_name="+", db_constraint=False
-    )
-    currency = models.CharField(max_length=3)
-    through_entry_id = models.BigIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["publisher", "currency"], name="payout_cursor_one_per_publisher_currency"
-            )
-        ]
-
-
-class PayoutBuildFrontier(models.Model):
-    """The highest ledger entry id any build of a currency could have taken: no entry after it
-    is in a batch, so a build reads those without asking (payouts/services/build.py)."""
-
-    currency = models.CharField(max_length=3, unique=True)
-    through_entry_id = models.BigIntegerField(default=0)
 
 
 class Decision(models.TextChoices):

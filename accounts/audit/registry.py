@@ -193,8 +193,6 @@ NOT_AUDITED: dict[str, str] = {
     "offers.OfferHold": "recomputed by the billing beat from invoices, payments and limits",
     "affiliates.TermsAcceptance": "itself the record of who accepted which terms, when; immutable",
     "payouts.FxRate": "loaded from a published source by fx_rates_load; each entry keeps its rate",
-    "payouts.PayoutBuildCursor": "where a build starts reading a ledger; moves no money",
-    "payouts.PayoutBuildFrontier": "the last entry a build could take; moves no money",
 }
 AUDITED_APPS = ("accounts", "offers", "affiliates", "payouts")
 

@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -44,8 +44,6 @@ from payouts.models import (
     LedgerEntry,
     PayoutBatch,
     PayoutBatchLine,
-    PayoutBuildCursor,
-    PayoutBuildFrontier,
     PayoutLineEntry,
     TaxForm,
 )
@@ -59,8 +57,6 @@ LINE = PayoutBatchLine._meta.db_table
 INCLUSION = PayoutLineEntry._meta.db_table
 PERIOD = AccountingPeriod._meta.db_table
 TAX_FORM = TaxForm._meta.db_table
-CURSOR = PayoutBuildCursor._meta.db_table
-FRONTIER = PayoutBuildFrontier._meta.db_table
 
 
 @dataclass(frozen=True)
@@ -79,9 +75,8 @@ HELD_KIND = (
 )
 
 
-def _due_sql() -> str:
-    """True when an entry (alias e, its publisher p) is past the cut-off's gates: written before
-    it, and past its hold and its month's close when it is money a conversion earned."""
+def _eligible_where() -> str:
+    """The WHERE clause of "entries this build may take" (aliases: e ledger, p publisher)."""
     if connection.vendor == "postgresql":
         past_hold = (
             "e.created_at < %(cut_off)s"
@@ -99,45 +94,14 @@ def _due_sql() -> str:
         SELECT 1 FROM {PERIOD} ap
         WHERE ap.status = 'closed' AND e.created_at >= ap.starts_at
           AND e.created_at < ap.ends_at AND {past_close}))"""  # noqa: S608
-    return f"""(e.created_at < %(cut_off)s
-        AND (NOT ({HELD_KIND}) OR ({past_hold} AND {closed})))"""
-
-
-def _eligible_where() -> str:
-    """The WHERE clause of "entries this build may take" over the whole ledger (aliases: e
-    ledger, p publisher): the SQLite build's."""
     return f"""
         e.currency = %(currency)s
         AND e.kind <> 'payment'
-        AND {_due_sql()}
+        AND e.created_at < %(cut_off)s
+        AND (NOT ({HELD_KIND}) OR ({past_hold} AND {closed}))
         AND NOT EXISTS (SELECT 1 FROM {INCLUSION} i WHERE i.entry_id = e.id)
         AND NOT {PUBLISHER_HELD}
     """  # noqa: S608
-
-
-# What a PostgreSQL build reads (alias e): every entry of the currency that may be unbatched,
-# and no other. Per publisher, the entries after its cursor (PayoutBuildCursor: all before it
-# are batched or payments) up to the frontier, those not in a batch; then every entry after the
-# frontier (PayoutBuildFrontier: none of them is in a batch), up to `through`. `through` is the
-# last entry committed when the build began; `seen_through` is the lower of it and the
-# frontier. So a build reads what is new since the last one and what earlier builds left
-# unbatched after each publisher's cursor, never the batched history before it.
-CANDIDATES = f"""
-    SELECT e.id, e.publisher_id, e.kind, e.amount, e.created_at, e.conversion_id
-    FROM {PUBLISHER} cp
-    LEFT JOIN {CURSOR} c ON c.publisher_id = cp.id AND c.currency = %(currency)s
-    CROSS JOIN LATERAL (
-        SELECT e.id, e.publisher_id, e.kind, e.amount, e.created_at, e.conversion_id
-        FROM {LEDGER} e
-        WHERE e.publisher_id = cp.id AND e.currency = %(currency)s
-          AND e.id > COALESCE(c.through_entry_id, 0) AND e.id <= %(seen_through)s
-          AND NOT EXISTS (SELECT 1 FROM {INCLUSION} i WHERE i.entry_id = e.id)
-    ) e
-    UNION ALL
-    SELECT e.id, e.publisher_id, e.kind, e.amount, e.created_at, e.conversion_id
-    FROM {LEDGER} e
-    WHERE e.currency = %(currency)s AND e.id > %(frontier)s AND e.id <= %(through)s
-"""  # noqa: S608
 
 
 # Publishers no batch pays now (alias p): suspended or banned, payout details never confirmed or
@@ -161,25 +125,18 @@ _LINE_VALUES = (
 
 
 def _fill_postgresql(params: dict[str, Any]) -> _Filled:
-    """One statement, so lines, inclusions and cursors come from one snapshot of the ledger: an
-    entry committed meanwhile is in both or in neither, and a line always equals its entries'
-    sum. Lines are numbered in publisher order, whatever plan the query takes.
-
-    It reads only CANDIDATES, so it costs what is new since the last build plus what earlier
-    builds left unbatched. Each publisher's cursor then moves to just before the first entry
-    this build leaves unbatched (or to `safe_through` when none is left), never past
-    `safe_through`: every entry up to it was committed when the build began."""
+    """One statement, so lines and inclusions come from one snapshot of the ledger: an entry
+    committed meanwhile is in both or in neither, and a line always equals its entries' sum.
+    Lines are numbered in publisher order, whatever plan the query takes."""
     sql = f"""
-        WITH candidates AS MATERIALIZED ({CANDIDATES}),
-        seen AS MATERIALIZED (
-            SELECT e.id, e.publisher_id, e.amount,
-                {_due_sql()} AND NOT {PUBLISHER_HELD} AS payable
-            FROM candidates e JOIN {PUBLISHER} p ON p.id = e.publisher_id
-            WHERE e.kind <> 'payment'
+        WITH eligible AS MATERIALIZED (
+            SELECT e.id, e.publisher_id, e.amount
+            FROM {LEDGER} e JOIN {PUBLISHER} p ON p.id = e.publisher_id
+            WHERE {_eligible_where()}
         ),
         sums AS (
             SELECT publisher_id, sum(amount) AS amount, count(*) AS entries
-            FROM seen WHERE payable GROUP BY publisher_id
+            FROM eligible GROUP BY publisher_id
         ),
         lines AS (
             INSERT INTO {LINE} ({_LINE_COLUMNS})
@@ -191,70 +148,21 @@ def _fill_postgresql(params: dict[str, Any]) -> _Filled:
         ),
         taken AS (
             INSERT INTO {INCLUSION} (line_id, entry_id, currency)
-            SELECT l.id, e.id, %(currency)s
-            FROM seen e JOIN lines l USING (publisher_id) WHERE e.payable
-        ),
-        cursors AS (
-            INSERT INTO {CURSOR} (publisher_id, currency, through_entry_id)
-            SELECT e.publisher_id, %(currency)s, LEAST(%(safe_through)s, COALESCE(
-                min(e.id) FILTER (WHERE NOT (e.payable AND l.id IS NOT NULL)) - 1,
-                %(safe_through)s))
-            FROM seen e LEFT JOIN lines l USING (publisher_id)
-            GROUP BY e.publisher_id
-            ON CONFLICT (publisher_id, currency) DO UPDATE
-            SET through_entry_id = EXCLUDED.through_entry_id
-            WHERE {CURSOR}.through_entry_id < EXCLUDED.through_entry_id
+            SELECT l.id, e.id, %(currency)s FROM eligible e JOIN lines l USING (publisher_id)
         )
         SELECT count(*), COALESCE(sum(l.amount), 0), COALESCE(sum(s.entries), 0)
         FROM lines l JOIN sums s USING (publisher_id)
     """  # noqa: S608
     with connection.cursor() as cursor:
-        # Room for the hash joins and aggregates over a million new entries in memory.
+        # Every join here is over a large set (the ledger, the new inclusions in the guard
+        # trigger): hash joins, never a nested loop per entry, and room for them in memory.
+        cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
         line_count, total, entry_count = cursor.fetchone()
+        cursor.execute("RESET enable_nestloop")
         cursor.execute("RESET work_mem")
-        # Entries after `through` are in no batch: the next build reads them without asking.
-        cursor.execute(
-            f"INSERT INTO {FRONTIER} (currency, through_entry_id) VALUES (%s, %s)"  # noqa: S608
-            f" ON CONFLICT (currency) DO UPDATE SET through_entry_id ="
-            f" GREATEST({FRONTIER}.through_entry_id, EXCLUDED.through_entry_id)",
-            [params["currency"], params["through"]],
-        )
     return _Filled(line_count=line_count, total=Decimal(total), entry_count=entry_count)
-
-
-def _through() -> tuple[int, int]:
-    return _ledger_through() if connection.vendor == "postgresql" else (0, 0)
-
-
-class _Seen(Exception):
-    def __init__(self, through: int) -> None:
-        self.through = through
-
-
-def _ledger_through() -> tuple[int, int]:
-    """(through, safe_through): the last ledger entry a build may take, and the last before
-    which no entry can still be uncommitted.
-
-    Ids are handed out before their transactions commit, so an entry committed after the build
-    may have a lower id than one the build saw. Writers hold ROW EXCLUSIVE on the ledger from
-    before their id is drawn until they end: taking SHARE waits for those in flight (at most
-    lock_timeout; new writers queue meanwhile), and the savepoint's rollback releases it at
-    once. If the wait times out the build still runs, over what it sees, but moves no cursor.
-    """
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '1s'")
-            cursor.execute(f"LOCK TABLE {LEDGER} IN SHARE MODE")
-            cursor.execute(f"SELECT COALESCE(max(id), 0) FROM {LEDGER}")  # noqa: S608
-            raise _Seen(cursor.fetchone()[0])
-    except _Seen as seen:
-        return seen.through, seen.through
-    except OperationalError:  # the lock timed out (or a deadlock was broken): no cursor moves
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COALESCE(max(id), 0) FROM {LEDGER}")  # noqa: S608
-            return cursor.fetchone()[0], 0
 
 
 def _fill_sqlite(params: dict[str, Any]) -> _Filled:
@@ -287,16 +195,10 @@ def _fill_sqlite(params: dict[str, Any]) -> _Filled:
 
 def _held(params: dict[str, Any]) -> list[dict[str, Any]]:
     """The publishers a line would have paid but for a hold, with the amount and why."""
-    if connection.vendor == "postgresql":
-        # The held publishers' entries are unbatched, so after their cursors: CANDIDATES.
-        source = f"({CANDIDATES}) e"
-        where = f"e.kind <> 'payment' AND {_due_sql()} AND {PUBLISHER_HELD}"
-    else:
-        source = f"{LEDGER} e"
-        where = _eligible_where().replace(f"AND NOT {PUBLISHER_HELD}", f"AND {PUBLISHER_HELD}")
+    where = _eligible_where().replace(f"AND NOT {PUBLISHER_HELD}", f"AND {PUBLISHER_HELD}")
     sql = f"""
         SELECT p.id, p.name, p.status, p.payout_details_changed_at, sum(e.amount)
-        FROM {source} JOIN {PUBLISHER} p ON p.id = e.publisher_id
+        FROM {LEDGER} e JOIN {PUBLISHER} p ON p.id = e.publisher_id
         WHERE {where}
         GROUP BY p.id, p.name, p.status, p.payout_details_changed_at, p.minimum_payout
         HAVING sum(e.amount) > 0 AND sum(e.amount) >= p.minimum_payout
@@ -366,7 +268,7 @@ def _tax_form_states(publisher_ids: list[int], today: date) -> dict[int, set[str
     return states
 
 
-def _batch_fill(batch: PayoutBatch, through: tuple[int, int]) -> PayoutBatch:
+def _batch_fill(batch: PayoutBatch) -> PayoutBatch:
     cooldown_since = timezone.now() - timedelta(hours=settings.PAYOUT_DETAILS_COOLDOWN_HOURS)
     params = {
         "batch": batch.id,
@@ -380,18 +282,6 @@ def _batch_fill(batch: PayoutBatch, through: tuple[int, int]) -> PayoutBatch:
         # A form's last valid day counts on the network's calendar.
         "today": network_today(now=timezone.now()).isoformat(),
     }
-    if connection.vendor == "postgresql":
-        frontier = (
-            PayoutBuildFrontier.objects.filter(currency=batch.currency)
-            .values_list("through_entry_id", flat=True)
-            .first()
-        ) or 0
-        params.update(
-            through=through[0],
-            safe_through=through[1],
-            frontier=frontier,
-            seen_through=min(frontier, through[0]),
-        )
     fill = _fill_postgresql if connection.vendor == "postgresql" else _fill_sqlite
     filled = fill(params)
     batch.line_count = filled.line_count
@@ -443,13 +333,11 @@ def payout_batch_build(
     cut_off = now if cut_off is None else cut_off
     _cut_off_check(cut_off, now)
     with transaction.atomic():
-        # Before the currency's lock: the wait for writers in flight must hold no lock of ours.
-        through = _through()
         payout_currency_lock(currency=currency)
         batch = PayoutBatch.objects.create(
             currency=currency, cut_off=cut_off, built_by=built_by, built_at=now
         )
-        _batch_fill(batch, through)
+        _batch_fill(batch)
         if batch.line_count == 0:
             held = f" ({len(batch.held)} held)" if batch.held else ""
             raise DomainError(
@@ -480,7 +368,6 @@ def payout_batch_rebuild(
     if cut_off is not None:
         _cut_off_check(cut_off, now)
     with transaction.atomic():
-        through = _through()
         batch = payout_batch_lock(batch_id=batch_id)
         if batch is None:
             raise NotFoundError("not_found", f"No payout batch {batch_id}.")
@@ -490,7 +377,7 @@ def payout_batch_rebuild(
         batch.built_by = rebuilt_by
         batch.built_at = now
         batch.save(update_fields=["cut_off", "built_by", "built_at"])
-        return _batch_fill(batch, through)
+        return _batch_fill(batch)
 
 
 def payout_batch_delete(*, batch_id: int, deleted_by: User) -> None:
