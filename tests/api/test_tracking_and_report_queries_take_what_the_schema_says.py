@@ -2,6 +2,7 @@
 is accepted, what it types otherwise is a 400 naming it, and the schema says each bound."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests import factories
 from tests.api.public_schema import public_schema
@@ -76,3 +77,18 @@ def test_reports_bound_their_limit_and_refuse_empty_typed_values(manager, schema
     for name in ("limit", "date_from", "date_to"):
         assert_refused(manager.get(path, {name: ""}), name)
     assert manager.get(path, {"date_to": "0001-01-02"}).status_code == 200
+
+
+def test_a_validation_csv_is_documented_as_a_multipart_file_or_json_text(manager, schema):
+    content = schema["paths"]["/api/v1/validations/preview/"]["post"]["requestBody"]["content"]
+    bodies = {
+        media: schema["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]
+        for media, body in content.items()
+    }
+    assert bodies["multipart/form-data"]["properties"]["file"]["format"] == "binary"
+    assert list(bodies["application/json"]["properties"]) == ["csv"]
+    upload = SimpleUploadedFile("v.csv", b"txn_id,decision,reason\nT-1,approve,\n")
+    response = manager.post("/api/v1/validations/preview/", {"file": upload}, format="multipart")
+    assert response.status_code == 200, response.content
+    text = manager.post("/api/v1/validations/preview/", {"csv": "txn_id,decision\n"}, format="json")
+    assert text.status_code == 200, text.content

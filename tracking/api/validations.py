@@ -58,6 +58,30 @@ class ValidationInputSerializer(StrictInputSerializer):
         return attrs
 
 
+class ValidationUploadSerializer(StrictInputSerializer):
+    """The multipart body, as documented (`make fuzz`: a JSON body offered `file`, which JSON
+    cannot carry)."""
+
+    file = serializers.FileField(help_text="The CSV (UTF-8), at most 2 MB.")
+
+
+class ValidationTextSerializer(StrictInputSerializer):
+    """The JSON body, as documented."""
+
+    csv = serializers.CharField(
+        trim_whitespace=False,
+        max_length=MAX_BYTES,
+        help_text="The CSV's text: txn_id (or click_id), decision, reason, sale_amount.",
+    )
+
+
+# A file as multipart, or the CSV's text as JSON (ValidationInputSerializer reads either).
+VALIDATION_REQUEST = {
+    "application/json": ValidationTextSerializer,
+    "multipart/form-data": ValidationUploadSerializer,
+}
+
+
 class ValidationRowSerializer(serializers.Serializer):
     line = serializers.IntegerField()
     txn_id = serializers.CharField()
@@ -124,7 +148,7 @@ class ValidationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         body.is_valid(raise_exception=True)
         return body.validated_data
 
-    @extend_schema(request=ValidationInputSerializer, responses=ValidationPreviewSerializer)
+    @extend_schema(request=VALIDATION_REQUEST, responses=ValidationPreviewSerializer)
     @action(detail=False, methods=["post"])
     def preview(self, request: Request) -> Response:
         """What applying the file would change; changes nothing."""
@@ -138,7 +162,7 @@ class ValidationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             }
         )
 
-    @extend_schema(request=ValidationInputSerializer, responses={201: ValidationSerializer})
+    @extend_schema(request=VALIDATION_REQUEST, responses={201: ValidationSerializer})
     def create(self, request: Request) -> Response:
         """Apply the file: each row through the conversion services, each asking the money
         policy; a refused row is reported and the others go on."""
