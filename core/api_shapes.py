@@ -16,6 +16,7 @@
   strings ("12.50"), as they are answered.
 """
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.errors import DomainError
-from core.money import known_currencies
+from core.money import AMOUNT_DECIMAL_PLACES, AMOUNT_MAX_DIGITS, known_currencies
 
 MONEY_STRING: dict[str, Any] = {
     "type": "string",
@@ -100,3 +101,73 @@ class CurrencyField(serializers.ChoiceField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=sorted(known_currencies()), **kwargs)
+
+
+# A request amount's decimal string, whole as the schema says it (the API reads nothing else):
+# ASCII digits, at most AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES before the point and
+# AMOUNT_DECIMAL_PLACES after it, a sign only where the amount may be negative. "" is refused,
+# never read as null (DRF's DecimalField reads "" as None when null is allowed): JSON null is null.
+_WHOLE, _PLACES = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES, AMOUNT_DECIMAL_PLACES
+_DIGITS = rf"[0-9]{{1,{_WHOLE}}}(\.[0-9]{{0,{_PLACES}}})?$"
+_NOT_ZERO = r"(?![0.]*$)"  # some digit is not 0
+AMOUNT_PATTERNS = {
+    "signed": rf"^-?{_DIGITS}",
+    "not_negative": rf"^{_DIGITS}",
+    "positive": rf"^{_NOT_ZERO}{_DIGITS}",
+    "not_zero": rf"^-?{_NOT_ZERO}{_DIGITS}",
+}
+AMOUNT_SAYS = {
+    "signed": "",
+    "not_negative": "Zero or more.",
+    "positive": "More than zero.",
+    "not_zero": "Signed, not zero.",
+}
+
+
+class AmountField(serializers.DecimalField):
+    """A request body's amount: a decimal string matching `AMOUNT_PATTERNS[sign]`, which the
+    schema states as the field's pattern (config/schema.py leaves it as it is)."""
+
+    sign = "signed"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", AMOUNT_MAX_DIGITS)
+        kwargs.setdefault("decimal_places", AMOUNT_DECIMAL_PLACES)
+        said = " ".join(filter(None, [AMOUNT_SAYS[self.sign], kwargs.pop("help_text", "")]))
+        if said:
+            kwargs["help_text"] = said
+        super().__init__(**kwargs)
+
+    def validate_empty_values(self, data: Any) -> Any:
+        # Only JSON null is null: "" and blanks are not an amount (and not "no amount").
+        return serializers.Field.validate_empty_values(self, data)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # re.search, as a JSON Schema validator reads a pattern (DRF strips the blanks it allows).
+        if not isinstance(data, str) or not re.search(AMOUNT_PATTERNS[self.sign], data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _amount_schema(sign: str) -> dict[str, Any]:
+    return {"type": "string", "format": "decimal", "pattern": AMOUNT_PATTERNS[sign]}
+
+
+@extend_schema_field(_amount_schema("signed"))
+class SignedAmountField(AmountField):
+    sign = "signed"
+
+
+@extend_schema_field(_amount_schema("not_negative"))
+class NotNegativeAmountField(AmountField):
+    sign = "not_negative"
+
+
+@extend_schema_field(_amount_schema("positive"))
+class PositiveAmountField(AmountField):
+    sign = "positive"
+
+
+@extend_schema_field(_amount_schema("not_zero"))
+class NotZeroAmountField(AmountField):
+    sign = "not_zero"

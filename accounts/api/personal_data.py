@@ -23,7 +23,9 @@ class PersonalDataExportView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "user", int, description="Finance and managers: another user's export."
+                "user",
+                {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                description="Finance and managers: another user's export.",
             )
         ],
         responses={200: OpenApiTypes.OBJECT},
@@ -31,7 +33,7 @@ class PersonalDataExportView(APIView):
     def get(self, request: Request) -> Response:
         """The caller's personal data (user, organisation, masked payout details, API key
         prefixes, audit entries) as JSON."""
-        given = serializers.IntegerField(min_value=1, required=False)
+        given = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
         raw = request.query_params.get("user")
         subject_id = given.run_validation(raw) if raw not in (None, "") else None
         data = personal_data_export(user=request.user, subject_id=subject_id)

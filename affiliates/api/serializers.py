@@ -48,7 +48,8 @@ class PayoutDetailsChangeSerializer(StrictInputMixin, serializers.ModelSerialize
     payout_method = serializers.ChoiceField(
         source="new_payout_method", choices=Publisher.PayoutMethod.choices
     )
-    payout_details = serializers.JSONField(source="new_payout_details")
+    # A JSON object (the schema says `type: object`); anything else is a 400.
+    payout_details = serializers.DictField(source="new_payout_details")
 
     class Meta:
         model = PayoutDetailsChange

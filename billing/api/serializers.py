@@ -8,10 +8,15 @@ from rest_framework import serializers
 
 from billing.models import Invoice, InvoiceLine, Payment, RevenueBudget, TopUp
 from billing.selectors import invoice_state
-from core.api_shapes import MONEY_STRING, CurrencyField, StrictInputSerializer
+from core.api_shapes import (
+    MONEY_STRING,
+    CurrencyField,
+    NotNegativeAmountField,
+    PositiveAmountField,
+    StrictInputSerializer,
+)
 from core.money import money_str
 
-AMOUNT = {"max_digits": 18, "decimal_places": 6}
 # The schema cannot tie an amount's decimal places to the body's currency; the API does.
 MINOR_UNIT_EXACT = (
     "No more decimal places than the currency's minor unit (2 for most, 0 for JPY, 3 for BHD): "
@@ -111,11 +116,21 @@ class InvoiceDetailSerializer(InvoiceSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "format": "date", "pattern": r"^2[0-9]{3}-"})
+class BillingDayField(serializers.DateField):
+    """A day between 2000 and 2999, as billing.services.invoices refuses others (400 invalid);
+    the schema says so with a pattern beside `format: date`."""
+
+
 class InvoiceBuildSerializer(StrictInputSerializer):
     advertiser = serializers.IntegerField(min_value=1)
-    period_start = serializers.DateField(help_text="First day billed (a month by default).")
-    period_end = serializers.DateField(
-        required=False, help_text="First day not billed; default: a month after period_start."
+    period_start = BillingDayField(help_text="First day billed (a month by default).")
+    period_end = BillingDayField(
+        required=False,
+        help_text=(
+            "First day not billed, after period_start (400 otherwise); "
+            "default: a month after period_start."
+        ),
     )
 
 
@@ -143,9 +158,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 class PaymentRecordSerializer(StrictInputSerializer):
     invoice = serializers.IntegerField(min_value=1)
-    amount = serializers.DecimalField(
-        **AMOUNT, help_text=f"In the invoice's currency. {MINOR_UNIT_EXACT}"
-    )
+    amount = PositiveAmountField(help_text=f"In the invoice's currency. {MINOR_UNIT_EXACT}")
     received_on = serializers.DateField()
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
     source = serializers.ChoiceField(choices=Payment.Source.choices, required=False)
@@ -163,15 +176,14 @@ class TopUpSerializer(serializers.ModelSerializer):
 class TopUpRecordSerializer(StrictInputSerializer):
     advertiser = serializers.IntegerField(min_value=1)
     currency = CurrencyField()
-    amount = serializers.DecimalField(**AMOUNT, help_text=MINOR_UNIT_EXACT)
+    amount = PositiveAmountField(help_text=MINOR_UNIT_EXACT)
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class CreditLimitSerializer(StrictInputSerializer):
     advertiser = serializers.IntegerField(min_value=1)
     currency = CurrencyField()
-    credit_limit = serializers.DecimalField(
-        **AMOUNT,
+    credit_limit = NotNegativeAmountField(
         allow_null=True,
         help_text=f"0: prepaid only; null: no funds control. {MINOR_UNIT_ROUNDED}",
     )
@@ -204,8 +216,7 @@ class BudgetSerializer(serializers.ModelSerializer):
 class BudgetSetSerializer(StrictInputSerializer):
     offer = serializers.IntegerField(min_value=1)
     period = serializers.ChoiceField(choices=RevenueBudget.Period.choices)
-    amount = serializers.DecimalField(
-        **AMOUNT,
+    amount = PositiveAmountField(
         allow_null=True,
         help_text=f"In the offer's currency; null removes it. {MINOR_UNIT_ROUNDED}",
     )

@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api_shapes import MONEY_STRING, StrictInputSerializer
+from core.api_shapes import MONEY_STRING, CurrencyField, NotZeroAmountField, StrictInputSerializer
 from core.money import money_str
 from payouts.models import (
     AdjustmentRequest,
@@ -111,7 +111,7 @@ class PayoutBatchDetailSerializer(PayoutBatchSerializer):
 
 
 class BatchBuildSerializer(StrictInputSerializer):
-    currency = serializers.CharField(min_length=3, max_length=3)
+    currency = CurrencyField()
     cut_off = serializers.DateTimeField(required=False)
 
 
@@ -161,12 +161,10 @@ class PublisherLedgerEntrySerializer(LedgerEntrySerializer):
 
 class AdjustmentSerializer(StrictInputSerializer):
     publisher = serializers.IntegerField(min_value=1)
-    currency = serializers.CharField(min_length=3, max_length=3)
-    amount = serializers.DecimalField(
-        max_digits=18,
-        decimal_places=6,
+    currency = CurrencyField()
+    amount = NotZeroAmountField(
         help_text=(
-            "Signed. No more decimal places than the currency's minor unit (2 for most, 0 for "
+            "No more decimal places than the currency's minor unit (2 for most, 0 for "
             "JPY, 3 for BHD): more is refused (400 not_rounded), never rounded."
         ),
     )

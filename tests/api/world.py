@@ -5,11 +5,14 @@ public one and a private one approved for Q. P has requested A's approval offer.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from affiliates.models import OfferAccess
+from billing.models import Invoice
 from offers.models import Offer
 from tests import factories
 from tests.conftest import client_for
@@ -82,6 +85,22 @@ def build_world() -> World:
     )
     world.add("postback-templates", "P", factories.PostbackTemplateFactory(publisher=pub_p))
     world.add("postback-templates", "Q", factories.PostbackTemplateFactory(publisher=pub_q))
+    # An issued invoice owing more than any amount the schema allows (12 whole digits), so a
+    # payment against it is never refused as overpaying: A's, in A's offers' currency.
+    owed = Decimal("999999999999.99")
+    invoice = Invoice.objects.create(
+        advertiser=adv_a,
+        currency=offer_rows["A_pub"].currency,
+        period_start=date(2001, 1, 1),
+        period_end=date(2001, 2, 1),
+        status=Invoice.Status.ISSUED,
+        series="WORLD",
+        number=1,
+        charges=owed,
+        total=owed,
+        issued_at=timezone.now(),
+    )
+    world.add("invoices", "A", invoice)
 
     world.users = {
         "manager": factories.ManagerFactory(),
