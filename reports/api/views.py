@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from core.csv_cells import csv_cell
 from core.errors import DomainError
-from reports.query import COLUMNS, MAX_LIMIT, report_query_parse
+from reports.query import BASES, COLUMNS, ID_DIMENSIONS, MAX_LIMIT, report_query_parse
 from reports.selectors import Report, report_run
 
 
@@ -43,6 +43,11 @@ def _parameter(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, description=description)
 
 
+# Ids, comma-separated (an empty one skipped); 18 digits are always within the bigint column.
+IDS = {"type": "string", "pattern": "^[0-9]{0,18}(,[0-9]{0,18})*$"}
+# basis: "" is the default, conversion.
+BASES_ENUM = {"type": "string", "enum": ["", *BASES]}
+
 # The schema mirrors reports/README.md; report_query_parse is what enforces it.
 REPORT_PARAMETERS = [
     _parameter("group_by", "Dimensions, comma-separated: day, hour, " + ", ".join(COLUMNS)),
@@ -50,7 +55,9 @@ REPORT_PARAMETERS = [
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="Local date, inclusive"),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="Local date, inclusive"),
     _parameter("tz", "IANA time zone for day and hour (default: the network's, NETWORK_TIME_ZONE)"),
-    _parameter("basis", "conversion (default) or click: when a conversion is counted"),
+    OpenApiParameter(
+        "basis", BASES_ENUM, description="conversion (default) or click: when it is counted"
+    ),
     _parameter("sort", "Dimensions or metrics, '-' for descending, comma-separated"),
     OpenApiParameter(
         "limit",
@@ -63,7 +70,12 @@ REPORT_PARAMETERS = [
         "ISO 4217 code: money converted day by day at the stored FX rates; rows of a day "
         "without a rate stay in their currency with fx_rate_missing true",
     ),
-    *(_parameter(name, f"Filter: {name} values, comma-separated") for name in COLUMNS),
+    *(
+        OpenApiParameter(name, IDS, description=f"Filter: {name} ids, comma-separated")
+        if name in ID_DIMENSIONS
+        else _parameter(name, f"Filter: {name} values, comma-separated")
+        for name in COLUMNS
+    ),
 ]
 
 REPORT_RESPONSE = inline_serializer(
