@@ -103,7 +103,7 @@ def test_request_bodies_are_documented_as_json_unless_they_upload_a_file(schema)
             content = operation.get("requestBody", {}).get("content", {})
             assert "application/x-www-form-urlencoded" not in content
             # multipart only where an operation declares it for a file (tax forms; validations
-            # beside their JSON body of the CSV's text), and then only the file's fields
+            # beside their JSON body of the CSV's text): a body with a binary field
             multipart = content.get("multipart/form-data")
             if multipart is not None:
                 reference = multipart["schema"]["$ref"].rsplit("/", 1)[-1]
