@@ -202,3 +202,22 @@ class UpdateBodiesOwnTheirName(AutoSchema):
         if direction == "request" and updating and getattr(serializer, "create_only", None):
             return f"{name.removesuffix('Serializer')}Update"
         return name
+
+
+def required_for_the_callers_role(
+    result: dict[str, Any], generator, request, public
+) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: a parameter required for some roles only (its
+    `x-required-for-roles`, e.g. staff's `?publisher=` on payouts/) is `required` in the schema
+    served to those roles; each role is served its own schema (the public one keeps it optional)."""
+    role = getattr(getattr(request, "user", None), "role", None)
+    if not role:
+        return result
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                if role in parameter.get("x-required-for-roles", ()):
+                    parameter["required"] = True
+    return result

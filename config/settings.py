@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
         "config.schema.add_error_responses",
         "config.schema.close_request_bodies",
         "config.schema.decimals_need_a_digit",
+        "config.schema.required_for_the_callers_role",
     ],
     # One name per shared choice set (revenue and payout kinds are the same TermsKind).
     "ENUM_NAME_OVERRIDES": {

@@ -158,3 +158,24 @@ def test_an_advertiser_asking_to_change_payout_details_is_refused_before_its_bod
 def test_a_personal_data_export_of_user_below_one_is_refused(finance, user):
     response = finance.get(reverse("personal-data-export"), {"user": user})
     assert response.status_code == 400
+
+
+def served_to(role):
+    from drf_spectacular.generators import SchemaGenerator
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.models import User
+
+    request = Request(APIRequestFactory().get("/api/v1/schema/"))
+    request.user = User(username=f"schema-{role}", role=role)
+    request.auth = None  # as tests/api/test_schemathesis.py: no key, so the user above stays
+    return SchemaGenerator().get_schema(request=request, public=True)
+
+
+@pytest.mark.parametrize(("role", "required"), [("finance", True), ("publisher", False)])
+def test_staffs_payouts_publisher_is_required_in_the_schema_staff_is_served(db, role, required):
+    for path in ("/api/v1/payouts/", "/api/v1/payouts/lines/", "/api/v1/payouts/payments/"):
+        parameters = served_to(role)["paths"][path]["get"]["parameters"]
+        publisher = next(p for p in parameters if p["name"] == "publisher")
+        assert publisher.get("required", False) is required, (role, path)
