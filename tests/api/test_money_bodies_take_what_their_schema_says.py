@@ -179,3 +179,9 @@ def test_staffs_payouts_publisher_is_required_in_the_schema_staff_is_served(db, 
         parameters = served_to(role)["paths"][path]["get"]["parameters"]
         publisher = next(p for p in parameters if p["name"] == "publisher")
         assert publisher.get("required", False) is required, (role, path)
+
+
+def test_an_advertiser_uploading_a_tax_form_is_refused_before_its_body_is_read(db):
+    advertiser = client_for(factories.AdvertiserUserFactory())
+    response = advertiser.post("/api/v1/tax-forms/", {"kind": "w9"}, format="multipart")
+    assert response.status_code == 403, response.content
