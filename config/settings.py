@@ -275,6 +275,11 @@ SPECTACULAR_SETTINGS = {
         "ConversionStatusEnum": "tracking.models.Conversion.Status",
         "LedgerEntryKindEnum": "payouts.models.LedgerEntry.Kind",
         "TaxFormKindEnum": "payouts.models.TaxForm.Kind",
+        # A cap's action and period and a goal's kind, beside the audit, creative and budget
+        # choice sets of the same field names.
+        "CapActionEnum": "offers.models.Cap.Action",
+        "CapPeriodEnum": "offers.models.Cap.Period",
+        "GoalKindEnum": "offers.models.Goal.Kind",
         # CPM's impression source (tracking/impression_reports.py): read and set; its reports.
         "ImpressionSourceEnum": "tracking.models.ImpressionSource.Source",
         "ImpressionReportStatusEnum": "tracking.models.ImpressionReport.Status",

@@ -84,12 +84,16 @@ class OfferTargetingSerializer(RoleFieldsSerializer):
             child=serializers.ListField(child=serializers.IntegerField()), required=False
         ),
         {
+            # OpenAPI 3.0 has no propertyNames: the seven weekday keys are named one by one.
             "type": "object",
-            "propertyNames": {"enum": ["0", "1", "2", "3", "4", "5", "6"]},
-            "additionalProperties": {
-                "type": "array",
-                "items": {"type": "integer", "minimum": 0, "maximum": 23},
+            "properties": {
+                str(day): {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 0, "maximum": 23},
+                }
+                for day in range(7)
             },
+            "additionalProperties": False,
             "description": "Weekday 0 (Monday) to 6 -> the hours 0-23 it runs.",
         },
     )

@@ -68,7 +68,9 @@ def test_every_decimal_of_a_request_body_says_a_number_is_refused():
     described = 0
     for name, schema in public_schema()["components"]["schemas"].items():
         for prop in schema.get("properties", {}).values():
-            if name.endswith("Request") and prop.get("format") == "decimal":
+            # A read-only decimal is never sent (RevenueCutRequest is a model's name, not a body).
+            writable = not prop.get("readOnly")
+            if name.endswith("Request") and prop.get("format") == "decimal" and writable:
                 assert prop["type"] == "string"
                 assert prop["description"].startswith(DECIMAL_IN_A_BODY), name
                 described += 1
