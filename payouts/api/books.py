@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.policy import Action, actor_roles, policy_require, policy_roles
 from accounts.selectors import user_role
 from core.api_shapes import StrictInputSerializer
-from core.errors import DomainError, ForbiddenError
+from core.errors import DomainError, ForbiddenError, NotFoundError
 from payouts import selectors
 from payouts.models import AccountingPeriod, TaxForm
 from payouts.services.payees import tax_form_review, tax_form_upload
@@ -131,7 +131,9 @@ class AccountingPeriodViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 class TaxFormSerializer(serializers.ModelSerializer):
     uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = TaxForm
@@ -208,13 +210,18 @@ class TaxFormViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             publisher_id = data.validated_data.get("publisher")
             if publisher_id is None:
                 raise DomainError.for_field("publisher", "required", "Name the publisher.")
-        form = tax_form_upload(
-            publisher_id=publisher_id,
-            kind=data.validated_data["kind"],
-            signed_on=data.validated_data["signed_on"],
-            document=data.validated_data["document"],
-            uploaded_by=request.user,
-        )
+        try:
+            form = tax_form_upload(
+                publisher_id=publisher_id,
+                kind=data.validated_data["kind"],
+                signed_on=data.validated_data["signed_on"],
+                document=data.validated_data["document"],
+                uploaded_by=request.user,
+            )
+        except NotFoundError as missing:
+            # A publisher named in the body that does not exist is bad input (400), like any
+            # body reference; a 404 is for the path's row.
+            raise DomainError.for_field("publisher", "does_not_exist", str(missing)) from None
         return Response(TaxFormSerializer(form).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TaxFormAcceptSerializer, responses={200: TaxFormSerializer})

@@ -42,7 +42,6 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import User
 from tests.api.amounts import amount_in_minor_units, period_forwards
-from tests.api.made_real import offers_side_made_real
 from tests.api.multipart import multipart_bodies_inlined
 from tests.api.world import VISIBLE, build_world
 
@@ -290,7 +289,6 @@ def no_server_error_nor_undocumented_status(case, role, role_key, world) -> None
     positive_data_made_real(case, role, world)
     started = time.monotonic()
     with transaction.atomic():
-        offers_side_made_real(case)  # rules no schema can say, made true in this savepoint
         # On the case itself, so the auth checks of `make fuzz` can strip or spoil it.
         case.headers = {**(case.headers or {}), "Authorization": role_key}
         response = case.call()
