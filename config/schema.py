@@ -209,7 +209,10 @@ def required_for_the_callers_role(
 ) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: a parameter required for some roles only (its
     `x-required-for-roles`, e.g. staff's `?publisher=` on payouts/) is `required` in the schema
-    served to those roles; each role is served its own schema (the public one keeps it optional)."""
+    served to those roles; each role is served its own schema (the public one keeps it optional).
+    A parameter whose values depend on the role (its `x-schema-for-roles`, e.g. the dimensions
+    an advertiser may group a report by: no sub ids) has that role's schema in the schema served
+    to it (the public one keeps the widest, a manager's)."""
     role = getattr(getattr(request, "user", None), "role", None)
     if not role:
         return result
@@ -220,4 +223,6 @@ def required_for_the_callers_role(
             for parameter in operation.get("parameters", []):
                 if role in parameter.get("x-required-for-roles", ()):
                     parameter["required"] = True
+                if role in parameter.get("x-schema-for-roles", {}):
+                    parameter["schema"] = dict(parameter["x-schema-for-roles"][role])
     return result
