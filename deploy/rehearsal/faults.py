@@ -3,9 +3,9 @@
 - `Chaos`, a thread: SIGKILL a random worker every `worker_every` seconds and a web node every
   `web_every` seconds (the web nodes in turn), each restarted at once, as a supervisor would. A
   web kill falls due while the node killed before is still starting is postponed until it
-  listens (counted): with two nodes, killing the only live one strands every visitor, which
-  no deployment survives (found at load ~15, where a node took over 15 s to start: 5,126 of
-  20,000 clicks answered 502 "no live upstreams").
+  answers its liveness probe (counted): with two nodes, killing the only live one strands
+  every visitor, which no deployment survives (found at load ~15, where a node took over 15 s
+  to start: 5,126 of 20,000 clicks answered 502 "no live upstreams").
 - `postgres_restart`: stop PostgreSQL (fast: sessions cut) and start it again on its data.
 
 Restarting Redis lives in rehearse.py (it owns Redis's command line).
