@@ -127,6 +127,18 @@ PUBLISHER_DAY = Rollup(
     "A fifth of PairDay's rows (a publisher runs several offers and goals). It has no "
     "advertiser, so an advertiser's reports, which are scoped by advertiser, read PairDay.",
 )
+# Without offer and advertiser: it would multiply the rows by the offers (CountryDay has them);
+# advertiser-scoped reports, and any report filtered by offer, read CountryDay.
+MARKET_DAY = Rollup(
+    "MarketDay",
+    "rep_market_d",
+    "day",
+    ("country", "device", "currency"),
+    doc="Per UTC day, country and device, nothing else: the network's geo reports.\n\n"
+    "A few hundred rows a day whatever the number of offers (CountryDay holds one set per "
+    "offer). It has no offer or advertiser, so an advertiser's geo reports, which are scoped "
+    "by advertiser, and reports filtered by offer read CountryDay.",
+)
 COUNTRY_HOUR = Rollup(
     "CountryHour",
     "rep_country_h",
@@ -188,6 +200,7 @@ ALL = (
     PAIR_HOUR,
     PAIR_DAY,
     PUBLISHER_DAY,
+    MARKET_DAY,
     COUNTRY_HOUR,
     COUNTRY_DAY,
     GEO_HOUR,
@@ -198,8 +211,9 @@ ALL = (
 )
 # Smallest first: the planner takes the first one that covers a report. A daily table's edge
 # hours come from the first hourly table covering the report, which need not have the same
-# dimensions (PublisherDay's come from PairHour): every table counts the same facts.
+# dimensions (PublisherDay's come from PairHour, MarketDay's from CountryHour): every table
+# counts the same facts.
 # The creative tables come last: no other table holds their two dimensions, so they are read
 # only for reports that ask for creative or landing page.
 HOURLY = (OFFER_HOUR, PAIR_HOUR, COUNTRY_HOUR, GEO_HOUR, SUBS_HOUR, CREATIVE_HOUR)
-DAILY = (OFFER_DAY, PUBLISHER_DAY, PAIR_DAY, COUNTRY_DAY, GEO_DAY, CREATIVE_DAY)
+DAILY = (OFFER_DAY, PUBLISHER_DAY, MARKET_DAY, PAIR_DAY, COUNTRY_DAY, GEO_DAY, CREATIVE_DAY)
