@@ -26,7 +26,7 @@ from core.validation import Problems
 PAYOUT_SETTINGS = frozenset({"payout_currency", "minimum_payout", "hold_days"})
 # Where the money goes: only through a confirmed PayoutDetailsChange.
 PAYOUT_DESTINATION = frozenset({"payout_method", "payout_details"})
-_DETAIL_MAX_LENGTH = 200
+DETAIL_MAX_LENGTH = 200
 
 
 def _details_check(*, method: str, details: Any) -> dict[str, str]:
@@ -38,13 +38,13 @@ def _details_check(*, method: str, details: Any) -> dict[str, str]:
     if not isinstance(details, Mapping):
         problems.add("payout_details", "invalid", "Must be an object.")
     elif any(
-        not isinstance(key, str) or not isinstance(value, str) or len(value) > _DETAIL_MAX_LENGTH
+        not isinstance(key, str) or not isinstance(value, str) or len(value) > DETAIL_MAX_LENGTH
         for key, value in details.items()
     ):
         problems.add(
             "payout_details",
             "invalid",
-            f"Keys and values must be text (values up to {_DETAIL_MAX_LENGTH} characters).",
+            f"Keys and values must be text (values up to {DETAIL_MAX_LENGTH} characters).",
         )
     elif method in ("paypal", "wise") and "@" not in str(details.get("email", "")):
         problems.add("payout_details", "email_required", f"{method} needs an email.")

@@ -31,32 +31,41 @@ from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 
 from core.errors import error_body
+from core.money import known_currencies
 from core.parsers import NUL, BodyTooLarge, bad_characters, body_too_large_message
 
 
-class Pagination(PageNumberPagination):
-    page_size = 50
+class StrictPageSize:
+    """A paginator's `?page_size=` read as the schema types it: a whole number of 1 or more."""
+
     page_size_query_param = "page_size"
-    max_page_size = 500
+    max_page_size: int
 
     def get_page_size(self, request) -> int:
-        # DRF falls back to the default on a malformed size; we name it (found by `make fuzz`).
+        # DRF falls back to the default on a malformed size; we name it (found by `make fuzz`:
+        # page_size=0 here, page_size=null on the clicks' cursor pages).
         raw = request.query_params.get(self.page_size_query_param)
         if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
             raise exceptions.ValidationError(
                 {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
             )
-        return super().get_page_size(request)
+        return super().get_page_size(request)  # type: ignore[misc]
 
     def get_schema_operation_parameters(self, view) -> list[dict[str, Any]]:
         # What get_page_size refuses (0, negatives) is documented, so a client knows it is a 400;
         # a size above max_page_size is capped, not refused, so no maximum is declared.
-        parameters = super().get_schema_operation_parameters(view)
+        parameters = super().get_schema_operation_parameters(view)  # type: ignore[misc]
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"]["minimum"] = 1
                 parameter["description"] = f"Results per page (at most {self.max_page_size})."
         return parameters
+
+
+class Pagination(StrictPageSize, PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
 
 
 def invalid_characters(fields: dict[str, list[str]]) -> dict[str, Any]:
@@ -149,6 +158,39 @@ RFC3339 = re.compile(
 )
 BOOLEANS = frozenset({"true", "false"})
 EXAMPLE_TIME = "2026-01-31T00:00:00Z"
+# A date filter reads the schema's `format: date` only (RFC 3339 full-date): Django's DateField
+# also read "01/31/2026" and other local spellings, and django-filter an empty value as no filter
+# (`make fuzz`: /api/v1/invoices/?period_start= and impression-reports/?day= were accepted).
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(raw: str) -> bool:
+    if ISO_DATE.fullmatch(raw) is None:
+        return False
+    try:
+        date.fromisoformat(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def is_currency_filter(filter_: Any) -> bool:
+    """A filter on a row's ISO 4217 `currency` column (every such column is one)."""
+    return (
+        isinstance(filter_, django_filters.CharFilter)
+        and filter_.field_name == "currency"
+        and filter_.lookup_expr == "exact"
+    )
+
+
+# A currency filter takes the codes the network knows (upper case, as rows store them), or ""
+# for no filter, as django-filter reads it: the schema lists them (a free string let "usd" or
+# "ABCD" through as a filter matching nothing).
+CURRENCY_FILTER_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": ["", *sorted(known_currencies())],
+    "description": "An ISO 4217 currency code (upper case); empty: no filter.",
+}
 
 
 def rfc3339_normalized(raw: str) -> str | None:
@@ -172,8 +214,9 @@ class FilterBackend(DjangoFilterBackend):
     """django-filter with every integer filter bounded to its column and dates to their range.
 
     Every filter's raw value must have the schema's type (a whole number for an integer column, an
-    RFC 3339 date-time with its offset, `true` or `false`; an empty value is none of them), or the
-    request is a 400 naming it; an empty choice is no filter where its enum lists "". A
+    RFC 3339 date-time with its offset, a YYYY-MM-DD date, `true` or `false`; an empty value is
+    none of them), or the request is a 400 naming it; an empty choice is no filter where its enum
+    lists "", as is an empty currency (else one of the ISO 4217 codes the schema lists). A
     filter on a foreign key compares ids (as the explicit `<name>_id` filters do): an id that
     names no row the caller can see matches nothing, as any other filter would.
     """
@@ -216,6 +259,12 @@ def strict_filter_values(filterset, model: type[models.Model]):
                 refused[name] = [f"An RFC 3339 date-time with its offset, e.g. {EXAMPLE_TIME}."]
             else:
                 data.setlist(name, normalized)
+        elif isinstance(filter_, django_filters.DateFilter):
+            if not all(iso_date(value) for value in values):
+                refused[name] = ["A date, YYYY-MM-DD."]
+        elif is_currency_filter(filter_):
+            if not all(value == "" or value in known_currencies() for value in values):
+                refused[name] = ["An ISO 4217 currency code (upper case), or empty for none."]
         elif isinstance(filter_, django_filters.ChoiceFilter) and "" in values:
             # "" is no filter, as django-filter reads it, where the column's choices (so the
             # schema's enum) list it (`make fuzz`: /api/v1/clicks/?fallback_reason= was refused).
@@ -249,7 +298,8 @@ def integer_range(model: type[models.Model], field_name: str) -> tuple[int, int]
 
 
 class BoundedFilterSchema(DjangoFilterExtension):
-    """drf-spectacular: `FilterBackend`'s integer filters documented with their column's range.
+    """drf-spectacular: `FilterBackend`'s integer filters documented with their column's range,
+    and its currency filters with the ISO 4217 codes (and "" for none).
 
     What `FilterBackend` refuses (a value beyond the column) is then invalid by the schema too.
     """
@@ -262,6 +312,10 @@ class BoundedFilterSchema(DjangoFilterExtension):
         parameters = super().resolve_filter_field(
             auto_schema, model, filterset_class, field_name, filter_field
         )
+        if is_currency_filter(filter_field):
+            for parameter in parameters:
+                parameter["schema"] = dict(CURRENCY_FILTER_SCHEMA)
+            return parameters
         bounds = integer_range(model, filter_field.field_name)
         if bounds is None:
             return parameters

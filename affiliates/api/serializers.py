@@ -1,10 +1,12 @@
 """Thin serializers: shapes and which fields each role may write. Rules live in services."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api_roles import ADVERTISER, FINANCE, MANAGER, PUBLISHER, RoleFieldsSerializer
 from accounts.models import User
 from affiliates.models import ApiKey, PayoutDetailsChange, Publisher
+from affiliates.payout_details import DETAIL_MAX_LENGTH
 from affiliates.selectors import publishers_visible_to
 from core.api_shapes import StrictInputMixin
 
@@ -41,6 +43,22 @@ class PublisherSerializer(RoleFieldsSerializer):
         validators = []
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        # Text values of at most DETAIL_MAX_LENGTH characters, as affiliates.payout_details
+        # checks (`make fuzz`: a nested object was schema-valid and a 400); JSON refuses NUL.
+        "additionalProperties": {
+            "type": "string",
+            "maxLength": DETAIL_MAX_LENGTH,
+            "pattern": "^[^\\x00]*$",
+        },
+    }
+)
+class PayoutDetailsField(serializers.DictField):
+    """Where the money goes: a JSON object of text values (the service checks each)."""
+
+
 class PayoutDetailsChangeSerializer(StrictInputMixin, serializers.ModelSerializer):
     """A request to change where a publisher is paid: old and new values side by side."""
 
@@ -49,7 +67,7 @@ class PayoutDetailsChangeSerializer(StrictInputMixin, serializers.ModelSerialize
         source="new_payout_method", choices=Publisher.PayoutMethod.choices
     )
     # A JSON object (the schema says `type: object`); anything else is a 400.
-    payout_details = serializers.DictField(source="new_payout_details")
+    payout_details = PayoutDetailsField(source="new_payout_details")
 
     class Meta:
         model = PayoutDetailsChange

@@ -16,6 +16,8 @@ from billing.models import Invoice
 from offers.models import Offer
 from tests import factories
 from tests.conftest import client_for
+from tracking.clicks.ids import click_id_test_new, click_id_time
+from tracking.models import ImpressionSource, SandboxLink, SandboxTraceStep
 
 ROLES = ("manager", "finance", "adv_a", "adv_b", "pub_p", "pub_q")
 
@@ -26,6 +28,7 @@ class World:
     users: dict[str, object] = field(default_factory=dict)
     clients: dict[str, APIClient] = field(default_factory=dict)
     keys: dict[str, int] = field(default_factory=dict)  # role -> its client's ApiKey id
+    test_click_id: str = ""  # a test click through P's sandbox link on A_pub
 
     def add(self, endpoint: str, name: str, row) -> None:
         self.rows.setdefault(endpoint, {})[name] = row.id
@@ -115,6 +118,27 @@ def build_world() -> World:
         key = user.api_keys.get()
         world.keys[role] = key.id
         world.rows.setdefault("api-keys", {})[role] = key.id
+
+    # A test click through a sandbox link of P on A_pub, so a test conversion has a click to
+    # convert (sandbox/conversions).
+    a_pub = offer_rows["A_pub"]
+    link = SandboxLink.objects.create(code="world-sandbox", offer=a_pub, publisher=pub_p)
+    world.test_click_id = click_id_test_new()
+    factories.ClickFactory(
+        click_id=world.test_click_id,
+        created_at=click_id_time(world.test_click_id),
+        offer_id=a_pub.id,
+        publisher_id=pub_p.id,
+        link_id=link.id,
+    )
+    SandboxTraceStep.objects.create(
+        click_id=world.test_click_id, link=link, step="redirect", data={}
+    )
+    # A_pub's CPM is counted from reported impressions, so a report of them is taken
+    # (impression-reports: 409 source_is_pixel otherwise).
+    ImpressionSource.objects.create(
+        offer=a_pub, source=ImpressionSource.Source.REPORTED, set_by=world.users["manager"]
+    )
     return world
 
 

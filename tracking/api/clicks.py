@@ -13,6 +13,7 @@ from rest_framework.pagination import CursorPagination
 
 from accounts.models import Role
 from accounts.selectors import user_role
+from core.api import StrictPageSize
 from tracking.clicks.selectors import clicks_visible_to
 from tracking.models import Click
 from tracking.smart_link_explain import smart_choice_explain
@@ -119,7 +120,7 @@ class ClickFilter(django_filters.FilterSet):
         ]
 
 
-class ClickPagination(CursorPagination):
+class ClickPagination(StrictPageSize, CursorPagination):
     ordering = "-created_at"
     page_size = 100
     page_size_query_param = "page_size"

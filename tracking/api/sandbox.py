@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_shapes import StrictInputSerializer
+from tracking.clicks.ids import TEST_MARK
 from tracking.models import SandboxLink
 from tracking.sandbox.selectors import sandbox_links_visible_to, sandbox_trace
 from tracking.sandbox.services import (
@@ -85,8 +86,19 @@ class SandboxLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(sandbox_reset(user=request.user, link_id=link.id))
 
 
+# A test click's id as the sandbox mints it (tracking.clicks.ids.click_id_test_new): a ULID's
+# time part, TEST, then 12 more Crockford characters. The schema says so, and the field reads
+# nothing else (`make fuzz`: any string was schema-valid and a 400 not_a_test_click).
+CROCKFORD = "[0-9A-HJKMNP-TV-Z]"
+TEST_CLICK_ID = rf"^{CROCKFORD}{{10}}{TEST_MARK}{CROCKFORD}{{12}}$"
+
+
 class SendSerializer(StrictInputSerializer):
-    click_id = serializers.CharField(max_length=32)
+    click_id = serializers.RegexField(
+        TEST_CLICK_ID,
+        trim_whitespace=False,
+        help_text="A test click's id (the click_ids of a sandbox link).",
+    )
     dialect = serializers.ChoiceField(choices=SEND_DIALECTS, default="s2s")
     goal = serializers.CharField(max_length=255, required=False, default="")
     amount = serializers.DecimalField(
