@@ -17,10 +17,11 @@ run: $(STAMP)
 
 # The whole suite on real PostgreSQL and Redis (throwaway instances unless DATABASE_URL and
 # REDIS_URL are set), then the small part that keeps the embedded SQLite mode working.
-# TEST_WORKERS=2 runs the PostgreSQL part on two pytest-xdist workers, each on a throwaway
-# PostgreSQL, Redis and var folder of its own (tests/xdist_services.py), whole test files to a
-# worker; 0 (the default until two whole runs on it have passed in a row) runs it in one process.
-TEST_WORKERS ?= 0
+# The PostgreSQL part runs on TEST_WORKERS pytest-xdist workers (2, one per core of the machine
+# `make test` is timed on), each on a throwaway PostgreSQL, Redis and var folder of its own
+# (tests/xdist_services.py), whole test files to a worker (the in-suite schemathesis file one
+# role at a time); TEST_WORKERS=0 runs it in one process (needed to run it on given services).
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -33,7 +33,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, seconds: float = 30) -> None:
+# How long a service may take to come up before we give up: generous, since the suite starts some
+# on a loaded machine (the waits poll and return as soon as the service answers).
+START_SECONDS = 300
+
+
+def wait_for_port(port: int, seconds: float = START_SECONDS) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
@@ -102,6 +107,8 @@ def throwaway_postgres(workdir: Path) -> Iterator[str]:
             "-l",
             str(workdir / "pg.log"),
             "-w",
+            "-t",
+            str(START_SECONDS),
             "start",
         ],
         check=True,

@@ -1,7 +1,9 @@
+import os
+from collections.abc import Iterator
 from typing import TypeVar
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
@@ -11,16 +13,29 @@ from affiliates.keys import api_key_create
 from tests import factories
 from tests.xdist_services import (  # noqa: F401  (pytest-xdist hooks: services per worker)
     pytest_unconfigure,
+    pytest_xdist_make_scheduler,
     pytest_xdist_setupnodes,
 )
 
 C = TypeVar("C", bound=Client)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """Factories set passwords on every user; PBKDF2's real cost would dominate the suite."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def pytest_ignore_collect(collection_path, config) -> bool | None:
+    """The embedded run of `make test` (`-m sqlite`, no PostgreSQL) does not import the in-suite
+    schemathesis file: it runs on PostgreSQL only, and importing it builds every role's schema
+    and hundreds of test items (a minute of a loaded machine) that `-m sqlite` then deselects."""
+    embedded = not os.environ.get("DATABASE_URL", "").startswith("postgres")
+    if embedded and config.option.markexpr == "sqlite":
+        return collection_path.name == "test_schemathesis.py" or None
+    return None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hashing() -> Iterator[None]:
+    """Factories set passwords on every user; PBKDF2's real cost would dominate the suite. For
+    the whole session, so rows built once per module (a test file's world) hash fast too."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,10 @@ database, a Redis key (click streams, caches, the Celery broker, rate limiters, 
 a port or a file, and a test that stops or restarts its services touches only its own worker.
 They are stopped when the run ends. Without `-n` (or with `-n 0`) this does nothing.
 
+`--dist loadfile` sends whole files to a worker, but the in-suite schemathesis file holds a test
+per role of minutes each: its role tests go to the workers one at a time (SPLIT_BY_TEST), so the
+two workers finish together instead of one waiting on that file. Biggest units go first.
+
 Workers always get throwaway services of their own, even when DATABASE_URL and REDIS_URL name
 real ones (two workers on one Redis would share its keys): to run the suite on given services,
 run it in one process (`make test TEST_WORKERS=0`).
@@ -24,8 +28,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 ROOT = Path(__file__).resolve().parents[1]
+# Files scheduled one test function (all its parameters) at a time instead of as a whole file.
+SPLIT_BY_TEST = {"tests/api/test_schemathesis.py"}
 _services = contextlib.ExitStack()
 
 
@@ -68,3 +75,20 @@ def pytest_xdist_setupnodes(config, specs) -> None:
 
 def pytest_unconfigure(config) -> None:
     _services.close()
+
+
+class LoadFileSplittingSlowFiles(LoadFileScheduling):
+    """`--dist loadfile`, except that the files of SPLIT_BY_TEST are split by test function."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path, _, test = nodeid.partition("::")
+        if path in SPLIT_BY_TEST:
+            return f"{path}::{test.split('[', 1)[0]}"
+        return path
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "loadfile":
+        return LoadFileSplittingSlowFiles(config, log)
+    return None

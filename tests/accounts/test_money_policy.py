@@ -10,7 +10,7 @@ move, export, key, request or password). A new Action without a scene fails this
     python scripts/with_services.py -- .venv/bin/pytest -q tests/accounts/test_money_policy.py
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -28,7 +29,9 @@ from accounts.policy import POLICY, Action, policy_allows
 from affiliates.models import ApiKey, PayoutDetailsChange, Publisher, TrafficSource
 from affiliates.payout_details import payout_details_change_request
 from core.network_time import month_of
+from fraud.compliance import compliance_cache_clear
 from fraud.models import FraudRule
+from fraud.payee_links import payee_links_cache_clear
 from offers.creative_test_services import ArmAsked, creative_test_start
 from offers.creative_tests import CreativeTest, CreativeTestArm
 from offers.creatives import Creative
@@ -57,6 +60,7 @@ from payouts.services.periods import period_validate
 from tests import factories
 from tests.conftest import client_for, signed_in
 from tests.payouts.conftest import entry_write
+from tracking.clicks.resolve import link_cache_clear
 from tracking.models import Conversion, ImpressionReport, ImpressionSource, TrackingDomain
 
 pytestmark = pytest.mark.django_db
@@ -86,38 +90,70 @@ class Network:
         return client if user is None else signed_in(client, user)
 
 
+@pytest.fixture(scope="module")
+def network_of_the_module(django_db_setup, django_db_blocker) -> Iterator[tuple[Network, dict]]:
+    """The cast and its rows, built once for the module (a dozen users and keys take most of a
+    second, times every action x role) inside a transaction rolled back at the module's end.
+    Each test gets them afresh from the database (`network`) inside a savepoint of its own, rolled
+    back after it, so no scene sees another's rows or in-memory changes."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        advertiser = factories.AdvertiserFactory()
+        publisher = factories.PublisherFactory(
+            minimum_payout=Decimal("1"),
+            hold_days=None,
+            payout_method="paypal",
+            payout_details={"email": "pub@pub.example"},
+        )
+        terms = factories.TermsFactory(goal__offer__advertiser=advertiser)
+        users = {
+            "visitor": None,
+            "publisher": factories.PublisherUserFactory(publisher=publisher),
+            "advertiser": factories.AdvertiserUserFactory(advertiser=advertiser),
+            "manager": factories.ManagerFactory(is_staff=True),
+            "finance": factories.FinanceUserFactory(),
+            "finance2": factories.FinanceUserFactory(),
+            "superuser": factories.ManagerFactory(is_superuser=True, is_staff=True),
+        }
+        for user in users.values():
+            if user is not None:
+                user.save()  # the factories set the password in memory only; sessions check it
+        # Keys are minted before any scene, so minting one is never mistaken for the scene's
+        # effect.
+        keys = {
+            who: client_for(user)._credentials["HTTP_AUTHORIZATION"]
+            for who, user in users.items()
+            if user is not None
+        }
+        built = Network(
+            users=users, advertiser=advertiser, publisher=publisher, goal=terms.goal, terms=terms
+        )
+        yield built, keys
+        transaction.set_rollback(True)
+
+
+def _fresh(row):
+    return type(row).objects.get(pk=row.pk)
+
+
 @pytest.fixture
-def network(settings) -> Network:
+def network(settings, network_of_the_module, db) -> Network:
     settings.PAYOUT_HOLD_DAYS = 0
     settings.PAYOUT_DETAILS_COOLDOWN_HOURS = 0
-    advertiser = factories.AdvertiserFactory()
-    publisher = factories.PublisherFactory(
-        minimum_payout=Decimal("1"),
-        hold_days=None,
-        payout_method="paypal",
-        payout_details={"email": "pub@pub.example"},
-    )
-    terms = factories.TermsFactory(goal__offer__advertiser=advertiser)
-    users = {
-        "visitor": None,
-        "publisher": factories.PublisherUserFactory(publisher=publisher),
-        "advertiser": factories.AdvertiserUserFactory(advertiser=advertiser),
-        "manager": factories.ManagerFactory(is_staff=True),
-        "finance": factories.FinanceUserFactory(),
-        "finance2": factories.FinanceUserFactory(),
-        "superuser": factories.ManagerFactory(is_superuser=True, is_staff=True),
-    }
-    for user in users.values():
-        if user is not None:
-            user.save()  # the factories set the password in memory only; sessions check it
-    # Keys are minted before any scene, so minting one is never mistaken for the scene's effect.
-    clients = {
-        who: APIClient() if user is None else client_for(user) for who, user in users.items()
-    }
+    # Caches of this process keyed by the shared rows' ids start empty, as with new rows.
+    payee_links_cache_clear()
+    compliance_cache_clear()
+    link_cache_clear()
+    built, keys = network_of_the_module
+    clients = {}
+    for who in CAST:
+        clients[who] = APIClient()
+        if who in keys:
+            clients[who].credentials(HTTP_AUTHORIZATION=keys[who])
+    terms = _fresh(built.terms)
     return Network(
-        users=users,
-        advertiser=advertiser,
-        publisher=publisher,
+        users={who: None if user is None else _fresh(user) for who, user in built.users.items()},
+        advertiser=_fresh(built.advertiser),
+        publisher=_fresh(built.publisher),
         goal=terms.goal,
         terms=terms,
         clients=clients,

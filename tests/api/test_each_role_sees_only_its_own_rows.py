@@ -6,6 +6,7 @@ that can see a row but may not change it gets 403. Publishers never see a revenu
 """
 
 import pytest
+from django.db import transaction
 
 from tests.api.world import ROLES, UPDATERS, VISIBLE, build_world
 
@@ -13,9 +14,18 @@ ENDPOINTS = sorted(VISIBLE)
 NOT_DELETABLE = {"advertisers", "offers", "publishers", "api-keys"}
 
 
+@pytest.fixture(scope="module")
+def world_of_the_module(django_db_setup, django_db_blocker):
+    """Built once for the module (seconds) inside a transaction rolled back at its end; each test
+    runs in a savepoint of its own (`db`), so a row one test changes or deletes is back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def world(db):
-    return build_world()
+def world(world_of_the_module, db):
+    return world_of_the_module
 
 
 def names_by_id(world, endpoint):

@@ -27,6 +27,10 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return world_build()
+
+
+def world_build() -> World:
     goal_a = factories.GoalFactory(offer__currency="USD")
     goal_b = factories.GoalFactory(offer__currency="EUR")
     return World(

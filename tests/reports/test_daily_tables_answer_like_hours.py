@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import QueryDict
 
 from reports.metrics import NEEDS, metrics_compute
@@ -18,7 +18,7 @@ from reports.query import report_query_parse
 from reports.selectors import _page_in_python, _page_in_sql, report_scope
 from tests import factories
 from tests.conftest import client_for
-from tests.reports.conftest import clicks_ingest, conversion_change, convert, report
+from tests.reports.conftest import clicks_ingest, conversion_change, convert, report, world_build
 
 # Ten days around the start of summer time in Europe (2026-03-29) and in no other zone here.
 START = datetime(2026, 3, 23, 0, 0, tzinfo=UTC)
@@ -29,8 +29,22 @@ METRICS = ",".join(COUNTS + MONEY)
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Kiritimati")
 
 
+@pytest.fixture(scope="module")
+def traffic_of_the_module(django_db_setup, django_db_blocker):
+    """The traffic below, built once for the module (it takes seconds) inside a transaction rolled
+    back at the module's end. Each test reads it inside a savepoint of its own (`db`, rolled back
+    after it), so what one test adds never reaches the next."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield traffic_build(world_build())
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def traffic(world):
+def traffic(traffic_of_the_module, db):
+    return traffic_of_the_module
+
+
+def traffic_build(world):
     rng = random.Random(11)
     specs = [
         dict(

@@ -18,6 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
+# Upper bounds for subprocesses and restarts (they return as soon as done): generous, since the
+# other pytest-xdist worker and other jobs may load the machine meanwhile.
+START_SECONDS = 300
 SEED = """
 from offers.models import Advertiser, Offer
 from affiliates.models import Publisher
@@ -48,7 +51,7 @@ def _services():
 
 
 def _click(port: int) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("GET", "/c/pgDownLink01?sub1=x", headers={"User-Agent": "Mozilla/5.0"})
     response = conn.getresponse()
     response.read()
@@ -65,7 +68,7 @@ def _manage(env: dict, *args: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=START_SECONDS,
     )
 
 
@@ -81,7 +84,7 @@ def _pg_ctl(*args: str) -> None:
         ],
         check=True,
         stdout=subprocess.DEVNULL,
-        timeout=60,
+        timeout=START_SECONDS,
     )
 
 
@@ -146,7 +149,7 @@ def test_visitors_are_redirected_while_postgresql_is_down_and_their_clicks_land_
                     env=env,
                     capture_output=True,
                     text=True,
-                    timeout=60,
+                    timeout=START_SECONDS,
                 )
                 assert failed.returncode != 0  # the ingester cannot write: clicks wait
 
@@ -156,6 +159,8 @@ def test_visitors_are_redirected_while_postgresql_is_down_and_their_clicks_land_
                     "-l",
                     str(tmp_path / "pg2.log"),
                     "-w",
+                    "-t",
+                    str(START_SECONDS),
                     "start",
                 )
                 after = [_click(port) for _ in range(5)]
@@ -165,7 +170,7 @@ def test_visitors_are_redirected_while_postgresql_is_down_and_their_clicks_land_
                     env=env,
                     capture_output=True,
                     text=True,
-                    timeout=60,
+                    timeout=START_SECONDS,
                 )
                 assert ingested.returncode == 0, ingested.stderr
                 counted = _manage(env, "shell", "-c", COUNT).stdout
