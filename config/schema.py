@@ -212,7 +212,8 @@ def required_for_the_callers_role(
     served to those roles; each role is served its own schema (the public one keeps it optional).
     A parameter whose values depend on the role (its `x-schema-for-roles`, e.g. the dimensions
     an advertiser may group a report by: no sub ids) has that role's schema in the schema served
-    to it (the public one keeps the widest, a manager's)."""
+    to it (the public one keeps the widest, a manager's), and a body field marked
+    `x-required-for-roles` is required in the component served to those roles."""
     role = getattr(getattr(request, "user", None), "role", None)
     if not role:
         return result
@@ -225,4 +226,11 @@ def required_for_the_callers_role(
                     parameter["required"] = True
                 if role in parameter.get("x-schema-for-roles", {}):
                     parameter["schema"] = dict(parameter["x-schema-for-roles"][role])
+    # A body field required for some roles only (its `x-required-for-roles`, e.g. finance names
+    # the publisher of a tax form it uploads) is required in that role's request component.
+    for component in result.get("components", {}).get("schemas", {}).values():
+        for name, prop in component.get("properties", {}).items():
+            required = component.get("required", [])
+            if role in prop.get("x-required-for-roles", ()) and name not in required:
+                component["required"] = [*required, name]
     return result

@@ -156,13 +156,24 @@ class TaxFormSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(
+    {
+        "type": "integer",
+        "format": "int64",
+        "minimum": 1,
+        "maximum": 2**63 - 1,
+        "description": "Finance only, and required for finance; a publisher's own is implied.",
+        # Required in the body schema served to finance (config.schema), which the upload
+        # refuses without it (400 required, `make fuzz`).
+        "x-required-for-roles": ["finance"],
+    }
+)
+class UploaderPublisherField(serializers.IntegerField):
+    """The publisher a tax form is uploaded for: finance names it, a publisher's is its own."""
+
+
 class TaxFormUploadSerializer(StrictInputSerializer):
-    publisher = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=2**63 - 1,
-        help_text="Finance only; a publisher's own is implied.",
-    )
+    publisher = UploaderPublisherField(required=False, min_value=1, max_value=2**63 - 1)
     kind = serializers.ChoiceField(choices=TaxForm.Kind.choices)
     signed_on = serializers.DateField(help_text="The date on the form.")
     document = serializers.FileField(help_text="PDF, PNG or JPEG.")

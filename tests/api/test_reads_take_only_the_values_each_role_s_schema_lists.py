@@ -161,3 +161,12 @@ def test_a_sandbox_conversion_names_a_test_click_id_as_the_schema_spells_it(mana
         "/api/v1/sandbox/conversions/", {"click_id": "01JABCDEFGTEST0123456789AB"}, format="json"
     )
     assert missing.status_code == 404, missing.content
+
+
+def test_finance_is_served_a_tax_form_upload_that_names_its_publisher(db):
+    """`make fuzz`: finance's upload without `publisher` was schema-valid and a 400 required."""
+    finance = client_for(factories.FinanceUserFactory())
+    body = served_schema(finance)["components"]["schemas"]["TaxFormUploadRequest"]
+    assert "publisher" in body["required"]
+    mine = served_schema(client_for(factories.PublisherUserFactory()))
+    assert "publisher" not in mine["components"]["schemas"]["TaxFormUploadRequest"]["required"]
