@@ -280,6 +280,8 @@ SPECTACULAR_SETTINGS = {
         "CapActionEnum": "offers.models.Cap.Action",
         "CapPeriodEnum": "offers.models.Cap.Period",
         "GoalKindEnum": "offers.models.Goal.Kind",
+        # A creative's kind, an enum in request bodies only (core.api_fields.RequestRule).
+        "CreativeKindEnum": "offers.creatives.Creative.Kind",
         # CPM's impression source (tracking/impression_reports.py): read and set; its reports.
         "ImpressionSourceEnum": "tracking.models.ImpressionSource.Source",
         "ImpressionReportStatusEnum": "tracking.models.ImpressionReport.Status",

@@ -5,6 +5,7 @@ one DomainError (400) before anything is written, so the API names every bad fie
 """
 
 import ipaddress
+import re
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,21 +70,45 @@ class Problems:
         )
 
 
+# What a URL may not hold anywhere (a character class body): whitespace, C0 controls and DEL.
+# urlsplit silently drops some of them (tabs, newlines, leading controls), so a URL holding one
+# is not the URL that would be followed.
+URL_REFUSED_CHARS = r"\s\x00-\x1f\x7f"
+# A URL's host part (up to the first / ? #): printable ASCII without brackets. An international
+# name goes in its ASCII (xn--) form; brackets (an IPv6 literal) are refused, since urlsplit
+# raises on malformed ones and no landing page needs one.
+URL_HOST_CHARS = r"\x21\x22\x24-\x2e\x30-\x3e\x40-\x5a\x5c\x5e-\x7e"
+_URL_REFUSED = re.compile(f"[{URL_REFUSED_CHARS}]")
+_URL_HOST = re.compile(f"[{URL_HOST_CHARS}]+")
+
+
 def check_url(
     problems: Problems, field: str, url: str, *, known_macros: frozenset[str], required: bool
 ) -> None:
     """http(s) only (a redirect or postback must never become javascript:, file:, ...), with
-    only the macros we know how to fill; the message lists them so the caller can fix it."""
+    only the macros we know how to fill; the message lists them so the caller can fix it.
+    core.api_fields.url_pattern states the same rule in the request schema."""
     if not url:
         if required:
             problems.add(field, "required", "This field is required.")
         return
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if _URL_REFUSED.search(url):
+        problems.add(field, "bad_url", "Must not contain whitespace or control characters.")
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         problems.add(field, "bad_url", "Must be an absolute http:// or https:// URL.")
         return
-    if any(char.isspace() for char in url):
-        problems.add(field, "bad_url", "Must not contain whitespace.")
+    if not _URL_HOST.fullmatch(parts.netloc):
+        problems.add(
+            field,
+            "bad_url",
+            "The host must be printable ASCII without brackets (an international name in its "
+            "xn-- form).",
+        )
         return
     unknown = macros_unknown(url, known_macros)
     if unknown:
@@ -130,6 +155,32 @@ def check_hosts(problems: Problems, field: str, hosts: Any) -> None:
         problems.add(field, "invalid", "Must be a list of host names (no scheme or path).")
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"
+_H = "[0-9a-fA-F]{1,4}"
+_IPV6 = "|".join(
+    [
+        rf"({_H}:){{7}}{_H}",
+        rf"({_H}:){{1,7}}:",
+        rf"({_H}:){{1,6}}:{_H}",
+        rf"({_H}:){{1,5}}(:{_H}){{1,2}}",
+        rf"({_H}:){{1,4}}(:{_H}){{1,3}}",
+        rf"({_H}:){{1,3}}(:{_H}){{1,4}}",
+        rf"({_H}:){{1,2}}(:{_H}){{1,5}}",
+        rf"{_H}:(:{_H}){{1,6}}",
+        rf":((:{_H}){{1,7}}|:)",
+    ]
+)
+# An IPv4 or IPv6 address, or a network with its prefix length: ipaddress.ip_network's syntax
+# without its rarer spellings (a netmask for a prefix, leading zeros, embedded IPv4, a scope),
+# which check_cidrs refuses too, so the request schema (core.api_fields.CidrField) says it all
+# but one rule: no host bits set under the prefix.
+CIDR_PATTERN = (
+    rf"^(({_IPV4})(/(3[0-2]|[12]?[0-9]))?|({_IPV6})(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?)$"
+)
+_CIDR = re.compile(CIDR_PATTERN)
+
+
 def check_cidrs(problems: Problems, field: str, cidrs: Any) -> None:
     """Strict CIDRs: host bits set ("10.0.0.1/8") is refused as a likely typo."""
     if not _is_str_list(cidrs):
@@ -138,6 +189,8 @@ def check_cidrs(problems: Problems, field: str, cidrs: Any) -> None:
     bad = []
     for cidr in cidrs:
         try:
+            if not _CIDR.fullmatch(cidr):
+                raise ValueError(cidr)
             ipaddress.ip_network(cidr, strict=True)
         except ValueError:
             bad.append(cidr)

@@ -106,11 +106,13 @@ def creative_ids_live(*, offer_id: int) -> list[int]:
 
 def _check(creative: Creative) -> None:
     problems = Problems()
-    if creative.kind == Creative.Kind.BANNER and creative.image_url:
+    # Whatever the kind (a text link's stray image_url is still a URL a browser may load): the
+    # request schema states this rule for every creative.
+    if creative.image_url:
         check_url(
             problems, "image_url", creative.image_url, known_macros=frozenset(), required=True
         )
-    elif creative.kind == Creative.Kind.TEXT and not creative.text.strip():
+    if creative.kind == Creative.Kind.TEXT and not creative.text.strip():
         problems.add("text", "required", "A text link needs its text.")
     elif creative.kind == Creative.Kind.HTML:
         if len(creative.html) > MAX_HTML:

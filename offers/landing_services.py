@@ -120,10 +120,14 @@ def offer_targeting_check(fields: Mapping[str, Any]) -> None:
         if unknown:
             refuse(name, f"Unknown {name}: {', '.join(sorted(unknown))}.")
     for region in fields.get("regions") or []:
-        if not (isinstance(region, str) and REGION_PATTERN.fullmatch(region.upper())):
+        # ASCII: str.upper() makes two letters of some other scripts' ("ﬀ" is "FF").
+        ok = isinstance(region, str) and region.isascii()
+        if not (ok and REGION_PATTERN.fullmatch(region.upper())):
             refuse("regions", "Regions are ISO 3166-2 codes such as US-CA or DE-BY.")
     for language in fields.get("languages") or []:
-        if not (isinstance(language, str) and language.isalpha() and 2 <= len(language) <= 8):
+        # ASCII letters: str.isalpha() is true of every script's.
+        ok = isinstance(language, str) and language.isascii() and language.isalpha()
+        if not (ok and 2 <= len(language) <= 8):
             refuse("languages", "Languages are primary subtags such as en or de.")
     zone = fields.get("time_zone", "UTC")
     try:

@@ -7,6 +7,7 @@ from accounts.api_roles import MANAGER, PUBLISHER, RoleFieldsSerializer, ScopedV
 from affiliates import compliance
 from affiliates.models import TermsAcceptance, TrafficSource
 from affiliates.selectors import publishers_visible_to
+from core.api_fields import HttpUrlField
 from core.errors import DomainError
 
 
@@ -17,6 +18,8 @@ class TrafficSourceSerializer(RoleFieldsSerializer):
     }
     create_only = frozenset({"publisher"})
     scoped_querysets = {"publisher": publishers_visible_to}
+    # What affiliates.compliance refuses (bad_url, any macro), stated by the request schema.
+    url = HttpUrlField(max_length=2000, required=False, allow_blank=True)
 
     class Meta:
         model = TrafficSource

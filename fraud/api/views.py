@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_fields import with_request_rule
 from core.api_shapes import StrictInputMixin
 from fraud import services
 from fraud.models import FraudAction, FraudRule
@@ -26,6 +27,8 @@ class FraudRuleSerializer(StrictInputMixin, serializers.ModelSerializer):
         help_text="Number (fires at value >= threshold), string (fires when equal) or true."
     )
     action = serializers.ChoiceField(choices=FraudAction.choices)
+    # A known signal (fraud.services: unknown_signal), as the request schema says (`make fuzz`).
+    signal = with_request_rule(serializers.CharField(max_length=64), {"enum": sorted(REGISTRY)})
 
     class Meta:
         model = FraudRule

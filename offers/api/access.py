@@ -17,8 +17,10 @@ from affiliates import filtersets, selectors
 from affiliates import services as affiliate_services
 from affiliates.models import OfferAccess, PostbackTemplate
 from affiliates.selectors import publishers_visible_to
+from core.api_fields import HttpUrlField, with_request_rule
 from core.api_shapes import StrictInputSerializer
 from core.errors import DomainError
+from core.macros import POSTBACK_MACROS
 from offers import services as offer_services
 from offers.selectors import goals_visible_to, offers_visible_to
 
@@ -32,6 +34,23 @@ class OfferAccessSerializer(RoleFieldsSerializer):
     }
     create_only = frozenset({"publisher", "offer", "status", "message"})
     scoped_querysets = {"publisher": publishers_visible_to, "offer": offers_visible_to}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # A manager grants or refuses (offers.services.offer_access_grant); only a publisher
+        # asks, so `requested` is no status a manager sends (`make fuzz`): the request says so.
+        status = fields.get("status")
+        if status is not None and not status.read_only:
+            fields["status"] = with_request_rule(
+                status,
+                {
+                    "pattern": "^(approved|rejected)$",
+                    "description": "approved (the default) or rejected.",
+                    "enum": None,
+                    "x-spec-enum-id": None,
+                },
+            )
+        return fields
 
     class Meta:
         model = OfferAccess
@@ -62,6 +81,18 @@ class PostbackTemplateSerializer(RoleFieldsSerializer):
         "offer": offers_visible_to,
         "goal": goals_visible_to,
     }
+    # What affiliates.services refuses (bad_url, unknown_macro), stated by the request schema.
+    url = HttpUrlField(macros=POSTBACK_MACROS, max_length=2000)
+    # A non-empty list of events (affiliates.services.template_check), as the request says.
+    # Required: a template without events is refused (its column's default is empty).
+    events = with_request_rule(
+        serializers.JSONField(),
+        {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "enum": list(PostbackTemplate.Event.values)},
+        },
+    )
 
     class Meta:
         model = PostbackTemplate
@@ -123,6 +154,8 @@ class OfferAccessViewSet(ScopedViewSet):
     def _decide(self, new_status: str) -> Response:
         access = self.get_object()
         self.role_require(frozenset({MANAGER, ADVERTISER}), "decide access")
+        # The body is read as its schema says (`make fuzz`: an object as `note` was accepted).
+        OfferAccessDecisionSerializer(data=self.request.data).is_valid(raise_exception=True)
         access = offer_services.offer_access_decide(
             access=access, status=new_status, decided_by=self.request.user
         )

@@ -12,6 +12,10 @@ from rest_framework import serializers
 from accounts.api_roles import ADVERTISER, MANAGER, RoleFieldsSerializer
 from affiliates.models import Publisher
 from affiliates.selectors import publishers_visible_to
+from core.api_fields import POSITIVE_DECIMAL, CidrField, HttpUrlField, with_request_rule
+from core.macros import CLICK_MACROS
+from core.money import known_currencies
+from core.validation import DEVICES, known_countries
 from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
 from offers.selectors import advertisers_visible_to, goals_visible_to, offers_visible_to
 
@@ -32,21 +36,43 @@ class RoleShapedSerializer(RoleFieldsSerializer):
 PAYOUT_TERMS_FIELDS = frozenset({"payout_kind", "payout_amount", "payout_percent"})
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "pattern": r"^[0-9A-Fa-f:.]{2,39}(/[0-9]{1,3})?$",
-        "maxLength": 43,
-        "example": "203.0.113.0/24",
-    }
-)
-class CidrField(serializers.CharField):
-    """An address or network (203.0.113.0/24, 2001:db8::/32). The schema promises its shape;
-    offers.services refuses, by name, any string that is not one (or has host bits set, as in
-    10.0.0.1/8), so the one rule and its message live there."""
+def host_names(description: str) -> serializers.Field:
+    """A JSON list of host names as core.validation.check_hosts takes it (no scheme or path,
+    no whitespace), its request schema saying so (`make fuzz`: a list's shape was unsaid)."""
+    return with_request_rule(
+        serializers.JSONField(required=False),
+        {
+            "type": "array",
+            "items": {"type": "string", "pattern": r"^[^\s/]+$"},
+            "description": description,
+        },
+    )
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(trim_whitespace=False, **kwargs)
+
+# Terms' and overrides' figures as offers.validation.check_side takes them (a money column of
+# 12.6 digits, a percent column of 3.4): amounts zero or more, percents 0 to 100 (`make fuzz`:
+# "-1" and "999" were schema-valid).
+FIGURE_RULES = {
+    "amount": {"pattern": r"^[0-9]{1,12}(\.[0-9]{0,6})?$"},
+    "percent": {"pattern": r"^0*(100(\.0{0,4})?|[0-9]{1,2}(\.[0-9]{0,4})?)$"},
+}
+
+
+def figures_said(fields: dict[str, serializers.Field]) -> dict[str, serializers.Field]:
+    """Each writable `*_amount` / `*_percent` of `fields` with its request rule."""
+    for name, field in fields.items():
+        figure = name.rsplit("_", 1)[-1]
+        if figure in FIGURE_RULES and not field.read_only:
+            fields[name] = with_request_rule(field, FIGURE_RULES[figure])
+    return fields
+
+
+def code_list(codes: list[str], description: str) -> serializers.Field:
+    """A JSON list of codes from `codes` (core.validation.check_countries / check_devices)."""
+    return with_request_rule(
+        serializers.JSONField(required=False),
+        {"type": "array", "items": {"type": "string", "enum": codes}, "description": description},
+    )
 
 
 class AdvertiserSerializer(RoleFieldsSerializer):
@@ -116,6 +142,23 @@ class OfferSerializer(RoleShapedSerializer):
     create_only = frozenset({"advertiser"})
     scoped_querysets = {"advertiser": advertisers_visible_to}
     hidden_by_role = {ADVERTISER: frozenset({"allow_payout_above_revenue"})}
+    # What offers.services.offer_check refuses, stated by the request schema (`make fuzz`).
+    landing_url = HttpUrlField(macros=CLICK_MACROS, max_length=2000)
+    preview_url = HttpUrlField(
+        macros=CLICK_MACROS, max_length=2000, required=False, allow_blank=True
+    )
+    fallback_url = HttpUrlField(
+        macros=CLICK_MACROS, max_length=2000, required=False, allow_blank=True
+    )
+    currency = with_request_rule(
+        serializers.CharField(required=False, max_length=3),
+        {"enum": sorted(known_currencies()), "description": "An ISO 4217 code (upper case)."},
+    )
+    countries = code_list(
+        sorted(known_countries()), "ISO 3166 alpha-2 codes (upper case); empty: every country."
+    )
+    devices = code_list(list(DEVICES), "Empty: every device.")
+    deep_link_allowed_hosts = host_names("Host names a deep link may go to (no scheme or path).")
 
     class Meta:
         model = Offer
@@ -217,6 +260,15 @@ class GoalSerializer(RoleFieldsSerializer):
     writable_by_role = {MANAGER: _editable | {"max_sale_amount"}, ADVERTISER: _editable}
     create_only = frozenset({"offer"})
     scoped_querysets = {"offer": offers_visible_to}
+    pixel_domains = host_names("Host names the pixel may be fired from (no scheme or path).")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # At least 0 (offers.services), as the request schema says (`make fuzz`).
+        limit = fields.get("max_sale_amount")
+        if limit is not None and not limit.read_only:
+            fields["max_sale_amount"] = with_request_rule(limit, FIGURE_RULES["amount"])
+        return fields
 
     class Meta:
         model = Goal
@@ -245,6 +297,9 @@ class TermsSerializer(RoleShapedSerializer):
     hidden_by_role = {ADVERTISER: PAYOUT_TERMS_FIELDS}
     create_only = frozenset({"goal"})
     scoped_querysets = {"goal": goals_visible_to}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return figures_said(super().get_fields())
 
     class Meta:
         model = Terms
@@ -284,6 +339,9 @@ class PublisherOverrideSerializer(RoleFieldsSerializer):
         "goal": goals_visible_to,
     }
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return figures_said(super().get_fields())
+
     class Meta:
         model = PublisherOverride
         fields = [
@@ -312,7 +370,11 @@ class CapSerializer(RoleFieldsSerializer):
     publisher = serializers.PrimaryKeyRelatedField(
         queryset=Publisher.objects.all(), required=False, allow_null=True
     )
-    limit = serializers.DecimalField(max_digits=18, decimal_places=6, min_value=None)
+    # More than zero (offers.services.cap_check), as the request schema says (`make fuzz`).
+    limit = with_request_rule(
+        serializers.DecimalField(max_digits=18, decimal_places=6, min_value=None),
+        {"pattern": POSITIVE_DECIMAL},
+    )
 
     class Meta:
         model = Cap

@@ -42,7 +42,9 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import User
 from tests.api.amounts import amount_in_minor_units, period_forwards
+from tests.api.made_real import offers_side_made_real
 from tests.api.multipart import multipart_bodies_inlined
+from tests.api.requests_made_real import requests_made_real, state_made_real
 from tests.api.world import VISIBLE, build_world
 
 # role -> the world's user holding it (one key each).
@@ -286,11 +288,21 @@ def no_server_error_nor_undocumented_status(case, role, role_key, world) -> None
     # example's `true` crashed the transport): that example is not sent; every other one is.
     multipart = (case.media_type or "").startswith("multipart/form-data")
     hypothesis.assume(not multipart or isinstance(case.body, dict))
+    # On the case itself, so the auth checks of `make fuzz` can strip or spoil it. Set before
+    # the example is judged: a negative example whose only fault was its (replaced) key is
+    # positive once sent, so its references are made real too (`make fuzz`: a random offer id
+    # was sent as a schema-valid body).
+    case.headers = {**(case.headers or {}), "Authorization": role_key}
+    # Read once, before any edit: a later read re-judges the edited containers, and schemathesis
+    # judges every body carrying a file (bytes) invalid, so an edited positive multipart example
+    # would turn negative (and be refused as an ST201 when the API rightly accepts it).
+    positive = case.meta is not None and case.meta.generation.mode.is_positive
     positive_data_made_real(case, role, world)
+    requests_made_real(case, role, world, positive=positive)
     started = time.monotonic()
     with transaction.atomic():
-        # On the case itself, so the auth checks of `make fuzz` can strip or spoil it.
-        case.headers = {**(case.headers or {}), "Authorization": role_key}
+        state_made_real(case, world, positive=positive)
+        offers_side_made_real(case, role, world, positive=positive)
         response = case.call()
         transaction.set_rollback(True)
     STATS["seconds"] += time.monotonic() - started

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.models import Role
 from accounts.selectors import user_role
+from core.api_fields import with_request_rule
 from core.api_shapes import StrictInputSerializer
 from core.errors import ForbiddenError
 from offers import creative_test_services as services
@@ -70,7 +71,14 @@ class CreativeTestStartSerializer(StrictInputSerializer):
     offer = _UserScoped(offers_visible_to, queryset=Offer.objects.all())
     name = serializers.CharField(max_length=100)
     goal = _UserScoped(goals_visible_to, queryset=Goal.objects.all(), required=False)
-    arms = ArmAskedSerializer(many=True, help_text="2 to 10 of the offer's approved creatives.")
+    # How many, said by the request schema too; the service refuses others (too_few_arms).
+    arms = with_request_rule(
+        serializers.ListSerializer(
+            child=ArmAskedSerializer(),
+            help_text=f"2 to {services.MAX_ARMS} of the offer's approved creatives.",
+        ),
+        {"minItems": 2, "maxItems": services.MAX_ARMS},
+    )
 
 
 class CreativeTestEndSerializer(StrictInputSerializer):

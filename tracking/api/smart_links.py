@@ -5,6 +5,8 @@ from rest_framework import serializers
 
 from accounts.api_roles import MANAGER, PUBLISHER, RoleFieldsSerializer, ScopedViewSet
 from affiliates.models import Publisher
+from core.api_fields import HttpUrlField, with_request_rule
+from core.macros import CLICK_MACROS
 from offers.models import Offer
 from tracking import smart_links as services
 from tracking.models import SmartLink
@@ -23,9 +25,20 @@ class SmartLinkSerializer(RoleFieldsSerializer):
     _editable = frozenset({"name", "rule", "fallback_url", "is_active", "offers"})
     writable_by_role = {MANAGER: _editable | {"publisher"}, PUBLISHER: _editable}
     create_only = frozenset({"publisher"})
-    offers = SmartLinkOfferSerializer(many=True, required=False)
+    # 1 to MAX_OFFERS of them: the request schema says what tracking.smart_links refuses.
+    offers = with_request_rule(
+        serializers.ListSerializer(
+            child=SmartLinkOfferSerializer(),
+            required=False,
+        ),
+        {"minItems": 1, "maxItems": services.MAX_OFFERS},
+    )
     url = serializers.SerializerMethodField()
     publisher = serializers.PrimaryKeyRelatedField(queryset=Publisher.objects.all(), required=False)
+    # What tracking.smart_links refuses (bad_url, unknown_macro), stated by the request schema.
+    fallback_url = HttpUrlField(
+        macros=CLICK_MACROS, max_length=2000, required=False, allow_blank=True
+    )
 
     class Meta:
         model = SmartLink
@@ -41,6 +54,17 @@ class SmartLinkSerializer(RoleFieldsSerializer):
             "created_at",
         ]
         validators: list = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # A new smart link needs its offers (tracking.smart_links); an update may keep them.
+        # (A PUT/PATCH body is its own component: UpdateBodiesOwnTheirName.)
+        request = self.context.get("request")
+        offers = fields.get("offers")
+        creating = self.instance is None and getattr(request, "method", "") == "POST"
+        if offers is not None and not offers.read_only and creating:
+            offers.required = True
+        return fields
 
     def get_url(self, smart_link: SmartLink) -> str:
         return services.smart_link_url(smart_link)
