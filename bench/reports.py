@@ -290,6 +290,13 @@ def derive(cursor) -> list[str]:
         FROM (SELECT *, 'src' || (publisher_id % 5) AS source FROM {geo}) g
         GROUP BY hour, {pair}, sub1, device, source
         """
+    # No creative or landing variant in the generated traffic: PairHour on their "none" row (0),
+    # as migration reports/0006 fills them.
+    statements[rollups.CREATIVE_HOUR] = (
+        f"INSERT INTO {rollups.CREATIVE_HOUR.table} "
+        f"(hour, {pair}, creative_id, landing_variant_id, {all_columns}) "
+        f"SELECT hour, {pair}, 0, 0, {all_columns} FROM {rollups.PAIR_HOUR.table}"
+    )
     # Each daily table from the smallest hourly one holding its dimensions (filled first).
     for daily in rollups.DAILY:
         hourly = next(r for r in rollups.HOURLY if set(daily.dims) <= set(r.dims))
