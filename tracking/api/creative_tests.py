@@ -77,7 +77,20 @@ class CreativeTestStartSerializer(StrictInputSerializer):
             child=ArmAskedSerializer(),
             help_text=f"2 to {services.MAX_ARMS} of the offer's approved creatives.",
         ),
-        {"minItems": 2, "maxItems": services.MAX_ARMS},
+        {
+            "minItems": 2,
+            "maxItems": services.MAX_ARMS,
+            # Each arm in place, closed as its strict serializer is (an unknown key is a 400).
+            "items": {
+                "type": "object",
+                "properties": {
+                    "creative": {"type": "integer"},
+                    "weight": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                },
+                "required": ["creative"],
+                "additionalProperties": False,
+            },
+        },
     )
 
 
