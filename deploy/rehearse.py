@@ -83,13 +83,16 @@ CALLBACK_SECRET = "rehearsal-advertiser-secret"
 # Two workers of each kind, as deploy/systemd sizes them per queue: two ingesters and two
 # attribution workers run throughout (the hard run kills any of them at random). On one worker
 # for every queue, the long ingest runs would hold its threads and starve the postbacks.
+# Postbacks wait on the publisher's server, so their workers run more threads (deploy's
+# postbacks worker runs 32): with 2 each, the --hard run's 20,000 postbacks drained at about
+# 10 a second on a loaded machine and outlasted the drain's 25 minutes.
 WORKERS = {
     "ingest1": ("clicks", 1),
     "ingest2": ("clicks", 1),
     "attribution1": ("attribution", 2),
     "attribution2": ("attribution", 2),
-    "worker1": ("default,postbacks,payouts", 2),
-    "worker2": ("default,postbacks,payouts", 2),
+    "worker1": ("default,postbacks,payouts", 8),
+    "worker2": ("default,postbacks,payouts", 8),
 }
 POSTBACK_TEMPLATES = ["a", "b"]
 USER_AGENT = (
@@ -282,8 +285,11 @@ http {{
 
 def nginx_start(cluster: Cluster) -> Proc:
     (cluster.workdir / "nginx-tmp").mkdir()
+    # max_fails as in production (deploy/nginx/affnet.conf): at 1, one click answered slower
+    # than the 5 s read timeout by the surviving node of an overloaded box took it out, and the
+    # next kill left no node to send visitors to (509 of 20,000 clicks, "no live upstreams").
     servers = "\n".join(
-        f"        server 127.0.0.1:{port} max_fails=1 fail_timeout={cluster.fail_timeout}s;"
+        f"        server 127.0.0.1:{port} max_fails=2 fail_timeout={cluster.fail_timeout}s;"
         for port in cluster.web_ports
     )
     conf = cluster.workdir / "nginx.conf"
