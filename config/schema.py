@@ -228,9 +228,18 @@ def required_for_the_callers_role(
                     parameter["schema"] = dict(parameter["x-schema-for-roles"][role])
     # A body field required for some roles only (its `x-required-for-roles`, e.g. finance names
     # the publisher of a tax form it uploads) is required in that role's request component.
+    # A field an answer leaves out for some roles (its `x-hidden-from-roles`, e.g. an impression
+    # report's payout_change for advertisers) is not in the component served to those roles.
     for component in result.get("components", {}).get("schemas", {}).values():
-        for name, prop in component.get("properties", {}).items():
+        for name, prop in list(component.get("properties", {}).items()):
             required = component.get("required", [])
             if role in prop.get("x-required-for-roles", ()) and name not in required:
                 component["required"] = [*required, name]
+            if role in prop.get("x-hidden-from-roles", ()):
+                del component["properties"][name]
+                kept = [other for other in required if other != name]
+                if kept:
+                    component["required"] = kept
+                else:
+                    component.pop("required", None)
     return result

@@ -170,3 +170,17 @@ def test_finance_is_served_a_tax_form_upload_that_names_its_publisher(db):
     assert "publisher" in body["required"]
     mine = served_schema(client_for(factories.PublisherUserFactory()))
     assert "publisher" not in mine["components"]["schemas"]["TaxFormUploadRequest"]["required"]
+
+
+def test_an_impression_report_s_schema_leaves_out_what_its_answer_to_the_role_leaves_out(
+    advertiser, publisher, manager
+):
+    """`make fuzz`: an advertiser's 201 had no payout_change, which its schema required."""
+
+    def fields(client) -> set[str]:
+        schema = served_schema(client)["components"]["schemas"]["ImpressionReport"]
+        return set(schema["properties"]) | set(schema.get("required", []))
+
+    assert "payout_change" not in fields(advertiser) and "revenue_change" in fields(advertiser)
+    assert not {"revenue_change", "reported_by"} & fields(publisher)
+    assert {"payout_change", "revenue_change", "reported_by"} <= fields(manager)

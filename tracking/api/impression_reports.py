@@ -8,7 +8,7 @@ advertiser with its API key, or a manager); idempotent by report_id.
 
 from typing import Any, ClassVar
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -90,7 +90,44 @@ _HIDDEN: dict[str | None, set[str]] = {
 }
 
 
+def _hidden_from(roles: set[str], schema: dict[str, Any]) -> dict[str, Any]:
+    """A field's schema, left out of the schema served to `roles` (config.schema), as its
+    answers to them leave it out (`make fuzz`: an advertiser's 201 lacked the required
+    payout_change)."""
+    return {**schema, "x-hidden-from-roles": sorted(roles)}
+
+
+_CHANGE = {
+    "type": "string",
+    "format": "decimal",
+    "pattern": r"^-?[0-9]{1,12}(\.[0-9]{0,6})?$",
+    "nullable": True,
+}
+
+
+@extend_schema_field(_hidden_from({Role.PUBLISHER.value}, _CHANGE))
+class _RevenueChangeField(serializers.DecimalField):
+    pass
+
+
+@extend_schema_field(_hidden_from({Role.ADVERTISER.value}, _CHANGE))
+class _PayoutChangeField(serializers.DecimalField):
+    pass
+
+
+@extend_schema_field(_hidden_from({Role.PUBLISHER.value}, {"type": "integer", "nullable": True}))
+class _ReportedByField(serializers.IntegerField):
+    pass
+
+
 class ImpressionReportSerializer(serializers.ModelSerializer):
+    revenue_change = _RevenueChangeField(
+        max_digits=18, decimal_places=6, read_only=True, allow_null=True
+    )
+    payout_change = _PayoutChangeField(
+        max_digits=18, decimal_places=6, read_only=True, allow_null=True
+    )
+    reported_by = _ReportedByField(source="reported_by_id", read_only=True, allow_null=True)
     repeat = serializers.SerializerMethodField(
         help_text="True when this answer is to a repeat of a report already received."
     )
