@@ -54,9 +54,15 @@ def url_pattern(macros: frozenset[str]) -> str:
     """core.validation.check_url's rule as a pattern: http(s), a host of printable ASCII (no
     brackets), no whitespace or control character anywhere, no `{name}` but the known macros.
     (Where the field may be blank, drf-spectacular adds "" as a second `oneOf` branch.)"""
-    known = "|".join(re.escape(name) for name in sorted(macros))
-    unknown_macro = rf"\{{(?!({known})\}})[A-Za-z0-9_]+\}}" if known else r"\{[A-Za-z0-9_]+\}"
     rest = f"[^{URL_REFUSED_CHARS}]"
+    if not macros:
+        # No lookahead here: schemathesis cannot fold a maxLength into one (the in-suite run
+        # failed to generate a creative's image_url). Braces are left out instead, which the
+        # check allows unless they name a word: stricter by a lone brace only.
+        host = URL_HOST_CHARS.replace(r"\x5e-\x7e", r"\x5e-\x7a\x7c\x7e")
+        return rf"^[hH][tT][tT][pP][sS]?://[{host}]+([/?#][^{URL_REFUSED_CHARS}{{}}]*)?$"
+    known = "|".join(re.escape(name) for name in sorted(macros))
+    unknown_macro = rf"\{{(?!({known})\}})[A-Za-z0-9_]+\}}"
     return rf"^(?!.*{unknown_macro})[hH][tT][tT][pP][sS]?://[{URL_HOST_CHARS}]+([/?#]{rest}*)?$"
 
 
