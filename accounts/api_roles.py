@@ -16,7 +16,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
 from accounts.selectors import user_role
-from core.api_shapes import numbers_for_strings_refuse, unknown_keys_refuse
+from core.api_shapes import body_shape_refuse
 from core.errors import DomainError, ForbiddenError
 
 MANAGER = "manager"
@@ -68,9 +68,7 @@ class RoleFieldsSerializer(serializers.ModelSerializer):
         return fields
 
     def to_internal_value(self, data: Any) -> Any:
-        writable = {name for name, field in self.fields.items() if not field.read_only}
-        unknown_keys_refuse(data, writable)
-        numbers_for_strings_refuse(data, self.fields)
+        body_shape_refuse(data, self.fields)
         return super().to_internal_value(data)
 
 

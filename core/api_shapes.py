@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -73,15 +74,49 @@ def numbers_for_strings_refuse(data: Any, fields: Mapping[str, serializers.Field
         )
 
 
+NOT_A_BOOLEAN = "Must be true or false."
+
+
+def non_booleans_for_booleans_refuse(data: Any, fields: Mapping[str, serializers.Field]) -> None:
+    """400 `invalid` naming each writable boolean field of a JSON body given anything but true or
+    false: DRF reads 0, 1, "yes" or "on" as booleans, which the schema's `boolean` refuses
+    (`make fuzz`: an offer created with deep_links_allowed 0). A form body (a QueryDict) holds
+    only strings, so it is left to DRF's reading."""
+    if not isinstance(data, Mapping) or isinstance(data, QueryDict):
+        return
+    refused = sorted(
+        name
+        for name, field in fields.items()
+        if not field.read_only
+        and isinstance(field, serializers.BooleanField)
+        and name in data
+        and not isinstance(data[name], bool)
+        and not (data[name] is None and field.allow_null)
+    )
+    if refused:
+        raise DomainError(
+            "invalid",
+            "Invalid input in: " + ", ".join(refused) + ".",
+            fields={name: [NOT_A_BOOLEAN] for name in refused},
+        )
+
+
+def body_shape_refuse(data: Any, fields: Mapping[str, serializers.Field]) -> None:
+    """What every request body's serializer refuses before DRF reads it: keys it does not declare
+    writable, a number for a string, anything but true or false for a boolean."""
+    writable = {name for name, field in fields.items() if not field.read_only}
+    unknown_keys_refuse(data, writable)
+    numbers_for_strings_refuse(data, fields)
+    non_booleans_for_booleans_refuse(data, fields)
+
+
 class StrictInputMixin:
     """For a request body's (model) serializer: keys it does not declare writable are refused."""
 
     fields: Any
 
     def to_internal_value(self, data: Any) -> Any:
-        writable = {name for name, field in self.fields.items() if not field.read_only}
-        unknown_keys_refuse(data, writable)
-        numbers_for_strings_refuse(data, self.fields)
+        body_shape_refuse(data, self.fields)
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

@@ -149,10 +149,16 @@ def check_devices(problems: Problems, field: str, devices: Any) -> None:
 
 
 def check_hosts(problems: Problems, field: str, hosts: Any) -> None:
-    if not _is_str_list(hosts) or any(
-        not host or "/" in host or any(c.isspace() for c in host) for host in hosts
-    ):
-        problems.add(field, "invalid", "Must be a list of host names (no scheme or path).")
+    """Host names as a URL's host part takes them (URL_HOST_CHARS: printable ASCII, an
+    international name in its xn-- form), which the request schema states too
+    (offers.api.serializers.host_names)."""
+    if not _is_str_list(hosts) or any(not _URL_HOST.fullmatch(host) for host in hosts):
+        problems.add(
+            field,
+            "invalid",
+            "Must be a list of host names (no scheme or path; an international name in its "
+            "xn-- form).",
+        )
 
 
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"

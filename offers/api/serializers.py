@@ -15,7 +15,7 @@ from affiliates.selectors import publishers_visible_to
 from core.api_fields import POSITIVE_DECIMAL, CidrField, HttpUrlField, with_request_rule
 from core.macros import CLICK_MACROS
 from core.money import known_currencies
-from core.validation import DEVICES, known_countries
+from core.validation import DEVICES, URL_HOST_CHARS, known_countries
 from offers.models import Advertiser, Cap, Goal, Offer, PublisherOverride, Terms
 from offers.selectors import advertisers_visible_to, goals_visible_to, offers_visible_to
 
@@ -43,7 +43,7 @@ def host_names(description: str) -> serializers.Field:
         serializers.JSONField(required=False),
         {
             "type": "array",
-            "items": {"type": "string", "pattern": r"^[^\s/]+$"},
+            "items": {"type": "string", "pattern": f"^[{URL_HOST_CHARS}]+$"},
             "description": description,
         },
     )

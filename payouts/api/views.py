@@ -285,16 +285,18 @@ class AdjustmentRequestViewSet(
 def _publisher_id_for(request: Request) -> int:
     """A publisher sees its own payouts; staff name one with ?publisher=<id>."""
     role = user_role(request.user)
+    if role not in STAFF and role != "publisher":
+        raise ForbiddenError("forbidden", "Payouts are for publishers, finance and managers.")
+    # Read for every role, as the schema types it: a publisher's own is implied, but a value
+    # that is no id is refused, not silently ignored (`make fuzz`: 2**63 was a 200).
+    raw = request.query_params.get("publisher", "")
+    publisher_id = whole_number(raw) if raw else None
+    if raw and not publisher_id:
+        raise DomainError.for_field("publisher", "invalid", "A publisher id: a whole number.")
     if role == "publisher":
         return request.user.publisher_id
-    if role not in STAFF:
-        raise ForbiddenError("forbidden", "Payouts are for publishers, finance and managers.")
-    raw = request.query_params.get("publisher", "")
-    if not raw:
+    if publisher_id is None:
         raise DomainError.for_field("publisher", "required", "Name a publisher: ?publisher=<id>.")
-    publisher_id = whole_number(raw)
-    if not publisher_id:
-        raise DomainError.for_field("publisher", "invalid", "A publisher id: a whole number.")
     return publisher_id
 
 
@@ -304,7 +306,8 @@ PUBLISHER_PARAMETER = OpenApiParameter(
     "publisher",
     {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
     required=False,
-    description="Required for finance and managers (400 without it); ignored for a publisher.",
+    description="Required for finance and managers (400 without it); a publisher's own is implied "
+    "(any other id is ignored, a value that is no id refused).",
     extensions={"x-required-for-roles": ["finance", "manager"]},
 )
 

@@ -64,9 +64,13 @@ def _payouts_may_exceed_revenue(goal_or_offer) -> None:
 
 def _side_agrees_with_its_kind(body: dict[str, Any], prefix: str, row) -> None:
     # A side's kind decides which figures it takes (a rule across fields): the used ones given,
-    # the unused ones zero.
+    # the unused ones zero. No kind (a payout not set yet) takes no figures (offers.services:
+    # "Give the payout's kind with its figures").
     kind = body.get(f"{prefix}_kind", getattr(row, f"{prefix}_kind", None))
     if not kind:
+        for figure in ("amount", "percent"):
+            if f"{prefix}_{figure}" in body:
+                body[f"{prefix}_{figure}"] = "0"
         return
     for figure, used in (("amount", kind_uses_amount(kind)), ("percent", kind_uses_percent(kind))):
         name = f"{prefix}_{figure}"
@@ -206,6 +210,9 @@ def _an_allowed_host(case, role, world, body: dict[str, Any]) -> None:
     # A tracking domain's host is in ALLOWED_HOSTS (deployment settings, not the schema).
     if "host" in body:
         body["host"] = "localhost"
+    # Only a network domain (no publisher) can be the default (a rule across fields).
+    if body.get("is_default") and body.get("publisher") is not None:
+        body["is_default"] = False
 
 
 def _an_offer_that_needs_asking(case, role, world, body: dict[str, Any]) -> None:

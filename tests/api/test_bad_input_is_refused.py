@@ -414,3 +414,49 @@ def test_a_malformed_page_size_is_refused_naming_it(manager, size):
     # Found by `make fuzz`: DRF silently used the default size instead.
     assert_refused(manager.get("/api/v1/offers/", {"page_size": size}), "page_size")
     assert manager.get("/api/v1/offers/", {"page_size": "9999"}).status_code == 200  # capped
+
+
+# `make fuzz`, the session of 2026-12-02: what the final run found the server accepting against
+# its schema, or refusing while the schema allowed it.
+
+
+@pytest.mark.parametrize("value", [0, 1, "true", "yes", "on"])
+def test_a_json_boolean_takes_only_true_or_false(manager, offer, value):
+    before = counts()
+    body = offer_body(offer, deep_links_allowed=value)
+    assert_refused(manager.post("/api/v1/offers/", body, format="json"), "deep_links_allowed")
+    response = manager.patch(
+        f"/api/v1/offers/{offer.id}/", {"deep_links_allowed": value}, format="json"
+    )
+    assert_refused(response, "deep_links_allowed", "invalid")
+    assert counts() == before
+    accepted = manager.post("/api/v1/offers/", offer_body(offer, deep_links_allowed=True))
+    assert accepted.status_code == 201, accepted.content
+
+
+@pytest.mark.parametrize("host", ["\u00c1.example", "a\u0085b.example", "ex\x0fample.com"])
+def test_a_pixel_domain_is_an_ascii_host_name(manager, offer, host):
+    goal = factories.GoalFactory(offer=offer)
+    response = manager.patch(
+        f"/api/v1/goals/{goal.id}/",
+        {"pixel_enabled": True, "pixel_domains": ["shop.example", host]},
+        format="json",
+    )
+    assert_refused(response, "pixel_domains", "invalid")
+    assert Goal.objects.get(id=goal.id).pixel_domains == goal.pixel_domains
+    punycode = manager.patch(
+        f"/api/v1/goals/{goal.id}/",
+        {"pixel_enabled": True, "pixel_domains": ["xn--1ca.example"]},
+        format="json",
+    )
+    assert punycode.status_code == 200, punycode.content
+
+
+@pytest.mark.parametrize("path", ["", "lines/", "payments/"])
+def test_a_publishers_payouts_refuse_a_publisher_value_that_is_no_id(db, path):
+    publisher = client_for(factories.PublisherUserFactory())
+    for value in ("9223372036854775808", "-1", "abc"):
+        response = publisher.get(f"/api/v1/payouts/{path}?publisher={value}")
+        assert_refused(response, "publisher", "invalid")
+    assert publisher.get(f"/api/v1/payouts/{path}?publisher=1").status_code == 200
+    assert publisher.get(f"/api/v1/payouts/{path}").status_code == 200

@@ -143,8 +143,14 @@ REASON_REQUIRED_FOR = {"reject", "reverse"}
 STATUS_POSTBACK = "/api/v1/conversion-status/"
 # - an uploaded validation file is UTF-8 text (tracking/api/validations.py: "Not UTF-8 text."),
 #   which a `format: binary` part cannot say: its bytes are a CSV's.
+#   Sent as JSON, its `csv` text is the same CSV: that its first row names the columns
+#   ("bad_header") is no rule a string schema states.
 VALIDATION_UPLOADS = {"/api/v1/validations/", "/api/v1/validations/preview/"}
 A_VALIDATION_CSV = b"txn_id,decision,reason\nT-1,approve,\n"
+# - a tax form's document is a PDF, PNG or JPEG by its first bytes (payouts.services.payees:
+#   "invalid_type"), which `format: binary` cannot say either.
+TAX_FORMS = "/api/v1/tax-forms/"
+A_TAX_FORM_PDF = b"%PDF-1.4\n%fuzz\n"
 
 
 def _period_made_real(case) -> None:
@@ -199,6 +205,13 @@ def positive_data_made_real(case, role: str, world) -> None:
     upload = case.operation.path in VALIDATION_UPLOADS and isinstance(case.body, dict)
     if upload and "file" in case.body:
         case.body["file"] = A_VALIDATION_CSV
+    if upload and isinstance(case.body.get("csv"), str):
+        case.body["csv"] = A_VALIDATION_CSV.decode()
+    tax_form = case.operation.path == TAX_FORMS and isinstance(case.body, dict)
+    if tax_form and "document" in case.body:
+        case.body["document"] = A_TAX_FORM_PDF
+    if tax_form and str(case.body.get("signed_on", "")) > date.today().isoformat():
+        case.body["signed_on"] = date.today().isoformat()  # signed, so not in the future
     body = case.body
     postback = case.operation.path == STATUS_POSTBACK and isinstance(body, dict)
     rejecting = postback and body.get("decision") in REASON_REQUIRED_FOR

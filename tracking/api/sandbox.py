@@ -3,7 +3,7 @@
 from typing import ClassVar
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -119,7 +119,13 @@ class SentSerializer(serializers.Serializer):
 
 
 class SandboxConversionView(APIView):
-    @extend_schema(request=SendSerializer, responses={201: SentSerializer})
+    @extend_schema(
+        request=SendSerializer,
+        responses={
+            201: SentSerializer,
+            404: OpenApiResponse(description="No test click you may see has this click_id."),
+        },
+    )
     def post(self, request: Request) -> Response:
         """Send a test conversion for a test click, as its advertiser would: through the
         callback endpoint's own entry, signed with the advertiser's key where the network can,
