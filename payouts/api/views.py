@@ -300,8 +300,9 @@ def _publisher_id_for(request: Request) -> int:
     return publisher_id
 
 
-# Staff must name the publisher; a publisher's own is implied (the parameter is ignored). OpenAPI
-# cannot make a parameter required for some callers only, so the extension says for whom.
+# Staff must name the publisher; a publisher's own is implied (another id is ignored, a value
+# that is no id refused). OpenAPI cannot make a parameter required for some callers only, so the
+# extension says for whom.
 PUBLISHER_PARAMETER = OpenApiParameter(
     "publisher",
     {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
