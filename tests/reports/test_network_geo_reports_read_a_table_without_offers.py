@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import QueryDict
 
 from reports.models import COUNTERS, MarketDay
@@ -18,7 +18,13 @@ from reports.query import report_query_parse
 from reports.selectors import report_scope
 from tests import factories
 from tests.conftest import client_for
-from tests.reports.conftest import clicks_ingest, conversion_change, convert, report
+from tests.reports.conftest import (
+    clicks_ingest,
+    conversion_change,
+    convert,
+    report,
+    world_build,
+)
 from tracking.models import Click, Conversion
 
 backfill = importlib.import_module("reports.migrations.0008_backfill_market_day")
@@ -30,8 +36,23 @@ MONEY = ("revenue", "payout")
 METRICS = ",".join(COUNTS + MONEY)
 
 
+@pytest.fixture(scope="module")
+def traffic_of_the_module(django_db_setup, django_db_blocker):
+    """The traffic below, built once for the module (it takes seconds) inside a transaction rolled
+    back at the module's end. Each test reads it inside a savepoint of its own (`db`, rolled back
+    after it), so what one test changes (the upgrade's test empties MarketDay) never reaches the
+    next."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield traffic_build(world_build())
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def traffic(world):
+def traffic(traffic_of_the_module, db):
+    return traffic_of_the_module
+
+
+def traffic_build(world):
     rng = random.Random(5)
     clicks = clicks_ingest(
         *(
