@@ -1,12 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerView,
-)
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import healthz, readyz
+from config.schema_view import SchemaView
 from ops.metrics import metrics_view
 
 api_v1 = [
@@ -20,7 +17,8 @@ api_v1 = [
     path("", include("fraud.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("accounts.audit.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # Each role's schema, built once per process (config/schema_view.py).
+    path("schema/", SchemaView.as_view(), name="schema"),
     # Swagger UI with its try-it console (a session or `Bearer <api key>`), and ReDoc to read.
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(

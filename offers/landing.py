@@ -104,6 +104,8 @@ class OfferTargeting(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # A list is paged: without an order, a page could repeat or skip a row.
+        ordering = ["id"]
         constraints = [
             models.CheckConstraint(
                 name="offer_targeting_dates_ordered",
