@@ -16,9 +16,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from django.test import override_settings
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -48,6 +47,15 @@ CURRENCIES = ["USD", "JPY"]
 PUBLISHER_TERMS = [(None, Decimal("10")), (0, Decimal("0")), (6, Decimal("25"))]
 
 
+# The examples derandomize drew for this machine as of commit 45421d7 (its seed is a digest of the
+# class's source, so any edit of the machine would draw other examples): pinned, the runs stay
+# the ones that reached every path `reached` names below, and timings stay comparable.
+MACHINE_SEED = int(
+    "134722984774755336052232715511430202639855113257076887861776654913013315975334664967476085"
+    "73442790699711549526953561"
+)
+
+
 @dataclass
 class Written:
     publisher_id: int
@@ -57,6 +65,28 @@ class Written:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Row:
+    publisher_id: int
+    currency: str
+    kind: str
+    amount: Decimal
+    created_at: datetime
+    batch_line_id: int | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    entries: dict[int, Row]
+    # id -> (status, currency, cut_off, total, line_count, entry_count)
+    batches: dict[int, tuple]
+    # id -> (batch_id, publisher_id, currency, amount)
+    lines: dict[int, tuple]
+    # (entry_id, line_id, currency) per inclusion
+    inclusions: list[tuple[int, int, str]]
+
+
+@seed(MACHINE_SEED)
 class PayoutMachine(RuleBasedStateMachine):
     # What the runs reached, so the test can show it exercised the paths it claims to.
     reached: Counter = Counter()
@@ -82,6 +112,10 @@ class PayoutMachine(RuleBasedStateMachine):
         self.reversible: list[int] = []
         self.taken: dict[int, int] = {}  # entry id -> batch id, as the model sees it
         self.turn = 0
+        # The rows as the invariants last read them. Hypothesis checks the invariants after the
+        # machine is made and after every step, so this is the database as it stands whenever
+        # a precondition below asks about batches.
+        self.seen: Snapshot | None = None
 
     def teardown(self) -> None:
         self._clock.stop()
@@ -199,7 +233,21 @@ class PayoutMachine(RuleBasedStateMachine):
         if PayoutLineEntry.objects.filter(line__batch=batch, entry__amount__lt=0).exists():
             self.reached["a line netted a negative entry"] += 1
 
-    @precondition(lambda self: PayoutBatch.objects.exists())
+    def seen_now(self) -> Snapshot:
+        assert self.seen is not None, "a precondition ran before the invariants read the rows"
+        return self.seen
+
+    def some_batch(self) -> bool:
+        return bool(self.seen_now().batches)
+
+    def some_draft(self) -> bool:
+        return any(status == "draft" for status, *_ in self.seen_now().batches.values())
+
+    def some_paid_line(self) -> bool:
+        batches = self.seen_now().batches
+        return any(batches[line[0]][0] == "paid" for line in self.seen_now().lines.values())
+
+    @precondition(some_batch)
     @rule(pick=st.integers(0, 10**6), self_approve=st.booleans(), export_first=st.booleans())
     def move_a_batch_on(self, pick, self_approve, export_first):
         """One step forward for some batch: approve a draft (or try to self-approve), export or
@@ -269,7 +317,7 @@ class PayoutMachine(RuleBasedStateMachine):
         if fail_one:
             self.fail(batch.lines.order_by("id").first())
 
-    @precondition(lambda self: PayoutBatch.objects.filter(status="draft").exists())
+    @precondition(some_draft)
     @rule(pick=st.integers(0, 10**6))
     def delete_draft(self, pick):
         drafts = self.batches("draft")
@@ -278,7 +326,7 @@ class PayoutMachine(RuleBasedStateMachine):
         self.taken = {e: b for e, b in self.taken.items() if b != batch_id}
         self.reached["draft deleted"] += 1
 
-    @precondition(lambda self: PayoutBatchLine.objects.filter(batch__status="paid").exists())
+    @precondition(some_paid_line)
     @rule(pick=st.integers(0, 10**6))
     def fail_a_line(self, pick):
         lines = list(PayoutBatchLine.objects.filter(batch__status="paid").order_by("id"))
@@ -303,11 +351,54 @@ class PayoutMachine(RuleBasedStateMachine):
 
     # -- invariants ---------------------------------------------------------------------------
 
+    def snapshot(self) -> Snapshot:
+        """Every ledger entry, batch, line and inclusion, in four plain reads: the checks below
+        all work from one snapshot per step, rather than a query (and its ORM build) each."""
+        return Snapshot(
+            entries={
+                row[0]: Row(*row[1:])
+                for row in LedgerEntry.objects.values_list(
+                    "id",
+                    "publisher_id",
+                    "currency",
+                    "kind",
+                    "amount",
+                    "created_at",
+                    "batch_line_id",
+                )
+            },
+            batches={
+                row[0]: row[1:]
+                for row in PayoutBatch.objects.values_list(
+                    "id", "status", "currency", "cut_off", "total", "line_count", "entry_count"
+                )
+            },
+            lines={
+                row[0]: row[1:]
+                for row in PayoutBatchLine.objects.values_list(
+                    "id", "batch_id", "publisher_id", "currency", "amount"
+                )
+            },
+            inclusions=list(PayoutLineEntry.objects.values_list("entry_id", "line_id", "currency")),
+        )
+
     @invariant()
-    def every_balance_is_the_sum_of_its_entries(self):
-        db_entries = LedgerEntry.objects.filter(publisher__in=self.publishers)
-        assert db_entries.count() == len(self.written)
-        taken = dict(PayoutLineEntry.objects.values_list("entry_id", "line__batch_id"))
+    def the_ledger_and_the_batches_add_up(self):
+        """All the checks, after every step, from one snapshot of the rows."""
+        now = self.seen = self.snapshot()
+        self.every_balance_is_the_sum_of_its_entries(now)
+        self.batches_add_up_and_respect_rules(now)
+        self.nothing_is_paid_twice(now)
+
+    def every_balance_is_the_sum_of_its_entries(self, now: Snapshot):
+        ours = {p.id for p in self.publishers}
+        in_db = {
+            entry_id: Written(e.publisher_id, e.currency, e.kind, e.amount, e.created_at)
+            for entry_id, e in now.entries.items()
+            if e.publisher_id in ours
+        }
+        assert in_db == self.written
+        taken = {entry_id: now.lines[line_id][0] for entry_id, line_id, _ in now.inclusions}
         assert taken == self.taken
         for publisher in self.publishers:
             model = {}
@@ -319,58 +410,49 @@ class PayoutMachine(RuleBasedStateMachine):
             for b in balances:
                 assert b.total == b.eligible + b.held + b.in_batches
 
-    @invariant()
-    def batches_add_up_and_respect_rules(self):
-        per_entry = PayoutLineEntry.objects.values("entry_id").annotate(n=Count("pk"))
-        assert not per_entry.filter(n__gt=1).exists()
-        batches = {b.id: b for b in PayoutBatch.objects.all()}
-        line_sums = {
-            row["batch"]: (row["s"], row["n"])
-            for row in PayoutBatchLine.objects.values("batch").annotate(
-                s=Sum("amount"), n=Count("pk")
-            )
-        }
-        entry_sums = {
-            row["line__batch"]: (row["s"], row["n"])
-            for row in PayoutLineEntry.objects.values("line__batch").annotate(
-                s=Sum("entry__amount"), n=Count("pk")
-            )
-        }
-        for batch in batches.values():
-            lines_total, line_count = line_sums.get(batch.id, (Decimal(0), 0))
-            entries_total, entry_count = entry_sums.get(batch.id, (Decimal(0), 0))
-            assert batch.total == lines_total == entries_total
-            assert (batch.line_count, batch.entry_count) == (line_count, entry_count)
-        lines = {line.id: line for line in PayoutBatchLine.objects.all()}
-        for line in lines.values():
-            assert line.currency == batches[line.batch_id].currency
-            assert line.amount > 0 and line.amount >= self.minimum[line.publisher_id]
-        for inclusion in PayoutLineEntry.objects.select_related("entry"):
-            entry, line = inclusion.entry, lines[inclusion.line_id]
-            cut_off = batches[line.batch_id].cut_off
-            assert entry.currency == line.currency == inclusion.currency
-            assert entry.publisher_id == line.publisher_id
+    def batches_add_up_and_respect_rules(self, now: Snapshot):
+        per_entry = Counter(entry_id for entry_id, _, _ in now.inclusions)
+        assert all(n == 1 for n in per_entry.values()), "an entry in two batches"
+        line_sums: dict[int, tuple[Decimal, int]] = {}
+        for batch_id, _, _, amount in now.lines.values():
+            total, n = line_sums.get(batch_id, (Decimal(0), 0))
+            line_sums[batch_id] = (total + amount, n + 1)
+        entry_sums: dict[int, tuple[Decimal, int]] = {}
+        for entry_id, line_id, _ in now.inclusions:
+            batch_id = now.lines[line_id][0]
+            total, n = entry_sums.get(batch_id, (Decimal(0), 0))
+            entry_sums[batch_id] = (total + now.entries[entry_id].amount, n + 1)
+        for batch_id, (_, _, _, total, line_count, entry_count) in now.batches.items():
+            lines_total, n_lines = line_sums.get(batch_id, (Decimal(0), 0))
+            entries_total, n_entries = entry_sums.get(batch_id, (Decimal(0), 0))
+            assert total == lines_total == entries_total
+            assert (line_count, entry_count) == (n_lines, n_entries)
+        for batch_id, publisher_id, currency, amount in now.lines.values():
+            assert currency == now.batches[batch_id][1]
+            assert amount > 0 and amount >= self.minimum[publisher_id]
+        for entry_id, line_id, currency in now.inclusions:
+            entry = now.entries[entry_id]
+            batch_id, publisher_id, line_currency, _ = now.lines[line_id]
+            cut_off = now.batches[batch_id][2]
+            assert entry.currency == line_currency == currency
+            assert entry.publisher_id == publisher_id
             assert entry.kind != "payment"
             assert entry.created_at < cut_off
             if entry.kind == "earning":
                 assert entry.created_at + timedelta(days=self.hold[entry.publisher_id]) < cut_off
         paid_by_line = {
-            e.batch_line_id: e.amount for e in LedgerEntry.objects.filter(kind="payment")
+            e.batch_line_id: e.amount for e in now.entries.values() if e.kind == "payment"
         }
-        for line in lines.values():
-            if batches[line.batch_id].status == "paid":
-                assert paid_by_line.pop(line.id) == -line.amount
+        for line_id, (batch_id, _, _, amount) in now.lines.items():
+            if now.batches[batch_id][0] == "paid":
+                assert paid_by_line.pop(line_id) == -amount
         assert paid_by_line == {}, "a payment for a line of a batch that is not paid"
 
-    @invariant()
-    def nothing_is_paid_twice(self):
-        repeated = (
-            LedgerEntry.objects.filter(~Q(batch_line=None))
-            .values("batch_line", "kind")
-            .annotate(n=Count("pk"))
-            .filter(n__gt=1)
+    def nothing_is_paid_twice(self, now: Snapshot):
+        per_line_and_kind = Counter(
+            (e.batch_line_id, e.kind) for e in now.entries.values() if e.batch_line_id is not None
         )
-        assert not repeated.exists()
+        assert all(n == 1 for n in per_line_and_kind.values()), per_line_and_kind
 
 
 @pytest.mark.django_db
