@@ -4,12 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format migrate demo clean cluster-demo fuzz mutation restore-drill
+.PHONY: run test test-checks test-embedded test-fast lint format migrate demo clean cluster-demo \
+	fuzz mutation restore-drill
 
+# --no-compile: byte-compiling every installed file took half of pip's CPU; Python compiles the
+# modules it imports when it first imports them.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-compile -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -21,14 +24,21 @@ run: $(STAMP)
 # `make test` is timed on), each on a throwaway PostgreSQL, Redis and var folder of its own
 # (tests/xdist_services.py), whole test files to a worker (the in-suite schemathesis file one
 # role at a time); TEST_WORKERS=0 runs it in one process (needed to run it on given services).
+# The checks and the embedded part each keep one core busy, so they run side by side first
+# (each one's output printed whole when it ends); the PostgreSQL part then takes both cores.
 TEST_WORKERS ?= 2
 test: $(STAMP)
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-checks test-embedded
+	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile \
+		$(PYTEST_ARGS)
+
+test-checks: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	sh scripts/chromium_ensure.sh
-	$(BIN)/python scripts/with_services.py -- $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile \
-		$(PYTEST_ARGS)
+
+test-embedded: $(STAMP)
 	env -u DATABASE_URL -u REDIS_URL AFFNET_VAR_DIR=$$(mktemp -d) \
 		$(BIN)/pytest -q -m sqlite -p no:cacheprovider $(PYTEST_ARGS)
 
