@@ -21,39 +21,32 @@ C = TypeVar("C", bound=Client)
 
 
 def pytest_ignore_collect(collection_path, config) -> bool | None:
-    """The embedded run of `make test` (`-m sqlite`, no PostgreSQL) does not import the in-suite
-    schemathesis file: it runs on PostgreSQL only, and importing it builds every role's schema
-    and hundreds of test items (a minute of a loaded machine) that `-m sqlite` then deselects."""
+    """The embedded run of `make test` (`-m sqlite`, no PostgreSQL) imports only the test files
+    that mark tests `sqlite`: importing the other two hundred only to deselect every test in them
+    took a third of that run (the in-suite schemathesis file alone builds every role's schema and
+    908 items). A file marks its tests with `pytest.mark.sqlite`, so its text names the mark."""
     embedded = not os.environ.get("DATABASE_URL", "").startswith("postgres")
-    if embedded and config.option.markexpr == "sqlite":
-        return collection_path.name == "test_schemathesis.py" or None
+    name = collection_path.name
+    if embedded and config.option.markexpr == "sqlite" and name.startswith("test_"):
+        return (name.endswith(".py") and "mark.sqlite" not in collection_path.read_text()) or None
     return None
 
 
 @pytest.fixture(autouse=True, scope="session")
-def fast_password_hashing() -> Iterator[None]:
-    """Factories set passwords on every user; PBKDF2's real cost would dominate the suite. For
-    the whole session, so rows built once per module (a test file's world) hash fast too."""
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+def suite_settings(tmp_path_factory) -> Iterator[None]:
+    """Settings every test runs with, set once for the session (a test's own `settings` changes
+    are undone back to these), so no test pays for them again:
+    - Factories set passwords on every user; PBKDF2's real cost would dominate the suite. So
+      rows built once per module (a test file's world) hash fast too.
+    - Most tests pay money earned today, in a month nobody can close yet; the tests of period
+      close (tests/payouts/test_period_close.py) turn PAYABLE_AFTER_CLOSE_DAYS back on.
+    - Uploaded documents (tax forms) are written by the storage API, never into var/."""
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        PAYABLE_AFTER_CLOSE_DAYS=None,
+        MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
+    ):
         yield
-
-
-@pytest.fixture(autouse=True)
-def payable_without_period_close(settings) -> None:
-    """Most tests pay money earned today, in a month nobody can close yet; the tests of period
-    close (tests/payouts/test_period_close.py) turn PAYABLE_AFTER_CLOSE_DAYS back on."""
-    settings.PAYABLE_AFTER_CLOSE_DAYS = None
-
-
-@pytest.fixture(scope="session")
-def _media_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("media")
-
-
-@pytest.fixture(autouse=True)
-def media_in_a_temporary_directory(settings, _media_dir) -> None:
-    """Uploaded documents (tax forms) are written by the storage API, never into var/."""
-    settings.MEDIA_ROOT = str(_media_dir)
 
 
 @pytest.fixture

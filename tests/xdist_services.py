@@ -10,7 +10,8 @@ They are stopped when the run ends. Without `-n` (or with `-n 0`) this does noth
 
 `--dist loadfile` sends whole files to a worker, but the in-suite schemathesis file holds a test
 per role of minutes each: its role tests go to the workers one at a time (SPLIT_BY_TEST), so the
-two workers finish together instead of one waiting on that file. Biggest units go first.
+two workers finish together instead of one waiting on that file. Biggest units go first, and
+files of a few long tests (SLOW_FILES) before the many short ones.
 
 Workers always get throwaway services of their own, even when DATABASE_URL and REDIS_URL name
 real ones (two workers on one Redis would share its keys): to run the suite on given services,
@@ -33,6 +34,24 @@ from xdist.scheduler import LoadFileScheduling
 ROOT = Path(__file__).resolve().parents[1]
 # Files scheduled one test function (all its parameters) at a time instead of as a whole file.
 SPLIT_BY_TEST = {"tests/api/test_schemathesis.py"}
+# xdist hands out the units with the most tests first, so a file of one long test went out near
+# the end and one worker ran it alone while the other had finished (16 s of a quiet run). These
+# take seconds per test (a quiet run's figures, 2026-12-02): they go out first, longest first.
+SLOW_FILES = {
+    "tests/payouts/test_ledger_properties.py": 51,
+    "tests/portal/test_in_a_real_browser.py": 23,
+    "tests/tracking/clicks/test_postgres_down.py": 20,
+    "tests/portal/test_header_fits_every_role.py": 19,
+    "tests/portal/test_touched_pages_on_a_phone.py": 15,
+    "tests/api/test_reads_take_only_the_values_each_role_s_schema_lists.py": 15,
+    "tests/deploy/test_deploy_checks.py": 13,
+    "tests/tracking/conversions/test_worker_killed_mid_batch.py": 12,
+    "tests/portal/test_creative_pages_on_a_phone.py": 11,
+    "tests/portal/test_getting_in_in_a_real_browser.py": 10,
+    "tests/portal/test_manager_in_a_real_browser.py": 10,
+    "tests/api/test_each_role_is_served_its_own_schema.py": 9,
+    "tests/portal/test_validation_in_a_real_browser.py": 8,
+}
 _services = contextlib.ExitStack()
 
 
@@ -85,6 +104,15 @@ class LoadFileSplittingSlowFiles(LoadFileScheduling):
         if path in SPLIT_BY_TEST:
             return f"{path}::{test.split('[', 1)[0]}"
         return path
+
+    def schedule(self) -> None:
+        """As xdist's, then the units still waiting are reordered: the SLOW_FILES first, longest
+        first, then the rest as xdist ordered them (most tests first)."""
+        super().schedule()
+        waiting = list(self.workqueue.items())
+        waiting.sort(key=lambda unit: -SLOW_FILES.get(unit[0], 0))  # stable: ties keep order
+        self.workqueue.clear()
+        self.workqueue.update(waiting)
 
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)
