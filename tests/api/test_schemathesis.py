@@ -51,8 +51,9 @@ from tests.api.world import VISIBLE, build_world
 ROLES = {"manager": "manager", "finance": "finance", "advertiser": "adv_a", "publisher": "pub_p"}
 
 FUZZ = os.environ.get("SCHEMATHESIS_FUZZ") == "1"
-# Per operation and role in `make test` (about two minutes for the whole schema, four roles).
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "200" if FUZZ else "4"))
+# Per operation and role in `make test`: 3 (2,724 requests, 908 tests; the file took 120 s on the
+# two workers of `make test`, quiet machine, 2026-12-02; 4 took about 20 % more).
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "200" if FUZZ else "3"))
 SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20261111"))
 # `make fuzz`: once this many seconds have passed, the remaining operations are skipped.
 FUZZ_DEADLINE = time.monotonic() + float(os.environ.get("FUZZ_SECONDS", "600"))
