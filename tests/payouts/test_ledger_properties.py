@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import pytest
 import time_machine
@@ -65,8 +66,8 @@ class Written:
     created_at: datetime
 
 
-@dataclass(frozen=True)
-class Row:
+# The rows as the snapshot below reads them (values_list order = field order).
+class EntryRow(NamedTuple):
     publisher_id: int
     currency: str
     kind: str
@@ -75,15 +76,34 @@ class Row:
     batch_line_id: int | None
 
 
+class BatchRow(NamedTuple):
+    status: str
+    currency: str
+    cut_off: datetime
+    total: Decimal
+    line_count: int
+    entry_count: int
+
+
+class LineRow(NamedTuple):
+    batch_id: int
+    publisher_id: int
+    currency: str
+    amount: Decimal
+
+
+class InclusionRow(NamedTuple):
+    entry_id: int
+    line_id: int
+    currency: str
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    entries: dict[int, Row]
-    # id -> (status, currency, cut_off, total, line_count, entry_count)
-    batches: dict[int, tuple]
-    # id -> (batch_id, publisher_id, currency, amount)
-    lines: dict[int, tuple]
-    # (entry_id, line_id, currency) per inclusion
-    inclusions: list[tuple[int, int, str]]
+    entries: dict[int, EntryRow]  # by id
+    batches: dict[int, BatchRow]
+    lines: dict[int, LineRow]
+    inclusions: list[InclusionRow]
 
 
 @seed(MACHINE_SEED)
@@ -241,11 +261,13 @@ class PayoutMachine(RuleBasedStateMachine):
         return bool(self.seen_now().batches)
 
     def some_draft(self) -> bool:
-        return any(status == "draft" for status, *_ in self.seen_now().batches.values())
+        return any(batch.status == "draft" for batch in self.seen_now().batches.values())
 
     def some_paid_line(self) -> bool:
         batches = self.seen_now().batches
-        return any(batches[line[0]][0] == "paid" for line in self.seen_now().lines.values())
+        return any(
+            batches[line.batch_id].status == "paid" for line in self.seen_now().lines.values()
+        )
 
     @precondition(some_batch)
     @rule(pick=st.integers(0, 10**6), self_approve=st.booleans(), export_first=st.booleans())
@@ -356,7 +378,7 @@ class PayoutMachine(RuleBasedStateMachine):
         all work from one snapshot per step, rather than a query (and its ORM build) each."""
         return Snapshot(
             entries={
-                row[0]: Row(*row[1:])
+                row[0]: EntryRow(*row[1:])
                 for row in LedgerEntry.objects.values_list(
                     "id",
                     "publisher_id",
@@ -368,18 +390,21 @@ class PayoutMachine(RuleBasedStateMachine):
                 )
             },
             batches={
-                row[0]: row[1:]
+                row[0]: BatchRow(*row[1:])
                 for row in PayoutBatch.objects.values_list(
                     "id", "status", "currency", "cut_off", "total", "line_count", "entry_count"
                 )
             },
             lines={
-                row[0]: row[1:]
+                row[0]: LineRow(*row[1:])
                 for row in PayoutBatchLine.objects.values_list(
                     "id", "batch_id", "publisher_id", "currency", "amount"
                 )
             },
-            inclusions=list(PayoutLineEntry.objects.values_list("entry_id", "line_id", "currency")),
+            inclusions=[
+                InclusionRow(*row)
+                for row in PayoutLineEntry.objects.values_list("entry_id", "line_id", "currency")
+            ],
         )
 
     @invariant()
@@ -398,7 +423,7 @@ class PayoutMachine(RuleBasedStateMachine):
             if e.publisher_id in ours
         }
         assert in_db == self.written
-        taken = {entry_id: now.lines[line_id][0] for entry_id, line_id, _ in now.inclusions}
+        taken = {i.entry_id: now.lines[i.line_id].batch_id for i in now.inclusions}
         assert taken == self.taken
         for publisher in self.publishers:
             model = {}
@@ -411,31 +436,30 @@ class PayoutMachine(RuleBasedStateMachine):
                 assert b.total == b.eligible + b.held + b.in_batches
 
     def batches_add_up_and_respect_rules(self, now: Snapshot):
-        per_entry = Counter(entry_id for entry_id, _, _ in now.inclusions)
+        per_entry = Counter(inclusion.entry_id for inclusion in now.inclusions)
         assert all(n == 1 for n in per_entry.values()), "an entry in two batches"
         line_sums: dict[int, tuple[Decimal, int]] = {}
-        for batch_id, _, _, amount in now.lines.values():
-            total, n = line_sums.get(batch_id, (Decimal(0), 0))
-            line_sums[batch_id] = (total + amount, n + 1)
+        for line in now.lines.values():
+            total, n = line_sums.get(line.batch_id, (Decimal(0), 0))
+            line_sums[line.batch_id] = (total + line.amount, n + 1)
         entry_sums: dict[int, tuple[Decimal, int]] = {}
         for entry_id, line_id, _ in now.inclusions:
-            batch_id = now.lines[line_id][0]
+            batch_id = now.lines[line_id].batch_id
             total, n = entry_sums.get(batch_id, (Decimal(0), 0))
             entry_sums[batch_id] = (total + now.entries[entry_id].amount, n + 1)
-        for batch_id, (_, _, _, total, line_count, entry_count) in now.batches.items():
+        for batch_id, batch in now.batches.items():
             lines_total, n_lines = line_sums.get(batch_id, (Decimal(0), 0))
             entries_total, n_entries = entry_sums.get(batch_id, (Decimal(0), 0))
-            assert total == lines_total == entries_total
-            assert (line_count, entry_count) == (n_lines, n_entries)
-        for batch_id, publisher_id, currency, amount in now.lines.values():
-            assert currency == now.batches[batch_id][1]
-            assert amount > 0 and amount >= self.minimum[publisher_id]
+            assert batch.total == lines_total == entries_total
+            assert (batch.line_count, batch.entry_count) == (n_lines, n_entries)
+        for line in now.lines.values():
+            assert line.currency == now.batches[line.batch_id].currency
+            assert line.amount > 0 and line.amount >= self.minimum[line.publisher_id]
         for entry_id, line_id, currency in now.inclusions:
-            entry = now.entries[entry_id]
-            batch_id, publisher_id, line_currency, _ = now.lines[line_id]
-            cut_off = now.batches[batch_id][2]
-            assert entry.currency == line_currency == currency
-            assert entry.publisher_id == publisher_id
+            entry, line = now.entries[entry_id], now.lines[line_id]
+            cut_off = now.batches[line.batch_id].cut_off
+            assert entry.currency == line.currency == currency
+            assert entry.publisher_id == line.publisher_id
             assert entry.kind != "payment"
             assert entry.created_at < cut_off
             if entry.kind == "earning":
@@ -443,9 +467,9 @@ class PayoutMachine(RuleBasedStateMachine):
         paid_by_line = {
             e.batch_line_id: e.amount for e in now.entries.values() if e.kind == "payment"
         }
-        for line_id, (batch_id, _, _, amount) in now.lines.items():
-            if now.batches[batch_id][0] == "paid":
-                assert paid_by_line.pop(line_id) == -amount
+        for line_id, line in now.lines.items():
+            if now.batches[line.batch_id].status == "paid":
+                assert paid_by_line.pop(line_id) == -line.amount
         assert paid_by_line == {}, "a payment for a line of a batch that is not paid"
 
     def nothing_is_paid_twice(self, now: Snapshot):
