@@ -188,6 +188,24 @@ class Sampler(threading.Thread):
             log(f"t={row[0]:5.1f}s backlog={row[1]:7d} stored={row[2]:9d}")
 
 
+def redis_stats(env: dict, *, reset: bool = False) -> dict[str, tuple[int, int]]:
+    """Redis's own count of each command since the last reset: name -> (calls, microseconds)."""
+    import redis
+
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    try:
+        if reset:
+            client.config_resetstat()
+            return {}
+        stats = client.info("commandstats")
+    finally:
+        client.close()
+    return {
+        name.removeprefix("cmdstat_"): (int(value["calls"]), int(value["usec"]))
+        for name, value in stats.items()
+    }
+
+
 def rollup_clicks(env: dict) -> dict[str, int]:
     """Clicks counted by each rollup table."""
     tables = [
@@ -346,6 +364,7 @@ def main() -> int:
             sql(env, f"TRUNCATE {table}")
         roots = {"web": server.pid, "worker": worker.pid, "redis": redis_pid, "postgres": pg}
         spies = _profile(args.profile, roots, args.seconds) if args.profile else []
+        redis_stats(env, reset=True)
         cpu0 = cpu_by_component(roots)
         wrk0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         log(f"loop: paced at {rate}/s ({connections} connections) for {args.seconds}s")
@@ -356,6 +375,7 @@ def main() -> int:
         waited = drain(env)
         sampler.halt.set()
         cpu1 = cpu_by_component(roots)
+        commands = redis_stats(env)
         for spy in spies:
             spy.wait()
         # 3. The day's CPC booking.
@@ -405,6 +425,9 @@ def main() -> int:
     print("| " + " | ".join(cpu) + " | total | (wrk) |")
     print("|" + "---:|" * (len(cpu) + 2))
     print("| " + " | ".join(f"{v:.0f}" for v in cpu.values()) + f" | {total:.0f} | {wrk_us:.0f} |")
+    print("Redis by command (its own timing, per click sent; top 8 by time):")
+    for name, (calls, usec) in sorted(commands.items(), key=lambda item: -item[1][1])[:8]:
+        print(f"  {name:22} {calls / sent:6.2f} calls {usec / sent:7.1f} us")
     base_cpu = sum(baseline["cpu_us"].values())
     print(
         f"Baseline, web + PostgreSQL per click: {base_cpu:.0f} "
