@@ -65,7 +65,11 @@ WRK_THREADS = 1
 DELAY_MS = 10
 SAMPLE_SECONDS = 5
 CPC_REVENUE, CPC_PAYOUT = "0.0500", "0.0300"
-SEED = f"""
+
+
+def seed(offers: int, publishers: int) -> str:
+    """Django shell code that creates `offers` x `publishers` links and prints their codes."""
+    return f"""
 from decimal import Decimal
 from affiliates.models import Publisher
 from offers.models import Advertiser, Goal, Offer, Terms
@@ -73,9 +77,9 @@ from tracking.clicks.partitions import click_partitions_maintain
 from tracking.models import TrackingLink
 click_partitions_maintain()
 publishers = [Publisher.objects.create(name=f"Loop publisher {{p}}", status="active")
-              for p in range({PUBLISHERS})]
+              for p in range({publishers})]
 codes = []
-for o in range({OFFERS}):
+for o in range({offers}):
     advertiser = Advertiser.objects.create(name=f"Loop advertiser {{o}}")
     offer = Offer.objects.create(
         advertiser=advertiser, name=f"Loop offer {{o}}",
@@ -94,6 +98,9 @@ for o in range({OFFERS}):
         codes.append(code)
 print(",".join(codes))
 """
+
+
+SEED = seed(OFFERS, PUBLISHERS)
 BOOK = """
 import json, resource, time
 from django.utils import timezone
@@ -251,6 +258,8 @@ def main() -> int:
     )
     parser.add_argument("--times", type=float, default=4.0)
     parser.add_argument("--baseline-seconds", type=int, default=10)
+    parser.add_argument("--offers", type=int, default=OFFERS)
+    parser.add_argument("--publishers", type=int, default=PUBLISHERS, help="links: offers x this")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--worker-nice", type=int, default=10)
@@ -283,7 +292,7 @@ def main() -> int:
         )
         codes = (
             subprocess.run(
-                [PYTHON, "manage.py", "shell", "-c", SEED],
+                [PYTHON, "manage.py", "shell", "-c", seed(args.offers, args.publishers)],
                 cwd=ROOT,
                 env=env,
                 check=True,
@@ -402,7 +411,8 @@ def main() -> int:
     print(f"\nMachine: {header}")
     print(
         f"Command: .venv/bin/python bench/loop.py --seconds {args.seconds} --rate {rate} "
-        f"--baseline-seconds {args.baseline_seconds}"
+        f"--baseline-seconds {args.baseline_seconds} --offers {args.offers} "
+        f"--publishers {args.publishers}"
     )
     print(f"Booking: {booked.strip().splitlines()[-1]}")
     print("\n| server | clicks/s | p50 ms | p99 ms | sent | in PostgreSQL | errors |")

@@ -543,6 +543,9 @@ CLICK_LINK_CACHE_SECONDS = env_int("CLICK_LINK_CACHE_SECONDS", 5, minimum=1)
 # Link snapshots each web process keeps in memory (least recently used evicted first), and how
 # many stream entries a lookup of a click still in the buffer reads at most each way from its time.
 CLICK_LINK_LOCAL_MAX = env_int("CLICK_LINK_LOCAL_MAX", 10_000, minimum=1)
+# Stale link snapshots each web process rebuilds a second at most (each a few ms and nine
+# queries); past it the stale copy is served a second longer (tracking/clicks/resolve.py).
+CLICK_LINK_REBUILDS_PER_SECOND = env_int("CLICK_LINK_REBUILDS_PER_SECOND", 20, minimum=1)
 CLICK_BUFFER_LOOKUP_MAX = env_int("CLICK_BUFFER_LOOKUP_MAX", 1000, minimum=1)
 # Where a visitor goes when the offer has no fallback URL. Empty: our own small page.
 CLICK_FALLBACK_URL = env_str("CLICK_FALLBACK_URL")

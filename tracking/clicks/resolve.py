@@ -9,7 +9,11 @@ targeting, access, caps) is cached at two levels:
 - in Redis (production) for CLICK_LINK_CACHE_SECONDS, shared by every web process.
 
 Past that the snapshot is rebuilt from PostgreSQL, so an edit to an offer, a publisher, an access
-or a cap is seen within a few seconds without signals in the apps that own those rows. The Redis
+or a cap is seen within a few seconds without signals in the apps that own those rows. A rebuild
+costs a few milliseconds and nine queries, so each process rebuilds at most
+CLICK_LINK_REBUILDS_PER_SECOND stale snapshots a second and serves the stale copy past that: with
+more links clicked than the budget refreshes in CLICK_LINK_CACHE_SECONDS, an edit takes longer to
+show (about links / budget seconds) instead of the redirect spending its CPU on rebuilds. The Redis
 copy is kept for a week after it goes stale: while PostgreSQL is down, a stale snapshot is still
 served, so visitors keep being redirected. Unknown links are cached too (briefly), so a flood of
 made-up codes cannot turn into a flood of queries.
@@ -80,7 +84,8 @@ class LinkSnapshot:
     # reached; the limit names the flag, so an edited limit reopens the redirect (tracking/caps.py).
     caps: list[list] = field(default_factory=list)
     # Why the offer is held (offers.OfferHold: funds used up, budget reached), "" when it is not;
-    # seen by the redirect within CLICK_LINK_CACHE_SECONDS of the hold being set or lifted.
+    # seen by the redirect within CLICK_LINK_CACHE_SECONDS of the hold being set or lifted
+    # (later while more links go stale at once than CLICK_LINK_REBUILDS_PER_SECOND rebuilds).
     hold_reason: str = ""
     # A sandbox link (tracking.models.SandboxLink, whose id `link_id` is): its clicks get test
     # click ids, and what the redirect decided is kept for the sandbox trace.
@@ -153,6 +158,30 @@ class LinkLru:
 _local = LinkLru()
 
 
+class RebuildBudget:
+    """At most CLICK_LINK_REBUILDS_PER_SECOND rebuilds of a stale snapshot per process and
+    second (of the monotonic clock). A link never cached is always built: there is nothing
+    else to serve."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._spent = 0
+        self._lock = threading.Lock()
+
+    def take(self, now: float) -> bool:
+        second = int(now)
+        with self._lock:
+            if second != self._second:
+                self._second, self._spent = second, 0
+            if self._spent >= settings.CLICK_LINK_REBUILDS_PER_SECOND:
+                return False
+            self._spent += 1
+            return True
+
+
+_rebuilds = RebuildBudget()
+
+
 def link_key_for_code(code: str) -> str | None:
     return f"c:{code}" if LINK_CODE_PATTERN.fullmatch(code) else None
 
@@ -206,6 +235,12 @@ def link_resolve(*, key: str, cached_only: bool = False) -> LinkSnapshot | None:
             return snapshot
         stale = (snapshot,)
 
+    if stale is not None and not _rebuilds.take(now):
+        # Over this second's rebuild budget: the stale copy a little longer, so that many
+        # links going stale together cost bounded CPU instead of every click waiting on
+        # PostgreSQL (docs/scaling.md, "Many links").
+        _local[key] = (stale[0], now + LOCAL_SECONDS)
+        return stale[0]
     try:
         snapshot = _snapshot_build(key)
     except DatabaseError as exc:
