@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Where the click rollups belong (issue 18, target 1): Python per batch, or PostgreSQL.
+
+    .venv/bin/python bench/rollups_where.py [--rounds 8] [--batches 5] [--batch 2000]
+
+Starts its own throwaway PostgreSQL and Redis (scripts/with_services.py), migrates, seeds the
+network of bench/loop.py (20 offers x 6 publishers), and copies every rollup table into a
+schema `shadow` (LIKE ... INCLUDING ALL: same columns, key, indexes). Then, per round, it
+inserts --batches batches of --batch clicks the way the ingester does
+(tracking.clicks.store._insert, untimed): random countries and devices, 1,000 sub1 values,
+20 sub2, five sources, some bots (their user agent), some repeats (not unique), some with a
+creative or landing variant, each batch four minutes of click time after the last, from
+22:00 UTC yesterday (the default run crosses midnight, so hours and days both change). It
+then counts those batches twice, one transaction per batch, each path timed as a whole:
+
+A. "python": reports.services.rollup_clicks_add(clicks=...), what the ingester's hook calls
+   (the offers read, the facts built, aggregated in Python, one unnest upsert per table), into
+   the public rollup tables;
+B. "sql": one statement per batch in which PostgreSQL reads the new rows back (their ids, and
+   their time range for partition pruning), joins their offers, aggregates once per hour and
+   full set of dimensions, then upserts every rollup table from that (13 data-modifying CTEs),
+   into the shadow tables.
+
+Both paths see the same clicks in the same table states; their order alternates per round
+(the machine's speed drifts). CPU is read from /proc: this process and PostgreSQL's whole
+process tree (background writers and autovacuum included, whichever path they fall in).
+Finally every rollup table is compared with its shadow, every row and every column but the
+serial id: the run fails (exit 1) unless they are identical.
+
+Not measured: CPC money (TRAFFIC_BOOKING=hourly passes each click's price to the rollups;
+the default, daily, books it later, tracking/traffic_booking.py), so both paths count clicks,
+unique clicks and bot clicks only.
+"""
+
+import argparse
+import io
+import os
+import random
+import sys
+from contextlib import redirect_stdout
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.clicks import (  # noqa: E402
+    cpu_by_component,
+    find_postgres_pid,
+    in_process_services,
+    log,
+    machine,
+)
+from bench.loop import SEED  # noqa: E402
+
+SHADOW = "shadow"
+COUNTRIES = ("US", "DE", "FR", "GB", "BR", "IN", "ES", "IT", "CA", "MX")
+DEVICES = ("mobile", "desktop", "tablet")
+SOURCES = ("feed", "mail", "push", "search", "")
+USER_AGENTS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36",
+)
+ODD_SUBS = ('naïve "q" {x},\\y', "NULL", "日本語 ✓", "a b\tc", "x" * 255)
+BOT_AGENT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+BATCH_SECONDS = 240  # of click time per batch: the run spans hours and crosses a UTC midnight
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=8, help="timed rounds (plus one warm-up)")
+    parser.add_argument("--batches", type=int, default=5, help="batches per round")
+    parser.add_argument("--batch", type=int, default=2000, help="clicks per batch")
+    parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument(
+        "--traffic-only",
+        action="store_true",
+        help="path B's upsert adds only clicks, unique and bot clicks on conflict (default: "
+        "every counter, zeros included, as path A does)",
+    )
+    args = parser.parse_args()
+    header = machine()
+    with in_process_services("affnet-rollups-where-"):
+        return run(args, header)
+
+
+def run(args, header: str) -> int:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from config.celery import gc_freeze_startup_objects
+    from reports.rollups import ALL
+    from tracking.models import TrackingLink
+
+    call_command("migrate", verbosity=0, skip_checks=True)
+    with redirect_stdout(io.StringIO()):
+        exec(SEED, {})
+    links = list(TrackingLink.objects.values_list("id", "offer_id", "publisher_id"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {SHADOW}")
+        for rollup in ALL:
+            cursor.execute(
+                f"CREATE TABLE {SHADOW}.{rollup.table} (LIKE {rollup.table} INCLUDING ALL)"
+            )
+    sql = sql_statement(update_all=not args.traffic_only)
+    log(f"{len(links)} links; path B is one statement of {len(sql):,} characters")
+
+    gc_freeze_startup_objects()  # as the worker does when ready (config/celery.py)
+    rng = random.Random(args.seed)
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    clock = [start - timedelta(hours=2)]
+    roots = {"postgres": find_postgres_pid()}
+    totals = {"python": [0.0, 0.0, 0], "sql": [0.0, 0.0, 0]}
+    rows = []
+    inserted = 0
+    for round_no in range(args.rounds + 1):
+        batches = [
+            insert_batch(links=links, size=args.batch, rng=rng, clock=clock)
+            for _ in range(args.batches)
+        ]
+        clicks = sum(len(batch) for batch in batches)
+        inserted += clicks
+        order = ("python", "sql") if round_no % 2 else ("sql", "python")
+        for path in order:
+            own, postgres = timed(roots, path, batches, sql)
+            if round_no == 0:
+                continue  # warm-up: counted in the check, not in the figures
+            totals[path][0] += own
+            totals[path][1] += postgres
+            totals[path][2] += clicks
+            rows.append((round_no, path, clicks, own, postgres))
+            log(
+                f"round {round_no} {path:6}: {own * 1e6 / clicks:6.1f} + "
+                f"{postgres * 1e6 / clicks:6.1f} us per click"
+            )
+
+    problems = compare(ALL, inserted)
+    print(f"machine: {header}; load after run {os.getloadavg()[0]:.2f}")
+    print(f"command: .venv/bin/python bench/rollups_where.py {' '.join(sys.argv[1:])}".rstrip())
+    print(
+        f"{args.rounds} rounds (+1 warm-up) x {args.batches} batches x {args.batch} clicks; "
+        "order alternates per round; one transaction per batch; path B adds "
+        f"{'clicks, unique and bot clicks' if args.traffic_only else 'every counter'} on conflict"
+    )
+    print("CPU per click, microseconds (this process + PostgreSQL's tree = total):")
+    for round_no, path, clicks, own, postgres in rows:
+        print(
+            f"  round {round_no} {path:6}: {own * 1e6 / clicks:6.1f} + "
+            f"{postgres * 1e6 / clicks:6.1f} = {(own + postgres) * 1e6 / clicks:6.1f}"
+        )
+    for path, (own, postgres, clicks) in totals.items():
+        print(
+            f"{path:6} overall: python {own * 1e6 / clicks:6.1f}, postgres "
+            f"{postgres * 1e6 / clicks:6.1f}, total {(own + postgres) * 1e6 / clicks:6.1f}"
+        )
+    if problems:
+        print("CHECK FAILED: the two paths' rollup tables differ:")
+        for line in problems:
+            print(f"  {line}")
+        return 1
+    print(f"CHECK PASSED: all {len(ALL)} rollup tables identical (every row, every column)")
+    return 0
+
+
+def insert_batch(*, links, size: int, rng: random.Random, clock: list[datetime]) -> list:
+    """Insert one batch as the ingester does (no hooks); return its Clicks, with their ids."""
+    from django.db import connection, transaction
+    from ulid import ULID
+
+    from tracking.clicks.ids import click_id_is_test
+    from tracking.clicks.records import click_from_record
+    from tracking.clicks.store import INSERT_CHUNK, _insert
+
+    base = clock[0].timestamp()
+    clock[0] += timedelta(seconds=BATCH_SECONDS)
+    clicks = []
+    for n in range(size):
+        click_id = str(ULID.from_timestamp(base + BATCH_SECONDS * n / size))
+        if click_id_is_test(click_id):
+            continue
+        link_id, offer_id, publisher_id = rng.choice(links)
+        record = {
+            "id": click_id,
+            "o": offer_id,
+            "p": publisher_id,
+            "l": link_id,
+            "ip": f"198.51.{rng.randrange(256)}.{rng.randrange(256)}",
+            "ua": BOT_AGENT if rng.random() < 0.05 else rng.choice(USER_AGENTS),
+            "r": "https://news.example/article",
+            "cc": rng.choice(COUNTRIES),
+            "dv": rng.choice(DEVICES),
+            "s": [f"s{rng.randrange(1000)}", f"t{rng.randrange(20)}", "", "", ""],
+            "src": rng.choice(SOURCES),
+            "fr": "",
+        }
+        if rng.random() < 0.02:  # odd text, which the array literals and MD5 must keep exact
+            record["s"][2:] = [rng.choice(ODD_SUBS), "", rng.choice(ODD_SUBS)]
+        if rng.random() < 0.1:
+            record["cv"] = rng.randrange(1, 4)
+        if rng.random() < 0.2:
+            record["lv"] = rng.randrange(1, 3)
+        clicks.append(click_from_record(record=record, unique=rng.random() > 0.2, capped=False))
+    by_id = {click.click_id: click for click in clicks}
+    inserted = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(clicks), INSERT_CHUNK):
+            for row_id, click_id in _insert(cursor, clicks[start : start + INSERT_CHUNK]):
+                click = by_id[click_id]
+                click.id = row_id
+                click._state.adding = False
+                inserted.append(click)
+    return inserted
+
+
+def timed(roots: dict, path: str, batches: list[list], sql: str) -> tuple[float, float]:
+    """Count every batch by one path, one transaction each: (own CPU s, PostgreSQL CPU s)."""
+    from django.db import connection, transaction
+
+    from core.pg_cursor import pg_cursor
+    from reports.services import rollup_clicks_add
+
+    cpu_before, own_before = cpu_by_component(roots), os.times()
+    for clicks in batches:
+        with transaction.atomic():
+            if path == "python":
+                rollup_clicks_add(clicks=clicks)
+            else:
+                ids = "{" + ",".join(str(click.id) for click in clicks) + "}"
+                low = min(click.created_at for click in clicks)
+                high = max(click.created_at for click in clicks)
+                with pg_cursor(connection) as raw:
+                    raw.execute(sql, [ids, low, high])
+    cpu_after, own_after = cpu_by_component(roots), os.times()
+    own = (own_after.user + own_after.system) - (own_before.user + own_before.system)
+    return own, cpu_after["postgres"] - cpu_before["postgres"]
+
+
+def sql_statement(*, update_all: bool = True) -> str:
+    """Path B: one statement counting the clicks of ids %s (created between %s and %s) into
+    every shadow rollup table, with reports/services.py's rules (_dims, _bucket, the first
+    fact's plain dimensions). `update_all`: add every counter on conflict, as _upsert does
+    (adding zeros), else only the three a click changes."""
+    from reports.models import COUNTERS
+    from reports.rollups import ALL
+    from reports.services import _FACT_DIMS
+
+    traffic = ("clicks", "unique_clicks", "bot_clicks")
+    expressions = {
+        "offer_id": "c.offer_id",
+        "advertiser_id": "coalesce(o.advertiser_id, 0)",
+        "currency": "coalesce(o.currency, '')",
+        "publisher_id": "c.publisher_id",
+        "goal_id": "0::bigint",
+        "country": "left(coalesce(c.country, ''), 2)",
+        "device": "left(coalesce(c.device, ''), 16)",
+        "creative_id": "coalesce(c.creative_id, 0)",
+        "landing_variant_id": "coalesce(c.landing_variant_id, 0)",
+    }
+    subs = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
+    for name in subs:
+        expressions[name] = f"left(coalesce(c.{name}, ''), 255)"
+    fact_dims = [d for d in _FACT_DIMS if d != "subs_key"]
+    assert set(fact_dims) == set(expressions), fact_dims
+    # f: one row per click; g: per hour and full set of dimensions (as rollup_facts_add's
+    # groups), with the smallest click id, which is the first fact of the batch in it.
+    parts = [
+        "f AS MATERIALIZED (SELECT date_trunc('hour', c.created_at, 'UTC') AS hour, "
+        + ", ".join(f"{expressions[d]} AS {d}" for d in fact_dims)
+        + ", c.id, c.is_unique, c.is_bot FROM tracking_click c"
+        " LEFT JOIN offers_offer o ON o.id = c.offer_id"
+        " WHERE c.id = ANY(%s::bigint[]) AND c.created_at BETWEEN %s AND %s)",
+        "g AS MATERIALIZED (SELECT hour, (hour AT TIME ZONE 'UTC')::date AS day, "
+        + ", ".join(fact_dims)
+        + ", md5(concat_ws(E'\\x1f', "
+        + ", ".join(subs)
+        + ")) AS subs_key, count(*) AS clicks, sum(is_unique::int) AS unique_clicks,"
+        " sum(is_bot::int) AS bot_clicks, min(id) AS first FROM f GROUP BY hour, "
+        + ", ".join(fact_dims)
+        + ")",
+    ]
+    for index, rollup in enumerate(ALL):
+        table = f"{SHADOW}.{rollup.table}"
+        bucket = "hour" if rollup.grain == "hour" else "day"
+        columns = (*rollup.key, *rollup.plain, *COUNTERS)
+        select = [bucket, *rollup.key_dims]
+        select += [f"(array_agg({d} ORDER BY first))[1]" for d in rollup.plain]
+        select += [f"sum({c})::bigint" if c in traffic else "0" for c in COUNTERS]
+        updates = ", ".join(
+            f"{c} = {table}.{c} + EXCLUDED.{c}" for c in (COUNTERS if update_all else traffic)
+        )
+        parts.append(
+            f"t{index} AS (INSERT INTO {table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(select)} FROM g GROUP BY {', '.join([bucket, *rollup.key_dims])} "
+            f"ON CONFLICT ({', '.join(rollup.key)}) DO UPDATE SET {updates})"
+        )
+    return "WITH " + ",\n".join(parts) + "\nSELECT count(*) FROM g"
+
+
+def compare(rollups, inserted: int) -> list[str]:
+    """Every rollup table against its shadow, every column but the id, and the clicks each
+    counts against those inserted: what differs."""
+    from django.db import connection
+
+    problems = []
+    with connection.cursor() as cursor:
+        for rollup in rollups:
+            columns = ", ".join(
+                f.column for f in rollup.model._meta.concrete_fields if not f.primary_key
+            )
+            mine = f"SELECT {columns} FROM {rollup.table}"
+            theirs = f"SELECT {columns} FROM {SHADOW}.{rollup.table}"
+            cursor.execute(
+                f"SELECT (SELECT count(*) FROM ({mine} EXCEPT ALL {theirs}) a),"
+                f" (SELECT count(*) FROM ({theirs} EXCEPT ALL {mine}) b),"
+                f" (SELECT count(*) FROM {rollup.table}), (SELECT sum(clicks) FROM {rollup.table}),"
+                f" (SELECT count(*) FROM {SHADOW}.{rollup.table})"
+            )
+            only_a, only_b, rows_a, clicks_a, rows_b = cursor.fetchone()
+            log(f"{rollup.table}: {rows_a} rows ({clicks_a} clicks) vs {rows_b}")
+            if only_a or only_b or rows_a == 0 or clicks_a != inserted:
+                problems.append(
+                    f"{rollup.table}: {only_a} rows only in python's, {only_b} only in sql's "
+                    f"({rows_a} vs {rows_b} rows; {clicks_a} of {inserted} clicks counted)"
+                )
+    return problems
+
+
+if __name__ == "__main__":
+    sys.exit(main())
