@@ -340,6 +340,59 @@ def measure(name: str, env: dict, base: str, path: str, seconds: int, rows: list
         )
 
 
+def services_env(stack: contextlib.ExitStack, prefix: str, **extra: str) -> tuple[Path, dict]:
+    """A work folder, a throwaway PostgreSQL and Redis (closed with `stack`), and the
+    environment the bench's servers and workers run with, plus `extra`."""
+    work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+    (work / "redis").mkdir()
+    (work / "var").mkdir()
+    if os.geteuid() == 0:
+        os.chmod(work, 0o755)
+    env = {
+        **os.environ,
+        "DATABASE_URL": stack.enter_context(throwaway_postgres(work)),
+        "REDIS_URL": stack.enter_context(throwaway_redis(work / "redis")),
+        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "CALLBACK_SECRET_KEYS": "YmVuY2gtb25seS1jYWxsYmFjay1rZXkteHh4eHh4eHg=",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "AFFNET_VAR_DIR": str(work / "var"),
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        **extra,
+    }
+    return work, env
+
+
+def clicks_worker(env: dict, work: Path, nice: int) -> subprocess.Popen:
+    """One Celery worker on the `clicks` queue (solo pool, beat embedded). The ingester is
+    throughput work that may lag a moment; the redirect is latency work: production runs the
+    worker niced the same way (docs)."""
+    return subprocess.Popen(
+        [
+            "nice",
+            "-n",
+            str(nice),
+            str(VENV_BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "-B",
+            "-Q",
+            "clicks",
+            "-P",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(work / "var" / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
@@ -363,52 +416,12 @@ def main() -> int:
     header = machine()
     rows: list[dict] = []
     with contextlib.ExitStack() as stack:
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="affnet-bench-")))
-        (work / "redis").mkdir()
-        (work / "var").mkdir()
-        if os.geteuid() == 0:
-            os.chmod(work, 0o755)
-        env = {
-            **os.environ,
-            "DATABASE_URL": stack.enter_context(throwaway_postgres(work)),
-            "REDIS_URL": stack.enter_context(throwaway_redis(work / "redis")),
-            "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-            "CALLBACK_SECRET_KEYS": "YmVuY2gtb25seS1jYWxsYmFjay1rZXkteHh4eHh4eHg=",
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "AFFNET_VAR_DIR": str(work / "var"),
-            "PYTHONPATH": str(ROOT),
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        }
+        work, env = services_env(stack, "affnet-bench-")
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "-v0", "--skip-checks"], cwd=ROOT, env=env, check=True
         )
         subprocess.run([PYTHON, "manage.py", "shell", "-c", SEED], cwd=ROOT, env=env, check=True)
-        worker = subprocess.Popen(
-            [
-                # The ingester is throughput work that may lag a moment; the redirect is
-                # latency work. Production runs the worker niced the same way (docs).
-                "nice",
-                "-n",
-                str(args.worker_nice),
-                str(VENV_BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "-B",
-                "-Q",
-                "clicks",
-                "-P",
-                "solo",
-                "--loglevel",
-                "WARNING",
-                "--schedule",
-                str(work / "var" / "beat-schedule"),
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        worker = clicks_worker(env, work, args.worker_nice)
         stack.callback(stop, worker)
         path = "/c/benchLink0001?sub1=abc&sub2=def&source=bench"
         roots = {

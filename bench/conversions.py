@@ -36,7 +36,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -55,9 +54,10 @@ from clicks import (  # noqa: E402
     machine,
     profile_start,
     run_server,
+    services_env,
     stop,
 )
-from with_services import free_port, throwaway_postgres, throwaway_redis  # noqa: E402
+from with_services import free_port  # noqa: E402
 
 SECRET = "bench-postback-secret"
 SEED = """
@@ -216,26 +216,8 @@ def main() -> int:
         clicks.PROFILE_DIR = args.profile
     header = machine()
     with contextlib.ExitStack() as stack:
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="affnet-bench-")))
-        (work / "redis").mkdir()
-        (work / "var").mkdir()
-        if os.geteuid() == 0:
-            os.chmod(work, 0o755)
-        env = {
-            **os.environ,
-            "DATABASE_URL": stack.enter_context(throwaway_postgres(work)),
-            "REDIS_URL": stack.enter_context(throwaway_redis(work / "redis")),
-            "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-            "CALLBACK_SECRET_KEYS": "YmVuY2gtb25seS1jYWxsYmFjay1rZXkteHh4eHh4eHg=",
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "AFFNET_VAR_DIR": str(work / "var"),
-            "PYTHONPATH": str(ROOT),
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "BENCH_IDS": str(work / "ids.txt"),
-            "BENCH_TOKEN": SECRET,
-        }
+        work, env = services_env(stack, "affnet-bench-", BENCH_TOKEN=SECRET)
+        env["BENCH_IDS"] = str(work / "ids.txt")
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "-v0", "--skip-checks"], cwd=ROOT, env=env, check=True
         )

@@ -35,7 +35,6 @@ import re
 import resource
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -44,19 +43,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 
-from with_services import free_port, throwaway_postgres, throwaway_redis  # noqa: E402
+from with_services import free_port  # noqa: E402
 
 from bench.clicks import (  # noqa: E402
     PYTHON,
     VENV_BIN,
     _proc_table,
     _tree,
+    clicks_worker,
     cpu_by_component,
     find_postgres_pid,
     find_redis_pid,
     log,
     machine,
     run_server,
+    services_env,
     stop,
 )
 
@@ -267,26 +268,9 @@ def main() -> int:
     args = parser.parse_args()
     header = machine()
     with contextlib.ExitStack() as stack:
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="affnet-loop-")))
-        (work / "redis").mkdir()
-        (work / "var").mkdir()
-        if os.geteuid() == 0:
-            os.chmod(work, 0o755)
-        env = {
-            **os.environ,
-            "DATABASE_URL": stack.enter_context(throwaway_postgres(work)),
-            "REDIS_URL": stack.enter_context(throwaway_redis(work / "redis")),
-            "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-            "CALLBACK_SECRET_KEYS": "YmVuY2gtb25seS1jYWxsYmFjay1rZXkteHh4eHh4eHg=",
-            "DEBUG": "0",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "AFFNET_VAR_DIR": str(work / "var"),
-            "PYTHONPATH": str(ROOT),
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "CLICK_IP_HEADER": "X-Real-IP",
-            "TRAFFIC_BOOKING": "daily",
-        }
+        work, env = services_env(
+            stack, "affnet-loop-", CLICK_IP_HEADER="X-Real-IP", TRAFFIC_BOOKING="daily"
+        )
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "-v0", "--skip-checks"], cwd=ROOT, env=env, check=True
         )
@@ -330,28 +314,7 @@ def main() -> int:
         sql(env, "TRUNCATE tracking_click")  # the loop's checks count its own clicks only
 
         # 2. The loop.
-        worker = subprocess.Popen(
-            [
-                "nice",
-                "-n",
-                str(args.worker_nice),
-                str(VENV_BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "-B",
-                "-Q",
-                "clicks",
-                "-P",
-                "solo",
-                "--loglevel",
-                "WARNING",
-                "--schedule",
-                str(work / "var" / "beat-schedule"),
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        worker = clicks_worker(env, work, args.worker_nice)
         stack.callback(stop, worker)
         port = free_port()
         server = run_server(env, ["config.wsgi:application"], port, args.workers, args.threads)
