@@ -19,6 +19,7 @@ from django.utils import timezone
 from core.bulk_insert import rows_insert
 from core.pg_cursor import pg_cursor
 from offers.models import Offer
+from reports.clicks_in_sql import clicks_count_stored
 from reports.models import CONVERSION_COUNTERS, COUNTERS, ConversionCounted
 from reports.rollups import ALL, DIMENSIONS, Rollup
 
@@ -41,16 +42,24 @@ Fact = tuple[datetime, dict[str, Any], dict[str, int]]
 _SUBS = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
 
 
-def rollup_clicks_add(*, clicks: list[Click], cpc: Mapping[str, Any] | None = None) -> None:
+def rollup_clicks_add(
+    *, clicks: list[Click], cpc: Mapping[str, Any] | None = None, stored_in: str = ""
+) -> None:
     """Count a batch of newly inserted clicks (the ingester calls this once per batch).
 
     `cpc`: click id -> what a CPC click earned (tracking.attribution.cpc.CpcMoney: currency,
     revenue, payout). That money is added to the click's own row on both bases (a click's time is
     its conversion time), so revenue, payout, profit and EPC include it; the conversion counts
     do not change.
+
+    `stored_in`: the table the clicks were just inserted into, in this transaction. Without CPC
+    money, PostgreSQL then counts them from there itself (reports/clicks_in_sql.py).
     """
     cpc = cpc or {}
     if not clicks:
+        return
+    if stored_in and not cpc and connection.vendor == "postgresql":
+        clicks_count_stored(table=stored_in, clicks=clicks)
         return
     offers = _offers(offer_ids={click.offer_id for click in clicks})
     facts: list[Fact] = []

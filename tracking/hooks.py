@@ -33,11 +33,11 @@ def after_clicks_ingested(*, clicks: list[Click]) -> None:
     cap_click_flags_refresh(clicks=clicks)
     if settings.TRAFFIC_BOOKING != "hourly":
         # CPC money waits for the day to close (tracking/traffic_booking.py).
-        rollup_clicks_add(clicks=clicks)
+        rollup_clicks_add(clicks=clicks, stored_in=Click._meta.db_table)
         return
     priced = cpc_clicks_price(clicks=clicks)
     cpc_clicks_earn(clicks=clicks, priced=priced)
-    rollup_clicks_add(clicks=clicks, cpc=priced)
+    rollup_clicks_add(clicks=clicks, cpc=priced, stored_in=Click._meta.db_table)
 
 
 def after_conversion_changed(*, conversion: Conversion, previous_status: str | None) -> None:
