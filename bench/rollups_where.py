@@ -16,10 +16,11 @@ then counts those batches twice, one transaction per batch, each path timed as a
 A. "python": reports.services.rollup_clicks_add(clicks=...), what the ingester's hook calls
    (the offers read, the facts built, aggregated in Python, one unnest upsert per table), into
    the public rollup tables;
-B. "sql": one statement per batch in which PostgreSQL reads the new rows back (their ids, and
-   their time range for partition pruning), joins their offers, aggregates once per hour and
-   full set of dimensions, then upserts every rollup table from that (13 data-modifying CTEs),
-   into the shadow tables.
+B. "sql": the same call with `stored_in` (what the ingester's hook calls now,
+   reports/clicks_in_sql.py): one statement per batch in which PostgreSQL reads the new rows
+   back (their ids, and their time range for partition pruning), joins their offers,
+   aggregates once per hour and full set of dimensions, then upserts every rollup table from
+   that (13 data-modifying CTEs), into the shadow tables (first on the search_path).
 
 Both paths see the same clicks in the same table states; their order alternates per round
 (the machine's speed drifts). CPU is read from /proc: this process and PostgreSQL's whole
@@ -76,12 +77,6 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=5, help="batches per round")
     parser.add_argument("--batch", type=int, default=2000, help="clicks per batch")
     parser.add_argument("--seed", type=int, default=18)
-    parser.add_argument(
-        "--traffic-only",
-        action="store_true",
-        help="path B's upsert adds only clicks, unique and bot clicks on conflict (default: "
-        "every counter, zeros included, as path A does)",
-    )
     args = parser.parse_args()
     header = machine()
     with in_process_services("affnet-rollups-where-"):
@@ -109,8 +104,7 @@ def run(args, header: str) -> int:
             cursor.execute(
                 f"CREATE TABLE {SHADOW}.{rollup.table} (LIKE {rollup.table} INCLUDING ALL)"
             )
-    sql = sql_statement(update_all=not args.traffic_only)
-    log(f"{len(links)} links; path B is one statement of {len(sql):,} characters")
+    log(f"{len(links)} links")
 
     gc_freeze_startup_objects()  # as the worker does when ready (config/celery.py)
     rng = random.Random(args.seed)
@@ -129,7 +123,7 @@ def run(args, header: str) -> int:
         inserted += clicks
         order = ("python", "sql") if round_no % 2 else ("sql", "python")
         for path in order:
-            own, postgres = timed(roots, path, batches, sql)
+            own, postgres = timed(roots, path, batches)
             if round_no == 0:
                 continue  # warm-up: counted in the check, not in the figures
             totals[path][0] += own
@@ -146,8 +140,7 @@ def run(args, header: str) -> int:
     print(f"command: .venv/bin/python bench/rollups_where.py {' '.join(sys.argv[1:])}".rstrip())
     print(
         f"{args.rounds} rounds (+1 warm-up) x {args.batches} batches x {args.batch} clicks; "
-        "order alternates per round; one transaction per batch; path B adds "
-        f"{'clicks, unique and bot clicks' if args.traffic_only else 'every counter'} on conflict"
+        "order alternates per round; one transaction per batch"
     )
     print("CPU per click, microseconds (this process + PostgreSQL's tree = total):")
     for round_no, path, clicks, own, postgres in rows:
@@ -219,12 +212,14 @@ def insert_batch(*, links, size: int, rng: random.Random, clock: list[datetime])
     return inserted
 
 
-def timed(roots: dict, path: str, batches: list[list], sql: str) -> tuple[float, float]:
-    """Count every batch by one path, one transaction each: (own CPU s, PostgreSQL CPU s)."""
+def timed(roots: dict, path: str, batches: list[list]) -> tuple[float, float]:
+    """Count every batch by one path, one transaction each: (own CPU s, PostgreSQL CPU s).
+    Path B is the product's own (rollup_clicks_add with `stored_in`, reports/clicks_in_sql.py),
+    writing the shadow tables: they come first on the transaction's search_path."""
     from django.db import connection, transaction
 
-    from core.pg_cursor import pg_cursor
     from reports.services import rollup_clicks_add
+    from tracking.models import Click
 
     cpu_before, own_before = cpu_by_component(roots), os.times()
     for clicks in batches:
@@ -232,75 +227,12 @@ def timed(roots: dict, path: str, batches: list[list], sql: str) -> tuple[float,
             if path == "python":
                 rollup_clicks_add(clicks=clicks)
             else:
-                ids = "{" + ",".join(str(click.id) for click in clicks) + "}"
-                low = min(click.created_at for click in clicks)
-                high = max(click.created_at for click in clicks)
-                with pg_cursor(connection) as raw:
-                    raw.execute(sql, [ids, low, high])
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL search_path TO {SHADOW}, public")
+                rollup_clicks_add(clicks=clicks, stored_in=Click._meta.db_table)
     cpu_after, own_after = cpu_by_component(roots), os.times()
     own = (own_after.user + own_after.system) - (own_before.user + own_before.system)
     return own, cpu_after["postgres"] - cpu_before["postgres"]
-
-
-def sql_statement(*, update_all: bool = True) -> str:
-    """Path B: one statement counting the clicks of ids %s (created between %s and %s) into
-    every shadow rollup table, with reports/services.py's rules (_dims, _bucket, the first
-    fact's plain dimensions). `update_all`: add every counter on conflict, as _upsert does
-    (adding zeros), else only the three a click changes."""
-    from reports.models import COUNTERS
-    from reports.rollups import ALL
-    from reports.services import _FACT_DIMS
-
-    traffic = ("clicks", "unique_clicks", "bot_clicks")
-    expressions = {
-        "offer_id": "c.offer_id",
-        "advertiser_id": "coalesce(o.advertiser_id, 0)",
-        "currency": "coalesce(o.currency, '')",
-        "publisher_id": "c.publisher_id",
-        "goal_id": "0::bigint",
-        "country": "left(coalesce(c.country, ''), 2)",
-        "device": "left(coalesce(c.device, ''), 16)",
-        "creative_id": "coalesce(c.creative_id, 0)",
-        "landing_variant_id": "coalesce(c.landing_variant_id, 0)",
-    }
-    subs = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
-    for name in subs:
-        expressions[name] = f"left(coalesce(c.{name}, ''), 255)"
-    fact_dims = [d for d in _FACT_DIMS if d != "subs_key"]
-    assert set(fact_dims) == set(expressions), fact_dims
-    # f: one row per click; g: per hour and full set of dimensions (as rollup_facts_add's
-    # groups), with the smallest click id, which is the first fact of the batch in it.
-    parts = [
-        "f AS MATERIALIZED (SELECT date_trunc('hour', c.created_at, 'UTC') AS hour, "
-        + ", ".join(f"{expressions[d]} AS {d}" for d in fact_dims)
-        + ", c.id, c.is_unique, c.is_bot FROM tracking_click c"
-        " LEFT JOIN offers_offer o ON o.id = c.offer_id"
-        " WHERE c.id = ANY(%s::bigint[]) AND c.created_at BETWEEN %s AND %s)",
-        "g AS MATERIALIZED (SELECT hour, (hour AT TIME ZONE 'UTC')::date AS day, "
-        + ", ".join(fact_dims)
-        + ", md5(concat_ws(E'\\x1f', "
-        + ", ".join(subs)
-        + ")) AS subs_key, count(*) AS clicks, sum(is_unique::int) AS unique_clicks,"
-        " sum(is_bot::int) AS bot_clicks, min(id) AS first FROM f GROUP BY hour, "
-        + ", ".join(fact_dims)
-        + ")",
-    ]
-    for index, rollup in enumerate(ALL):
-        table = f"{SHADOW}.{rollup.table}"
-        bucket = "hour" if rollup.grain == "hour" else "day"
-        columns = (*rollup.key, *rollup.plain, *COUNTERS)
-        select = [bucket, *rollup.key_dims]
-        select += [f"(array_agg({d} ORDER BY first))[1]" for d in rollup.plain]
-        select += [f"sum({c})::bigint" if c in traffic else "0" for c in COUNTERS]
-        updates = ", ".join(
-            f"{c} = {table}.{c} + EXCLUDED.{c}" for c in (COUNTERS if update_all else traffic)
-        )
-        parts.append(
-            f"t{index} AS (INSERT INTO {table} ({', '.join(columns)}) "
-            f"SELECT {', '.join(select)} FROM g GROUP BY {', '.join([bucket, *rollup.key_dims])} "
-            f"ON CONFLICT ({', '.join(rollup.key)}) DO UPDATE SET {updates})"
-        )
-    return "WITH " + ",\n".join(parts) + "\nSELECT count(*) FROM g"
 
 
 def compare(rollups, inserted: int) -> list[str]:
