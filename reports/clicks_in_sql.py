@@ -20,10 +20,9 @@ from django.db import connection
 from core.pg_cursor import pg_cursor
 from offers.models import Offer
 from reports.models import COUNTERS
-from reports.rollups import ALL
+from reports.rollups import ALL, DIMENSIONS, FACT_DIMS, SUB_VALUES
 
 TRAFFIC = ("clicks", "unique_clicks", "bot_clicks")
-_SUBS = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
 
 
 def clicks_count_stored(*, table: str, clicks: Sequence[Any]) -> None:
@@ -47,13 +46,13 @@ def _statement(table: str) -> str:
         "currency": "coalesce(o.currency, '')",
         "publisher_id": "c.publisher_id",
         "goal_id": "0::bigint",
-        "country": "left(c.country, 2)",
-        "device": "left(c.device, 16)",
         "creative_id": "coalesce(c.creative_id, 0)",
         "landing_variant_id": "coalesce(c.landing_variant_id, 0)",
-        **{name: f"left(c.{name}, 255)" for name in _SUBS},
+        # Text cut to its rollup column's length, as _dims does.
+        **{name: f"left(c.{name}, {DIMENSIONS[name]})" for name in ("country", "device")},
+        **{name: f"left(c.{name}, {DIMENSIONS[name]})" for name in SUB_VALUES},
     }
-    dims = sorted({d for rollup in ALL for d in rollup.dims} - {"subs_key"})
+    dims = [d for d in FACT_DIMS if d != "subs_key"]
     if set(dims) != set(expressions):  # a rollup gained a dimension this statement lacks
         raise RuntimeError(f"no SQL for the click dimensions {set(dims) ^ set(expressions)}")
     # Only names from rollups.py, the models and the caller's model table: values are parameters.
@@ -66,7 +65,7 @@ def _statement(table: str) -> str:
         "g AS MATERIALIZED (SELECT hour, (hour AT TIME ZONE 'UTC')::date AS day, "  # noqa: S608
         + ", ".join(dims)
         + ", md5(concat_ws(E'\\x1f', "
-        + ", ".join(_SUBS)
+        + ", ".join(SUB_VALUES)
         + ")) AS subs_key, count(*) AS clicks, sum(is_unique::int) AS unique_clicks,"
         " sum(is_bot::int) AS bot_clicks, min(id) AS first FROM f GROUP BY hour, "
         + ", ".join(dims)

@@ -79,7 +79,8 @@ _GEO = (
 # Six free-text columns are too wide for a btree key, so the key holds `subs_key`, the MD5 of
 # the six values; the values themselves are plain columns beside it.
 _SUBS = ("offer_id", "publisher_id", "goal_id", "subs_key", "advertiser_id", "currency")
-_SUB_VALUES = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
+# The six free-text values of a click, in the order subs_key hashes them.
+SUB_VALUES = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
 # Creative and landing variant are kept apart from the tables above (no other table grows a
 # column, and only reports asking for them read these), with the pair and goal (a publisher's
 # reports are scoped by publisher; conversions sit on their goal's row).
@@ -171,7 +172,7 @@ SUBS_HOUR = Rollup(
     "rep_subs_h",
     "hour",
     _SUBS,
-    plain=_SUB_VALUES,
+    plain=SUB_VALUES,
     indexed=("publisher_id", "offer_id"),
     doc="Per hour, pair and goal, with all sub ids and the source (no country or device).",
 )
@@ -217,3 +218,5 @@ ALL = (
 # only for reports that ask for creative or landing page.
 HOURLY = (OFFER_HOUR, PAIR_HOUR, COUNTRY_HOUR, GEO_HOUR, SUBS_HOUR, CREATIVE_HOUR)
 DAILY = (OFFER_DAY, PUBLISHER_DAY, MARKET_DAY, PAIR_DAY, COUNTRY_DAY, GEO_DAY, CREATIVE_DAY)
+# Every dimension any rollup keeps, in one fixed order: what a counted fact carries.
+FACT_DIMS = tuple(sorted({d for rollup in ALL for d in rollup.dims}))

@@ -21,7 +21,7 @@ from core.pg_cursor import pg_cursor
 from offers.models import Offer
 from reports.clicks_in_sql import clicks_count_stored
 from reports.models import CONVERSION_COUNTERS, COUNTERS, ConversionCounted
-from reports.rollups import ALL, DIMENSIONS, Rollup
+from reports.rollups import ALL, DIMENSIONS, FACT_DIMS, SUB_VALUES, Rollup
 
 # The rows counted are tracking's Click and Conversion. tracking is the layer above this sink
 # (it calls in, inside its own transaction), so they are not imported here: the sink reads only
@@ -38,8 +38,6 @@ _APPROVED = "approved"
 
 # A fact: when it happened (UTC), every dimension any rollup keeps, and what it adds.
 Fact = tuple[datetime, dict[str, Any], dict[str, int]]
-
-_SUBS = ("sub1", "sub2", "sub3", "sub4", "sub5", "source")
 
 
 def rollup_clicks_add(
@@ -73,7 +71,7 @@ def rollup_clicks_add(
             goal_id=0,
             country=click.country,
             device=click.device,
-            subs=[getattr(click, name) for name in _SUBS],
+            subs=[getattr(click, name) for name in SUB_VALUES],
             creative_id=click.creative_id,
             landing_variant_id=click.landing_variant_id,
         )
@@ -252,7 +250,7 @@ def rollup_facts_add(*, facts: list[Fact]) -> None:
         hour = hours.get(when)
         if hour is None:
             hour = hours[when] = _bucket(when=when, grain="hour")
-        key = (hour, *(dims[d] for d in _FACT_DIMS))
+        key = (hour, *(dims[d] for d in FACT_DIMS))
         sums = groups.get(key)
         if sums is None:
             sums = groups[key] = [0] * width
@@ -263,8 +261,8 @@ def rollup_facts_add(*, facts: list[Fact]) -> None:
         rows: dict[tuple, list[int]] = {}
         extra: dict[tuple, tuple] = {}
         plain = rollup.plain
-        key_at = [1 + _FACT_DIMS.index(d) for d in rollup.key_dims]
-        plain_at = [1 + _FACT_DIMS.index(d) for d in plain]
+        key_at = [1 + FACT_DIMS.index(d) for d in rollup.key_dims]
+        plain_at = [1 + FACT_DIMS.index(d) for d in plain]
         for group, group_sums in groups.items():
             bucket = group[0] if rollup.grain == "hour" else days[group[0]]
             key = (bucket, *(group[i] for i in key_at))
@@ -279,8 +277,6 @@ def rollup_facts_add(*, facts: list[Fact]) -> None:
         _upsert(rollup=rollup, rows=rows, extra=extra, plain=plain)
 
 
-# Every dimension any rollup keeps, in one fixed order.
-_FACT_DIMS = tuple(sorted({d for rollup in ALL for d in rollup.dims}))
 _COUNTER_INDEX = {name: index for index, name in enumerate(COUNTERS)}
 
 
@@ -396,9 +392,9 @@ def _dims(
         "country": (country or "")[:2],
         "device": (device or "")[:16],
     }
-    for name, value in zip(_SUBS, subs, strict=True):
+    for name, value in zip(SUB_VALUES, subs, strict=True):
         dims[name] = (value or "")[:255]
-    dims["subs_key"] = _subs_key([dims[name] for name in _SUBS])
+    dims["subs_key"] = _subs_key([dims[name] for name in SUB_VALUES])
     dims["creative_id"] = creative_id or 0
     dims["landing_variant_id"] = landing_variant_id or 0
     return dims
@@ -418,7 +414,7 @@ def _conversion_dims(*, conversion: Conversion, place: Place | None) -> dict[str
         goal_id=conversion.goal_id,
         country=country,
         device=device,
-        subs=[getattr(conversion, name) for name in _SUBS],
+        subs=[getattr(conversion, name) for name in SUB_VALUES],
         creative_id=creative_id,
         landing_variant_id=landing_variant_id,
     )
