@@ -1,6 +1,8 @@
 -- wrk script for bench/clicks.py: a realistic click, and an exact count of requests sent.
 -- `delay_ms` (set by the driver through the environment) turns each connection into a fixed
 -- think-time loop, which is how the fixed ~1,000 req/s phase is paced (Debian has no wrk2).
+local report = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") ..
+  "wrk_report.lua")
 local threads = {}
 local ua = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 " ..
            "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
@@ -28,13 +30,5 @@ if delay_ms > 0 then
 end
 
 function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("sent")
-  end
-  io.write(string.format("BENCH sent=%d completed=%d errors=%d non2xx3xx=%d duration_us=%d\n",
-    total, summary.requests, summary.errors.connect + summary.errors.read +
-    summary.errors.write + summary.errors.timeout, summary.errors.status, summary.duration))
-  io.write(string.format("BENCH p50_us=%d p90_us=%d p99_us=%d max_us=%d\n",
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+  report.done(threads, summary, latency)
 end

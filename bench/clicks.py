@@ -59,6 +59,16 @@ click_partitions_maintain()
 """
 
 
+# Real browsers' user agents, for benches that build clicks themselves (ingest, rollups).
+USER_AGENTS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36",
+)
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -156,11 +166,17 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({model}), load before run {load[0]:.2f}"
 
 
-def psql_count(env: dict) -> int:
+def sql(env: dict, query: str) -> list[tuple]:
+    """Run one statement on the bench's database; its rows (none for a command)."""
     import psycopg
 
     with psycopg.connect(env["DATABASE_URL"]) as conn:
-        return conn.execute("SELECT count(*) FROM tracking_click").fetchone()[0]
+        cursor = conn.execute(query)
+        return cursor.fetchall() if cursor.description else []
+
+
+def psql_count(env: dict) -> int:
+    return sql(env, "SELECT count(*) FROM tracking_click")[0][0]
 
 
 def stream_backlog(env: dict) -> int:
@@ -188,29 +204,48 @@ def drain(env: dict, timeout: float = 120) -> tuple[int, float]:
     return psql_count(env), time.monotonic() - started
 
 
-def wrk(url_base: str, path: str, seconds: int, *, connections: int, delay_ms: int) -> dict:
-    env = {**os.environ, "BENCH_PATH": path, "BENCH_DELAY_MS": str(delay_ms)}
+def wrk_run(
+    script: str,
+    url: str,
+    seconds: int,
+    *,
+    threads: int,
+    connections: int,
+    env: dict,
+    timeout: str = "",
+) -> dict[str, int]:
+    """wrk with one of bench/'s Lua scripts: the BENCH key=value fields it printed
+    (bench/wrk_report.lua)."""
     out = subprocess.run(
         [
             "wrk",
-            "-t1",
+            f"-t{threads}",
             f"-c{connections}",
             f"-d{seconds}s",
+            *(["--timeout", timeout] if timeout else []),
             "-s",
-            str(ROOT / "bench/clicks.lua"),
-            url_base + path,
+            str(ROOT / "bench" / script),
+            url,
         ],
         env=env,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    fields = dict(
-        re.findall(
-            r"(\w+)=(\d+)", " ".join(line for line in out.splitlines() if line.startswith("BENCH"))
-        )
+    bench_lines = " ".join(line for line in out.splitlines() if line.startswith("BENCH"))
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", bench_lines)}
+
+
+def wrk(url_base: str, path: str, seconds: int, *, connections: int, delay_ms: int) -> dict:
+    env = {**os.environ, "BENCH_PATH": path, "BENCH_DELAY_MS": str(delay_ms)}
+    result: dict = wrk_run(
+        "clicks.lua",
+        url_base + path,
+        seconds,
+        threads=WRK_THREADS,
+        connections=connections,
+        env=env,
     )
-    result = {key: int(value) for key, value in fields.items()}
     # wrk calls request() once per thread before it connects (checked against a counting
     # server): that call sends nothing.
     result["sent"] -= WRK_THREADS
@@ -253,31 +288,37 @@ def stop(proc: subprocess.Popen) -> None:
 PROFILE_DIR: Path | None = None
 
 
+def py_spy(pid: int, output: Path, *, seconds: int = 0, gil: bool = False, rate: int = 250):
+    """py-spy sampling `pid` into `output` (raw collapsed stacks), for `seconds` (0: until
+    stopped); `gil`: only the thread holding the GIL, i.e. Python's own CPU."""
+    return subprocess.Popen(
+        [
+            str(VENV_BIN / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            *(["--duration", str(seconds)] if seconds else []),
+            "--rate",
+            str(rate),
+            *(["--gil"] if gil else []),
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def profile_start(server_pid: int, seconds: int, label: str) -> subprocess.Popen:
     """py-spy on one web worker process for the phase: collapsed stacks and a flame graph."""
     table = _proc_table()
     workers = [pid for pid in _tree(table, server_pid) if pid != server_pid] or [server_pid]
     slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
     assert PROFILE_DIR is not None
-    return subprocess.Popen(
-        [
-            str(VENV_BIN / "py-spy"),
-            "record",
-            "--pid",
-            str(workers[0]),
-            "--duration",
-            str(max(1, seconds - 1)),
-            "--rate",
-            "250",
-            "--format",
-            "raw",
-            "--output",
-            str(PROFILE_DIR / f"{slug}.txt"),
-            "--nonblocking",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return py_spy(workers[0], PROFILE_DIR / f"{slug}.txt", seconds=max(1, seconds - 1))
 
 
 def find_redis_pid(redis_url: str) -> int:

@@ -1,5 +1,7 @@
 -- wrk script for bench/conversions.py: each request is a distinct S2S callback for a seeded
 -- click (ids read from BENCH_IDS, split between connections), with its own advertiser txn id.
+local report = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") ..
+  "wrk_report.lua")
 local ids = {}
 local token = os.getenv("BENCH_TOKEN")
 local path = os.getenv("BENCH_PATH") or "/postback"
@@ -30,12 +32,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("sent")
-  end
-  io.write(string.format("BENCH sent=%d completed=%d duration_us=%d errors=%d\n", total,
-    summary.requests, summary.duration,
-    summary.errors.status + summary.errors.connect + summary.errors.read +
-    summary.errors.write + summary.errors.timeout))
+  report.done(threads, summary, latency)
 end

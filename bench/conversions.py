@@ -53,9 +53,12 @@ from clicks import (  # noqa: E402
     log,
     machine,
     profile_start,
+    py_spy,
     run_server,
     services_env,
+    sql,
     stop,
+    wrk_run,
 )
 from with_services import free_port  # noqa: E402
 
@@ -86,33 +89,17 @@ with open("{ids}", "w") as out:
 """
 
 
-def sql(env: dict, query: str):
-    import psycopg
-
-    with psycopg.connect(env["DATABASE_URL"]) as conn:
-        return conn.execute(query).fetchall()
-
-
 def wrk(base: str, seconds: int, connections: int, env: dict, path: str = "/postback") -> dict:
-    import re
-
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "-s",
-            str(ROOT / "bench/conversions.lua"),
-            base,
-        ],
+    result = wrk_run(
+        "conversions.lua",
+        base,
+        seconds,
+        threads=2,
+        connections=connections,
         env={**env, "BENCH_PATH": path},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("BENCH"))
-    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+    )
+    result["errors"] += result.pop("non2xx3xx")  # reported together: errors or non-2xx
+    return result
 
 
 def endpoint_print(header, result, args, accepted, rate, cpu_line, answered=None) -> None:
@@ -130,23 +117,7 @@ def endpoint_print(header, result, args, accepted, rate, cpu_line, answered=None
 
 def drain_profile_start(worker_pid: int, folder: Path) -> subprocess.Popen:
     """py-spy on the draining worker until told to stop: collapsed stacks of attribution."""
-    return subprocess.Popen(
-        [
-            str(VENV_BIN / "py-spy"),
-            "record",
-            "--pid",
-            str(worker_pid),
-            "--rate",
-            "250",
-            "--format",
-            "raw",
-            "--output",
-            str(folder / "attribution.txt"),
-            "--nonblocking",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return py_spy(worker_pid, folder / "attribution.txt")
 
 
 def baseline(

@@ -3,6 +3,8 @@
 -- loopback: CLICK_IP_HEADER and TRUSTED_PROXIES), a user agent, a sub1 and a source at random.
 -- `BENCH_DELAY_MS` turns each connection into a fixed think-time loop (Debian ships no wrk2): the
 -- driver sets the connections and the delay for the rate it wants.
+local report = dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") ..
+  "wrk_report.lua")
 local threads = {}
 local agents = {
   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 " ..
@@ -61,13 +63,5 @@ if delay_ms > 0 then
 end
 
 function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("sent")
-  end
-  io.write(string.format("BENCH sent=%d completed=%d errors=%d non2xx3xx=%d duration_us=%d\n",
-    total, summary.requests, summary.errors.connect + summary.errors.read +
-    summary.errors.write + summary.errors.timeout, summary.errors.status, summary.duration))
-  io.write(string.format("BENCH p50_us=%d p90_us=%d p99_us=%d max_us=%d\n",
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+  report.done(threads, summary, latency)
 end

@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -47,18 +46,23 @@ from with_services import free_port  # noqa: E402
 
 from bench.clicks import (  # noqa: E402
     PYTHON,
-    VENV_BIN,
     _proc_table,
     _tree,
     clicks_worker,
     cpu_by_component,
+    drain,
     find_postgres_pid,
     find_redis_pid,
     log,
     machine,
+    psql_count,
+    py_spy,
     run_server,
     services_env,
+    sql,
     stop,
+    stream_backlog,
+    wrk_run,
 )
 
 OFFERS, PUBLISHERS = 20, 6
@@ -114,40 +118,6 @@ print("BOOKED", json.dumps({"rows": written, "cpu": time.process_time() - starte
 """
 
 
-def sql(env: dict, query: str) -> list[tuple]:
-    import psycopg
-
-    with psycopg.connect(env["DATABASE_URL"]) as conn:
-        cursor = conn.execute(query)
-        return cursor.fetchall() if cursor.description else []
-
-
-def clicks_stored(env: dict) -> int:
-    return sql(env, "SELECT count(*) FROM tracking_click")[0][0]
-
-
-def backlog(env: dict) -> int:
-    import redis
-
-    client = redis.Redis.from_url(env["REDIS_URL"])
-    try:
-        return client.xlen("affnet:clicks")
-    finally:
-        client.close()
-
-
-def drain(env: dict, timeout: float = 300) -> float:
-    """Wait until the stream is empty and the count has stopped moving; seconds waited."""
-    started, last = time.monotonic(), -1
-    while time.monotonic() - started < timeout:
-        count = clicks_stored(env)
-        if count == last and backlog(env) == 0:
-            return time.monotonic() - started
-        last = count
-        time.sleep(0.5)
-    raise RuntimeError(f"the stream did not drain in {timeout}s")
-
-
 def wrk(base: str, codes: str, seconds: int, *, connections: int, delay_ms: int, prefix=""):
     env = {
         **os.environ,
@@ -155,27 +125,15 @@ def wrk(base: str, codes: str, seconds: int, *, connections: int, delay_ms: int,
         "BENCH_DELAY_MS": str(delay_ms),
         "BENCH_PREFIX": prefix,
     }
-    out = subprocess.run(
-        [
-            "wrk",
-            f"-t{WRK_THREADS}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(ROOT / "bench/loop.lua"),
-            base,
-        ],
+    result: dict = wrk_run(
+        "loop.lua",
+        base,
+        seconds,
+        threads=WRK_THREADS,
+        connections=connections,
         env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    found = re.findall(
-        r"(\w+)=(\d+)", " ".join(x for x in out.splitlines() if x.startswith("BENCH"))
+        timeout="10s",
     )
-    result = {key: int(value) for key, value in found}
     result["sent"] -= WRK_THREADS  # wrk calls request() once per thread before connecting
     result["rps"] = result["completed"] / (result["duration_us"] / 1e6)
     return result
@@ -191,7 +149,7 @@ class Sampler(threading.Thread):
 
     def run(self) -> None:
         while not self.halt.wait(SAMPLE_SECONDS):
-            row = (time.monotonic() - self.started, backlog(self.env), clicks_stored(self.env))
+            row = (time.monotonic() - self.started, stream_backlog(self.env), psql_count(self.env))
             self.rows.append(row)
             log(f"t={row[0]:5.1f}s backlog={row[1]:7d} stored={row[2]:9d}")
 
@@ -301,13 +259,13 @@ def main() -> int:
         wrk(base_url, codes, 2, connections=32, delay_ms=0, prefix="/base")
         roots = {"web": server.pid, "postgres": pg}
         cpu0 = cpu_by_component(roots)
-        before = clicks_stored(env)
+        before = psql_count(env)
         log(f"baseline: full speed for {args.baseline_seconds}s")
         baseline = wrk(
             base_url, codes, args.baseline_seconds, connections=32, delay_ms=0, prefix="/base"
         )
         time.sleep(1)
-        baseline["landed"] = clicks_stored(env) - before
+        baseline["landed"] = psql_count(env) - before
         cpu1 = cpu_by_component(roots)
         baseline["cpu_us"] = {k: (cpu1[k] - cpu0[k]) / baseline["sent"] * 1e6 for k in roots}
         stop(server)
@@ -321,7 +279,7 @@ def main() -> int:
         stack.callback(stop, server)
         url = f"http://127.0.0.1:{port}"
         wrk(url, codes, 3, connections=32, delay_ms=0)  # warm links, connections, imports
-        drain(env)
+        drain(env, timeout=300)
         rate = args.rate or int(baseline["rps"] * args.times)
         # Each connection sends, waits DELAY_MS, sends again: about 1,000 / (DELAY_MS + the
         # answer's latency) requests a second per connection. The latency depends on the load,
@@ -330,7 +288,7 @@ def main() -> int:
         reached = wrk(url, codes, 5, connections=guess, delay_ms=DELAY_MS)["rps"]
         connections = max(1, round(guess * rate / reached))
         log(f"calibration: {guess} connections gave {reached:.0f}/s")
-        drain(env)
+        drain(env, timeout=300)
         sql(env, "TRUNCATE tracking_click")
         for table in rollup_clicks(env):
             sql(env, f"TRUNCATE {table}")
@@ -344,7 +302,7 @@ def main() -> int:
         sampler.start()
         loop = wrk(url, codes, args.seconds, connections=connections, delay_ms=DELAY_MS)
         wrk1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        waited = drain(env)
+        _, waited = drain(env, timeout=300)
         sampler.halt.set()
         cpu1 = cpu_by_component(roots)
         commands = redis_stats(env)
@@ -360,7 +318,7 @@ def main() -> int:
             text=True,
         ).stdout
         cpu2 = cpu_by_component(roots)
-        landed = clicks_stored(env)
+        landed = psql_count(env)
         rollups = rollup_clicks(env)
         cpc_ok, cpc_text = cpc_check(env)
 
@@ -436,28 +394,7 @@ def _profile(folder: Path, roots: dict[str, int], seconds: int) -> list[subproce
         # it ingests in its own process; its child is beat).
         children = sorted(pid for pid in _tree(table, roots[name]) if pid != roots[name])
         pid = children[0] if name == "web" and children else roots[name]
-        spies.append(
-            subprocess.Popen(
-                [
-                    str(VENV_BIN / "py-spy"),
-                    "record",
-                    "--pid",
-                    str(pid),
-                    "--duration",
-                    str(seconds),
-                    "--rate",
-                    "200",
-                    "--gil",  # samples of the thread holding the GIL: Python's own CPU
-                    "--format",
-                    "raw",
-                    "--output",
-                    str(folder / f"loop-{name}.txt"),
-                    "--nonblocking",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
+        spies.append(py_spy(pid, folder / f"loop-{name}.txt", seconds=seconds, gil=True, rate=200))
     return spies
 
 

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.clicks import (  # noqa: E402
+    USER_AGENTS,
     cpu_by_component,
     find_postgres_pid,
     in_process_services,
@@ -58,14 +59,6 @@ SHADOW = "shadow"
 COUNTRIES = ("US", "DE", "FR", "GB", "BR", "IN", "ES", "IT", "CA", "MX")
 DEVICES = ("mobile", "desktop", "tablet")
 SOURCES = ("feed", "mail", "push", "search", "")
-USER_AGENTS = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
-    "Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0 Safari/537.36",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0 Mobile Safari/537.36",
-)
 ODD_SUBS = ('naïve "q" {x},\\y', "NULL", "日本語 ✓", "a b\tc", "x" * 255)
 BOT_AGENT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 BATCH_SECONDS = 240  # of click time per batch: the run spans hours and crosses a UTC midnight
